@@ -1,0 +1,1 @@
+module.exports = { displayName: 'auth', ...require('../../jest.preset.cjs')(__dirname) };

@@ -1,0 +1,34 @@
+export { AuthModule } from './lib/auth.module';
+export { AUTH_OPTIONS } from './lib/auth.constants';
+export { resolveAuthOptions, type AuthMode, type AuthModuleOptions, type ResolvedAuthOptions } from './lib/auth-options';
+export { AUTH_FAILURE_REASONS, AuthConfigError, AuthError, describeFailure, type AuthFailureReason } from './lib/auth.errors';
+export {
+  ANONYMOUS_PRINCIPAL,
+  LOCAL_PRINCIPAL,
+  ROLE_SCOPES,
+  SCOPES,
+  effectiveScopes,
+  hasScopes,
+  missingScopes,
+  type KnownScope,
+  type Principal,
+} from './lib/principal';
+export { KeyRing, deriveKeyId, deriveRequestSigningKey, type ManagedKey } from './lib/keys/key-ring';
+export { MIN_SECRET_LENGTH, assertAcceptableSecret } from './lib/keys/secret-policy';
+export { TokenVerifierService } from './lib/tokens/token-verifier.service';
+export { TokenIssuerService, type MintRequest, type MintedToken } from './lib/tokens/token-issuer.service';
+export { validateClaims, type ClaimPolicy } from './lib/tokens/claims';
+export { decodeBase64UrlStrict, verifyHs256Signature, type JwtClaims, type JwtHeader } from './lib/tokens/jwt-codec';
+export { NoRevocations, type RevocationStore } from './lib/revocation/revocation-store';
+export { AuthContextService, type AuthContextState } from './lib/context/auth-context.service';
+export { AuthAuditService, type AuthDecision } from './lib/audit/auth-audit.service';
+export { RequestAuthenticatorService, type Authentication } from './lib/http/request-authenticator.service';
+export { extractBearerToken, tokenDigest, type CredentialSource } from './lib/http/bearer';
+export { buildBearerChallenge, challengeBody, type ChallengeInput } from './lib/http/challenge';
+export { principalOf } from './lib/http/auth-request';
+export { JwtAuthGuard } from './lib/guards/jwt-auth.guard';
+export { Public } from './lib/decorators/public.decorator';
+export { RequireAuth, type RequireAuthOptions } from './lib/decorators/require-auth.decorator';
+export { RequiresScopes } from './lib/decorators/requires-scopes.decorator';
+export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
+export { CROSSAUTH_JWT_STRATEGY, JwtStrategy } from './lib/strategies/jwt.strategy';

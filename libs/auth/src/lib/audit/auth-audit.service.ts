@@ -1,0 +1,42 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { AuthFailureReason } from '../auth.errors';
+
+/** One auth decision, as logged. Carries no token, signature or secret. */
+export interface AuthDecision {
+  readonly outcome: 'allow' | 'deny';
+  readonly reason: AuthFailureReason | 'ok' | 'anonymous' | 'auth_disabled' | string;
+  readonly subject?: string;
+  readonly issuer?: string;
+  readonly actor?: string;
+  /** What was being reached: a route, `tools/call:<name>`, … */
+  readonly target: string;
+  readonly transport?: string;
+  readonly client?: string;
+  readonly detail?: string;
+}
+
+type DecisionListener = (decision: AuthDecision) => void;
+
+/**
+ * The audit trail: every auth decision is recorded exactly once, as a
+ * structured log line with a reason code. Listeners (metrics, tests) can
+ * subscribe without parsing logs.
+ */
+@Injectable()
+export class AuthAuditService {
+  private readonly logger = new Logger('AuthAudit');
+  private readonly listeners = new Set<DecisionListener>();
+
+  record(decision: AuthDecision): void {
+    const entry = { event: 'auth_decision', ...decision };
+    if (decision.outcome === 'deny') this.logger.warn(entry);
+    else this.logger.log(entry);
+    for (const listener of this.listeners) listener(decision);
+  }
+
+  /** Subscribes to decisions; returns the unsubscribe function. */
+  onDecision(listener: DecisionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

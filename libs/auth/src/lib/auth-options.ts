@@ -1,0 +1,101 @@
+import { AuthConfigError } from './auth.errors';
+import { KeyRing } from './keys/key-ring';
+import { assertAcceptableSecret } from './keys/secret-policy';
+import { NoRevocations, type RevocationStore } from './revocation/revocation-store';
+
+/**
+ * `required`: every protected call needs a valid token.
+ * `optional`: calls without a token run as the anonymous principal (which holds no scope),
+ *   but a token that is present must be valid.
+ * `disabled`: no secret configured; everything runs anonymously with all scopes.
+ *   Only allowed without a secret, and the app must bind to loopback.
+ */
+export type AuthMode = 'required' | 'optional' | 'disabled';
+
+/** Options for {@link AuthModule}. Apps build these from their validated config. */
+export interface AuthModuleOptions {
+  /** Defaults to `required` when a secret is set. */
+  mode?: AuthMode;
+  /** The shared HS256 secret. Absent only in `disabled` mode. */
+  secret?: string;
+  /** Secrets still accepted for verification during a rotation. Never used to sign. */
+  previousSecrets?: readonly string[];
+  /** The configuration name of the secret, used in start-up errors (e.g. `SESSION_BUDDY_SECRET`). */
+  secretName?: string;
+  /** This service's issuer id, written as `iss` when it mints. */
+  issuer: string;
+  /** Issuers whose tokens this service accepts. */
+  allowedIssuers: readonly string[];
+  /** Audience values that name this service (its id and its canonical MCP URL). */
+  audiences: readonly string[];
+  /** Default 30. */
+  clockSkewSeconds?: number;
+  /** Tokens longer than this are refused before parsing. Default 8192. */
+  maxTokenBytes?: number;
+  /** Accept tokens without `aud`/`type` (PyJWT predecessors). Default false: the MCP spec requires audience checks. */
+  acceptLegacyTokens?: boolean;
+  /** Lifetime of tokens this service mints. Default 300 s. */
+  accessTokenTtlSeconds?: number;
+  /** Bounded cache of verified tokens. Default enabled, 10,000 entries. */
+  verificationCache?: { enabled?: boolean; maxEntries?: number };
+  /** RFC 9728 metadata URL advertised in `WWW-Authenticate` challenges. */
+  resourceMetadataUrl?: string;
+  /** Revocation lookups; without one, nothing is revoked. */
+  revocationStore?: RevocationStore;
+}
+
+/** Options after defaults and start-up checks. */
+export interface ResolvedAuthOptions {
+  readonly mode: AuthMode;
+  readonly keyRing: KeyRing | undefined;
+  readonly issuer: string;
+  readonly allowedIssuers: readonly string[];
+  readonly audiences: readonly string[];
+  readonly clockSkewSeconds: number;
+  readonly maxTokenBytes: number;
+  readonly acceptLegacyTokens: boolean;
+  readonly accessTokenTtlSeconds: number;
+  readonly cacheEnabled: boolean;
+  readonly cacheMaxEntries: number;
+  readonly resourceMetadataUrl: string | undefined;
+  readonly revocationStore: RevocationStore;
+}
+
+/**
+ * Applies defaults and refuses unsafe combinations. Throws {@link AuthConfigError}
+ * whose message names the setting and the rule, never a secret.
+ */
+export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
+  const name = options.secretName ?? 'auth secret';
+  const mode: AuthMode = options.mode ?? (options.secret ? 'required' : 'disabled');
+  if (mode === 'disabled' && options.secret) {
+    throw new AuthConfigError(`auth mode "disabled" is only allowed when ${name} is not set`);
+  }
+  if (mode !== 'disabled' && !options.secret) {
+    throw new AuthConfigError(`${name} is required when auth mode is "${mode}"`);
+  }
+  if (options.secret) assertAcceptableSecret(name, options.secret);
+  (options.previousSecrets ?? []).forEach((s, i) => assertAcceptableSecret(`${name} (previous #${i + 1})`, s));
+  if (options.allowedIssuers.length === 0) throw new AuthConfigError('allowed issuers must not be empty');
+  if (options.audiences.length === 0) throw new AuthConfigError('audiences must not be empty');
+  const positive = (value: number | undefined, fallback: number, what: string): number => {
+    const v = value ?? fallback;
+    if (!Number.isInteger(v) || v < 0) throw new AuthConfigError(`${what} must be a non-negative integer`);
+    return v;
+  };
+  return {
+    mode,
+    keyRing: options.secret ? new KeyRing(options.secret, options.previousSecrets ?? []) : undefined,
+    issuer: options.issuer,
+    allowedIssuers: [...options.allowedIssuers],
+    audiences: [...options.audiences],
+    clockSkewSeconds: positive(options.clockSkewSeconds, 30, 'clock skew'),
+    maxTokenBytes: positive(options.maxTokenBytes, 8192, 'max token bytes'),
+    acceptLegacyTokens: options.acceptLegacyTokens ?? false,
+    accessTokenTtlSeconds: positive(options.accessTokenTtlSeconds, 300, 'access token TTL'),
+    cacheEnabled: options.verificationCache?.enabled ?? true,
+    cacheMaxEntries: positive(options.verificationCache?.maxEntries, 10_000, 'verification cache size'),
+    resourceMetadataUrl: options.resourceMetadataUrl,
+    revocationStore: options.revocationStore ?? new NoRevocations(),
+  };
+}

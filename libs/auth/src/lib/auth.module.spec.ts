@@ -1,0 +1,161 @@
+import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { accessClaims, craftToken, randomSecret } from '../testing';
+import { AuthAuditService, type AuthDecision } from './audit/auth-audit.service';
+import { AuthModule } from './auth.module';
+import type { AuthModuleOptions } from './auth-options';
+import { AuthContextService } from './context/auth-context.service';
+import { CurrentPrincipal } from './decorators/current-principal.decorator';
+import { Public } from './decorators/public.decorator';
+import { RequireAuth } from './decorators/require-auth.decorator';
+import { RequiresScopes } from './decorators/requires-scopes.decorator';
+import type { Principal } from './principal';
+
+@Controller()
+class FixtureController {
+  constructor(private readonly context: AuthContextService) {}
+
+  @Get('undecorated')
+  undecorated(@CurrentPrincipal() p: Principal) {
+    return { subject: p.subject };
+  }
+
+  @Public()
+  @Get('health')
+  health() {
+    return { ok: true };
+  }
+
+  @RequireAuth({ optional: true })
+  @Get('maybe')
+  maybe(@CurrentPrincipal() p: Principal) {
+    return { subject: p.subject, anonymous: p.anonymous };
+  }
+
+  @RequiresScopes('write')
+  @Get('write')
+  write(@CurrentPrincipal() p: Principal) {
+    return { subject: p.subject };
+  }
+
+  @Get('slow')
+  async slow() {
+    // Yield several times so concurrent requests interleave, then read the context.
+    for (let i = 0; i < 3; i++) await sleep(Math.random() * 5);
+    return { subject: this.context.principal?.subject };
+  }
+}
+
+const secret = randomSecret();
+
+async function start(overrides: Partial<AuthModuleOptions> = {}) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      AuthModule.forRoot({
+        secret,
+        issuer: 'orchestrator',
+        allowedIssuers: ['orchestrator'],
+        audiences: ['session-buddy'],
+        resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource',
+        ...overrides,
+      }),
+    ],
+    controllers: [FixtureController],
+  }).compile();
+  const app: INestApplication = moduleRef.createNestApplication({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  const url = await app.getUrl();
+  const decisions: AuthDecision[] = [];
+  app.get(AuthAuditService).onDecision((d) => decisions.push(d));
+  return { app, url: url.replace('[::1]', '127.0.0.1'), decisions };
+}
+
+const bearer = (claims: Record<string, unknown> = {}) => ({ authorization: `Bearer ${craftToken(accessClaims(claims), secret)}` });
+
+describe('AuthModule over HTTP', () => {
+  let ctx: Awaited<ReturnType<typeof start>>;
+  beforeAll(async () => {
+    ctx = await start();
+  });
+  afterAll(() => ctx.app.close());
+
+  it('protects a route with no decorator at all (deny by default)', async () => {
+    const res = await fetch(`${ctx.url}/undecorated`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource"');
+    expect(await res.json()).toEqual({ error: 'invalid_token', error_description: 'Token required', reason: 'missing' });
+  });
+
+  it('says why a presented token failed, in the challenge and the body', async () => {
+    const res = await fetch(`${ctx.url}/undecorated`, { headers: bearer({ aud: 'orchestrator' }) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token", error_description="wrong_audience: ');
+    expect((await res.json()).reason).toBe('wrong_audience');
+  });
+
+  it('answers 403 insufficient_scope naming the missing scope', async () => {
+    const res = await fetch(`${ctx.url}/write`, { headers: bearer({ scope: 'read' }) });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    expect(res.headers.get('www-authenticate')).toContain('scope="write"');
+  });
+
+  it('refuses a token in the query string even when the header is valid', async () => {
+    const token = craftToken(accessClaims(), secret);
+    const res = await fetch(`${ctx.url}/undecorated?access_token=${token}`, { headers: bearer() });
+    expect(res.status).toBe(401);
+    expect((await res.json()).reason).toBe('malformed');
+  });
+
+  it('lets a valid token through and hands the typed principal to the handler', async () => {
+    const res = await fetch(`${ctx.url}/write`, { headers: bearer({ sub: 'dave', scope: 'write' }) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ subject: 'dave' });
+  });
+
+  it('lets @Public() routes through without a token', async () => {
+    expect((await fetch(`${ctx.url}/health`)).status).toBe(200);
+  });
+
+  it('runs an optional route anonymously without a token, but refuses a bad one', async () => {
+    expect(await (await fetch(`${ctx.url}/maybe`)).json()).toEqual({ subject: 'anonymous', anonymous: true });
+    const bad = await fetch(`${ctx.url}/maybe`, { headers: bearer({ exp: 1 }) });
+    expect(bad.status).toBe(401);
+    expect((await bad.json()).reason).toBe('expired');
+  });
+
+  it('audits each decision once, with a reason code and never the token', async () => {
+    ctx.decisions.length = 0;
+    const headers = bearer({ sub: 'erin', scope: 'read' });
+    await fetch(`${ctx.url}/write`, { headers });
+    expect(ctx.decisions).toHaveLength(1);
+    expect(ctx.decisions[0]).toMatchObject({ outcome: 'deny', reason: 'insufficient_scope', target: 'GET /write' });
+    expect(JSON.stringify(ctx.decisions)).not.toContain(headers.authorization.slice(7));
+  });
+
+  it('keeps each request in its own auth context under interleaved concurrency', async () => {
+    const subjects = Array.from({ length: 100 }, (_, i) => `user-${i % 10}-${i}`);
+    const results = await Promise.all(
+      subjects.map(async (sub) => (await (await fetch(`${ctx.url}/slow`, { headers: bearer({ sub }) })).json()) as { subject: string }),
+    );
+    expect(results.map((r) => r.subject)).toEqual(subjects);
+  });
+});
+
+describe('AuthModule modes', () => {
+  it('in optional mode, runs token-less calls anonymously on protected routes but still enforces scopes', async () => {
+    const ctx = await start({ mode: 'optional' });
+    try {
+      expect(await (await fetch(`${ctx.url}/undecorated`)).json()).toEqual({ subject: 'anonymous' });
+      expect((await fetch(`${ctx.url}/write`)).status).toBe(403);
+      expect((await fetch(`${ctx.url}/undecorated`, { headers: { authorization: 'Bearer x.y.z' } })).status).toBe(401);
+    } finally {
+      await ctx.app.close();
+    }
+  });
+
+  it('refuses to start disabled while a secret is configured', async () => {
+    await expect(start({ mode: 'disabled' })).rejects.toThrow(/only allowed when/);
+  });
+});

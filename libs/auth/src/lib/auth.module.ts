@@ -1,0 +1,56 @@
+import { Logger, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { AUTH_OPTIONS } from './auth.constants';
+import { AUTH_MODULE_OPTIONS, AuthConfigurableModule } from './auth.module-definition';
+import { resolveAuthOptions, type AuthModuleOptions } from './auth-options';
+import { AuthAuditService } from './audit/auth-audit.service';
+import { AuthContextInterceptor } from './context/auth-context.interceptor';
+import { AuthContextService } from './context/auth-context.service';
+import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { AuthExceptionFilter } from './http/auth-exception.filter';
+import { RequestAuthenticatorService } from './http/request-authenticator.service';
+import { JwtStrategy } from './strategies/jwt.strategy';
+import { TokenIssuerService } from './tokens/token-issuer.service';
+import { TokenVerifierService } from './tokens/token-verifier.service';
+
+const logger = new Logger('AuthModule');
+
+/**
+ * Token minting and verification, the global deny-by-default guard, request
+ * auth context and audit. Configure with `AuthModule.forRoot(options)` or
+ * `forRootAsync({ useFactory, inject })`; the module never reads the environment.
+ */
+@Module({
+  imports: [JwtModule.register({}), PassportModule],
+  providers: [
+    {
+      provide: AUTH_OPTIONS,
+      inject: [AUTH_MODULE_OPTIONS],
+      useFactory: (options: AuthModuleOptions) => {
+        const resolved = resolveAuthOptions(options);
+        if (resolved.mode === 'disabled') {
+          logger.warn({
+            event: 'auth_disabled',
+            message: 'AUTHENTICATION IS DISABLED: no secret is configured, every call runs with full access. Bind to loopback only.',
+          });
+        } else {
+          logger.log({ event: 'auth_configured', mode: resolved.mode, keyIds: resolved.keyRing?.keyIds, allowedIssuers: resolved.allowedIssuers, audiences: resolved.audiences });
+        }
+        return resolved;
+      },
+    },
+    TokenVerifierService,
+    TokenIssuerService,
+    RequestAuthenticatorService,
+    AuthContextService,
+    AuthAuditService,
+    JwtStrategy,
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_FILTER, useClass: AuthExceptionFilter },
+    { provide: APP_INTERCEPTOR, useClass: AuthContextInterceptor },
+  ],
+  exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, RequestAuthenticatorService, AuthContextService, AuthAuditService],
+})
+export class AuthModule extends AuthConfigurableModule {}

@@ -1,0 +1,34 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Injectable } from '@nestjs/common';
+import type { Principal } from '../principal';
+
+/** What one request knows about its caller. */
+export interface AuthContextState {
+  readonly principal: Principal;
+  /** SHA-256 of the presented bearer token (base64url), for comparisons; never the token. */
+  readonly tokenHash?: string;
+  readonly transport: 'http' | 'stdio' | 'internal';
+  readonly requestId?: string;
+}
+
+/**
+ * Request-scoped auth state on AsyncLocalStorage. Each request gets its own
+ * store, so concurrent requests never see each other's principal (the Python
+ * predecessor kept the last error in a module global).
+ */
+@Injectable()
+export class AuthContextService {
+  private readonly storage = new AsyncLocalStorage<AuthContextState>();
+
+  run<T>(state: AuthContextState, fn: () => T): T {
+    return this.storage.run(state, fn);
+  }
+
+  get state(): AuthContextState | undefined {
+    return this.storage.getStore();
+  }
+
+  get principal(): Principal | undefined {
+    return this.storage.getStore()?.principal;
+  }
+}

@@ -1,0 +1,59 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { IS_PUBLIC_KEY, REQUIRE_AUTH_KEY, REQUIRED_SCOPES_KEY } from '../auth.constants';
+import { AuthError } from '../auth.errors';
+import { AuthAuditService } from '../audit/auth-audit.service';
+import { PRINCIPAL_SLOT, type AuthenticatedRequest } from '../http/auth-request';
+import type { CredentialSource } from '../http/bearer';
+import { RequestAuthenticatorService } from '../http/request-authenticator.service';
+import type { RequireAuthOptions } from '../decorators/require-auth.decorator';
+
+/**
+ * The global guard (registered as APP_GUARD by AuthModule): every route needs a
+ * valid token unless it is marked `@Public()`. Scopes from `@RequiresScopes()`
+ * are enforced here. Each decision is audited once.
+ */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authenticator: RequestAuthenticatorService,
+    private readonly audit: AuthAuditService,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return false;
+    const targets = [context.getHandler(), context.getClass()];
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets) ?? false;
+    const requireAuth = this.reflector.getAllAndOverride<RequireAuthOptions>(REQUIRE_AUTH_KEY, targets);
+    const scopes = this.reflector.getAllAndOverride<string[]>(REQUIRED_SCOPES_KEY, targets) ?? [];
+    const request = context.switchToHttp().getRequest<CredentialSource & AuthenticatedRequest & { method?: string; ip?: string }>();
+    const target = `${request.method ?? 'HTTP'} ${(request.url ?? '').split('?')[0]}`;
+
+    if (isPublic) {
+      // Public routes never look at credentials; nothing to audit beyond access logs.
+      return true;
+    }
+    try {
+      const { principal } = this.authenticator.authenticate(request, requireAuth?.optional ?? false);
+      this.authenticator.authorize(principal, scopes);
+      request[PRINCIPAL_SLOT] = principal;
+      this.audit.record({
+        outcome: 'allow',
+        reason: principal.anonymous ? (this.authenticator.mode === 'disabled' ? 'auth_disabled' : 'anonymous') : 'ok',
+        subject: principal.subject,
+        issuer: principal.issuer,
+        actor: principal.actor,
+        target,
+        transport: 'http',
+        client: request.ip,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof AuthError) {
+        this.audit.record({ outcome: 'deny', reason: error.reason, target, transport: 'http', client: request.ip, detail: error.detail });
+      }
+      throw error;
+    }
+  }
+}

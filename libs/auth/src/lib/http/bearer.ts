@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { AuthError } from '../auth.errors';
+
+/** The parts of an incoming HTTP request that carry credentials. */
+export interface CredentialSource {
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly url?: string;
+}
+
+const BEARER = /^bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i;
+
+/**
+ * The bearer token from `Authorization` (RFC 6750 §2.1; the scheme is
+ * case-insensitive), or undefined when there is none. Tokens in the query
+ * string (§2.3) are refused outright: they end up in logs and Referer headers,
+ * and the MCP spec forbids them.
+ */
+export function extractBearerToken(source: CredentialSource): string | undefined {
+  if (source.url && /[?&](access_token|token)=/i.test(source.url)) {
+    throw new AuthError('malformed', 'tokens in the query string are refused; use the Authorization header');
+  }
+  const header = source.headers['authorization'];
+  if (header === undefined) return undefined;
+  if (Array.isArray(header)) throw new AuthError('malformed', 'more than one Authorization header');
+  if (!/^bearer\b/i.test(header.trim())) return undefined;
+  const match = BEARER.exec(header);
+  if (!match?.[1]) throw new AuthError('malformed', 'Authorization header is not "Bearer <token>"');
+  return match[1];
+}
+
+/** A short stable digest of a token for comparisons and correlation; not reversible. */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}

@@ -1,0 +1,109 @@
+import { AuthError } from '../auth.errors';
+import { effectiveScopes, type Principal } from '../principal';
+import type { JwtClaims } from './jwt-codec';
+
+/** What claim validation checks against. */
+export interface ClaimPolicy {
+  readonly allowedIssuers: readonly string[];
+  /** Any one of these must appear in `aud`. */
+  readonly audiences: readonly string[];
+  readonly clockSkewSeconds: number;
+  /** Accept tokens with no `aud` and no `type` (the Python predecessors' shape). */
+  readonly acceptLegacyTokens: boolean;
+}
+
+const SUBJECT = /^[\w.@:+-]{1,256}$/;
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
+
+function readScopes(claims: JwtClaims): string[] {
+  const out: string[] = [];
+  const add = (value: unknown, field: string): void => {
+    if (value === undefined) return;
+    const list = typeof value === 'string' ? value.split(' ').filter(Boolean) : value;
+    if (!Array.isArray(list) || !list.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
+      throw new AuthError('malformed', `${field} claim is not a list of scope tokens`);
+    }
+    out.push(...(list as string[]));
+  };
+  add(claims['scope'], 'scope');
+  add(claims['scopes'], 'scopes');
+  add(claims['scp'], 'scp');
+  return out;
+}
+
+function numericDate(claims: JwtClaims, name: string, required: boolean): number | undefined {
+  const value = claims[name];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new AuthError('malformed', required && value === undefined ? `${name} claim is required` : `${name} claim is not a NumericDate`);
+  }
+  return value;
+}
+
+/**
+ * Validates registered and crossauth claims (RFC 7519 §4.1, RFC 8725 §3.8–3.11)
+ * and turns them into a {@link Principal}. Order matters for diagnosability:
+ * time first, then who issued it, whom it is for, and what kind it is.
+ */
+export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSeconds: number): Principal {
+  const skew = policy.clockSkewSeconds;
+  const exp = numericDate(claims, 'exp', true) as number;
+  const nbf = numericDate(claims, 'nbf', false);
+  const iat = numericDate(claims, 'iat', false);
+  if (nowSeconds >= exp + skew) throw new AuthError('expired', 'exp is in the past');
+  if (nbf !== undefined && nowSeconds < nbf - skew) throw new AuthError('not_yet_valid', 'nbf is in the future');
+  if (iat !== undefined && iat > nowSeconds + skew) throw new AuthError('not_yet_valid', 'iat is in the future');
+
+  const issuer = claims['iss'];
+  if (typeof issuer !== 'string' || !policy.allowedIssuers.includes(issuer)) {
+    throw new AuthError('wrong_issuer', `issuer ${JSON.stringify(issuer)} is not in the allow-list`);
+  }
+
+  const rawAud = claims['aud'];
+  let audience: string[];
+  if (rawAud === undefined) {
+    if (!policy.acceptLegacyTokens) throw new AuthError('wrong_audience', 'token has no aud claim');
+    audience = [];
+  } else {
+    audience = typeof rawAud === 'string' ? [rawAud] : Array.isArray(rawAud) ? rawAud.filter((a): a is string => typeof a === 'string') : [];
+    if (!audience.some((a) => policy.audiences.includes(a))) {
+      throw new AuthError('wrong_audience', `aud ${JSON.stringify(rawAud)} does not name this server`);
+    }
+  }
+
+  const type = claims['type'];
+  if (type !== 'access' && !(type === undefined && policy.acceptLegacyTokens)) {
+    throw new AuthError('wrong_type', `type ${JSON.stringify(type)} cannot open tools`);
+  }
+
+  const subject = claims['sub'] ?? claims['user_id'];
+  if (typeof subject !== 'string' || !SUBJECT.test(subject)) {
+    throw new AuthError('malformed', 'sub (or user_id) is missing or not a plain identifier');
+  }
+  const role = claims['role'];
+  if (role !== undefined && typeof role !== 'string') throw new AuthError('malformed', 'role claim is not a string');
+  const jti = claims['jti'];
+  if (jti !== undefined && (typeof jti !== 'string' || jti.length === 0 || jti.length > 128)) {
+    throw new AuthError('malformed', 'jti claim is not a short string');
+  }
+  const act = claims['act'];
+  let actor: string | undefined;
+  if (act !== undefined) {
+    const actSub = typeof act === 'object' && act !== null ? (act as Record<string, unknown>)['sub'] : undefined;
+    if (typeof actSub !== 'string') throw new AuthError('malformed', 'act claim has no sub');
+    actor = actSub;
+  }
+
+  return {
+    subject,
+    issuer,
+    audience,
+    scopes: effectiveScopes(readScopes(claims), role),
+    role,
+    tokenId: jti,
+    expiresAt: exp,
+    issuedAt: iat,
+    actor,
+    anonymous: false,
+  };
+}

@@ -1,0 +1,112 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { AuthError } from '../auth.errors';
+import type { KeyRing, ManagedKey } from '../keys/key-ring';
+
+/** A decoded JOSE header. Only what HS256 verification needs is typed. */
+export interface JwtHeader {
+  readonly alg?: unknown;
+  readonly typ?: unknown;
+  readonly kid?: unknown;
+  readonly crit?: unknown;
+}
+
+/** Raw JWT claims as decoded; validated by {@link validateClaims}. */
+export type JwtClaims = Record<string, unknown>;
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const HEADER_CACHE_LIMIT = 64;
+const headerCache = new Map<string, JwtHeader>();
+
+/** Strict base64url decoding: no padding, no foreign characters, canonical form only. */
+export function decodeBase64UrlStrict(segment: string): Buffer | undefined {
+  if (!BASE64URL.test(segment) || segment.length % 4 === 1) return undefined;
+  const bytes = Buffer.from(segment, 'base64url');
+  // Non-canonical trailing bits would let two strings decode to the same bytes.
+  if (bytes.toString('base64url') !== segment) return undefined;
+  return bytes;
+}
+
+function parseJsonObject(segment: string, what: string): Record<string, unknown> {
+  const bytes = decodeBase64UrlStrict(segment);
+  if (!bytes) throw new AuthError('malformed', `${what} is not base64url`);
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new AuthError('malformed', `${what} is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AuthError('malformed', `${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseHeader(segment: string): JwtHeader {
+  // Every token from one issuer carries the same header bytes; parsing them once
+  // keeps JSON work off the hot path. The cache is bounded and holds no secrets.
+  const cached = headerCache.get(segment);
+  if (cached) return cached;
+  const header = parseJsonObject(segment, 'header') as JwtHeader;
+  if (headerCache.size >= HEADER_CACHE_LIMIT) headerCache.clear();
+  headerCache.set(segment, header);
+  return header;
+}
+
+/** Splits a compact JWS into its three segments or throws `malformed`. */
+export function splitCompact(token: string): [string, string, string] {
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (first <= 0 || second < 0 || token.indexOf('.', second + 1) !== -1) {
+    throw new AuthError('malformed', 'not a three-part compact JWS');
+  }
+  return [token.slice(0, first), token.slice(first + 1, second), token.slice(second + 1)];
+}
+
+function macMatches(key: ManagedKey, signingInput: string, signature: Buffer): boolean {
+  const expected = createHmac('sha256', key.key).update(signingInput).digest();
+  // Length is checked first because timingSafeEqual throws on a mismatch; the
+  // expected length (32) is public, so this branch leaks nothing.
+  return signature.length === expected.length && timingSafeEqual(signature, expected);
+}
+
+/**
+ * Verifies the JOSE layer of an HS256 token: structure, algorithm pinning
+ * (RFC 8725 §3.1: `none`, RS256 and everything else are refused), `kid`
+ * lookup and a constant-time MAC check. Returns the decoded claims and the key
+ * that matched. Claims are not validated here.
+ */
+export function verifyHs256Signature(
+  token: string,
+  keys: KeyRing,
+): { header: JwtHeader; claims: JwtClaims; key: ManagedKey } {
+  const [headerSegment, payloadSegment, signatureSegment] = splitCompact(token);
+  const header = parseHeader(headerSegment);
+  if (header.alg !== 'HS256') {
+    throw new AuthError('bad_signature', `algorithm ${JSON.stringify(header.alg)} is not allowed; only HS256 is`);
+  }
+  if (header.crit !== undefined) throw new AuthError('malformed', 'crit header is not supported');
+  if (header.typ !== undefined && header.typ !== 'JWT' && header.typ !== 'at+jwt') {
+    throw new AuthError('malformed', 'typ header is not JWT');
+  }
+  const signature = decodeBase64UrlStrict(signatureSegment);
+  if (!signature || signature.length === 0) throw new AuthError('malformed', 'signature is not base64url');
+
+  const signingInput = token.slice(0, headerSegment.length + 1 + payloadSegment.length);
+  let matched: ManagedKey | undefined;
+  if (header.kid !== undefined) {
+    if (typeof header.kid !== 'string') throw new AuthError('malformed', 'kid is not a string');
+    const key = keys.find(header.kid);
+    if (!key) {
+      throw new AuthError(
+        'unknown_key',
+        `token kid ${header.kid} matches none of this server's keys (${keys.keyIds.join(', ')}): the issuer and this server do not share a secret`,
+      );
+    }
+    if (macMatches(key, signingInput, signature)) matched = key;
+  } else {
+    // Tokens from the Python predecessors carry no kid: try each accepted key.
+    matched = keys.all.find((key) => macMatches(key, signingInput, signature));
+  }
+  if (!matched) throw new AuthError('bad_signature', 'HMAC does not match');
+  return { header, claims: parseJsonObject(payloadSegment, 'payload'), key: matched };
+}

@@ -1,0 +1,166 @@
+import { createHmac } from 'node:crypto';
+import { JwtService } from '@nestjs/jwt';
+import { accessClaims, craftToken, randomSecret } from '../../testing';
+import { AuthError, type AuthFailureReason } from '../auth.errors';
+import { resolveAuthOptions, type AuthModuleOptions } from '../auth-options';
+import { deriveKeyId } from '../keys/key-ring';
+import type { Principal } from '../principal';
+import { TokenIssuerService } from './token-issuer.service';
+import { TokenVerifierService } from './token-verifier.service';
+
+const secret = randomSecret();
+const baseOptions: AuthModuleOptions = {
+  secret,
+  issuer: 'orchestrator',
+  allowedIssuers: ['orchestrator', 'mahavishnu'],
+  audiences: ['session-buddy', 'http://127.0.0.1:8678/mcp'],
+};
+const verifierWith = (overrides: Partial<AuthModuleOptions> = {}) =>
+  new TokenVerifierService(resolveAuthOptions({ ...baseOptions, ...overrides }));
+
+function reasonOf(fn: () => unknown): AuthFailureReason {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof AuthError) return error.reason;
+    throw error;
+  }
+  throw new Error('expected an AuthError, but verification passed');
+}
+
+describe('TokenVerifierService', () => {
+  const verifier = verifierWith();
+  const now = Math.floor(Date.now() / 1000);
+
+  describe('accepts', () => {
+    it('a well-formed access token and maps its claims to a principal', () => {
+      const p = verifier.verify(craftToken(accessClaims({ role: 'viewer', scope: 'delete' }), secret));
+      expect(p).toMatchObject({ subject: 'alice', issuer: 'orchestrator', audience: ['session-buddy'], role: 'viewer', anonymous: false });
+      expect([...p.scopes].sort()).toEqual(['delete', 'read']);
+    });
+
+    it('a token minted by TokenIssuerService through @nestjs/jwt, with its kid', () => {
+      const issuer = new TokenIssuerService(resolveAuthOptions(baseOptions), new JwtService({}));
+      const minted = issuer.mint({ subject: 'bob', audience: 'session-buddy', scopes: ['read'], actor: 'orchestrator' });
+      const header = JSON.parse(Buffer.from(minted.token.split('.')[0] ?? '', 'base64url').toString());
+      expect(header).toEqual({ alg: 'HS256', typ: 'JWT', kid: deriveKeyId(secret) });
+      const p = verifier.verify(minted.token);
+      expect(p).toMatchObject({ subject: 'bob', actor: 'orchestrator', tokenId: minted.tokenId, expiresAt: minted.expiresAt });
+    });
+
+    it('scopes given as a `scopes` array or an `scp` claim', () => {
+      const t1 = craftToken(accessClaims({ scope: undefined, scopes: ['read', 'delete'] }), secret);
+      const t2 = craftToken(accessClaims({ scope: undefined, scp: 'write' }), secret);
+      expect([...verifier.verify(t1).scopes].sort()).toEqual(['delete', 'read']);
+      expect(verifier.verify(t2).scopes).toEqual(['write']);
+    });
+
+    it('a token signed with a previous secret during rotation', () => {
+      const old = randomSecret();
+      const rotated = verifierWith({ secret: randomSecret(), previousSecrets: [old] });
+      expect(rotated.verify(craftToken(accessClaims(), old)).subject).toBe('alice');
+    });
+
+    it('a PyJWT token in the seed shape (no kid, no aud) only when legacy tokens are accepted', () => {
+      const legacy = craftToken(
+        { user_id: 'mahavishnu', exp: now + 3600, iat: now, type: 'access', iss: 'mahavishnu', role: 'orchestrator' },
+        secret,
+        { kid: undefined },
+      );
+      expect(reasonOf(() => verifier.verify(legacy))).toBe('wrong_audience');
+      const p = verifierWith({ acceptLegacyTokens: true }).verify(legacy);
+      expect(p).toMatchObject({ subject: 'mahavishnu', issuer: 'mahavishnu', role: 'orchestrator' });
+      expect([...p.scopes].sort()).toEqual(['read', 'write']);
+    });
+
+    it('an expired token still inside the clock-skew tolerance', () => {
+      expect(verifier.verify(craftToken(accessClaims({ exp: now - 10 }), secret)).subject).toBe('alice');
+    });
+  });
+
+  describe('refuses', () => {
+    const cases: Array<[string, () => string, AuthFailureReason]> = [
+      ['no token at all', () => '', 'missing'],
+      ['a token over the size limit, before parsing it', () => 'a'.repeat(8193), 'too_large'],
+      ['a string that is not a JWS', () => 'not-a-token', 'malformed'],
+      ['a token with four segments', () => `${craftToken(accessClaims(), secret)}.x`, 'malformed'],
+      ['a header that is not JSON', () => `bm90LWpzb24.${craftToken(accessClaims(), secret).split('.').slice(1).join('.')}`, 'malformed'],
+      ['an unsigned alg:none token', () => craftToken(accessClaims(), secret, { alg: 'none' }), 'bad_signature'],
+      ['an RS256 header', () => craftToken(accessClaims(), secret, { alg: 'RS256' }), 'bad_signature'],
+      ['an HS512 header', () => craftToken(accessClaims(), secret, { alg: 'HS512' }), 'bad_signature'],
+      ['an HS256 token signed with another secret but our kid', () => craftToken(accessClaims(), randomSecret(), { kid: deriveKeyId(secret) }), 'bad_signature'],
+      ['an HS256 token signed with another secret and its own kid', () => craftToken(accessClaims(), randomSecret()), 'unknown_key'],
+      ['a legacy token (no kid) signed with another secret', () => craftToken(accessClaims(), randomSecret(), { kid: undefined }), 'bad_signature'],
+      [
+        'a tampered payload',
+        () => {
+          const [h, , s] = craftToken(accessClaims(), secret).split('.');
+          return `${h}.${Buffer.from(JSON.stringify(accessClaims({ scope: 'admin' }))).toString('base64url')}.${s}`;
+        },
+        'bad_signature',
+      ],
+      ['a truncated signature', () => craftToken(accessClaims(), secret).slice(0, -3), 'bad_signature'],
+      ['a signature with non-base64url characters', () => `${craftToken(accessClaims(), secret).slice(0, -1)}=`, 'malformed'],
+      ['a token without exp', () => craftToken(accessClaims({ exp: undefined }), secret), 'malformed'],
+      ['an exp that is not a number', () => craftToken(accessClaims({ exp: 'tomorrow' }), secret), 'malformed'],
+      ['an expired token', () => craftToken(accessClaims({ exp: now - 31 }), secret), 'expired'],
+      ['a token whose nbf is in the future', () => craftToken(accessClaims({ nbf: now + 120 }), secret), 'not_yet_valid'],
+      ['a token issued in the future', () => craftToken(accessClaims({ iat: now + 120 }), secret), 'not_yet_valid'],
+      ['an issuer outside the allow-list', () => craftToken(accessClaims({ iss: 'evil' }), secret), 'wrong_issuer'],
+      ['a token with no issuer', () => craftToken(accessClaims({ iss: undefined }), secret), 'wrong_issuer'],
+      ['a token for another audience', () => craftToken(accessClaims({ aud: 'orchestrator' }), secret), 'wrong_audience'],
+      ['a token with no audience', () => craftToken(accessClaims({ aud: undefined }), secret), 'wrong_audience'],
+      ['a refresh token used as an access token', () => craftToken(accessClaims({ type: 'refresh' }), secret), 'wrong_type'],
+      ['a token with no type', () => craftToken(accessClaims({ type: undefined }), secret), 'wrong_type'],
+      ['a token with no subject', () => craftToken(accessClaims({ sub: undefined }), secret), 'malformed'],
+      ['a subject with control characters', () => craftToken(accessClaims({ sub: 'a\nb' }), secret), 'malformed'],
+      ['a scope claim that is not a string list', () => craftToken(accessClaims({ scopes: [1, 2] }), secret), 'malformed'],
+      ['a crit header', () => craftToken(accessClaims(), secret, { crit: ['exp'] }), 'malformed'],
+    ];
+    it.each(cases)('%s', (_name, token, reason) => {
+      expect(reasonOf(() => verifier.verify(token()))).toBe(reason);
+    });
+
+    it('a revoked token, even when its verification is cached', () => {
+      const revoked = new Set<string>();
+      const v = verifierWith({ revocationStore: { isRevoked: (p: Principal) => revoked.has(p.tokenId ?? '') } });
+      const token = craftToken(accessClaims({ jti: 'j-1' }), secret);
+      expect(v.verify(token).tokenId).toBe('j-1');
+      revoked.add('j-1');
+      expect(reasonOf(() => v.verify(token))).toBe('revoked');
+    });
+
+    it('a cached token once it has expired', () => {
+      const v = verifierWith({ clockSkewSeconds: 0 });
+      const token = craftToken(accessClaims({ exp: now + 1 }), secret);
+      v.verify(token, now * 1000);
+      expect(v.cacheStats.size).toBe(1);
+      expect(reasonOf(() => v.verify(token, (now + 5) * 1000))).toBe('expired');
+    });
+  });
+
+  it('serves repeat verifications from the cache and can evict them', () => {
+    const v = verifierWith();
+    const token = craftToken(accessClaims({ sub: 'carol' }), secret);
+    v.verify(token);
+    v.verify(token);
+    expect(v.cacheStats).toMatchObject({ enabled: true, size: 1, hits: 1, misses: 1 });
+    expect(v.evict((p) => p.subject === 'carol')).toBe(1);
+    expect(v.cacheStats.size).toBe(0);
+  });
+
+  it('does not cache failures: a bad token is checked again each time', () => {
+    const v = verifierWith();
+    const bad = craftToken(accessClaims(), randomSecret(), { kid: undefined });
+    expect(reasonOf(() => v.verify(bad))).toBe('bad_signature');
+    expect(reasonOf(() => v.verify(bad))).toBe('bad_signature');
+    expect(v.cacheStats.size).toBe(0);
+  });
+
+  it('agrees with an independent HMAC over the signing input (pins the MAC bytes)', () => {
+    const token = craftToken(accessClaims(), secret);
+    const [h, p, s] = token.split('.');
+    expect(createHmac('sha256', secret).update(`${h}.${p}`).digest('base64url')).toBe(s);
+    expect(verifier.verifyUncached(token).subject).toBe('alice');
+  });
+});

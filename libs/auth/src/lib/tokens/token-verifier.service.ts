@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AUTH_OPTIONS } from '../auth.constants';
+import { AuthError } from '../auth.errors';
+import type { ResolvedAuthOptions } from '../auth-options';
+import type { Principal } from '../principal';
+import type { RevocationStore } from '../revocation/revocation-store';
+import { validateClaims } from './claims';
+import { verifyHs256Signature } from './jwt-codec';
+import { VerificationCache } from './verification-cache';
+
+/**
+ * Verifies access tokens: size limit, HS256 signature against the key ring,
+ * claims, then revocation. Successful results are cached (bounded, per token,
+ * never past `exp`); revocation is still checked on every hit so a revoked
+ * token stops working at once, whichever process revoked it.
+ */
+@Injectable()
+export class TokenVerifierService {
+  private readonly cache: VerificationCache | undefined;
+  private readonly revocations: RevocationStore;
+
+  constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {
+    this.cache = options.cacheEnabled ? new VerificationCache(options.cacheMaxEntries) : undefined;
+    this.revocations = options.revocationStore;
+  }
+
+  /** Returns the principal for a valid access token or throws a typed {@link AuthError}. */
+  verify(token: string | undefined, nowMs: number = Date.now()): Principal {
+    if (token === undefined || token === '') throw new AuthError('missing');
+    if (token.length > this.options.maxTokenBytes) throw new AuthError('too_large', 'token exceeds the size limit');
+    const cached = this.cache?.get(token);
+    if (cached) {
+      // The LRU TTL also ends at exp + skew, but its clock is not ours to rely on.
+      if (nowMs >= (cached.expiresAt + this.options.clockSkewSeconds) * 1000) throw new AuthError('expired', 'exp is in the past');
+      // Revocation can change at any moment, so it is never cached.
+      if (this.revocations.isRevoked(cached)) throw new AuthError('revoked', 'token or its subject was revoked');
+      return cached;
+    }
+    const principal = this.verifyUncached(token, nowMs);
+    this.cache?.set(token, principal, (principal.expiresAt + this.options.clockSkewSeconds) * 1000 - nowMs);
+    return principal;
+  }
+
+  /** Full verification with no cache: for diagnostics that must explain a token. */
+  verifyUncached(token: string, nowMs: number = Date.now()): Principal {
+    if (token.length > this.options.maxTokenBytes) throw new AuthError('too_large', 'token exceeds the size limit');
+    const keys = this.options.keyRing;
+    if (!keys) throw new AuthError('unknown_key', 'auth is disabled: this server holds no key');
+    const { claims } = verifyHs256Signature(token, keys);
+    const principal = validateClaims(claims, this.options, Math.floor(nowMs / 1000));
+    if (this.revocations.isRevoked(principal)) throw new AuthError('revoked', 'token or its subject was revoked');
+    return principal;
+  }
+
+  /** Evicts cached verifications whose principal matches (used when revoking). */
+  evict(matches: (principal: Principal) => boolean): number {
+    return this.cache?.evict(matches) ?? 0;
+  }
+
+  get cacheStats(): { enabled: boolean; size: number; hits: number; misses: number; hitRatio: number } {
+    return { enabled: Boolean(this.cache), ...(this.cache?.stats ?? { size: 0, hits: 0, misses: 0, hitRatio: 0 }) };
+  }
+}

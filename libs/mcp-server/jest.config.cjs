@@ -1,0 +1,1 @@
+module.exports = { displayName: 'mcp-server', ...require('../../jest.preset.cjs')(__dirname) };
