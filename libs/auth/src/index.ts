@@ -25,7 +25,7 @@ export { AuthAuditService, type AuthDecision } from './lib/audit/auth-audit.serv
 export { RequestAuthenticatorService, type Authentication } from './lib/http/request-authenticator.service';
 export { extractBearerToken, tokenDigest, type CredentialSource } from './lib/http/bearer';
 export { buildBearerChallenge, challengeBody, type ChallengeInput } from './lib/http/challenge';
-export { principalOf } from './lib/http/auth-request';
+export { authenticationOf, principalOf } from './lib/http/auth-request';
 export { JwtAuthGuard } from './lib/guards/jwt-auth.guard';
 export { Public } from './lib/decorators/public.decorator';
 export { RequireAuth, type RequireAuthOptions } from './lib/decorators/require-auth.decorator';

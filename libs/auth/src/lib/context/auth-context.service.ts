@@ -5,8 +5,11 @@ import type { Principal } from '../principal';
 /** What one request knows about its caller. */
 export interface AuthContextState {
   readonly principal: Principal;
-  /** SHA-256 of the presented bearer token (base64url), for comparisons; never the token. */
-  readonly tokenHash?: string;
+  /**
+   * True when `candidate` is the bearer token this request presented. A
+   * function, so the token itself is never readable from the context.
+   */
+  readonly matchesPresentedToken?: (candidate: string) => boolean;
   readonly transport: 'http' | 'stdio' | 'internal';
   readonly requestId?: string;
 }

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY, REQUIRE_AUTH_KEY, REQUIRED_SCOPES_KEY } from '../auth.constants';
 import { AuthError } from '../auth.errors';
 import { AuthAuditService } from '../audit/auth-audit.service';
-import { PRINCIPAL_SLOT, type AuthenticatedRequest } from '../http/auth-request';
+import { AUTHENTICATION_SLOT, type AuthenticatedRequest } from '../http/auth-request';
 import type { CredentialSource } from '../http/bearer';
 import { RequestAuthenticatorService } from '../http/request-authenticator.service';
 import type { RequireAuthOptions } from '../decorators/require-auth.decorator';
@@ -35,9 +35,10 @@ export class JwtAuthGuard implements CanActivate {
       return true;
     }
     try {
-      const { principal } = this.authenticator.authenticate(request, requireAuth?.optional ?? false);
+      const authentication = this.authenticator.authenticate(request, requireAuth?.optional ?? false);
+      const { principal } = authentication;
       this.authenticator.authorize(principal, scopes);
-      request[PRINCIPAL_SLOT] = principal;
+      request[AUTHENTICATION_SLOT] = authentication;
       this.audit.record({
         outcome: 'allow',
         reason: principal.anonymous ? (this.authenticator.mode === 'disabled' ? 'auth_disabled' : 'anonymous') : 'ok',

@@ -1,14 +1,20 @@
 import type { Principal } from '../principal';
+import type { Authentication } from './request-authenticator.service';
 
-/** Where the guard leaves the verified principal on the request object. */
-export const PRINCIPAL_SLOT = Symbol('crossauth:principal');
+/** Where the guard leaves the authentication result on the request object. */
+export const AUTHENTICATION_SLOT = Symbol('crossauth:authentication');
 
 /** A request the guard has processed. Read it through `@CurrentPrincipal()`. */
 export interface AuthenticatedRequest {
-  [PRINCIPAL_SLOT]?: Principal;
+  [AUTHENTICATION_SLOT]?: Authentication;
 }
 
 /** The principal the guard attached to this request, if any. */
 export function principalOf(request: object): Principal | undefined {
-  return (request as AuthenticatedRequest)[PRINCIPAL_SLOT];
+  return (request as AuthenticatedRequest)[AUTHENTICATION_SLOT]?.principal;
+}
+
+/** The full authentication result (principal and presented-token matcher), if any. */
+export function authenticationOf(request: object): Authentication | undefined {
+  return (request as AuthenticatedRequest)[AUTHENTICATION_SLOT];
 }

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_OPTIONS } from '../auth.constants';
 import { AuthError } from '../auth.errors';
@@ -9,8 +10,8 @@ import { extractBearerToken, tokenDigest, type CredentialSource } from './bearer
 /** The outcome of authenticating one request. */
 export interface Authentication {
   readonly principal: Principal;
-  /** Digest of the presented token, when there was one. */
-  readonly tokenHash?: string;
+  /** Compares a candidate with the presented token (constant time), when there was one. */
+  readonly matchesPresentedToken?: (candidate: string) => boolean;
 }
 
 /**
@@ -47,7 +48,13 @@ export class RequestAuthenticatorService {
       throw new AuthError('missing');
     }
     // A token that is present must be valid, whatever the mode.
-    return { principal: this.verifier.verify(token), tokenHash: tokenDigest(token) };
+    const principal = this.verifier.verify(token);
+    const digest = tokenDigest(token);
+    return {
+      principal,
+      matchesPresentedToken: (candidate) =>
+        timingSafeEqual(Buffer.from(tokenDigest(candidate)), Buffer.from(digest)),
+    };
   }
 
   /** Throws `insufficient_scope` naming what is missing. */

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { Controller, Delete, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  AuthAuditService,
+  AuthContextService,
+  AuthError,
+  RequestAuthenticatorService,
+  authenticationOf,
+  buildBearerChallenge,
+  challengeBody,
+  principalOf,
+  type Principal,
+} from '@crossauth/auth';
+import type { Request, Response } from 'express';
+import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
+import { McpServerFactory } from './mcp-server.factory';
+import { McpSessionRegistry, ownerOf, shortSessionId } from './mcp-session-registry.service';
+import { McpToolRegistry } from './mcp-tool-registry.service';
+import { BodyTooLargeError, readBody } from './request-body';
+import { resourceMetadataUrlFor } from './protected-resource-metadata.controller';
+
+type JsonRpcMessage = { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: { name?: unknown } };
+
+/**
+ * Streamable HTTP at `/mcp`. The global guard has already authenticated the
+ * request (every request, `initialize` included); this controller adds what
+ * needs the JSON-RPC body: per-tool scope checks answered with the spec's
+ * `403 insufficient_scope`, session ownership, and body limits.
+ */
+@Controller('mcp')
+export class McpHttpController {
+  private readonly logger = new Logger(McpHttpController.name);
+  private readonly maxBodyBytes: number;
+  private readonly resourceMetadataUrl: string;
+
+  constructor(
+    private readonly factory: McpServerFactory,
+    private readonly sessions: McpSessionRegistry,
+    private readonly tools: McpToolRegistry,
+    private readonly authenticator: RequestAuthenticatorService,
+    private readonly context: AuthContextService,
+    private readonly audit: AuthAuditService,
+    @Inject(MCP_MODULE_OPTIONS) private readonly options: McpServerModuleOptions,
+  ) {
+    this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+    this.resourceMetadataUrl = resourceMetadataUrlFor(options.resourceUrl);
+  }
+
+  @Post()
+  async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const principal = this.principal(req);
+    let body: unknown;
+    try {
+      const raw = await readBody(req, this.maxBodyBytes);
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        res.setHeader('Connection', 'close');
+        return void jsonRpcError(res, 413, -32600, `Request body exceeds ${this.maxBodyBytes} bytes`);
+      }
+      return void jsonRpcError(res, 400, -32700, 'Parse error: body is not valid JSON');
+    }
+    const messages: JsonRpcMessage[] = (Array.isArray(body) ? body : [body]) as JsonRpcMessage[];
+    if (messages.length === 0 || messages.some((m) => typeof m !== 'object' || m === null || m.jsonrpc !== '2.0')) {
+      return void jsonRpcError(res, 400, -32600, 'Invalid Request: expected JSON-RPC 2.0 message(s)');
+    }
+
+    // Per-tool scopes need the body, so they are checked here, before anything runs,
+    // to answer with HTTP 403 and a scope challenge (MCP authorization, scope step-up).
+    for (const message of messages) {
+      if (message.method !== 'tools/call') continue;
+      const tool = typeof message.params?.name === 'string' ? this.tools.get(message.params.name) : undefined;
+      if (!tool || tool.isPublic) continue;
+      try {
+        this.authenticator.authorize(principal, tool.scopes);
+      } catch (error) {
+        if (!(error instanceof AuthError)) throw error;
+        this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `tools/call:${tool.name}`, transport: 'http', client: req.ip });
+        res.setHeader('WWW-Authenticate', buildBearerChallenge({ error, resourceMetadataUrl: this.resourceMetadataUrl }));
+        return void res.status(403).json(challengeBody(error));
+      }
+    }
+
+    if (this.options.stateless) return this.handleStateless(req, res, principal, body);
+
+    const sessionId = req.header('mcp-session-id');
+    if (sessionId) {
+      const session = this.ownedSession(sessionId, principal, req, res);
+      if (session) await this.dispatch(req, res, principal, () => session.transport.handleRequest(req, res, body));
+      return;
+    }
+    if (!messages.some((m) => isInitializeRequest(m))) {
+      return void jsonRpcError(res, 400, -32000, 'Bad Request: no Mcp-Session-Id header and not an initialize request');
+    }
+    if (this.sessions.size >= this.sessions.maxSessions) {
+      return void jsonRpcError(res, 503, -32000, 'Too many open sessions; try again later');
+    }
+    const server = this.factory.create('http');
+    const owner = ownerOf(principal);
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: true,
+      onsessioninitialized: (id) => {
+        const now = Date.now();
+        this.sessions.add({ id, server, transport, owner, createdAt: now, lastSeenAt: now });
+        this.logger.log({ event: 'mcp_session_opened', session: shortSessionId(id), subject: principal.subject });
+      },
+      onsessionclosed: (id) => void this.sessions.close(id, 'deleted by client'),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.sessions.remove(transport.sessionId);
+    };
+    await server.connect(transport);
+    await this.dispatch(req, res, principal, () => transport.handleRequest(req, res, body));
+  }
+
+  @Get()
+  async get(@Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.sessionRequest(req, res);
+  }
+
+  @Delete()
+  async delete(@Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.sessionRequest(req, res);
+  }
+
+  private async sessionRequest(req: Request, res: Response): Promise<void> {
+    const principal = this.principal(req);
+    if (this.options.stateless) return void jsonRpcError(res, 405, -32000, 'Method not allowed: this server is stateless');
+    const sessionId = req.header('mcp-session-id');
+    if (!sessionId) return void jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    const session = this.ownedSession(sessionId, principal, req, res);
+    if (session) await this.dispatch(req, res, principal, () => session.transport.handleRequest(req, res));
+  }
+
+  private async handleStateless(req: Request, res: Response, principal: Principal, body: unknown): Promise<void> {
+    const server = this.factory.create('http');
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await this.dispatch(req, res, principal, () => transport.handleRequest(req, res, body));
+  }
+
+  /** The session, if it exists and belongs to this principal; otherwise answers and returns undefined. */
+  private ownedSession(id: string, principal: Principal, req: Request, res: Response) {
+    const session = this.sessions.get(id);
+    if (!session) {
+      jsonRpcError(res, 404, -32001, 'Session not found');
+      return undefined;
+    }
+    if (session.owner !== ownerOf(principal)) {
+      // Sessions are not authentication: a valid token for someone else cannot ride this session.
+      this.audit.record({ outcome: 'deny', reason: 'session_owner_mismatch', subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp session ${shortSessionId(id)}`, transport: 'http', client: req.ip });
+      jsonRpcError(res, 403, -32003, 'Forbidden: this session belongs to another principal');
+      return undefined;
+    }
+    session.lastSeenAt = Date.now();
+    return session;
+  }
+
+  private async dispatch(req: Request, res: Response, principal: Principal, handle: () => Promise<void>): Promise<void> {
+    const matchesPresentedToken = authenticationOf(req)?.matchesPresentedToken;
+    try {
+      await this.context.run({ principal, matchesPresentedToken, transport: 'http' }, handle);
+    } catch (error) {
+      this.logger.error({ event: 'mcp_transport_error', error: error instanceof Error ? error.message : String(error) });
+      if (!res.headersSent) jsonRpcError(res, 500, -32603, 'Internal error');
+    }
+  }
+
+  private principal(req: Request): Principal {
+    const principal = principalOf(req);
+    // The global guard guarantees this; a missing principal means a wiring error, so fail closed.
+    if (!principal) throw new AuthError('missing', 'no principal on /mcp request');
+    return principal;
+  }
+}
+
+function jsonRpcError(res: Response, status: number, code: number, message: string): void {
+  res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
+}

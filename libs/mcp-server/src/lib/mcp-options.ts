@@ -1,0 +1,31 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+
+/** Settings for the MCP endpoint. Apps build these from their validated config. */
+export interface McpServerModuleOptions {
+  /** Server name and version reported in `initialize`. */
+  readonly name: string;
+  readonly version: string;
+  /** Canonical URL of this server's MCP endpoint (RFC 9728 `resource`), e.g. `http://127.0.0.1:8678/mcp`. */
+  readonly resourceUrl: string;
+  /** Authorization servers (token issuers) advertised in protected-resource metadata. */
+  readonly authorizationServers: readonly string[];
+  /** Human-readable name for the metadata document. */
+  readonly resourceName?: string;
+  /** Stateless mode: no `Mcp-Session-Id`, a fresh server per request. Default false. */
+  readonly stateless?: boolean;
+  /** Sessions idle longer than this are closed. Default 30 min. */
+  readonly sessionIdleTimeoutMs?: number;
+  /** Sessions older than this are closed, however busy. Default 12 h. */
+  readonly sessionMaxLifetimeMs?: number;
+  /** Upper bound on concurrent sessions. Default 10,000. */
+  readonly maxSessions?: number;
+  /** Request bodies larger than this get `413`. Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Instructions for clients, returned by `initialize`. */
+  readonly instructions?: string;
+}
+
+export const {
+  ConfigurableModuleClass: McpConfigurableModule,
+  MODULE_OPTIONS_TOKEN: MCP_MODULE_OPTIONS,
+} = new ConfigurableModuleBuilder<McpServerModuleOptions>().setClassMethodName('forRoot').build();

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ListToolsRequestSchema, type CallToolResult, type ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ANONYMOUS_PRINCIPAL,
+  AuthAuditService,
+  AuthContextService,
+  AuthError,
+  RequestAuthenticatorService,
+  type Principal,
+} from '@crossauth/auth';
+import { z } from 'zod';
+import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
+import { McpToolRegistry, type ToolDefinition } from './mcp-tool-registry.service';
+import { ToolError } from './tool-error';
+
+/** Which transport a server instance serves; decides where the caller's identity comes from. */
+export type McpTransportKind = 'http' | 'stdio';
+
+type RequestHandler = (request: unknown, extra: unknown) => Promise<unknown>;
+
+const tokenArgument = z
+  .string()
+  .max(8192)
+  .optional()
+  .describe('Bearer token, for clients that cannot send an Authorization header (stdio). Over HTTP the header wins.');
+
+/**
+ * Builds SDK `McpServer` instances with every discovered tool registered
+ * behind the per-tool auth check. Over HTTP the caller was authenticated by
+ * the transport layer and sits in the auth context; over stdio each call
+ * brings its token as the `token` argument, stripped before the handler runs.
+ */
+@Injectable()
+export class McpServerFactory {
+  private readonly logger = new Logger(McpServerFactory.name);
+
+  constructor(
+    private readonly registry: McpToolRegistry,
+    private readonly authenticator: RequestAuthenticatorService,
+    private readonly context: AuthContextService,
+    private readonly audit: AuthAuditService,
+    @Inject(MCP_MODULE_OPTIONS) private readonly options: McpServerModuleOptions,
+  ) {}
+
+  create(kind: McpTransportKind): McpServer {
+    const server = new McpServer(
+      { name: this.options.name, version: this.options.version },
+      { capabilities: { tools: { listChanged: false } }, instructions: this.options.instructions },
+    );
+    for (const tool of this.registry.list()) {
+      const inputSchema = tool.isPublic ? tool.input : tool.input.extend({ token: tokenArgument });
+      server.registerTool(
+        tool.name,
+        { description: tool.description, inputSchema, annotations: tool.annotations },
+        (args: Record<string, unknown>) => this.call(tool, args, kind),
+      );
+    }
+    this.filterToolList(server, kind);
+    return server;
+  }
+
+  /** Whether a principal may see and call a tool. */
+  allows(tool: ToolDefinition, principal: Principal | undefined): boolean {
+    if (tool.isPublic) return true;
+    if (!principal) return false;
+    try {
+      this.authenticator.authorize(principal, tool.scopes);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private filterToolList(server: McpServer, kind: McpTransportKind): void {
+    // McpServer installs its own tools/list handler; wrap it so each caller sees
+    // only the tools its scopes allow. The SDK keeps handlers in a private map
+    // (1.x); the mcp-server spec fails loudly if that ever changes.
+    const handlers = (server.server as unknown as { _requestHandlers: Map<string, RequestHandler> })._requestHandlers;
+    const original = handlers.get('tools/list');
+    if (!original) throw new Error('SDK did not install a tools/list handler');
+    server.server.setRequestHandler(ListToolsRequestSchema, async (request, extra) => {
+      const result = (await original(request, extra)) as ListToolsResult;
+      // Over stdio identity arrives per call, so the full list is shown.
+      if (kind === 'stdio') return result;
+      const principal = this.context.principal;
+      return { ...result, tools: result.tools.filter((t) => this.allows(this.registry.get(t.name) as ToolDefinition, principal)) };
+    });
+  }
+
+  private async call(tool: ToolDefinition, args: Record<string, unknown>, kind: McpTransportKind): Promise<CallToolResult> {
+    const { token, ...input } = args;
+    const state = this.context.state;
+    const target = `tools/call:${tool.name}`;
+    let principal: Principal;
+    try {
+      if (kind === 'http') {
+        if (!state) throw new AuthError('missing', 'no request context on an HTTP call');
+        principal = state.principal;
+        if (typeof token === 'string' && token !== '' && !state.matchesPresentedToken?.(token)) {
+          throw new AuthError('malformed', 'token argument differs from the Authorization header');
+        }
+      } else if (tool.isPublic && (token === undefined || token === '')) {
+        principal = ANONYMOUS_PRINCIPAL;
+      } else {
+        principal = this.authenticator.authenticateToken(typeof token === 'string' ? token : undefined).principal;
+      }
+      if (!tool.isPublic) this.authenticator.authorize(principal, tool.scopes);
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      this.audit.record({ outcome: 'deny', reason: error.reason, target, transport: kind, subject: state?.principal.subject, detail: error.detail });
+      return { isError: true, content: [{ type: 'text', text: error.toolMessage }], _meta: { reason: error.reason } };
+    }
+    this.audit.record({
+      outcome: 'allow',
+      reason: principal.anonymous ? 'anonymous' : 'ok',
+      subject: principal.subject,
+      issuer: principal.issuer,
+      actor: principal.actor,
+      target,
+      transport: kind,
+    });
+    try {
+      const run = () => tool.invoke(input, principal);
+      const result = kind === 'stdio' ? await this.context.run({ principal, transport: 'stdio' }, run) : await run();
+      return toToolResult(result);
+    } catch (error) {
+      if (error instanceof ToolError) {
+        return { isError: true, content: [{ type: 'text', text: error.message }], _meta: { code: error.code } };
+      }
+      const ref = randomUUID();
+      this.logger.error({ event: 'tool_failed', tool: tool.name, ref, error: error instanceof Error ? error.stack : String(error) });
+      return { isError: true, content: [{ type: 'text', text: `Internal error in ${tool.name} (ref ${ref})` }] };
+    }
+  }
+}
+
+/** Plain objects become structured content plus a JSON text block; strings stay text. */
+export function toToolResult(result: unknown): CallToolResult {
+  if (typeof result === 'string') return { content: [{ type: 'text', text: result }] };
+  if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
+    return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result as Record<string, unknown> };
+  }
+  return { content: [{ type: 'text', text: JSON.stringify(result ?? null) }] };
+}

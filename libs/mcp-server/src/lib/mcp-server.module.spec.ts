@@ -1,0 +1,291 @@
+import { Injectable, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { AuthContextService, AuthModule, type Principal } from '@crossauth/auth';
+import { accessClaims, craftToken, randomSecret } from '@crossauth/auth/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { McpServerFactory } from './mcp-server.factory';
+import { McpServerModule } from './mcp-server.module';
+import { McpTool } from './mcp-tool.decorator';
+import { McpToolRegistry } from './mcp-tool-registry.service';
+import { ToolError } from './tool-error';
+
+@Injectable()
+class FixtureTools {
+  constructor(private readonly context: AuthContextService) {}
+
+  @McpTool({ name: 'ping', description: 'liveness', public: true })
+  ping() {
+    return 'pong';
+  }
+
+  @McpTool({ name: 'whoami', description: 'the caller' })
+  whoami(_input: unknown, principal: Principal) {
+    return { subject: principal.subject, scopes: principal.scopes };
+  }
+
+  @McpTool({ name: 'read_thing', description: 'needs read', scopes: ['read'] })
+  readThing() {
+    return 'read ok';
+  }
+
+  @McpTool({ name: 'write_thing', description: 'needs write', scopes: ['write'], input: z.object({ value: z.string().min(1).max(10) }) })
+  writeThing(input: { value: string }) {
+    if (input.value === 'conflict') throw new ToolError('That value already exists', 'conflict');
+    return { stored: input.value, argumentNames: Object.keys(input) };
+  }
+
+  @McpTool({ name: 'boom', description: 'fails unexpectedly' })
+  boom(): never {
+    throw new Error('secret internal detail');
+  }
+
+  @McpTool({ name: 'slow_whoami', description: 'yields, then reads the context', input: z.object({ n: z.number().int() }) })
+  async slowWhoami(input: { n: number }, principal: Principal) {
+    await sleep(Math.random() * 5);
+    return { n: input.n, handlerSaw: principal.subject, contextSaw: this.context.principal?.subject };
+  }
+}
+
+const secret = randomSecret();
+const token = (claims: Record<string, unknown> = {}) => craftToken(accessClaims({ aud: 'fixture', ...claims }), secret);
+
+async function startApp(stateless = false) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      AuthModule.forRoot({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['fixture'], resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp' }),
+      McpServerModule.forRoot({ name: 'fixture', version: '1.0.0', resourceUrl: 'http://127.0.0.1/mcp', authorizationServers: ['http://127.0.0.1:1/'], stateless, maxBodyBytes: 4096 }),
+    ],
+    providers: [FixtureTools],
+  }).compile();
+  const app: INestApplication = moduleRef.createNestApplication({ logger: false, bodyParser: false });
+  await app.listen(0, '127.0.0.1');
+  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
+}
+
+async function connect(baseUrl: string, bearer: string): Promise<Client> {
+  const client = new Client({ name: 'spec', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${bearer}` } } }));
+  return client;
+}
+
+const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${url}/mcp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+const textOf = (result: unknown) => ((result as { content: Array<{ text: string }> }).content[0]?.text ?? '');
+
+describe('McpServerModule over Streamable HTTP (stateful)', () => {
+  let ctx: Awaited<ReturnType<typeof startApp>>;
+  beforeAll(async () => {
+    ctx = await startApp();
+  });
+  afterAll(() => ctx.app.close());
+
+  it('snapshots every tool access rule (a diff here is a permission change to review)', () => {
+    expect(ctx.app.get(McpToolRegistry).accessMap()).toMatchInlineSnapshot(`
+      {
+        "boom": [],
+        "ping": "public",
+        "read_thing": [
+          "read",
+        ],
+        "slow_whoami": [],
+        "whoami": [],
+        "write_thing": [
+          "write",
+        ],
+      }
+    `);
+  });
+
+  it('lists and calls tools with a valid token', async () => {
+    const client = await connect(ctx.url, token({ sub: 'alice', scope: 'read write' }));
+    const names = (await client.listTools()).tools.map((t) => t.name).sort();
+    expect(names).toEqual(['boom', 'ping', 'read_thing', 'slow_whoami', 'whoami', 'write_thing']);
+    expect(await client.callTool({ name: 'whoami', arguments: {} })).toMatchObject({ structuredContent: { subject: 'alice' } });
+    expect(await client.callTool({ name: 'write_thing', arguments: { value: 'x' } })).toMatchObject({ structuredContent: { stored: 'x' } });
+    await client.close();
+  });
+
+  it('filters tools/list by the caller scopes', async () => {
+    const client = await connect(ctx.url, token({ scope: 'read' }));
+    const names = (await client.listTools()).tools.map((t) => t.name).sort();
+    expect(names).toEqual(['boom', 'ping', 'read_thing', 'slow_whoami', 'whoami']);
+    await client.close();
+  });
+
+  it.each([
+    ['no token', undefined, undefined],
+    ['an expired token', token({ exp: 1000 }), 'expired'],
+    ['a token signed with another secret', craftToken(accessClaims({ aud: 'fixture' }), randomSecret()), 'unknown_key'],
+    ['a token for another audience', token({ aud: 'session-buddy' }), 'wrong_audience'],
+    ['a refresh token', token({ type: 'refresh' }), 'wrong_type'],
+  ])('refuses initialize with %s: 401 and the exact challenge', async (_name, bearer, reason) => {
+    const res = await post(ctx.url, initialize, bearer ? { authorization: `Bearer ${bearer}` } : {});
+    expect(res.status).toBe(401);
+    const challenge = res.headers.get('www-authenticate');
+    if (reason) {
+      expect(challenge).toMatch(new RegExp(`^Bearer error="invalid_token", error_description="${reason}: [^"]+", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"$`));
+    } else {
+      expect(challenge).toBe('Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"');
+    }
+  });
+
+  it('answers a call without the tool scope with 403 insufficient_scope and the needed scope', async () => {
+    const bearer = token({ scope: 'read' });
+    const init = await post(ctx.url, initialize, { authorization: `Bearer ${bearer}` });
+    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    const res = await post(ctx.url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'write_thing', arguments: { value: 'x' } } }, { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer error="insufficient_scope", error_description="insufficient_scope: Token lacks a required scope", scope="write", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"',
+    );
+  });
+
+  it('refuses a session used by another principal (hijack) but keeps it for a refreshed token of its owner', async () => {
+    const init = await post(ctx.url, initialize, { authorization: `Bearer ${token({ sub: 'owner' })}` });
+    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    expect(sessionId).not.toBe('');
+    const list = { jsonrpc: '2.0', id: 3, method: 'tools/list' };
+    const hijack = await post(ctx.url, list, { authorization: `Bearer ${token({ sub: 'mallory' })}`, 'mcp-session-id': sessionId });
+    expect(hijack.status).toBe(403);
+    const sameIssuerOtherSub = await post(ctx.url, list, { authorization: `Bearer ${token({ sub: 'owner2' })}`, 'mcp-session-id': sessionId });
+    expect(sameIssuerOtherSub.status).toBe(403);
+    const refreshed = await post(ctx.url, list, { authorization: `Bearer ${token({ sub: 'owner', jti: 'new' })}`, 'mcp-session-id': sessionId });
+    expect(refreshed.status).toBe(200);
+  });
+
+  it('deletes a session on DELETE /mcp; the id then answers 404', async () => {
+    const bearer = token({ sub: 'deleter' });
+    const init = await post(ctx.url, initialize, { authorization: `Bearer ${bearer}` });
+    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    const del = await fetch(`${ctx.url}/mcp`, { method: 'DELETE', headers: { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId } });
+    expect(del.status).toBe(200);
+    const after = await post(ctx.url, { jsonrpc: '2.0', id: 4, method: 'tools/list' }, { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId });
+    expect(after.status).toBe(404);
+  });
+
+  it.each([
+    ['malformed JSON', '{"jsonrpc": "2.0", ', 400, -32700],
+    ['a non-JSON-RPC body', { hello: 'world' }, 400, -32600],
+    ['an empty batch', [], 400, -32600],
+    ['an oversized body', { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { pad: 'x'.repeat(5000) } }, 413, -32600],
+    ['a request with no session that is not initialize', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, 400, -32000],
+  ])('answers %s with a JSON-RPC error', async (_name, body, status, code) => {
+    const res = await post(ctx.url, body, { authorization: `Bearer ${token()}` });
+    expect(res.status).toBe(status);
+    expect((await res.json()).error.code).toBe(code);
+  });
+
+  it('reports unknown tools, invalid arguments and tool failures as errors naming the problem, without leaking internals', async () => {
+    const client = await connect(ctx.url, token({ scope: 'read write' }));
+    await expect(client.callTool({ name: 'nope', arguments: {} })).resolves.toMatchObject({ isError: true });
+    const invalid = await client.callTool({ name: 'write_thing', arguments: { value: 'far too long for the limit' } });
+    expect(invalid.isError).toBe(true);
+    expect(textOf(invalid)).toMatch(/value/);
+    const conflict = await client.callTool({ name: 'write_thing', arguments: { value: 'conflict' } });
+    expect(conflict).toMatchObject({ isError: true, content: [{ text: 'That value already exists' }] });
+    const boom = await client.callTool({ name: 'boom', arguments: {} });
+    expect(boom.isError).toBe(true);
+    expect(textOf(boom)).not.toContain('secret internal detail');
+    await client.close();
+  });
+
+  it('refuses a token argument that differs from the Authorization header; the header wins', async () => {
+    const client = await connect(ctx.url, token({ sub: 'alice' }));
+    const other = token({ sub: 'bob' });
+    const res = await client.callTool({ name: 'whoami', arguments: { token: other } });
+    expect(res).toMatchObject({ isError: true });
+    expect(textOf(res)).toContain('❌ Authentication failed: Invalid token');
+    await client.close();
+  });
+
+  it('serves protected resource metadata at both well-known paths', async () => {
+    for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
+      const res = await fetch(`${ctx.url}${path}`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({
+        resource: 'http://127.0.0.1/mcp',
+        authorization_servers: ['http://127.0.0.1:1/'],
+        scopes_supported: ['read', 'write'],
+        bearer_methods_supported: ['header'],
+        resource_name: 'fixture',
+      });
+    }
+  });
+
+  it('keeps 200 interleaved calls from 10 principals apart: each handler sees only its own principal', async () => {
+    const clients = await Promise.all(Array.from({ length: 10 }, (_, i) => connect(ctx.url, token({ sub: `p${i}` }))));
+    const calls = Array.from({ length: 200 }, (_, n) => ({ n, i: n % 10 }));
+    const results = await Promise.all(
+      calls.map(async ({ n, i }) => (await clients[i]!.callTool({ name: 'slow_whoami', arguments: { n } })).structuredContent as Record<string, unknown>),
+    );
+    for (const { n, i } of calls) expect(results[n]).toEqual({ n, handlerSaw: `p${i}`, contextSaw: `p${i}` });
+    await Promise.all(clients.map((c) => c.close()));
+  });
+});
+
+describe('McpServerModule stateless', () => {
+  it('serves calls without sessions and still checks every request', async () => {
+    const ctx = await startApp(true);
+    try {
+      const client = await connect(ctx.url, token({ sub: 'st' }));
+      expect(await client.callTool({ name: 'whoami', arguments: {} })).toMatchObject({ structuredContent: { subject: 'st' } });
+      expect((await post(ctx.url, initialize)).status).toBe(401);
+      await client.close();
+    } finally {
+      await ctx.app.close();
+    }
+  });
+});
+
+describe('McpServerModule over stdio (token argument)', () => {
+  let app: INestApplication;
+  let client: Client;
+  beforeAll(async () => {
+    ({ app } = await startApp());
+    const server = app.get(McpServerFactory).create('stdio');
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    client = new Client({ name: 'stdio-spec', version: '1' });
+    await client.connect(clientSide);
+  });
+  afterAll(async () => {
+    await client.close();
+    await app.close();
+  });
+
+  it('advertises the optional token argument on protected tools only', async () => {
+    const tools = (await client.listTools()).tools;
+    const props = (name: string) => Object.keys((tools.find((t) => t.name === name)?.inputSchema.properties ?? {}) as object);
+    expect(props('whoami')).toContain('token');
+    expect(props('ping')).not.toContain('token');
+  });
+
+  it('runs a protected tool with a valid token argument, which the handler never sees', async () => {
+    const res = await client.callTool({ name: 'write_thing', arguments: { value: 'ok', token: token({ sub: 'desk', scope: 'write' }) } });
+    expect(res).toMatchObject({ structuredContent: { stored: 'ok', argumentNames: ['value'] } });
+  });
+
+  it.each([
+    ['no token', {}, '❌ Authentication failed: Token required'],
+    ['an expired token', { token: token({ exp: 1000 }) }, '❌ Authentication failed: Token has expired'],
+    ['a forged token', { token: craftToken(accessClaims({ aud: 'fixture' }), randomSecret(), { kid: undefined }) }, '❌ Authentication failed: Invalid token'],
+    ['a token lacking the scope', { token: token({ scope: 'read' }) }, '❌ Authorization failed: missing scope write'],
+  ])('answers %s with isError and the predecessor message', async (_name, auth, message) => {
+    const res = await client.callTool({ name: 'write_thing', arguments: { value: 'x', ...auth } });
+    expect(res.isError).toBe(true);
+    expect(textOf(res).startsWith(message)).toBe(true);
+  });
+
+  it('lets public tools run without a token', async () => {
+    expect(textOf(await client.callTool({ name: 'ping', arguments: {} }))).toBe('pong');
+  });
+});

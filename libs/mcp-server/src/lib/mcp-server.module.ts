@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { McpConfigurableModule } from './mcp-options';
+import { McpHttpController } from './mcp-http.controller';
+import { McpServerFactory } from './mcp-server.factory';
+import { McpSessionRegistry } from './mcp-session-registry.service';
+import { McpStdioRunner } from './mcp-stdio.runner';
+import { McpToolRegistry } from './mcp-tool-registry.service';
+import { ProtectedResourceMetadataController } from './protected-resource-metadata.controller';
+
+/**
+ * Exposes every `@McpTool()` method of the app's providers over Streamable
+ * HTTP at `/mcp` (and over stdio through {@link McpStdioRunner}), behind
+ * `@crossauth/auth`. Requires `AuthModule` to be imported by the app.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  controllers: [McpHttpController, ProtectedResourceMetadataController],
+  providers: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner],
+  exports: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner],
+})
+export class McpServerModule extends McpConfigurableModule {}
