@@ -32,3 +32,4 @@ export { RequireAuth, type RequireAuthOptions } from './lib/decorators/require-a
 export { RequiresScopes } from './lib/decorators/requires-scopes.decorator';
 export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
 export { CROSSAUTH_JWT_STRATEGY, JwtStrategy } from './lib/strategies/jwt.strategy';
+export { parseEnvironment, readSecretList, readSecretVariable, type Environment } from './lib/config/env';

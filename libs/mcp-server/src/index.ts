@@ -7,3 +7,4 @@ export { McpSessionRegistry, ownerOf, shortSessionId, type McpSession } from './
 export { McpStdioRunner } from './lib/mcp-stdio.runner';
 export { ToolError } from './lib/tool-error';
 export { resourceMetadataUrlFor } from './lib/protected-resource-metadata.controller';
+export { startMcpApplication, type ListenTarget } from './lib/bootstrap';

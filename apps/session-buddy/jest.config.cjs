@@ -1,0 +1,1 @@
+module.exports = { displayName: 'session-buddy', ...require('../../jest.preset.cjs')(__dirname) };

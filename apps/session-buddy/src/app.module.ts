@@ -1,0 +1,63 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { AuthModule } from '@crossauth/auth';
+import { McpServerModule, resourceMetadataUrlFor } from '@crossauth/mcp-server';
+import type { SessionBuddyConfig } from './config/env.schema';
+import { sessionBuddyConfig } from './config/session-buddy.config';
+import { HealthTools } from './health/health.tools';
+import { REFLECTION_REPOSITORY } from './reflections/reflection.repository';
+import { ReflectionsTools } from './reflections/reflections.tools';
+import { SqliteReflectionRepository } from './reflections/sqlite-reflection.repository';
+import { SESSION_REPOSITORY } from './sessions/session.repository';
+import { SessionsTools } from './sessions/sessions.tools';
+import { SqliteSessionRepository } from './sessions/sqlite-session.repository';
+import { DatabaseService } from './storage/database.service';
+
+const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, envFilePath: ['.env'], load: [sessionBuddyConfig] }),
+    AuthModule.forRootAsync({
+      isGlobal: true,
+      inject: [sessionBuddyConfig.KEY],
+      useFactory: (c: SessionBuddyConfig) => ({
+        mode: c.auth.mode,
+        secret: c.auth.secret,
+        secretName: 'SESSION_BUDDY_SECRET',
+        previousSecrets: c.auth.previousSecrets,
+        issuer: c.auth.audience,
+        allowedIssuers: c.auth.allowedIssuers,
+        // The configured id (what the Python clients send) and the canonical MCP URL.
+        audiences: [c.auth.audience, mcpUrl(c)],
+        clockSkewSeconds: c.auth.clockSkewSeconds,
+        acceptLegacyTokens: c.auth.acceptLegacyTokens,
+        verificationCache: { enabled: c.auth.verificationCache },
+        resourceMetadataUrl: resourceMetadataUrlFor(mcpUrl(c)),
+      }),
+    }),
+    McpServerModule.forRootAsync({
+      inject: [sessionBuddyConfig.KEY],
+      useFactory: (c: SessionBuddyConfig) => ({
+        name: 'session-buddy',
+        version: '0.1.0',
+        resourceUrl: mcpUrl(c),
+        resourceName: 'session-buddy: work sessions and reflections',
+        authorizationServers: [c.auth.authorizationServer],
+        stateless: c.stateless,
+        maxBodyBytes: c.bodyLimit,
+        sessionIdleTimeoutMs: c.sessionIdleSeconds * 1000,
+        instructions: 'Track work sessions (start, checkpoint, end, status) and reflections (store_reflection, quick_search) per project.',
+      }),
+    }),
+  ],
+  providers: [
+    DatabaseService,
+    { provide: SESSION_REPOSITORY, useClass: SqliteSessionRepository },
+    { provide: REFLECTION_REPOSITORY, useClass: SqliteReflectionRepository },
+    HealthTools,
+    SessionsTools,
+    ReflectionsTools,
+  ],
+})
+export class AppModule {}

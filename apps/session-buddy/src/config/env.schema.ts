@@ -1,0 +1,81 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { assertAcceptableSecret, parseEnvironment, readSecretList, readSecretVariable, type Environment } from '@crossauth/auth';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+/** Every variable session-buddy reads, with its default. `.env.example` mirrors this. */
+export const sessionBuddyEnvSchema = z.object({
+  SESSION_BUDDY_HOST: z.string().min(1).default('127.0.0.1'),
+  SESSION_BUDDY_PORT: z.coerce.number().int().min(0).max(65535).default(8678),
+  SESSION_BUDDY_PUBLIC_URL: z.url().optional(),
+  SESSION_BUDDY_AUTH_MODE: z.enum(['required', 'optional', 'disabled']).optional(),
+  SESSION_BUDDY_ALLOWED_ISSUERS: list.default(['orchestrator', 'mahavishnu']),
+  SESSION_BUDDY_AUDIENCE: z.string().min(1).default('session-buddy'),
+  SESSION_BUDDY_AUTHORIZATION_SERVER: z.url().default('http://127.0.0.1:8679'),
+  SESSION_BUDDY_ACCEPT_LEGACY_TOKENS: bool.default(false),
+  SESSION_BUDDY_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  SESSION_BUDDY_VERIFICATION_CACHE: bool.default(true),
+  SESSION_BUDDY_DATA_DIR: z.string().min(1).optional(),
+  SESSION_BUDDY_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  SESSION_BUDDY_STATELESS: bool.default(false),
+  SESSION_BUDDY_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).default(1800),
+  XDG_DATA_HOME: z.string().optional(),
+});
+
+/** session-buddy's validated configuration. */
+export interface SessionBuddyConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Base URL clients reach; the canonical MCP resource is `<publicUrl>/mcp`. */
+  readonly publicUrl: string;
+  readonly auth: {
+    readonly mode?: 'required' | 'optional' | 'disabled';
+    readonly secret?: string;
+    readonly previousSecrets: string[];
+    readonly allowedIssuers: string[];
+    readonly audience: string;
+    readonly authorizationServer: string;
+    readonly acceptLegacyTokens: boolean;
+    readonly clockSkewSeconds: number;
+    readonly verificationCache: boolean;
+  };
+  readonly dataDir: string;
+  readonly bodyLimit: number;
+  readonly stateless: boolean;
+  readonly sessionIdleSeconds: number;
+}
+
+/** Validates the environment once, at start-up. Errors name variables, never values. */
+export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
+  const e = parseEnvironment(sessionBuddyEnvSchema, env);
+  const secret = readSecretVariable(env, 'SESSION_BUDDY_SECRET');
+  if (secret !== undefined) assertAcceptableSecret('SESSION_BUDDY_SECRET', secret);
+  const previousSecrets = readSecretList(env, 'SESSION_BUDDY_PREVIOUS_SECRETS');
+  previousSecrets.forEach((s, i) => assertAcceptableSecret(`SESSION_BUDDY_PREVIOUS_SECRETS[${i}]`, s));
+  const dataHome = e.XDG_DATA_HOME ?? join(homedir(), '.local', 'share');
+  return {
+    host: e.SESSION_BUDDY_HOST,
+    port: e.SESSION_BUDDY_PORT,
+    publicUrl: (e.SESSION_BUDDY_PUBLIC_URL ?? `http://${e.SESSION_BUDDY_HOST}:${e.SESSION_BUDDY_PORT}`).replace(/\/$/, ''),
+    auth: {
+      mode: e.SESSION_BUDDY_AUTH_MODE,
+      secret,
+      previousSecrets,
+      allowedIssuers: e.SESSION_BUDDY_ALLOWED_ISSUERS,
+      audience: e.SESSION_BUDDY_AUDIENCE,
+      authorizationServer: e.SESSION_BUDDY_AUTHORIZATION_SERVER,
+      acceptLegacyTokens: e.SESSION_BUDDY_ACCEPT_LEGACY_TOKENS,
+      clockSkewSeconds: e.SESSION_BUDDY_CLOCK_SKEW_SECONDS,
+      verificationCache: e.SESSION_BUDDY_VERIFICATION_CACHE,
+    },
+    dataDir: e.SESSION_BUDDY_DATA_DIR ?? join(dataHome, 'crossauth', 'session-buddy'),
+    bodyLimit: e.SESSION_BUDDY_BODY_LIMIT,
+    stateless: e.SESSION_BUDDY_STATELESS,
+    sessionIdleSeconds: e.SESSION_BUDDY_SESSION_IDLE_SECONDS,
+  };
+}

@@ -1,0 +1,28 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AUTH_OPTIONS, type ResolvedAuthOptions } from '@crossauth/auth';
+import { McpTool } from '@crossauth/mcp-server';
+import { DatabaseService } from '../storage/database.service';
+
+const startedAt = Date.now();
+
+/** Liveness, storage status, and the public key ids (so peers can spot a secret mismatch). */
+@Injectable()
+export class HealthTools {
+  constructor(
+    private readonly database: DatabaseService,
+    @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
+  ) {}
+
+  @McpTool({ name: 'health_check', description: 'Liveness and storage status.', public: true, annotations: { readOnlyHint: true } })
+  healthCheck() {
+    const storage = this.database.health();
+    return {
+      status: storage.ok ? 'ok' : 'degraded',
+      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+      storage,
+      // Key ids are fingerprints, not secrets: comparing them is how two services
+      // learn whether they share a secret (the seed 002 incident).
+      auth: { mode: this.auth.mode, key_ids: this.auth.keyRing?.keyIds ?? [] },
+    };
+  }
+}

@@ -1,0 +1,64 @@
+import { ConsoleLogger, Logger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AUTH_OPTIONS, type ResolvedAuthOptions } from '@crossauth/auth';
+import { McpStdioRunner } from './mcp-stdio.runner';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Structured JSON logs; in stdio mode everything goes to stderr because stdout carries the protocol. */
+class JsonLogger extends ConsoleLogger {
+  constructor(private readonly toStderr: boolean) {
+    super({ json: true, colors: false, logLevels: logLevels() });
+  }
+
+  protected override printMessages(messages: unknown[], context?: string, logLevel?: LogLevel, _stream?: 'stdout' | 'stderr', errorStack?: unknown): void {
+    super.printMessages(messages, context, logLevel, this.toStderr ? 'stderr' : _stream, errorStack);
+  }
+}
+
+function logLevels(): LogLevel[] {
+  // LOG_LEVEL is read here, at the process edge, like the rest of bootstrap.
+  const wanted = (process.env['LOG_LEVEL'] ?? 'log') as LogLevel;
+  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+  return order.slice(0, Math.max(1, order.indexOf(wanted) + 1));
+}
+
+/** Where to listen, from the app's validated config. */
+export interface ListenTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Starts an MCP app: over stdio with `--stdio`, else over HTTP. With auth
+ * `disabled` the HTTP server binds to loopback whatever the configured host.
+ * Returns the HTTP app (undefined for stdio, which resolves on disconnect).
+ */
+export async function startMcpApplication(
+  rootModule: unknown,
+  listenTarget: (app: { get<T>(token: unknown): T }) => ListenTarget,
+  argv: readonly string[] = process.argv,
+): Promise<INestApplication | undefined> {
+  const stdio = argv.includes('--stdio');
+  const logger = new JsonLogger(stdio);
+  if (stdio) {
+    const context = await NestFactory.createApplicationContext(rootModule as never, { logger });
+    context.enableShutdownHooks();
+    await context.get(McpStdioRunner).run();
+    await context.close();
+    return undefined;
+  }
+  const app = await NestFactory.create(rootModule as never, { logger, bodyParser: false });
+  app.enableShutdownHooks();
+  const { port } = listenTarget(app);
+  let { host } = listenTarget(app);
+  const auth = app.get<ResolvedAuthOptions>(AUTH_OPTIONS);
+  if (auth.mode === 'disabled' && !LOOPBACK.has(host)) {
+    new Logger('Bootstrap').warn({ event: 'loopback_forced', message: `auth is disabled, so binding to 127.0.0.1 instead of ${host}` });
+    host = '127.0.0.1';
+  }
+  await app.listen(port, host);
+  const address = app.getHttpServer().address() as { port: number } | null;
+  new Logger('Bootstrap').log({ event: 'listening', url: `http://${host.includes(':') ? `[${host}]` : host}:${address?.port ?? port}/mcp`, authMode: auth.mode });
+  return app;
+}
