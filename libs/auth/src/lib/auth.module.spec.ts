@@ -91,7 +91,7 @@ describe('AuthModule over HTTP', () => {
     const res = await fetch(`${ctx.url}/undecorated`, { headers: bearer({ aud: 'orchestrator' }) });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_token", error_description="wrong_audience: ');
-    expect((await res.json()).reason).toBe('wrong_audience');
+    expect(((await res.json()) as { reason: string }).reason).toBe('wrong_audience');
   });
 
   it('answers 403 insufficient_scope naming the missing scope', async () => {
@@ -105,7 +105,7 @@ describe('AuthModule over HTTP', () => {
     const token = craftToken(accessClaims(), secret);
     const res = await fetch(`${ctx.url}/undecorated?access_token=${token}`, { headers: bearer() });
     expect(res.status).toBe(401);
-    expect((await res.json()).reason).toBe('malformed');
+    expect(((await res.json()) as { reason: string }).reason).toBe('malformed');
   });
 
   it('lets a valid token through and hands the typed principal to the handler', async () => {
@@ -122,7 +122,7 @@ describe('AuthModule over HTTP', () => {
     expect(await (await fetch(`${ctx.url}/maybe`)).json()).toEqual({ subject: 'anonymous', anonymous: true });
     const bad = await fetch(`${ctx.url}/maybe`, { headers: bearer({ exp: 1 }) });
     expect(bad.status).toBe(401);
-    expect((await bad.json()).reason).toBe('expired');
+    expect(((await bad.json()) as { reason: string }).reason).toBe('expired');
   });
 
   it('audits each decision once, with a reason code and never the token', async () => {

@@ -136,8 +136,17 @@ export class McpServerFactory {
   }
 }
 
+/**
+ * A complete MCP tool result to return as is, e.g. one relayed from another
+ * MCP server, so its content and `isError` reach the caller intact.
+ */
+export class RelayedToolResult {
+  constructor(readonly result: CallToolResult) {}
+}
+
 /** Plain objects become structured content plus a JSON text block; strings stay text. */
 export function toToolResult(result: unknown): CallToolResult {
+  if (result instanceof RelayedToolResult) return result.result;
   if (typeof result === 'string') return { content: [{ type: 'text', text: result }] };
   if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
     return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result as Record<string, unknown> };

@@ -181,7 +181,7 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
   ])('answers %s with a JSON-RPC error', async (_name, body, status, code) => {
     const res = await post(ctx.url, body, { authorization: `Bearer ${token()}` });
     expect(res.status).toBe(status);
-    expect((await res.json()).error.code).toBe(code);
+    expect(((await res.json()) as { error: { code: number } }).error.code).toBe(code);
   });
 
   it('reports unknown tools, invalid arguments and tool failures as errors naming the problem, without leaking internals', async () => {
@@ -225,7 +225,7 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
     const clients = await Promise.all(Array.from({ length: 10 }, (_, i) => connect(ctx.url, token({ sub: `p${i}` }))));
     const calls = Array.from({ length: 200 }, (_, n) => ({ n, i: n % 10 }));
     const results = await Promise.all(
-      calls.map(async ({ n, i }) => (await clients[i]!.callTool({ name: 'slow_whoami', arguments: { n } })).structuredContent as Record<string, unknown>),
+      calls.map(async ({ n, i }) => (await (clients[i] as Client).callTool({ name: 'slow_whoami', arguments: { n } })).structuredContent as Record<string, unknown>),
     );
     for (const { n, i } of calls) expect(results[n]).toEqual({ n, handlerSaw: `p${i}`, contextSaw: `p${i}` });
     await Promise.all(clients.map((c) => c.close()));

@@ -9,7 +9,7 @@ export class ToolError extends Error {
   constructor(
     message: string,
     /** A stable code for clients, e.g. `session_not_found`. */
-    readonly code: string = 'tool_error',
+    readonly code = 'tool_error',
   ) {
     super(message);
   }

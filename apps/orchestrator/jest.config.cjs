@@ -1,0 +1,1 @@
+module.exports = { displayName: 'orchestrator', ...require('../../jest.preset.cjs')(__dirname) };

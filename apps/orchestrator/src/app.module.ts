@@ -1,0 +1,48 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { AuthModule } from '@crossauth/auth';
+import { McpServerModule, resourceMetadataUrlFor } from '@crossauth/mcp-server';
+import type { OrchestratorConfig } from './config/env.schema';
+import { orchestratorConfig } from './config/orchestrator.config';
+import { DownstreamTokenCache } from './session-buddy-client/downstream-token.cache';
+import { SessionBuddyClient } from './session-buddy-client/session-buddy.client';
+import { DiagnosticsTools } from './workflows/diagnostics.tools';
+import { WorkflowTools } from './workflows/workflow.tools';
+
+const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, envFilePath: ['.env'], load: [orchestratorConfig] }),
+    AuthModule.forRootAsync({
+      isGlobal: true,
+      inject: [orchestratorConfig.KEY],
+      useFactory: (c: OrchestratorConfig) => ({
+        mode: c.auth.mode,
+        secret: c.auth.secret,
+        secretName: 'ORCHESTRATOR_AUTH_SECRET',
+        previousSecrets: c.auth.previousSecrets,
+        issuer: c.auth.issuer,
+        allowedIssuers: c.auth.allowedIssuers,
+        audiences: [c.auth.audience, mcpUrl(c)],
+        clockSkewSeconds: c.auth.clockSkewSeconds,
+        accessTokenTtlSeconds: c.sessionBuddy.tokenTtlSeconds,
+        resourceMetadataUrl: resourceMetadataUrlFor(mcpUrl(c)),
+      }),
+    }),
+    McpServerModule.forRootAsync({
+      inject: [orchestratorConfig.KEY],
+      useFactory: (c: OrchestratorConfig) => ({
+        name: 'orchestrator',
+        version: '0.1.0',
+        resourceUrl: mcpUrl(c),
+        resourceName: 'orchestrator: project workflows over session-buddy',
+        authorizationServers: [c.publicUrl],
+        stateless: c.stateless,
+        maxBodyBytes: c.bodyLimit,
+      }),
+    }),
+  ],
+  providers: [DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools],
+})
+export class AppModule {}

@@ -1,0 +1,80 @@
+import { assertAcceptableSecret, parseEnvironment, readSecretList, readSecretVariable, type Environment } from '@crossauth/auth';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+/** Every variable the orchestrator reads, with its default. `.env.example` mirrors this. */
+export const orchestratorEnvSchema = z.object({
+  ORCHESTRATOR_HOST: z.string().min(1).default('127.0.0.1'),
+  ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65535).default(8679),
+  ORCHESTRATOR_PUBLIC_URL: z.url().optional(),
+  ORCHESTRATOR_AUTH_MODE: z.enum(['required', 'optional', 'disabled']).optional(),
+  ORCHESTRATOR_ISSUER: z.string().min(1).default('orchestrator'),
+  ORCHESTRATOR_AUDIENCE: z.string().min(1).default('orchestrator'),
+  ORCHESTRATOR_ALLOWED_ISSUERS: list.default(['orchestrator']),
+  ORCHESTRATOR_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  ORCHESTRATOR_SESSION_BUDDY_URL: z.url().default('http://127.0.0.1:8678/mcp'),
+  ORCHESTRATOR_SESSION_BUDDY_AUDIENCE: z.string().min(1).default('session-buddy'),
+  ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  ORCHESTRATOR_DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  ORCHESTRATOR_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  ORCHESTRATOR_STATELESS: bool.default(false),
+});
+
+/** The orchestrator's validated configuration. */
+export interface OrchestratorConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly auth: {
+    readonly mode?: 'required' | 'optional' | 'disabled';
+    readonly secret?: string;
+    readonly previousSecrets: string[];
+    readonly issuer: string;
+    readonly audience: string;
+    readonly allowedIssuers: string[];
+    readonly clockSkewSeconds: number;
+  };
+  readonly sessionBuddy: {
+    readonly url: string;
+    readonly audience: string;
+    readonly tokenTtlSeconds: number;
+    readonly retries: number;
+  };
+  readonly bodyLimit: number;
+  readonly stateless: boolean;
+}
+
+/** Validates the environment once, at start-up. Errors name variables, never values. */
+export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
+  const e = parseEnvironment(orchestratorEnvSchema, env);
+  const secret = readSecretVariable(env, 'ORCHESTRATOR_AUTH_SECRET');
+  if (secret !== undefined) assertAcceptableSecret('ORCHESTRATOR_AUTH_SECRET', secret);
+  const previousSecrets = readSecretList(env, 'ORCHESTRATOR_PREVIOUS_SECRETS');
+  previousSecrets.forEach((s, i) => assertAcceptableSecret(`ORCHESTRATOR_PREVIOUS_SECRETS[${i}]`, s));
+  return {
+    host: e.ORCHESTRATOR_HOST,
+    port: e.ORCHESTRATOR_PORT,
+    publicUrl: (e.ORCHESTRATOR_PUBLIC_URL ?? `http://${e.ORCHESTRATOR_HOST}:${e.ORCHESTRATOR_PORT}`).replace(/\/$/, ''),
+    auth: {
+      mode: e.ORCHESTRATOR_AUTH_MODE,
+      secret,
+      previousSecrets,
+      issuer: e.ORCHESTRATOR_ISSUER,
+      audience: e.ORCHESTRATOR_AUDIENCE,
+      allowedIssuers: e.ORCHESTRATOR_ALLOWED_ISSUERS,
+      clockSkewSeconds: e.ORCHESTRATOR_CLOCK_SKEW_SECONDS,
+    },
+    sessionBuddy: {
+      url: e.ORCHESTRATOR_SESSION_BUDDY_URL,
+      audience: e.ORCHESTRATOR_SESSION_BUDDY_AUDIENCE,
+      tokenTtlSeconds: e.ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS,
+      retries: e.ORCHESTRATOR_DOWNSTREAM_RETRIES,
+    },
+    bodyLimit: e.ORCHESTRATOR_BODY_LIMIT,
+    stateless: e.ORCHESTRATOR_STATELESS,
+  };
+}

@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { TokenIssuerService } from '@crossauth/auth';
+import { orchestratorConfig } from '../config/orchestrator.config';
+import type { OrchestratorConfig } from '../config/env.schema';
+
+interface CachedToken {
+  readonly token: string;
+  readonly renewAt: number;
+}
+
+const MAX_ENTRIES = 10_000;
+
+/**
+ * Tokens the orchestrator mints for session-buddy, cached per (subject,
+ * scopes) and renewed at 80% of their life, so minting stays off the hot path.
+ * These are the orchestrator's own tokens (iss = orchestrator, act = orchestrator):
+ * a caller's token is never forwarded.
+ */
+@Injectable()
+export class DownstreamTokenCache {
+  private readonly cache = new Map<string, CachedToken>();
+  private minted = 0;
+
+  constructor(
+    private readonly issuer: TokenIssuerService,
+    @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
+  ) {}
+
+  /** A valid token for `subject` with exactly `scopes` (sorted, de-duplicated). */
+  tokenFor(subject: string, scopes: readonly string[], nowMs = Date.now()): string {
+    const wanted = [...new Set(scopes)].sort();
+    const key = `${subject}\u0000${wanted.join(' ')}`;
+    const cached = this.cache.get(key);
+    if (cached && nowMs < cached.renewAt) return cached.token;
+    const ttl = this.config.sessionBuddy.tokenTtlSeconds;
+    const minted = this.issuer.mint(
+      { subject, audience: this.config.sessionBuddy.audience, scopes: wanted, ttlSeconds: ttl, actor: this.config.auth.issuer },
+      nowMs,
+    );
+    this.minted++;
+    if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(key, { token: minted.token, renewAt: nowMs + ttl * 800 });
+    return minted.token;
+  }
+
+  /** Forgets a token (after a 401, so the next request mints afresh). */
+  invalidate(subject: string, scopes: readonly string[]): void {
+    this.cache.delete(`${subject}\u0000${[...new Set(scopes)].sort().join(' ')}`);
+  }
+
+  get stats(): { cached: number; minted: number } {
+    return { cached: this.cache.size, minted: this.minted };
+  }
+}

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'cli', ...require('../../jest.preset.cjs')(__dirname) };
