@@ -1,0 +1,49 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+/**
+ * The e2e suite is black-box: it mints tokens from first principles (RFC 7519
+ * with HMAC-SHA256 and the documented kid derivation), not with our library,
+ * so a bug shared by minting and verifying code cannot hide.
+ */
+export function keyId(secret: string): string {
+  return createHmac('sha256', secret).update('crossauth/kid/v1').digest().subarray(0, 12).toString('base64url');
+}
+
+export function newSecret(): string {
+  return randomBytes(36).toString('base64url');
+}
+
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+export function mint(secret: string, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  const body = { sub: 'alice', iss: 'orchestrator', aud: 'session-buddy', iat: now, exp: now + 300, jti: randomUUID(), type: 'access', scope: 'read write', ...claims };
+  const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: keyId(secret), ...header })}.${b64(body)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+export async function connect(mcpUrl: string, token: string): Promise<Client> {
+  const client = new Client({ name: 'e2e', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  return client;
+}
+
+export const structured = <T = Record<string, unknown>>(result: unknown): T => (result as { structuredContent: T }).structuredContent;
+export const text = (result: unknown): string => (result as { content: Array<{ text: string }> }).content[0]?.text ?? '';
+
+export const initializeBody = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'e2e-raw', version: '1' } },
+};
+
+export function postMcp(mcpUrl: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(mcpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: JSON.stringify(body),
+  });
+}
