@@ -44,6 +44,60 @@ function isConnectionFailure(error: unknown): boolean {
 }
 
 /**
+ * `fetch` with a per-request AbortSignal that follows `init.signal`.
+ *
+ * The SDK passes its transport-wide signal to every request; undici hangs an
+ * abort listener on it per request and only lets go at GC, so a client making
+ * thousands of calls trips MaxListenersExceededWarning (~1,500 calls) and
+ * grows. Here the long-lived signal carries one short-lived listener per
+ * request, removed as soon as the response arrives (kept for SSE bodies,
+ * which must stay cancellable).
+ */
+async function fetchFollowingSignal(url: string | URL, init: RequestInit): Promise<Response> {
+  const outer = init.signal;
+  if (!outer) return fetch(url, init);
+  if (outer.aborted) throw outer.reason;
+  const inner = new AbortController();
+  const forward = () => inner.abort(outer.reason);
+  const release = () => outer.removeEventListener('abort', forward);
+  outer.addEventListener('abort', forward, { once: true });
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal: inner.signal });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
+    release();
+    return response;
+  }
+  // An SSE body must stay cancellable until it ends; release the forwarder then.
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const chunk = await reader.read();
+        if (chunk.done) {
+          release();
+          controller.close();
+        } else {
+          controller.enqueue(chunk.value);
+        }
+      } catch (error) {
+        release();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      release();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/**
  * Calls session-buddy's tools on behalf of the orchestrator's callers. One
  * long-lived SDK client per subject (sessions on session-buddy are owned by
  * iss+sub); every HTTP request gets a fresh token from the cache through a
@@ -92,12 +146,13 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
       } catch (error) {
         lastError = error;
         const status = error instanceof StreamableHTTPError ? error.code : undefined;
+        const challenge = (error as { challenge?: string }).challenge ?? state.challenge;
         if (status === 403) {
-          const scope = challengeParam(state.challenge, 'scope') ?? scopes.join(' ');
+          const scope = challengeParam(challenge, 'scope') ?? scopes.join(' ');
           throw new ToolError(`session-buddy refused ${name}: missing scope "${scope}" (insufficient_scope)`, 'insufficient_scope');
         }
         if (status === 401) {
-          throw new ToolError(this.explainUnauthorized(name, state.challenge), 'downstream_unauthorized');
+          throw new ToolError(this.explainUnauthorized(name, challenge), 'downstream_unauthorized');
         }
         // A restarted session-buddy no longer knows our session (404), or is not up yet:
         // drop the client and try again with a fresh session, backing off a little.
@@ -164,13 +219,19 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private async connect(subject: string): Promise<PooledClient> {
+    const state: CallState = { subject, scopes: [] };
     const transport = new StreamableHTTPClientTransport(new URL(this.config.sessionBuddy.url), {
       fetch: (url, init) => this.authorizedFetch(subject, url, init),
       // We retry at the call level; the SSE stream need not reconnect forever.
       reconnectionOptions: { maxReconnectionDelay: 30_000, initialReconnectionDelay: 1_000, reconnectionDelayGrowFactor: 2, maxRetries: 2 },
     });
     const client = new Client({ name: 'orchestrator', version: '0.1.0' }, { capabilities: {} });
-    await this.calls.run({ subject, scopes: [] }, () => client.connect(transport));
+    try {
+      await this.calls.run(state, () => client.connect(transport));
+    } catch (error) {
+      // Keep the refusal's challenge with the error: the caller's own call state never saw it.
+      throw Object.assign(error instanceof Error ? error : new Error(String(error)), { challenge: state.challenge });
+    }
     return { client, transport, lastUsed: Date.now() };
   }
 
@@ -180,7 +241,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     const headers = new Headers(init?.headers);
     const send = () => {
       if (this.auth.keyRing) headers.set('authorization', `Bearer ${this.tokens.tokenFor(subject, scopes)}`);
-      return fetch(url, { ...init, headers });
+      return fetchFollowingSignal(url, { ...init, headers });
     };
     let response = await send();
     if (response.status === 401 && this.auth.keyRing) {

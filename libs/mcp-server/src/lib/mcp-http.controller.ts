@@ -101,7 +101,8 @@ export class McpHttpController {
     const owner = ownerOf(principal);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      enableJsonResponse: true,
+      // JSON-response mode leaks one stream mapping per request on a long-lived
+      // session in SDK 1.x (typescript-sdk#2559), so responses use SSE.
       onsessioninitialized: (id) => {
         const now = Date.now();
         this.sessions.add({ id, server, transport, owner, createdAt: now, lastSeenAt: now });
@@ -137,7 +138,7 @@ export class McpHttpController {
 
   private async handleStateless(req: Request, res: Response, principal: Principal, body: unknown): Promise<void> {
     const server = this.factory.create('http');
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => {
       void transport.close();
       void server.close();

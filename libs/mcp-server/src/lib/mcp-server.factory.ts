@@ -118,6 +118,7 @@ export class McpServerFactory {
       subject: principal.subject,
       issuer: principal.issuer,
       actor: principal.actor,
+      scopes: principal.scopes,
       target,
       transport: kind,
     });

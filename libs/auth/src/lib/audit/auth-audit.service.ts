@@ -8,6 +8,8 @@ export interface AuthDecision {
   readonly subject?: string;
   readonly issuer?: string;
   readonly actor?: string;
+  /** The principal's effective scopes, on allow decisions. */
+  readonly scopes?: readonly string[];
   /** What was being reached: a route, `tools/call:<name>`, … */
   readonly target: string;
   readonly transport?: string;

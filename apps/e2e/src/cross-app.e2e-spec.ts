@@ -1,0 +1,216 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, spawnApp, type RunningApp } from './support/spawn-app';
+import { connect, initializeBody, mint, newSecret, postMcp, structured, text } from './support/tokens';
+
+const secret = newSecret();
+/** A caller's token for the orchestrator (as `crossauth mint --aud orchestrator` would make). */
+const callerToken = (sub: string, claims: Record<string, unknown> = {}, key = secret) =>
+  mint(key, { sub, aud: 'orchestrator', iss: 'orchestrator', scope: 'read write', ...claims });
+
+type Decision = { event: string; outcome: string; reason: string; subject?: string; actor?: string; scopes?: string[]; target: string };
+const decisions = (app: RunningApp): Decision[] =>
+  app
+    .logs()
+    .map((l) => l.message as Decision)
+    .filter((m) => typeof m === 'object' && m !== null && m.event === 'auth_decision');
+
+describe('orchestrator → session-buddy', () => {
+  let sessionBuddy: RunningApp;
+  let orchestrator: RunningApp;
+  let dataDir: string;
+  const sbEnv = () => ({ SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: dataDir });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cross-e2e-'));
+    sessionBuddy = await spawnApp('session-buddy', sbEnv());
+    orchestrator = await spawnApp('orchestrator', {
+      ORCHESTRATOR_AUTH_SECRET: secret,
+      ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl,
+      // A small old-space cap turns any per-call retention into a crash and keeps
+      // V8 from growing its heap lazily, so RSS growth below means a real leak.
+      NODE_OPTIONS: '--max-old-space-size=64',
+    });
+  });
+  afterAll(async () => {
+    await orchestrator.stop();
+    await sessionBuddy.stop();
+  });
+
+  it('confirms at start-up that both services share a key', async () => {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !orchestrator.lines.some((l) => l.includes('"key_check"'))) await new Promise((r) => setTimeout(r, 100));
+    const check = orchestrator.logs().find((l) => (l.message as { event?: string }).event === 'key_check');
+    expect(check?.message).toMatchObject({ match: true, reachable: true });
+  });
+
+  it('performs session-buddy tools as the caller, acted for by the orchestrator, with only the scope each needs', async () => {
+    const client = await connect(orchestrator.mcpUrl, callerToken('carol'));
+    expect(structured(await client.callTool({ name: 'begin_project_session', arguments: { project: 'delta' } }))).toMatchObject({ project: 'delta', owner: 'carol' });
+    await client.callTool({ name: 'record_progress', arguments: { project: 'delta', notes: 'through the orchestrator', quality_score: 90 } });
+    await client.callTool({ name: 'remember', arguments: { content: 'The orchestrator mints its own tokens', tags: ['cross'] } });
+    const recalled = structured<{ count: number }>(await client.callTool({ name: 'recall', arguments: { query: 'orchestrator tokens' } }));
+    expect(recalled.count).toBe(1);
+    await client.close();
+
+    // The data is there, owned by carol, when carol asks session-buddy directly.
+    const direct = await connect(sessionBuddy.mcpUrl, mint(secret, { sub: 'carol' }));
+    expect(structured(await direct.callTool({ name: 'status', arguments: { project: 'delta' } }))).toMatchObject({ owner: 'carol', checkpoints: 1 });
+    await direct.close();
+
+    const start = decisions(sessionBuddy).find((d) => d.target === 'tools/call:start' && d.subject === 'carol');
+    expect(start).toMatchObject({ outcome: 'allow', actor: 'orchestrator', scopes: ['write'] });
+    const search = decisions(sessionBuddy).find((d) => d.target === 'tools/call:quick_search' && d.subject === 'carol');
+    expect(search).toMatchObject({ outcome: 'allow', actor: 'orchestrator', scopes: ['read'] });
+  });
+
+  it("returns session-buddy's tool errors to the caller intact", async () => {
+    const client = await connect(orchestrator.mcpUrl, callerToken('dave'));
+    const result = await client.callTool({ name: 'record_progress', arguments: { project: 'nothing-open', notes: 'x' } });
+    expect(result).toMatchObject({ isError: true });
+    expect(text(result)).toBe('project nothing-open has no open session; call start first');
+    const invalid = await client.callTool({ name: 'begin_project_session', arguments: { project: 'bad/name' } });
+    expect(invalid.isError).toBe(true);
+    expect(text(invalid)).toMatch(/project must be/);
+    await client.close();
+  });
+
+  it.each([
+    ['an expired token', () => callerToken('eve', { exp: Math.floor(Date.now() / 1000) - 120 }), 'expired'],
+    ["a token minted for session-buddy (no passthrough)", () => mint(secret, { sub: 'eve' }), 'wrong_audience'],
+    ['a token from an issuer the orchestrator does not trust', () => callerToken('eve', { iss: 'mahavishnu' }), 'wrong_issuer'],
+  ])('refuses %s with 401 and the challenge', async (_n, token, reason) => {
+    const res = await postMcp(orchestrator.mcpUrl, initializeBody, { authorization: `Bearer ${token()}` });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(
+      `Bearer error="invalid_token", error_description="${reason}: ${((await res.json()) as { error_description: string }).error_description}", resource_metadata="${orchestrator.url}/.well-known/oauth-protected-resource/mcp"`,
+    );
+  });
+
+  it('refuses an under-scoped caller with 403 and never reaches session-buddy', async () => {
+    const before = decisions(sessionBuddy).length;
+    const token = callerToken('frank', { scope: 'read' });
+    const init = await postMcp(orchestrator.mcpUrl, initializeBody, { authorization: `Bearer ${token}` });
+    const res = await postMcp(
+      orchestrator.mcpUrl,
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'begin_project_session', arguments: { project: 'x' } } },
+      { authorization: `Bearer ${token}`, 'mcp-session-id': init.headers.get('mcp-session-id') ?? '' },
+    );
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope", error_description="insufficient_scope: Token lacks a required scope", scope="write"');
+    expect(decisions(sessionBuddy).slice(before).filter((d) => d.subject === 'frank')).toEqual([]);
+  });
+
+  it('survives a session-buddy restart: data kept, the next call recovers', async () => {
+    const client = await connect(orchestrator.mcpUrl, callerToken('gina'));
+    await client.callTool({ name: 'begin_project_session', arguments: { project: 'epsilon' } });
+    const port = sessionBuddy.port;
+    await sessionBuddy.kill();
+
+    const down = await client.callTool({ name: 'project_status', arguments: { project: 'epsilon' } });
+    expect(down.isError).toBe(true);
+    expect(text(down)).toMatch(/could not be reached after \d+ attempts/);
+
+    sessionBuddy = await spawnApp('session-buddy', sbEnv(), port);
+    const status = structured(await client.callTool({ name: 'project_status', arguments: { project: 'epsilon' } }));
+    expect(status).toMatchObject({ project: 'epsilon', owner: 'gina', status: 'open' });
+    await client.close();
+  });
+
+  it('makes 5,000 calls through one long-lived client without leaking listeners or memory', async () => {
+    const client = await connect(orchestrator.mcpUrl, callerToken('load', { scope: 'read write' }));
+    await client.callTool({ name: 'begin_project_session', arguments: { project: 'load' } });
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${orchestrator.process.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    const call = () => client.callTool({ name: 'project_status', arguments: { project: 'load' } });
+    for (let i = 0; i < 1000; i++) await call();
+    const warm = rss();
+    for (let i = 0; i < 4000; i++) {
+      const r = await call();
+      if (r.isError) throw new Error(text(r));
+    }
+    const after = rss();
+    await client.close();
+    expect(orchestrator.lines.join('\n')).not.toMatch(/MaxListenersExceededWarning|memory leak|heap out of memory/i);
+    expect(orchestrator.process.exitCode).toBeNull();
+    // RSS after 5,000 calls within 15% of RSS after the first 1,000. (Before the
+    // SDK JSON-mode leak was worked around, this process died near 4,000 calls.)
+    expect(after).toBeLessThan(warm * 1.15);
+  }, 180_000);
+});
+
+describe('orchestrator with a different secret', () => {
+  it('is refused by session-buddy and says plainly that the secrets differ', async () => {
+    const sb = await spawnApp('session-buddy', { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'mismatch-')) });
+    const otherSecret = newSecret();
+    const orch = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: otherSecret, ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl, ORCHESTRATOR_DOWNSTREAM_RETRIES: '0' });
+    try {
+      const client = await connect(orch.mcpUrl, callerToken('henry', { scope: 'read write admin' }, otherSecret));
+      const result = await client.callTool({ name: 'begin_project_session', arguments: { project: 'zeta' } });
+      expect(result.isError).toBe(true);
+      expect(text(result)).toMatch(/unknown_key.*Key mismatch: the orchestrator and session-buddy do not share a secret/);
+      const diagnostics = structured(await client.callTool({ name: 'session_buddy_diagnostics', arguments: {} }));
+      expect(diagnostics).toMatchObject({ keys_match: false, reachable: true });
+      expect(String(diagnostics['detail'])).toMatch(/key mismatch/);
+      await client.close();
+      const deny = decisions(sb).find((d) => d.reason === 'unknown_key');
+      expect(deny).toMatchObject({ outcome: 'deny' });
+      expect(sb.lines.join('\n')).toMatch(/do not share a secret/);
+    } finally {
+      await orch.stop();
+      await sb.stop();
+    }
+  });
+});
+
+describe('both apps come up the way the README says', () => {
+  it('`npm start` serves both services (via nx serve) on the configured ports', async () => {
+    const { spawn } = await import('node:child_process');
+    const [sbPort, orchPort] = [await freePort(), await freePort()];
+    const s = newSecret();
+    const child = spawn('npm', ['start'], {
+      cwd: join(__dirname, '..', '..', '..'),
+      detached: true,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HOME: process.env['HOME'] ?? '/tmp',
+        SESSION_BUDDY_SECRET: s,
+        ORCHESTRATOR_AUTH_SECRET: s,
+        SESSION_BUDDY_PORT: String(sbPort),
+        SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'npm-start-')),
+        ORCHESTRATOR_PORT: String(orchPort),
+        ORCHESTRATOR_SESSION_BUDDY_URL: `http://127.0.0.1:${sbPort}/mcp`,
+      },
+      stdio: 'ignore',
+    });
+    try {
+      const ready = async (port: number) => {
+        const deadline = Date.now() + 120_000;
+        while (Date.now() < deadline) {
+          try {
+            if ((await fetch(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`)).ok) return true;
+          } catch {
+            // not yet
+          }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        return false;
+      };
+      expect(await ready(sbPort)).toBe(true);
+      expect(await ready(orchPort)).toBe(true);
+      const client = await connect(`http://127.0.0.1:${orchPort}/mcp`, mint(s, { sub: 'readme', aud: 'orchestrator' }));
+      expect(structured(await client.callTool({ name: 'begin_project_session', arguments: { project: 'readme' } }))).toMatchObject({ owner: 'readme' });
+      await client.close();
+    } finally {
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+      await new Promise((r) => setTimeout(r, 500));
+      if (child.pid) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }, 180_000);
+});
