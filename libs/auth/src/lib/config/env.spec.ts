@@ -26,6 +26,11 @@ describe('environment helpers', () => {
     expect(readSecretList({}, 'P')).toEqual([]);
   });
 
+  it('treats empty values as unset, so a copied .env.example starts on defaults', () => {
+    const schema = z.object({ PORT: z.coerce.number().default(8678), MODE: z.enum(['a', 'b']).optional() });
+    expect(parseEnvironment(schema, { PORT: '', MODE: '' })).toEqual({ PORT: 8678 });
+  });
+
   it('reports every bad variable with its rule and never its value', () => {
     const schema = z.object({ PORT: z.coerce.number().int().max(65535), MODE: z.enum(['a', 'b']) });
     let message = '';

@@ -33,11 +33,14 @@ export function readSecretList(env: Environment, name: string): string[] {
 }
 
 /**
- * Parses an environment with a zod schema whose keys are variable names.
+ * Parses an environment with a zod schema whose keys are variable names;
+ * empty values count as unset.
  * The error lists every bad variable and its rule, never a value.
  */
 export function parseEnvironment<T>(schema: ZodType<T>, env: Environment): T {
-  const result = schema.safeParse(env);
+  // An empty value (`NAME=` in a copied .env.example) means "use the default".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(present);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
   throw new AuthConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
