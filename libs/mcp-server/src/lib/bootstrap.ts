@@ -41,6 +41,10 @@ export async function startMcpApplication(
 ): Promise<INestApplication | undefined> {
   const stdio = argv.includes('--stdio');
   const logger = new JsonLogger(stdio);
+  // One stray rejection must not take every other caller's server down with it.
+  process.on('unhandledRejection', (reason) => {
+    new Logger('Process').error({ event: 'unhandled_rejection', error: reason instanceof Error ? reason.stack : String(reason) });
+  });
   if (stdio) {
     const context = await NestFactory.createApplicationContext(rootModule as never, { logger });
     context.enableShutdownHooks();

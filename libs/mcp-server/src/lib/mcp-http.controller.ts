@@ -34,6 +34,7 @@ export class McpHttpController {
   private readonly logger = new Logger(McpHttpController.name);
   private readonly maxBodyBytes: number;
   private readonly resourceMetadataUrl: string;
+  private readonly allowedOrigins: ReadonlySet<string>;
 
   constructor(
     private readonly factory: McpServerFactory,
@@ -46,10 +47,21 @@ export class McpHttpController {
   ) {
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.resourceMetadataUrl = resourceMetadataUrlFor(options.resourceUrl);
+    this.allowedOrigins = new Set(options.allowedOrigins ?? [new URL(options.resourceUrl).origin]);
+  }
+
+  /** Refuses browser requests from foreign origins (DNS rebinding); answers and returns false. */
+  private originAllowed(req: Request, res: Response): boolean {
+    const origin = req.header('origin');
+    if (origin === undefined || this.allowedOrigins.has(origin)) return true;
+    this.logger.warn({ event: 'origin_refused', origin });
+    jsonRpcError(res, 403, -32000, 'Forbidden: origin not allowed');
+    return false;
   }
 
   @Post()
   async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+    if (!this.originAllowed(req, res)) return;
     const principal = this.principal(req);
     let body: unknown;
     try {
@@ -128,6 +140,7 @@ export class McpHttpController {
   }
 
   private async sessionRequest(req: Request, res: Response): Promise<void> {
+    if (!this.originAllowed(req, res)) return;
     const principal = this.principal(req);
     if (this.options.stateless) return void jsonRpcError(res, 405, -32000, 'Method not allowed: this server is stateless');
     const sessionId = req.header('mcp-session-id');

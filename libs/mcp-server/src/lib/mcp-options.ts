@@ -21,6 +21,12 @@ export interface McpServerModuleOptions {
   readonly maxSessions?: number;
   /** Request bodies larger than this get `413`. Default 1 MiB. */
   readonly maxBodyBytes?: number;
+  /**
+   * Browser origins allowed to call `/mcp` (DNS-rebinding protection, MCP
+   * transport spec). Requests without an `Origin` header (non-browser clients)
+   * are not affected. Default: the origin of `resourceUrl`.
+   */
+  readonly allowedOrigins?: readonly string[];
   /** Instructions for clients, returned by `initialize`. */
   readonly instructions?: string;
 }

@@ -207,6 +207,12 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
     await client.close();
   });
 
+  it('refuses a browser request from a foreign Origin (DNS rebinding) but allows its own origin', async () => {
+    const auth = { authorization: `Bearer ${token()}` };
+    expect((await post(ctx.url, initialize, { ...auth, origin: 'http://evil.example' })).status).toBe(403);
+    expect((await post(ctx.url, initialize, { ...auth, origin: 'http://127.0.0.1' })).status).toBe(200);
+  });
+
   it('serves protected resource metadata at both well-known paths', async () => {
     for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
       const res = await fetch(`${ctx.url}${path}`);
