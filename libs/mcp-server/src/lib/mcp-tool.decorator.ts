@@ -26,3 +26,20 @@ export interface McpToolOptions {
  * `async start(input: StartInput, principal: Principal)`.
  */
 export const McpTool = (options: McpToolOptions): MethodDecorator => SetMetadata(MCP_TOOL_METADATA, options);
+
+/**
+ * The access rule of every `@McpTool()` on the given classes, sorted by tool
+ * name: `"public"` or the required scopes. For permission snapshot specs.
+ */
+export function toolAccessOf(...classes: Array<abstract new (...args: never[]) => unknown>): Record<string, 'public' | string[]> {
+  const rules: Array<[string, 'public' | string[]]> = [];
+  for (const cls of classes) {
+    const proto = cls.prototype as Record<string, unknown>;
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const method = proto[key];
+      const options = typeof method === 'function' ? (Reflect.getMetadata(MCP_TOOL_METADATA, method) as McpToolOptions | undefined) : undefined;
+      if (options) rules.push([options.name, options.public ? 'public' : [...(options.scopes ?? [])]]);
+    }
+  }
+  return Object.fromEntries(rules.sort(([a], [b]) => a.localeCompare(b)));
+}

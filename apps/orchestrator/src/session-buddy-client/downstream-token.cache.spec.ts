@@ -1,0 +1,41 @@
+import { JwtService } from '@nestjs/jwt';
+import { TokenIssuerService, TokenVerifierService, resolveAuthOptions } from '@crossauth/auth';
+import { randomSecret } from '@crossauth/auth/testing';
+import type { OrchestratorConfig } from '../config/env.schema';
+import { DownstreamTokenCache } from './downstream-token.cache';
+
+describe('DownstreamTokenCache', () => {
+  const secret = randomSecret();
+  const auth = resolveAuthOptions({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['session-buddy'] });
+  const config = { auth: { issuer: 'orchestrator' }, sessionBuddy: { audience: 'session-buddy', tokenTtlSeconds: 100 } } as OrchestratorConfig;
+  const make = () => new DownstreamTokenCache(new TokenIssuerService(auth, new JwtService({})), config);
+  const verifier = new TokenVerifierService(auth);
+
+  it('mints a token for session-buddy as the caller, acted for by the orchestrator, with exactly the scopes asked', () => {
+    const p = verifier.verify(make().tokenFor('carol', ['write']));
+    expect(p).toMatchObject({ subject: 'carol', issuer: 'orchestrator', audience: ['session-buddy'], actor: 'orchestrator', scopes: ['write'] });
+  });
+
+  it('reuses a token per (subject, scopes) until 80% of its life, then renews', () => {
+    const cache = make();
+    const t0 = 1_800_000_000_000;
+    const first = cache.tokenFor('carol', ['write', 'read'], t0);
+    expect(cache.tokenFor('carol', ['read', 'write'], t0 + 79_000)).toBe(first);
+    expect(cache.tokenFor('carol', ['read', 'write'], t0 + 80_000)).not.toBe(first);
+    expect(cache.stats.minted).toBe(2);
+  });
+
+  it('never shares a token across subjects or scope sets', () => {
+    const cache = make();
+    const a = cache.tokenFor('a', ['read']);
+    expect(cache.tokenFor('b', ['read'])).not.toBe(a);
+    expect(cache.tokenFor('a', ['write'])).not.toBe(a);
+  });
+
+  it('mints afresh after invalidation (the 401 path)', () => {
+    const cache = make();
+    const a = cache.tokenFor('a', ['read']);
+    cache.invalidate('a', ['read']);
+    expect(cache.tokenFor('a', ['read'])).not.toBe(a);
+  });
+});

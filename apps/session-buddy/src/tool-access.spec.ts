@@ -1,0 +1,56 @@
+// PERMISSION SNAPSHOT. Every session-buddy tool and who may call it.
+// A diff in this file is a permission change: review it as one.
+import 'reflect-metadata';
+import { toolAccessOf } from '@crossauth/mcp-server';
+import { HealthTools } from './health/health.tools';
+import { ReflectionsTools } from './reflections/reflections.tools';
+import { SessionsTools } from './sessions/sessions.tools';
+
+describe('session-buddy tool permissions', () => {
+  it('matches the reviewed access rules', () => {
+    expect(toolAccessOf(HealthTools, SessionsTools, ReflectionsTools)).toMatchInlineSnapshot(`
+{
+  "checkpoint": [
+    "write",
+  ],
+  "delete_reflection": [
+    "delete",
+  ],
+  "end": [
+    "write",
+  ],
+  "health_check": "public",
+  "list_sessions": [
+    "read",
+  ],
+  "quick_search": [
+    "read",
+  ],
+  "reflection_stats": [
+    "read",
+  ],
+  "start": [
+    "write",
+  ],
+  "status": [
+    "read",
+  ],
+  "store_reflection": [
+    "write",
+  ],
+  "track_session_end": [
+    "write",
+  ],
+  "track_session_start": [
+    "write",
+  ],
+}
+`);
+  });
+
+  it('leaves no tool unprotected except the health check', () => {
+    const access = toolAccessOf(HealthTools, SessionsTools, ReflectionsTools);
+    expect(Object.entries(access).filter(([, rule]) => rule === 'public').map(([name]) => name)).toEqual(['health_check']);
+    for (const [name, rule] of Object.entries(access)) if (name !== 'health_check') expect(rule).not.toEqual([]);
+  });
+});

@@ -1,0 +1,137 @@
+import { createHmac, createSecretKey } from 'node:crypto';
+import fc from 'fast-check';
+import { contentDigest, verifyContentDigest } from './content-digest';
+import { signRequest, signatureBase, verifyRequest, type SignableRequest } from './http-message-signature';
+import { MemoryNonceStore } from './nonce-store';
+import { SignatureError, type SignatureFailureReason } from './signature.errors';
+import { parseSignature, parseSignatureInput, serializeSignatureParams } from './structured-fields';
+
+const reasonOf = (fn: () => unknown): SignatureFailureReason | 'passed' => {
+  try {
+    fn();
+    return 'passed';
+  } catch (error) {
+    if (error instanceof SignatureError) return error.reason;
+    throw error;
+  }
+};
+
+describe('RFC test vectors', () => {
+  it('reproduces RFC 9421 Appendix B.2.5 (hmac-sha256, test-shared-secret)', () => {
+    const key = Buffer.from('uzvJfB4u3N0Jy4T7NZ75MDVcr8zSTInedJtkgcu46YW4XByzNJjxBdtjUkdJPBtbmHhIDi6pcl8jsasjlTMtDQ==', 'base64');
+    const input = parseSignatureInput('sig-b25=("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret"');
+    const params = serializeSignatureParams(input.components, [...input.params.entries()]);
+    const base = signatureBase(
+      [
+        ['date', 'Tue, 20 Apr 2021 02:07:55 GMT'],
+        ['@authority', 'example.com'],
+        ['content-type', 'application/json'],
+      ],
+      params,
+    );
+    expect(base).toBe(
+      '"date": Tue, 20 Apr 2021 02:07:55 GMT\n"@authority": example.com\n"content-type": application/json\n"@signature-params": ("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret"',
+    );
+    const { signature } = parseSignature('sig-b25=:pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=:');
+    expect(createHmac('sha256', key).update(base).digest().equals(signature)).toBe(true);
+  });
+
+  it("reproduces RFC 9530's Content-Digest example for {\"hello\": \"world\"}", () => {
+    expect(contentDigest('{"hello": "world"}')).toBe('sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:');
+    expect(() => verifyContentDigest('sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:', '{"hello": "world"}')).not.toThrow();
+  });
+});
+
+describe('request signatures', () => {
+  const key = { kid: 'kid-current', key: createSecretKey(Buffer.alloc(32, 7)) };
+  const other = createSecretKey(Buffer.alloc(32, 9));
+  const now = 1_800_000_000;
+  const request: SignableRequest = { method: 'POST', authority: '127.0.0.1:8678', path: '/mcp', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' };
+  const sign = (over: { nowSeconds?: number; nonce?: string } = {}) => signRequest(request, key, { nowSeconds: now, ...over });
+  const verify = (req: SignableRequest, headers: Record<string, string>, nonces = new MemoryNonceStore(), nowMs = now * 1000) =>
+    verifyRequest({ ...req, headers }, { keyFor: (kid) => (kid === key.kid ? key.key : undefined), nonces, nowMs });
+
+  it('accepts a freshly signed request once', () => {
+    expect(verify(request, sign())).toEqual({ keyid: 'kid-current' });
+  });
+
+  it('emits exactly the documented header shapes', () => {
+    const h = sign({ nonce: 'AAAAAAAAAAAAAAAAAAAAAA' });
+    expect(h['signature-input']).toBe('sig1=("@method" "@authority" "@path" "content-digest");created=1800000000;nonce="AAAAAAAAAAAAAAAAAAAAAA";keyid="kid-current";alg="hmac-sha256"');
+    expect(h.signature).toMatch(/^sig1=:[A-Za-z0-9+/]{43}=:$/);
+    expect(h['content-digest']).toBe(contentDigest(request.body));
+  });
+
+  it('breaks when any covered part changes (property)', () => {
+    const headers = sign();
+    const mutations = fc.oneof(
+      fc.record({ method: fc.constantFrom('GET', 'DELETE', 'PUT') }),
+      fc.record({ authority: fc.domain().filter((d) => d !== request.authority) }),
+      fc.record({ path: fc.webPath().filter((p) => p !== request.path) }),
+      fc.record({ body: fc.string({ minLength: 1 }).filter((b) => b !== request.body) }),
+    );
+    fc.assert(
+      fc.property(mutations, (change) => {
+        expect(reasonOf(() => verify({ ...request, ...change }, headers))).not.toBe('passed');
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('breaks when the digest, created, nonce or keyid in the headers change (property)', () => {
+    const headers = sign();
+    const edits = fc.oneof(
+      fc.record({ 'content-digest': fc.uint8Array({ minLength: 1 }).map((b) => contentDigest(b)) }),
+      fc.integer({ min: now - 200, max: now + 200 }).filter((c) => c !== now).map((c) => ({ 'signature-input': headers['signature-input'].replace(`created=${now}`, `created=${c}`) })),
+      fc.base64String({ minLength: 24, maxLength: 24 }).map((n) => ({ 'signature-input': headers['signature-input'].replace(/nonce="[^"]+"/, `nonce="${n.replace(/[+/=]/g, 'A')}"`) })),
+      fc.constantFrom('kid-other', 'kid-current2').map((k) => ({ 'signature-input': headers['signature-input'].replace('keyid="kid-current"', `keyid="${k}"`) })),
+    );
+    fc.assert(
+      fc.property(edits, (edit) => {
+        const edited = { ...headers, ...edit };
+        fc.pre(JSON.stringify(edited) !== JSON.stringify(headers));
+        expect(reasonOf(() => verify(request, edited))).not.toBe('passed');
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a replay inside the window, and after it (stale created), even once the nonce store has forgotten', () => {
+    const headers = sign();
+    const nonces = new MemoryNonceStore();
+    expect(reasonOf(() => verify(request, headers, nonces))).toBe('passed');
+    expect(reasonOf(() => verify(request, headers, nonces, (now + 100) * 1000))).toBe('signature_replayed');
+    const forgetful = new MemoryNonceStore();
+    expect(reasonOf(() => verify(request, headers, forgetful, (now + 301) * 1000))).toBe('signature_expired');
+  });
+
+  it.each<[string, (h: Record<string, string>) => Record<string, string>, SignatureFailureReason]>([
+    ['no signature headers', () => ({}), 'signature_missing'],
+    ['a signature that covers less than required', (h) => ({ ...h, 'signature-input': h['signature-input']!.replace(' "content-digest"', '') }), 'signature_invalid'],
+    ['an unsupported extra component', (h) => ({ ...h, 'signature-input': h['signature-input']!.replace('"content-digest"', '"content-digest" "date"') }), 'signature_invalid'],
+    ['a second signature in the header', (h) => ({ ...h, signature: `${h.signature}, sig2=:AAAA:` }), 'signature_invalid'],
+    ['trailing bytes after the signature', (h) => ({ ...h, signature: `${h.signature}x` }), 'signature_invalid'],
+    ['non-canonical base64 (unpadded)', (h) => ({ ...h, signature: h.signature!.replace('=:', ':') }), 'signature_invalid'],
+    ['a hex signature', (h) => ({ ...h, signature: `sig1=:${'ab'.repeat(32)}:` }), 'signature_invalid'],
+    ['a truncated signature', (h) => ({ ...h, signature: 'sig1=:AAAA:' }), 'signature_invalid'],
+    ['mismatched labels', (h) => ({ ...h, signature: h.signature!.replace('sig1=', 'sig2=') }), 'signature_invalid'],
+    ['a short nonce', (h) => ({ ...h, 'signature-input': h['signature-input']!.replace(/nonce="[^"]+"/, 'nonce="abc"') }), 'signature_invalid'],
+    ['another algorithm', (h) => ({ ...h, 'signature-input': h['signature-input']!.replace('hmac-sha256', 'rsa-pss-sha512') }), 'signature_invalid'],
+    ['an unknown parameter', (h) => ({ ...h, 'signature-input': `${h['signature-input']};tag="x"` }), 'signature_invalid'],
+    ['an unknown key id', (h) => ({ ...h, 'signature-input': h['signature-input']!.replace('kid-current', 'kid-gone') }), 'unknown_key'],
+    ['a body that does not match its digest', (h) => ({ ...h, 'content-digest': contentDigest('other') }), 'digest_mismatch'],
+    ['a missing Content-Digest', (h) => ({ 'signature-input': h['signature-input']!, signature: h.signature! }), 'digest_mismatch'],
+  ])('refuses %s', (_name, edit, reason) => {
+    expect(reasonOf(() => verify(request, edit(sign())))).toBe(reason);
+  });
+
+  it('refuses a signature made with another key under our key id', () => {
+    const forged = signRequest(request, { kid: key.kid, key: other }, { nowSeconds: now });
+    expect(reasonOf(() => verify(request, forged))).toBe('signature_invalid');
+  });
+
+  it('refuses a request signed too far in the past or future', () => {
+    expect(reasonOf(() => verify(request, sign({ nowSeconds: now - 301 })))).toBe('signature_expired');
+    expect(reasonOf(() => verify(request, sign({ nowSeconds: now + 301 })))).toBe('signature_expired');
+  });
+});

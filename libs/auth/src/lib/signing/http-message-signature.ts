@@ -1,0 +1,136 @@
+import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { contentDigest, verifyContentDigest } from './content-digest';
+import type { NonceStore } from './nonce-store';
+import { SignatureError } from './signature.errors';
+import { parseSignature, parseSignatureInput, serializeSignatureParams, type ParamValue } from './structured-fields';
+
+/** Components every crossauth request signature must cover (RFC 9421 §2). */
+export const REQUIRED_COMPONENTS = ['@method', '@authority', '@path', 'content-digest'] as const;
+const ALLOWED_PARAMS = new Set(['created', 'nonce', 'keyid', 'alg']);
+const MIN_NONCE_CHARS = 22; // 128 bits of base64url
+
+/** What a request signature covers. */
+export interface SignableRequest {
+  readonly method: string;
+  /** Host and port as sent (`Host` header / URL host), lower-cased. */
+  readonly authority: string;
+  /** The path without the query. */
+  readonly path: string;
+  readonly body: Uint8Array | string;
+}
+
+/**
+ * The RFC 9421 §2.5 signature base: one `"name": value` line per component,
+ * then `"@signature-params"`, joined by LF with no trailing newline.
+ */
+export function signatureBase(components: ReadonlyArray<readonly [string, string]>, signatureParams: string): string {
+  return [...components.map(([name, value]) => `"${name}": ${value}`), `"@signature-params": ${signatureParams}`].join('\n');
+}
+
+function componentValues(request: SignableRequest, digest: string): Record<(typeof REQUIRED_COMPONENTS)[number], string> {
+  return {
+    '@method': request.method.toUpperCase(),
+    '@authority': request.authority.toLowerCase(),
+    '@path': request.path,
+    'content-digest': digest,
+  };
+}
+
+/** Signs a request: returns the `Content-Digest`, `Signature-Input` and `Signature` headers to send. */
+export function signRequest(
+  request: SignableRequest,
+  key: { readonly kid: string; readonly key: KeyObject },
+  options: { nowSeconds?: number; nonce?: string; label?: string } = {},
+): { 'content-digest': string; 'signature-input': string; signature: string } {
+  const digest = contentDigest(request.body);
+  const values = componentValues(request, digest);
+  const params: Array<[string, ParamValue]> = [
+    ['created', options.nowSeconds ?? Math.floor(Date.now() / 1000)],
+    ['nonce', options.nonce ?? randomBytes(16).toString('base64url')],
+    ['keyid', key.kid],
+    ['alg', 'hmac-sha256'],
+  ];
+  const serialized = serializeSignatureParams(REQUIRED_COMPONENTS, params);
+  const base = signatureBase(REQUIRED_COMPONENTS.map((n) => [n, values[n]] as const), serialized);
+  const label = options.label ?? 'sig1';
+  return {
+    'content-digest': digest,
+    'signature-input': `${label}=${serialized}`,
+    signature: `${label}=:${createHmac('sha256', key.key).update(base).digest('base64')}:`,
+  };
+}
+
+/** How to verify request signatures. */
+export interface VerifyRequestOptions {
+  /** The request-signing key for a key id, if known. */
+  readonly keyFor: (kid: string) => KeyObject | undefined;
+  readonly nonces: NonceStore;
+  /** Accepted distance of `created` from now, both ways. Default 300 s. */
+  readonly maxAgeSeconds?: number;
+  readonly nowMs?: number;
+}
+
+type HeaderValue = string | string[] | undefined;
+
+function single(headers: Record<string, HeaderValue>, name: string): string | undefined {
+  const value = headers[name];
+  if (Array.isArray(value)) throw new SignatureError('signature_invalid', `more than one ${name} header`);
+  return value;
+}
+
+/**
+ * Verifies an RFC 9421 request signature (HMAC-SHA256 subset, docs/auth-protocol.md).
+ * Order: presence, strict parsing, covered components, freshness, key, body
+ * digest, MAC (constant time), and only then the nonce, so a forger cannot
+ * burn nonces. Returns the key id that signed.
+ */
+export function verifyRequest(request: SignableRequest & { headers: Record<string, HeaderValue> }, options: VerifyRequestOptions): { keyid: string } {
+  const inputHeader = single(request.headers, 'signature-input');
+  const signatureHeader = single(request.headers, 'signature');
+  if (!inputHeader || !signatureHeader) throw new SignatureError('signature_missing', 'Signature and Signature-Input headers are required');
+  const input = parseSignatureInput(inputHeader);
+  const { label, signature } = parseSignature(signatureHeader);
+  if (label !== input.label) throw new SignatureError('signature_invalid', 'Signature and Signature-Input labels differ');
+
+  for (const required of REQUIRED_COMPONENTS) {
+    if (!input.components.includes(required)) throw new SignatureError('signature_invalid', `signature does not cover ${required}`);
+  }
+  for (const component of input.components) {
+    if (!(REQUIRED_COMPONENTS as readonly string[]).includes(component)) throw new SignatureError('signature_invalid', `unsupported component ${component}`);
+  }
+  for (const name of input.params.keys()) {
+    if (!ALLOWED_PARAMS.has(name)) throw new SignatureError('signature_invalid', `unsupported parameter ${name}`);
+  }
+  const created = input.params.get('created');
+  const nonce = input.params.get('nonce');
+  const keyid = input.params.get('keyid');
+  const alg = input.params.get('alg');
+  if (typeof created !== 'number') throw new SignatureError('signature_invalid', 'created must be an integer');
+  if (typeof nonce !== 'string' || nonce.length < MIN_NONCE_CHARS) throw new SignatureError('signature_invalid', 'nonce must be a string of at least 128 bits');
+  if (typeof keyid !== 'string') throw new SignatureError('signature_invalid', 'keyid must be a string');
+  if (alg !== undefined && alg !== 'hmac-sha256') throw new SignatureError('signature_invalid', 'alg must be hmac-sha256');
+
+  const nowMs = options.nowMs ?? Date.now();
+  const maxAge = options.maxAgeSeconds ?? 300;
+  if (Math.abs(nowMs / 1000 - created) > maxAge) throw new SignatureError('signature_expired', `created is more than ${maxAge}s from now`);
+
+  const key = options.keyFor(keyid);
+  if (!key) throw new SignatureError('unknown_key', `keyid ${keyid} is not one of ours: the services do not share a secret`);
+
+  const digest = single(request.headers, 'content-digest');
+  verifyContentDigest(digest, request.body);
+
+  const values = componentValues(request, digest as string);
+  const base = signatureBase(
+    input.components.map((n) => [n, values[n as (typeof REQUIRED_COMPONENTS)[number]]] as const),
+    serializeSignatureParams(input.components, [...input.params.entries()]),
+  );
+  const expected = createHmac('sha256', key).update(base).digest();
+  if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) {
+    throw new SignatureError('signature_invalid', 'HMAC does not match');
+  }
+  if (!options.nonces.remember(`${keyid}:${nonce}`, (created + maxAge) * 1000, nowMs)) {
+    throw new SignatureError('signature_replayed', 'nonce already used');
+  }
+  return { keyid };
+}
