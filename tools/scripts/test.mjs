@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: every check CI runs, in order: lint (module boundaries included),
-// type checks, unit and integration specs, then the cross-app e2e suite
-// against built apps started as real processes.
-import { spawnSync } from 'node:child_process';
+// `npm test`: every check CI runs, in order: build, lint (module boundaries
+// included) and type checks, unit and integration specs, then the cross-app
+// e2e suite against built apps started as real processes. Ends with one
+// "tests: N passed, N failed" line summed over every jest run.
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -13,8 +14,36 @@ const steps = [
   ['nx', 'run-many', '-t', 'test', '--exclude=e2e', '--output-style=static', '--skip-nx-cache'],
   ['nx', 'run', 'e2e:e2e', '--output-style=static', '--skip-nx-cache'],
 ];
+const totals = { passed: 0, failed: 0, skipped: 0 };
+// eslint-disable-next-line no-control-regex
+const ansi = /\x1b\[[0-9;]*m/g;
+
+function run(args) {
+  return new Promise((resolve) => {
+    const child = spawn('npx', args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let pending = '';
+    const scan = (chunk, stream) => {
+      stream.write(chunk);
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^Tests:\s+(.*) total/.exec(line.replace(ansi, '').trim());
+        if (!m) continue;
+        for (const [, n, kind] of m[1].matchAll(/(\d+) (passed|failed|skipped|todo)/g)) if (kind in totals) totals[kind] += Number(n);
+      }
+    };
+    child.stdout.on('data', (c) => scan(c, process.stdout));
+    child.stderr.on('data', (c) => scan(c, process.stderr));
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+}
+
+let status = 0;
 for (const args of steps) {
   process.stdout.write(`\n> npx ${args.join(' ')}\n`);
-  const result = spawnSync('npx', args, { cwd: root, stdio: 'inherit', env });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  status = await run(args);
+  if (status !== 0) break;
 }
+process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}\n`);
+process.exit(status !== 0 ? status : totals.failed > 0 ? 1 : 0);

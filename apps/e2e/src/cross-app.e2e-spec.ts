@@ -1,8 +1,9 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnApp, type RunningApp } from './support/spawn-app';
-import { connect, initializeBody, mint, newSecret, postMcp, structured, text } from './support/tokens';
+import { connect, initializeBody, mint, newSecret, postMcp, signedHeaders, structured, text } from './support/tokens';
 
 const secret = newSecret();
 /** A caller's token for the orchestrator (as `crossauth mint --aud orchestrator` would make). */
@@ -20,7 +21,8 @@ describe('orchestrator → session-buddy', () => {
   let sessionBuddy: RunningApp;
   let orchestrator: RunningApp;
   let dataDir: string;
-  const sbEnv = () => ({ SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: dataDir });
+  // Requests from orchestrator-issued callers must carry RFC 9421 signatures.
+  const sbEnv = () => ({ SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: 'orchestrator' });
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'cross-e2e-'));
@@ -54,8 +56,9 @@ describe('orchestrator → session-buddy', () => {
     expect(recalled.count).toBe(1);
     await client.close();
 
-    // The data is there, owned by carol, when carol asks session-buddy directly.
-    const direct = await connect(sessionBuddy.mcpUrl, mint(secret, { sub: 'carol' }));
+    // The data is there, owned by carol, when carol asks session-buddy directly
+    // (through another trusted issuer, whose callers need not sign requests).
+    const direct = await connect(sessionBuddy.mcpUrl, mint(secret, { sub: 'carol', iss: 'mahavishnu' }));
     expect(structured(await direct.callTool({ name: 'status', arguments: { project: 'delta' } }))).toMatchObject({ owner: 'carol', checkpoints: 1 });
     await direct.close();
 
@@ -63,6 +66,61 @@ describe('orchestrator → session-buddy', () => {
     expect(start).toMatchObject({ outcome: 'allow', actor: 'orchestrator', scopes: ['write'] });
     const search = decisions(sessionBuddy).find((d) => d.target === 'tools/call:quick_search' && d.subject === 'carol');
     expect(search).toMatchObject({ outcome: 'allow', actor: 'orchestrator', scopes: ['read'] });
+  });
+
+  it('refuses unsigned requests from orchestrator-issued tokens, and a signed request replayed byte for byte', async () => {
+    const token = mint(secret, { sub: 'signer' });
+    const unsigned = await postMcp(sessionBuddy.mcpUrl, initializeBody, { authorization: `Bearer ${token}` });
+    expect(unsigned.status).toBe(401);
+    expect(await unsigned.json()).toMatchObject({ reason: 'signature_missing' });
+
+    const body = JSON.stringify(initializeBody);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...signedHeaders(secret, 'POST', sessionBuddy.mcpUrl, body) };
+    const first = await fetch(sessionBuddy.mcpUrl, { method: 'POST', headers, body });
+    expect(first.status).toBe(200);
+    await first.body?.cancel();
+    const replay = await fetch(sessionBuddy.mcpUrl, { method: 'POST', headers, body });
+    expect(replay.status).toBe(401);
+    expect(await replay.json()).toMatchObject({ reason: 'signature_replayed' });
+
+    const tampered = await fetch(sessionBuddy.mcpUrl, { method: 'POST', headers: { ...headers, ...signedHeaders(secret, 'POST', sessionBuddy.mcpUrl, body) }, body: body.replace('e2e-raw', 'e2e-evil') });
+    expect(await tampered.json()).toMatchObject({ reason: 'digest_mismatch' });
+    const denials = decisions(sessionBuddy).filter((d) => d.subject === 'signer' && d.outcome === 'deny').map((d) => d.reason);
+    expect(denials).toEqual(['signature_missing', 'signature_replayed', 'digest_mismatch']);
+  });
+
+  it('does not require signatures from issuers that are not listed', async () => {
+    const client = await connect(sessionBuddy.mcpUrl, mint(secret, { sub: 'pythonic', iss: 'mahavishnu' }));
+    expect(structured(await client.callTool({ name: 'health_check', arguments: {} }))).toMatchObject({ status: 'ok' });
+    await client.close();
+  });
+
+  it('delivers a signed project message through the orchestrator, once', async () => {
+    const client = await connect(orchestrator.mcpUrl, callerToken('iris'));
+    const sent = await client.callTool({ name: 'send_project_message', arguments: { content: { note: 'handoff ✓' } } });
+    expect(structured(sent)).toEqual({ accepted: true, from_project: 'orchestrator', to_project: 'session-buddy' });
+    const misaddressed = await client.callTool({ name: 'send_project_message', arguments: { to_project: 'mahavishnu', content: 'x' } });
+    expect(text(misaddressed)).toMatch(/envelope refused: wrong_recipient/);
+    await client.close();
+    const reader = await connect(sessionBuddy.mcpUrl, mint(secret, { sub: 'reader', iss: 'mahavishnu', scope: 'read' }));
+    const listed = structured<{ messages: Array<{ content: unknown; delivered_by: string }> }>(await reader.callTool({ name: 'list_project_messages', arguments: {} }));
+    expect(listed.messages).toEqual([expect.objectContaining({ content: { note: 'handoff ✓' }, delivered_by: 'iris', from_project: 'orchestrator' })]);
+    await reader.close();
+  });
+
+  it('accepts an envelope signed the way the Python predecessors sign, and refuses its replay', async () => {
+    const timestamp = new Date().toISOString().replace('Z', '+00:00');
+    const message = { content: 'from python', from_project: 'mahavishnu', timestamp, to_project: 'session-buddy' };
+    // json.dumps(message, sort_keys=True): keys already sorted, ", " and ": " separators.
+    const python = `{"content": "from python", "from_project": "mahavishnu", "timestamp": "${timestamp}", "to_project": "session-buddy"}`;
+    const signature = createHmac('sha256', secret).update(python).digest('hex');
+    const envelope = { message, signature, algorithm: 'HMAC-SHA256' };
+    const client = await connect(sessionBuddy.mcpUrl, mint(secret, { sub: 'mahavishnu', iss: 'mahavishnu' }));
+    expect(structured(await client.callTool({ name: 'receive_project_message', arguments: { envelope } }))).toMatchObject({ accepted: true });
+    const replay = await client.callTool({ name: 'receive_project_message', arguments: { envelope } });
+    expect(replay.isError).toBe(true);
+    expect(text(replay)).toMatch(/replayed/);
+    await client.close();
   });
 
   it("returns session-buddy's tool errors to the caller intact", async () => {

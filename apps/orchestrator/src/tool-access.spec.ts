@@ -2,12 +2,16 @@
 // A diff in this file is a permission change: review it as one.
 import 'reflect-metadata';
 import { toolAccessOf } from '@crossauth/mcp-server';
-import { DiagnosticsTools } from './workflows/diagnostics.tools';
-import { WorkflowTools } from './workflows/workflow.tools';
+import { AppModule } from './app.module';
+
+// Every class the app provides: a tool added anywhere in the app shows up here.
+const providers = (Reflect.getMetadata('providers', AppModule) as unknown[]).filter(
+  (p): p is abstract new (...args: never[]) => unknown => typeof p === 'function',
+);
 
 describe('orchestrator tool permissions', () => {
   it('matches the reviewed access rules', () => {
-    expect(toolAccessOf(DiagnosticsTools, WorkflowTools)).toMatchInlineSnapshot(`
+    expect(toolAccessOf(...providers)).toMatchInlineSnapshot(`
 {
   "begin_project_session": [
     "write",
@@ -26,6 +30,9 @@ describe('orchestrator tool permissions', () => {
     "write",
   ],
   "remember": [
+    "write",
+  ],
+  "send_project_message": [
     "write",
   ],
   "session_buddy_diagnostics": [

@@ -5,6 +5,9 @@ import { McpServerModule, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { SessionBuddyConfig } from './config/env.schema';
 import { sessionBuddyConfig } from './config/session-buddy.config';
 import { HealthTools } from './health/health.tools';
+import { MessagesTools } from './messages/messages.tools';
+import { PROJECT_MESSAGE_REPOSITORY } from './messages/project-message.repository';
+import { SqliteProjectMessageRepository } from './messages/sqlite-project-message.repository';
 import { REFLECTION_REPOSITORY } from './reflections/reflection.repository';
 import { ReflectionsTools } from './reflections/reflections.tools';
 import { SqliteReflectionRepository } from './reflections/sqlite-reflection.repository';
@@ -34,6 +37,8 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         acceptLegacyTokens: c.auth.acceptLegacyTokens,
         verificationCache: { enabled: c.auth.verificationCache },
         resourceMetadataUrl: resourceMetadataUrlFor(mcpUrl(c)),
+        requireSignedRequests: c.auth.requireSignedRequests,
+        signatureMaxAgeSeconds: c.auth.signatureMaxAgeSeconds,
       }),
     }),
     McpServerModule.forRootAsync({
@@ -58,6 +63,8 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
     HealthTools,
     SessionsTools,
     ReflectionsTools,
+    { provide: PROJECT_MESSAGE_REPOSITORY, useClass: SqliteProjectMessageRepository },
+    MessagesTools,
   ],
 })
 export class AppModule {}

@@ -2,13 +2,16 @@
 // A diff in this file is a permission change: review it as one.
 import 'reflect-metadata';
 import { toolAccessOf } from '@crossauth/mcp-server';
-import { HealthTools } from './health/health.tools';
-import { ReflectionsTools } from './reflections/reflections.tools';
-import { SessionsTools } from './sessions/sessions.tools';
+import { AppModule } from './app.module';
+
+// Every class the app provides: a tool added anywhere in the app shows up here.
+const providers = (Reflect.getMetadata('providers', AppModule) as unknown[]).filter(
+  (p): p is abstract new (...args: never[]) => unknown => typeof p === 'function',
+);
 
 describe('session-buddy tool permissions', () => {
   it('matches the reviewed access rules', () => {
-    expect(toolAccessOf(HealthTools, SessionsTools, ReflectionsTools)).toMatchInlineSnapshot(`
+    expect(toolAccessOf(...providers)).toMatchInlineSnapshot(`
 {
   "checkpoint": [
     "write",
@@ -20,11 +23,17 @@ describe('session-buddy tool permissions', () => {
     "write",
   ],
   "health_check": "public",
+  "list_project_messages": [
+    "read",
+  ],
   "list_sessions": [
     "read",
   ],
   "quick_search": [
     "read",
+  ],
+  "receive_project_message": [
+    "write",
   ],
   "reflection_stats": [
     "read",
@@ -49,7 +58,7 @@ describe('session-buddy tool permissions', () => {
   });
 
   it('leaves no tool unprotected except the health check', () => {
-    const access = toolAccessOf(HealthTools, SessionsTools, ReflectionsTools);
+    const access = toolAccessOf(...providers);
     expect(Object.entries(access).filter(([, rule]) => rule === 'public').map(([name]) => name)).toEqual(['health_check']);
     for (const [name, rule] of Object.entries(access)) if (name !== 'health_check') expect(rule).not.toEqual([]);
   });

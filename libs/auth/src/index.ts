@@ -33,3 +33,19 @@ export { RequiresScopes } from './lib/decorators/requires-scopes.decorator';
 export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
 export { CROSSAUTH_JWT_STRATEGY, JwtStrategy } from './lib/strategies/jwt.strategy';
 export { parseEnvironment, readSecretList, readSecretVariable, type Environment } from './lib/config/env';
+export { SignatureError, type SignatureFailureReason } from './lib/signing/signature.errors';
+export { REQUIRED_COMPONENTS, signRequest, signatureBase, verifyRequest, type SignableRequest, type VerifyRequestOptions } from './lib/signing/http-message-signature';
+export { contentDigest, verifyContentDigest } from './lib/signing/content-digest';
+export { MemoryNonceStore, type NonceStore } from './lib/signing/nonce-store';
+export { pythonJsonDumps } from './lib/signing/python-json';
+export {
+  EnvelopeError,
+  createEnvelope,
+  signMessage,
+  verifyEnvelope,
+  verifyMessage,
+  type EnvelopeFailureReason,
+  type HmacKey,
+  type MessageEnvelope,
+} from './lib/signing/signed-message';
+export { RequestSignatureVerifierService, type SignedRequestParts } from './lib/signing/request-signature-verifier.service';

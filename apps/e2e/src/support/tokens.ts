@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -46,4 +46,21 @@ export function postMcp(mcpUrl: string, body: unknown, headers: Record<string, s
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
     body: JSON.stringify(body),
   });
+}
+
+/**
+ * An RFC 9421 signature made from first principles (docs/auth-protocol.md):
+ * HKDF-SHA256(secret, info "crossauth/request-signing/v1") as the key.
+ */
+export function signedHeaders(secret: string, method: string, url: string, body: string): Record<string, string> {
+  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'crossauth/request-signing/v1', 32));
+  const target = new URL(url);
+  const digest = `sha-256=:${createHash('sha256').update(body).digest('base64')}:`;
+  const params = `("@method" "@authority" "@path" "content-digest");created=${Math.floor(Date.now() / 1000)};nonce="${randomBytes(16).toString('base64url')}";keyid="${keyId(secret)}";alg="hmac-sha256"`;
+  const base = [`"@method": ${method}`, `"@authority": ${target.host}`, `"@path": ${target.pathname}`, `"content-digest": ${digest}`, `"@signature-params": ${params}`].join('\n');
+  return {
+    'content-digest': digest,
+    'signature-input': `sig1=${params}`,
+    signature: `sig1=:${createHmac('sha256', key).update(base).digest('base64')}:`,
+  };
 }

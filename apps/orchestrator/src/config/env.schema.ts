@@ -22,6 +22,7 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   ORCHESTRATOR_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   ORCHESTRATOR_STATELESS: bool.default(false),
+  ORCHESTRATOR_SIGN_REQUESTS: bool.default(true),
 });
 
 /** The orchestrator's validated configuration. */
@@ -43,6 +44,8 @@ export interface OrchestratorConfig {
     readonly audience: string;
     readonly tokenTtlSeconds: number;
     readonly retries: number;
+    /** Sign every request to session-buddy (RFC 9421, HKDF-derived key). */
+    readonly signRequests: boolean;
   };
   readonly bodyLimit: number;
   readonly stateless: boolean;
@@ -73,6 +76,7 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
       audience: e.ORCHESTRATOR_SESSION_BUDDY_AUDIENCE,
       tokenTtlSeconds: e.ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS,
       retries: e.ORCHESTRATOR_DOWNSTREAM_RETRIES,
+      signRequests: e.ORCHESTRATOR_SIGN_REQUESTS,
     },
     bodyLimit: e.ORCHESTRATOR_BODY_LIMIT,
     stateless: e.ORCHESTRATOR_STATELESS,

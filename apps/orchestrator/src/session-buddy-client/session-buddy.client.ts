@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { AUTH_OPTIONS, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, signRequest, type ResolvedAuthOptions } from '@crossauth/auth';
 import { ToolError } from '@crossauth/mcp-server';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import type { OrchestratorConfig } from '../config/env.schema';
@@ -240,7 +240,18 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     const scopes = state?.subject === subject ? state.scopes : [];
     const headers = new Headers(init?.headers);
     const send = () => {
-      if (this.auth.keyRing) headers.set('authorization', `Bearer ${this.tokens.tokenFor(subject, scopes)}`);
+      const keys = this.auth.keyRing;
+      if (keys) headers.set('authorization', `Bearer ${this.tokens.tokenFor(subject, scopes)}`);
+      if (keys && this.config.sessionBuddy.signRequests) {
+        // Each attempt gets a fresh nonce and created time; a retry is a new request.
+        const target = new URL(url);
+        const body = typeof init?.body === 'string' ? init.body : '';
+        const signed = signRequest(
+          { method: init?.method ?? 'GET', authority: target.host, path: target.pathname, body },
+          { kid: keys.current.kid, key: keys.current.requestSigningKey },
+        );
+        for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+      }
       return fetchFollowingSignal(url, { ...init, headers });
     };
     let response = await send();

@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import type { Principal } from '@crossauth/auth';
-import { McpTool, RelayedToolResult } from '@crossauth/mcp-server';
+import { Inject, Injectable } from '@nestjs/common';
+import { AUTH_OPTIONS, createEnvelope, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
+import { McpTool, RelayedToolResult, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import { SessionBuddyClient } from '../session-buddy-client/session-buddy.client';
 
@@ -19,6 +19,10 @@ const progressInput = z.object({
 const finishInput = z.object({ ...selector, summary: z.string().max(10_000).optional() });
 const statusInput = z.object(selector);
 const rememberInput = z.object({ content: z.string().min(1).max(20_000), tags: z.array(z.string().max(50)).max(20).optional(), project: project.optional() });
+const sendInput = z.object({
+  to_project: project.default('session-buddy'),
+  content: z.union([z.string().min(1).max(20_000), z.record(z.string(), z.unknown())]),
+});
 const recallInput = z.object({ query: z.string().min(1).max(500), project: project.optional(), limit: z.number().int().min(1).max(50).optional() });
 
 /**
@@ -28,7 +32,10 @@ const recallInput = z.object({ query: z.string().min(1).max(500), project: proje
  */
 @Injectable()
 export class WorkflowTools {
-  constructor(private readonly sessionBuddy: SessionBuddyClient) {}
+  constructor(
+    private readonly sessionBuddy: SessionBuddyClient,
+    @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
+  ) {}
 
   @McpTool({ name: 'begin_project_session', description: 'Start a work session for a project in session-buddy.', scopes: ['write'], input: beginInput })
   begin(input: z.infer<typeof beginInput>, principal: Principal) {
@@ -58,6 +65,14 @@ export class WorkflowTools {
   @McpTool({ name: 'recall', description: 'Search your lessons learned in session-buddy.', scopes: ['read'], input: recallInput, annotations: { readOnlyHint: true } })
   recall(input: z.infer<typeof recallInput>, principal: Principal) {
     return this.relay(principal, ['read'], 'quick_search', input);
+  }
+
+  @McpTool({ name: 'send_project_message', description: "Send a signed cross-project message (the predecessors' HMAC envelope) to session-buddy.", scopes: ['write'], input: sendInput })
+  async send(input: z.infer<typeof sendInput>, principal: Principal) {
+    const key = this.auth.keyRing?.current;
+    if (!key) throw new ToolError('cannot sign messages: the orchestrator has no secret configured', 'no_secret');
+    const envelope = createEnvelope({ from_project: this.auth.issuer, to_project: input.to_project, content: input.content }, key.key);
+    return this.relay(principal, ['write'], 'receive_project_message', { envelope });
   }
 
   private async relay(principal: Principal, scopes: string[], tool: string, input: Record<string, unknown>): Promise<RelayedToolResult> {

@@ -24,6 +24,9 @@ export const sessionBuddyEnvSchema = z.object({
   SESSION_BUDDY_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   SESSION_BUDDY_STATELESS: bool.default(false),
   SESSION_BUDDY_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).default(1800),
+  SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: z.string().default('off'),
+  SESSION_BUDDY_SIGNATURE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  SESSION_BUDDY_PROJECT_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be a project name').default('session-buddy'),
   XDG_DATA_HOME: z.string().optional(),
 });
 
@@ -43,7 +46,12 @@ export interface SessionBuddyConfig {
     readonly acceptLegacyTokens: boolean;
     readonly clockSkewSeconds: number;
     readonly verificationCache: boolean;
+    /** `off`, `all`, or the issuers whose callers must sign requests (RFC 9421). */
+    readonly requireSignedRequests: 'off' | 'all' | string[];
+    readonly signatureMaxAgeSeconds: number;
   };
+  /** This service's name as a recipient of signed project messages. */
+  readonly projectId: string;
   readonly dataDir: string;
   readonly bodyLimit: number;
   readonly stateless: boolean;
@@ -72,7 +80,13 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
       acceptLegacyTokens: e.SESSION_BUDDY_ACCEPT_LEGACY_TOKENS,
       clockSkewSeconds: e.SESSION_BUDDY_CLOCK_SKEW_SECONDS,
       verificationCache: e.SESSION_BUDDY_VERIFICATION_CACHE,
+      requireSignedRequests:
+        e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS === 'off' || e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS === 'all'
+          ? e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS
+          : e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS.split(',').map((s) => s.trim()).filter(Boolean),
+      signatureMaxAgeSeconds: e.SESSION_BUDDY_SIGNATURE_MAX_AGE_SECONDS,
     },
+    projectId: e.SESSION_BUDDY_PROJECT_ID,
     dataDir: e.SESSION_BUDDY_DATA_DIR ?? join(dataHome, 'crossauth', 'session-buddy'),
     bodyLimit: e.SESSION_BUDDY_BODY_LIMIT,
     stateless: e.SESSION_BUDDY_STATELESS,

@@ -54,4 +54,18 @@ export const MIGRATIONS: readonly string[] = [
     INSERT INTO reflections_fts (reflections_fts, rowid, content, tags) VALUES ('delete', old.rowid, old.content, old.tags);
   END;
   `,
+  // 2: signed cross-project messages; the signature is unique, so a replay can never be stored twice.
+  `
+  CREATE TABLE project_messages (
+    id TEXT PRIMARY KEY,
+    from_project TEXT NOT NULL,
+    to_project TEXT NOT NULL,
+    content TEXT NOT NULL,
+    sent_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    received_from TEXT NOT NULL,
+    signature TEXT NOT NULL UNIQUE
+  );
+  CREATE INDEX project_messages_to ON project_messages (to_project, received_at DESC);
+  `,
 ];

@@ -2,6 +2,7 @@ import { AuthConfigError } from './auth.errors';
 import { KeyRing } from './keys/key-ring';
 import { assertAcceptableSecret } from './keys/secret-policy';
 import { NoRevocations, type RevocationStore } from './revocation/revocation-store';
+import { MemoryNonceStore, type NonceStore } from './signing/nonce-store';
 
 /**
  * `required`: every protected call needs a valid token.
@@ -42,6 +43,15 @@ export interface AuthModuleOptions {
   resourceMetadataUrl?: string;
   /** Revocation lookups; without one, nothing is revoked. */
   revocationStore?: RevocationStore;
+  /**
+   * RFC 9421 request signatures: `off` (default), `all`, or the issuers whose
+   * callers must sign (e.g. `['orchestrator']`).
+   */
+  requireSignedRequests?: 'off' | 'all' | readonly string[];
+  /** Accepted age of a signature's `created`, both ways. Default 300 s. */
+  signatureMaxAgeSeconds?: number;
+  /** Where seen nonces live; default in memory. */
+  nonceStore?: NonceStore;
 }
 
 /** Options after defaults and start-up checks. */
@@ -59,6 +69,9 @@ export interface ResolvedAuthOptions {
   readonly cacheMaxEntries: number;
   readonly resourceMetadataUrl: string | undefined;
   readonly revocationStore: RevocationStore;
+  readonly requireSignedRequests: 'off' | 'all' | readonly string[];
+  readonly signatureMaxAgeSeconds: number;
+  readonly nonceStore: NonceStore;
 }
 
 /**
@@ -78,6 +91,9 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   (options.previousSecrets ?? []).forEach((s, i) => assertAcceptableSecret(`${name} (previous #${i + 1})`, s));
   if (options.allowedIssuers.length === 0) throw new AuthConfigError('allowed issuers must not be empty');
   if (options.audiences.length === 0) throw new AuthConfigError('audiences must not be empty');
+  if (options.requireSignedRequests && options.requireSignedRequests !== 'off' && !options.secret) {
+    throw new AuthConfigError(`signed requests need ${name}: the signing key is derived from it`);
+  }
   const positive = (value: number | undefined, fallback: number, what: string): number => {
     const v = value ?? fallback;
     if (!Number.isInteger(v) || v < 0) throw new AuthConfigError(`${what} must be a non-negative integer`);
@@ -97,5 +113,8 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     cacheMaxEntries: positive(options.verificationCache?.maxEntries, 10_000, 'verification cache size'),
     resourceMetadataUrl: options.resourceMetadataUrl,
     revocationStore: options.revocationStore ?? new NoRevocations(),
+    requireSignedRequests: options.requireSignedRequests ?? 'off',
+    signatureMaxAgeSeconds: positive(options.signatureMaxAgeSeconds, 300, 'signature max age'),
+    nonceStore: options.nonceStore ?? new MemoryNonceStore(),
   };
 }

@@ -11,6 +11,7 @@ import { AuthContextService } from './context/auth-context.service';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { AuthExceptionFilter } from './http/auth-exception.filter';
 import { RequestAuthenticatorService } from './http/request-authenticator.service';
+import { RequestSignatureVerifierService } from './signing/request-signature-verifier.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { TokenIssuerService } from './tokens/token-issuer.service';
 import { TokenVerifierService } from './tokens/token-verifier.service';
@@ -46,11 +47,12 @@ const logger = new Logger('AuthModule');
     RequestAuthenticatorService,
     AuthContextService,
     AuthAuditService,
+    RequestSignatureVerifierService,
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
     { provide: APP_INTERCEPTOR, useClass: AuthContextInterceptor },
   ],
-  exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, RequestAuthenticatorService, AuthContextService, AuthAuditService],
+  exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, RequestAuthenticatorService, AuthContextService, AuthAuditService, RequestSignatureVerifierService],
 })
 export class AuthModule extends AuthConfigurableModule {}

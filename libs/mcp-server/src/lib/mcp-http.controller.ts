@@ -7,6 +7,8 @@ import {
   AuthContextService,
   AuthError,
   RequestAuthenticatorService,
+  RequestSignatureVerifierService,
+  SignatureError,
   authenticationOf,
   buildBearerChallenge,
   challengeBody,
@@ -43,6 +45,7 @@ export class McpHttpController {
     private readonly authenticator: RequestAuthenticatorService,
     private readonly context: AuthContextService,
     private readonly audit: AuthAuditService,
+    private readonly signatures: RequestSignatureVerifierService,
     @Inject(MCP_MODULE_OPTIONS) private readonly options: McpServerModuleOptions,
   ) {
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
@@ -64,14 +67,20 @@ export class McpHttpController {
     if (!this.originAllowed(req, res)) return;
     const principal = this.principal(req);
     let body: unknown;
+    let raw: Buffer;
     try {
-      const raw = await readBody(req, this.maxBodyBytes);
-      body = JSON.parse(raw.toString('utf8'));
+      raw = await readBody(req, this.maxBodyBytes);
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         res.setHeader('Connection', 'close');
         return void jsonRpcError(res, 413, -32600, `Request body exceeds ${this.maxBodyBytes} bytes`);
       }
+      throw error;
+    }
+    if (!this.signatureValid(req, res, raw, principal)) return;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
       return void jsonRpcError(res, 400, -32700, 'Parse error: body is not valid JSON');
     }
     const messages: JsonRpcMessage[] = (Array.isArray(body) ? body : [body]) as JsonRpcMessage[];
@@ -143,6 +152,7 @@ export class McpHttpController {
     if (!this.originAllowed(req, res)) return;
     const principal = this.principal(req);
     if (this.options.stateless) return void jsonRpcError(res, 405, -32000, 'Method not allowed: this server is stateless');
+    if (!this.signatureValid(req, res, Buffer.alloc(0), principal)) return;
     const sessionId = req.header('mcp-session-id');
     if (!sessionId) return void jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     const session = this.ownedSession(sessionId, principal, req, res);
@@ -158,6 +168,19 @@ export class McpHttpController {
     });
     await server.connect(transport);
     await this.dispatch(req, res, principal, () => transport.handleRequest(req, res, body));
+  }
+
+  /** Checks the RFC 9421 signature when this caller must sign; answers 401 and returns false when it fails. */
+  private signatureValid(req: Request, res: Response, body: Buffer, principal: Principal): boolean {
+    try {
+      this.signatures.verifyIfRequired({ method: req.method, url: req.originalUrl ?? req.url, headers: req.headers }, body, principal);
+      return true;
+    } catch (error) {
+      if (!(error instanceof SignatureError)) throw error;
+      this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp`, transport: 'http', client: req.ip, detail: error.detail });
+      res.status(401).json({ error: 'invalid_signature', error_description: error.reason, reason: error.reason });
+      return false;
+    }
   }
 
   /** The session, if it exists and belongs to this principal; otherwise answers and returns undefined. */

@@ -34,9 +34,10 @@ export const McpTool = (options: McpToolOptions): MethodDecorator => SetMetadata
 export function toolAccessOf(...classes: Array<abstract new (...args: never[]) => unknown>): Record<string, 'public' | string[]> {
   const rules: Array<[string, 'public' | string[]]> = [];
   for (const cls of classes) {
-    const proto = cls.prototype as Record<string, unknown>;
+    const proto = cls.prototype as object;
     for (const key of Object.getOwnPropertyNames(proto)) {
-      const method = proto[key];
+      // The descriptor, not the property: reading a getter would run it.
+      const method: unknown = Object.getOwnPropertyDescriptor(proto, key)?.value;
       const options = typeof method === 'function' ? (Reflect.getMetadata(MCP_TOOL_METADATA, method) as McpToolOptions | undefined) : undefined;
       if (options) rules.push([options.name, options.public ? 'public' : [...(options.scopes ?? [])]]);
     }

@@ -1,16 +1,19 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { NonceStore } from './nonce-store';
 import { pythonJsonDumps } from './python-json';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
+/** The shared secret as a string, bytes or a secret KeyObject. */
+export type HmacKey = string | Buffer | KeyObject;
+
 /** HMAC-SHA256 over Python's `json.dumps(message, sort_keys=True)`, as 64 lowercase hex characters. */
-export function signMessage(message: unknown, secret: string | Buffer): string {
+export function signMessage(message: unknown, secret: HmacKey): string {
   return createHmac('sha256', secret).update(pythonJsonDumps(message)).digest('hex');
 }
 
 /** Constant-time check of a {@link signMessage} signature; malformed hex is simply false. */
-export function verifyMessage(message: unknown, signature: string, secret: string | Buffer): boolean {
+export function verifyMessage(message: unknown, signature: string, secret: HmacKey): boolean {
   if (!HEX64.test(signature)) return false;
   const expected = createHmac('sha256', secret).update(pythonJsonDumps(message)).digest();
   return timingSafeEqual(Buffer.from(signature, 'hex'), expected);
@@ -42,7 +45,7 @@ export class EnvelopeError extends Error {
 /** Builds and signs an envelope (timestamp now, in UTC with an explicit offset). */
 export function createEnvelope(
   fields: { from_project: string; to_project: string; content: unknown },
-  secret: string | Buffer,
+  secret: HmacKey,
   now: Date = new Date(),
 ): MessageEnvelope {
   const message = { ...fields, timestamp: now.toISOString().replace('Z', '+00:00') };
@@ -58,7 +61,7 @@ const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]
  */
 export function verifyEnvelope(
   envelope: unknown,
-  options: { secrets: ReadonlyArray<string | Buffer>; recipient: string; replays: NonceStore; maxAgeSeconds?: number; skewSeconds?: number; nowMs?: number },
+  options: { secrets: readonly HmacKey[]; recipient: string; replays: NonceStore; maxAgeSeconds?: number; skewSeconds?: number; nowMs?: number },
 ): MessageEnvelope {
   const e = envelope as Partial<MessageEnvelope> | null;
   if (!e || typeof e !== 'object' || typeof e.message !== 'object' || e.message === null || typeof e.signature !== 'string') {

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import type Database from 'better-sqlite3';
+import { DatabaseService } from '../storage/database.service';
+import type { ProjectMessageRecord, ProjectMessageRepository } from './project-message.repository';
+
+type Row = { id: string; from_project: string; to_project: string; content: string; sent_at: number; received_at: number; received_from: string; signature: string };
+
+/** {@link ProjectMessageRepository} on SQLite. */
+@Injectable()
+export class SqliteProjectMessageRepository implements ProjectMessageRepository {
+  private readonly insertRow: Database.Statement;
+  private readonly listRows: Database.Statement;
+
+  constructor(database: DatabaseService) {
+    this.insertRow = database.db.prepare(
+      `INSERT INTO project_messages (id, from_project, to_project, content, sent_at, received_at, received_from, signature)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signature) DO NOTHING`,
+    );
+    this.listRows = database.db.prepare(`SELECT * FROM project_messages WHERE to_project = ? ORDER BY received_at DESC LIMIT ?`);
+  }
+
+  async insert(m: ProjectMessageRecord): Promise<boolean> {
+    const result = this.insertRow.run(m.id, m.fromProject, m.toProject, JSON.stringify(m.content), m.sentAt, m.receivedAt, m.receivedFrom, m.signature);
+    return result.changes === 1;
+  }
+
+  async list(toProject: string, limit: number): Promise<ProjectMessageRecord[]> {
+    return (this.listRows.all(toProject, limit) as Row[]).map((r) => ({
+      id: r.id,
+      fromProject: r.from_project,
+      toProject: r.to_project,
+      content: JSON.parse(r.content) as unknown,
+      sentAt: r.sent_at,
+      receivedAt: r.received_at,
+      receivedFrom: r.received_from,
+      signature: r.signature,
+    }));
+  }
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AUTH_OPTIONS } from '../auth.constants';
+import type { ResolvedAuthOptions } from '../auth-options';
+import type { Principal } from '../principal';
+import { verifyRequest } from './http-message-signature';
+import { SignatureError } from './signature.errors';
+
+/** The parts of an HTTP request that a signature covers. */
+export interface SignedRequestParts {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * Enforces RFC 9421 request signatures for the callers configured to need
+ * them (all, or listed issuers). A thin Nest wrapper: the crypto is in
+ * `http-message-signature.ts`.
+ */
+@Injectable()
+export class RequestSignatureVerifierService {
+  constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {}
+
+  /** Whether this principal's requests must be signed. */
+  requiredFor(principal: Principal): boolean {
+    const rule = this.options.requireSignedRequests;
+    if (rule === 'off') return false;
+    if (rule === 'all') return true;
+    return rule.includes(principal.issuer);
+  }
+
+  /** Throws {@link SignatureError} when a required signature is missing or wrong. */
+  verifyIfRequired(request: SignedRequestParts, body: Uint8Array, principal: Principal): void {
+    if (!this.requiredFor(principal)) return;
+    const keys = this.options.keyRing;
+    if (!keys) throw new SignatureError('unknown_key', 'no key configured');
+    const host = request.headers['host'];
+    if (typeof host !== 'string') throw new SignatureError('signature_invalid', 'request has no single Host header');
+    verifyRequest(
+      { method: request.method, authority: host, path: request.url.split('?')[0] ?? '/', body, headers: request.headers },
+      { keyFor: (kid) => keys.find(kid)?.requestSigningKey, nonces: this.options.nonceStore, maxAgeSeconds: this.options.signatureMaxAgeSeconds },
+    );
+  }
+}
