@@ -121,7 +121,7 @@ describe('session-buddy as its users run it', () => {
       `Bearer error="insufficient_scope", error_description="insufficient_scope: Token lacks a required scope", scope="write", resource_metadata="${app.url}/.well-known/oauth-protected-resource/mcp"`,
     );
     const client = await connect(app.mcpUrl, reader);
-    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['health_check', 'list_sessions', 'quick_search', 'reflection_stats', 'status']);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['health_check', 'list_project_messages', 'list_sessions', 'quick_search', 'reflection_stats', 'status']);
     await client.close();
   });
 

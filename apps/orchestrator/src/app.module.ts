@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AuthModule } from '@crossauth/auth';
-import { McpServerModule, resourceMetadataUrlFor } from '@crossauth/mcp-server';
+import { AuthDiagnosticsTools, McpServerModule, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from './config/env.schema';
-import { orchestratorConfig } from './config/orchestrator.config';
+import { orchestratorConfig, secretReload } from './config/orchestrator.config';
 import { DownstreamTokenCache } from './session-buddy-client/downstream-token.cache';
 import { SessionBuddyClient } from './session-buddy-client/session-buddy.client';
 import { DiagnosticsTools } from './workflows/diagnostics.tools';
@@ -43,6 +43,6 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
       }),
     }),
   ],
-  providers: [DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools],
+  providers: [secretReload, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools],
 })
 export class AppModule {}

@@ -20,6 +20,9 @@ describe('orchestrator tool permissions', () => {
     "write",
   ],
   "health_check": "public",
+  "jwt_diagnostics": [
+    "admin",
+  ],
   "project_status": [
     "read",
   ],
@@ -36,6 +39,12 @@ describe('orchestrator tool permissions', () => {
     "write",
   ],
   "session_buddy_diagnostics": [
+    "admin",
+  ],
+  "session_diagnostics": [
+    "admin",
+  ],
+  "validate_jwt_token": [
     "admin",
   ],
 }

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AuthModule } from '@crossauth/auth';
-import { McpServerModule, resourceMetadataUrlFor } from '@crossauth/mcp-server';
+import { AuthDiagnosticsTools, McpServerModule, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { SessionBuddyConfig } from './config/env.schema';
-import { sessionBuddyConfig } from './config/session-buddy.config';
+import { sessionBuddyConfig, secretReload } from './config/session-buddy.config';
 import { HealthTools } from './health/health.tools';
 import { MessagesTools } from './messages/messages.tools';
 import { PROJECT_MESSAGE_REPOSITORY } from './messages/project-message.repository';
@@ -14,17 +14,22 @@ import { SqliteReflectionRepository } from './reflections/sqlite-reflection.repo
 import { SESSION_REPOSITORY } from './sessions/session.repository';
 import { SessionsTools } from './sessions/sessions.tools';
 import { SqliteSessionRepository } from './sessions/sqlite-session.repository';
-import { DatabaseService } from './storage/database.service';
+import { RevocationTools } from './revocation/revocation.tools';
+import { SqliteRevocationStore } from './revocation/sqlite-revocation.store';
+import { StorageModule } from './storage/storage.module';
 
 const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, envFilePath: ['.env'], load: [sessionBuddyConfig] }),
+    StorageModule,
     AuthModule.forRootAsync({
       isGlobal: true,
-      inject: [sessionBuddyConfig.KEY],
-      useFactory: (c: SessionBuddyConfig) => ({
+      imports: [StorageModule],
+      inject: [sessionBuddyConfig.KEY, SqliteRevocationStore],
+      useFactory: (c: SessionBuddyConfig, revocations: SqliteRevocationStore) => ({
+        revocationStore: revocations,
         mode: c.auth.mode,
         secret: c.auth.secret,
         secretName: 'SESSION_BUDDY_SECRET',
@@ -39,6 +44,7 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         resourceMetadataUrl: resourceMetadataUrlFor(mcpUrl(c)),
         requireSignedRequests: c.auth.requireSignedRequests,
         signatureMaxAgeSeconds: c.auth.signatureMaxAgeSeconds,
+        failureThrottle: c.auth.failureThrottle,
       }),
     }),
     McpServerModule.forRootAsync({
@@ -57,7 +63,9 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
     }),
   ],
   providers: [
-    DatabaseService,
+    secretReload,
+    AuthDiagnosticsTools,
+    RevocationTools,
     { provide: SESSION_REPOSITORY, useClass: SqliteSessionRepository },
     { provide: REFLECTION_REPOSITORY, useClass: SqliteReflectionRepository },
     HealthTools,

@@ -23,6 +23,9 @@ describe('session-buddy tool permissions', () => {
     "write",
   ],
   "health_check": "public",
+  "jwt_diagnostics": [
+    "admin",
+  ],
   "list_project_messages": [
     "read",
   ],
@@ -38,6 +41,15 @@ describe('session-buddy tool permissions', () => {
   "reflection_stats": [
     "read",
   ],
+  "revoke_subject": [
+    "admin",
+  ],
+  "revoke_token": [
+    "admin",
+  ],
+  "session_diagnostics": [
+    "admin",
+  ],
   "start": [
     "write",
   ],
@@ -52,6 +64,9 @@ describe('session-buddy tool permissions', () => {
   ],
   "track_session_start": [
     "write",
+  ],
+  "validate_jwt_token": [
+    "admin",
   ],
 }
 `);

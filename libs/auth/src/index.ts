@@ -20,6 +20,7 @@ export { TokenIssuerService, type MintRequest, type MintedToken } from './lib/to
 export { validateClaims, type ClaimPolicy } from './lib/tokens/claims';
 export { decodeBase64UrlStrict, verifyHs256Signature, type JwtClaims, type JwtHeader } from './lib/tokens/jwt-codec';
 export { NoRevocations, type RevocationStore } from './lib/revocation/revocation-store';
+export { RevocationIndex } from './lib/revocation/revocation-index';
 export { AuthContextService, type AuthContextState } from './lib/context/auth-context.service';
 export { AuthAuditService, type AuthDecision } from './lib/audit/auth-audit.service';
 export { RequestAuthenticatorService, type Authentication } from './lib/http/request-authenticator.service';
@@ -49,3 +50,5 @@ export {
   type MessageEnvelope,
 } from './lib/signing/signed-message';
 export { RequestSignatureVerifierService, type SignedRequestParts } from './lib/signing/request-signature-verifier.service';
+export { AuthFailureThrottleService, AuthThrottledError } from './lib/throttle/auth-failure-throttle.service';
+export { AuthKeysService, provideSecretReload, type SecretSet } from './lib/keys/auth-keys.service';

@@ -8,3 +8,5 @@ export { McpStdioRunner } from './lib/mcp-stdio.runner';
 export { ToolError } from './lib/tool-error';
 export { resourceMetadataUrlFor } from './lib/protected-resource-metadata.controller';
 export { startMcpApplication, type ListenTarget } from './lib/bootstrap';
+export { AuthDiagnosticsTools } from './lib/auth-diagnostics.tools';
+export { McpMetricsService } from './lib/mcp-metrics.service';

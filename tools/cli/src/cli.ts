@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { JwtService } from '@nestjs/jwt';
 import {
   AuthError,
@@ -10,7 +13,9 @@ import {
   readSecretList,
   readSecretVariable,
   resolveAuthOptions,
+  signRequest,
   type Environment,
+  type KeyRing,
 } from '@crossauth/auth';
 
 /** Where command output goes; injectable for tests. */
@@ -28,6 +33,10 @@ Commands:
                                  mint a token with the configured secret
   inspect <token> [--aud A] [--iss I,J] [--legacy]
                                  decode a token and say whether it verifies, and why not
+  revoke-token <jti|token> [--url http://127.0.0.1:8678/mcp]
+  revoke-subject <sub> [--before ISO-8601] [--url …]
+                                 revoke through session-buddy's admin tools (effective at once,
+                                 persisted); authenticates with a 60 s admin token it mints
 
 The secret is read from CROSSAUTH_SECRET, ORCHESTRATOR_AUTH_SECRET or
 SESSION_BUDDY_SECRET (or their _FILE variants), in that order; --secret-env NAME
@@ -56,8 +65,33 @@ const decodeSegment = (segment: string | undefined): unknown => {
   }
 };
 
-/** Runs one CLI invocation. Returns the exit code. Never prints a secret. */
-export function runCli(argv: string[], env: Environment, io: Io): number {
+/** Calls one session-buddy admin tool as `crossauth-cli`, signing the requests. */
+async function callAdminTool(env: Environment, values: { url?: string; iss?: string; aud?: string; 'secret-env'?: string }, tool: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  const { secret } = secretFrom(env, values['secret-env']);
+  const issuer = values.iss ?? 'orchestrator';
+  const options = resolveAuthOptions({ secret, issuer, allowedIssuers: [issuer], audiences: ['unused'] });
+  const keys = options.keyRing as KeyRing;
+  const token = new TokenIssuerService(options, new JwtService({})).mint({ subject: 'crossauth-cli', audience: values.aud ?? 'session-buddy', scopes: ['admin'], ttlSeconds: 60 }).token;
+  const url = new URL(values.url ?? 'http://127.0.0.1:8678/mcp');
+  const signedFetch = (target: string | URL, init?: RequestInit): Promise<Response> => {
+    const headers = new Headers(init?.headers);
+    headers.set('authorization', `Bearer ${token}`);
+    const u = new URL(target);
+    const signed = signRequest({ method: init?.method ?? 'GET', authority: u.host, path: u.pathname, body: typeof init?.body === 'string' ? init.body : '' }, { kid: keys.current.kid, key: keys.current.requestSigningKey });
+    for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+    return fetch(target, { ...init, headers });
+  };
+  const client = new Client({ name: 'crossauth-cli', version: '0.1.0' });
+  await client.connect(new StreamableHTTPClientTransport(url, { fetch: signedFetch }));
+  try {
+    return (await client.callTool({ name: tool, arguments: args })) as CallToolResult;
+  } finally {
+    await client.close();
+  }
+}
+
+/** Runs one CLI invocation. Resolves to the exit code. Never prints a secret. */
+export async function runCli(argv: string[], env: Environment, io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -71,6 +105,8 @@ export function runCli(argv: string[], env: Environment, io: Io): number {
       type: { type: 'string' },
       legacy: { type: 'boolean' },
       'secret-env': { type: 'string' },
+      url: { type: 'string' },
+      before: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -130,6 +166,25 @@ export function runCli(argv: string[], env: Environment, io: Io): number {
           io.out(`invalid: ${error.reason}: ${error.message}${error.detail ? ` (${error.detail})` : ''}`);
           return 2;
         }
+      }
+      case 'revoke-token':
+      case 'revoke-subject': {
+        const target = rest[0];
+        if (!target) throw new Error(`${command} needs a ${command === 'revoke-token' ? 'jti or token' : 'subject'}`);
+        const args =
+          command === 'revoke-subject'
+            ? { subject: target, ...(values.before ? { issued_before: values.before } : {}) }
+            : target.split('.').length === 3
+              ? { token_to_revoke: target }
+              : { jti: target };
+        const result = await callAdminTool(env, values, command === 'revoke-token' ? 'revoke_token' : 'revoke_subject', args);
+        const text = (result.content as Array<{ text?: string }>)[0]?.text ?? '';
+        if (result.isError) {
+          io.err(`crossauth: ${text}`);
+          return 1;
+        }
+        io.out(text);
+        return 0;
       }
       default:
         io.out(USAGE);

@@ -26,6 +26,9 @@ export const sessionBuddyEnvSchema = z.object({
   SESSION_BUDDY_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).default(1800),
   SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: z.string().default('off'),
   SESSION_BUDDY_SIGNATURE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  SESSION_BUDDY_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(30),
+  SESSION_BUDDY_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  SESSION_BUDDY_AUTH_FAILURE_BLOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   SESSION_BUDDY_PROJECT_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be a project name').default('session-buddy'),
   XDG_DATA_HOME: z.string().optional(),
 });
@@ -49,6 +52,8 @@ export interface SessionBuddyConfig {
     /** `off`, `all`, or the issuers whose callers must sign requests (RFC 9421). */
     readonly requireSignedRequests: 'off' | 'all' | string[];
     readonly signatureMaxAgeSeconds: number;
+    /** Auth failures per client address per window before 429; 0 disables. */
+    readonly failureThrottle: { limit: number; windowSeconds: number; blockSeconds: number } | false;
   };
   /** This service's name as a recipient of signed project messages. */
   readonly projectId: string;
@@ -85,6 +90,10 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
           ? e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS
           : e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS.split(',').map((s) => s.trim()).filter(Boolean),
       signatureMaxAgeSeconds: e.SESSION_BUDDY_SIGNATURE_MAX_AGE_SECONDS,
+      failureThrottle:
+        e.SESSION_BUDDY_AUTH_FAILURE_LIMIT === 0
+          ? false
+          : { limit: e.SESSION_BUDDY_AUTH_FAILURE_LIMIT, windowSeconds: e.SESSION_BUDDY_AUTH_FAILURE_WINDOW_SECONDS, blockSeconds: e.SESSION_BUDDY_AUTH_FAILURE_BLOCK_SECONDS },
     },
     projectId: e.SESSION_BUDDY_PROJECT_ID,
     dataDir: e.SESSION_BUDDY_DATA_DIR ?? join(dataHome, 'crossauth', 'session-buddy'),

@@ -68,4 +68,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX project_messages_to ON project_messages (to_project, received_at DESC);
   `,
+  // 3: revocations, kept until every token they cover has expired.
+  `
+  CREATE TABLE revocations (
+    kind TEXT NOT NULL CHECK (kind IN ('token', 'subject')),
+    value TEXT NOT NULL,
+    issued_before INTEGER,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER NOT NULL,
+    revoked_by TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+  );
+  `,
 ];

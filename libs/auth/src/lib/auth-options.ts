@@ -35,6 +35,8 @@ export interface AuthModuleOptions {
   maxTokenBytes?: number;
   /** Accept tokens without `aud`/`type` (PyJWT predecessors). Default false: the MCP spec requires audience checks. */
   acceptLegacyTokens?: boolean;
+  /** Longest lifetime a token may claim (exp - now). Default 86,400 s. */
+  maxTokenLifetimeSeconds?: number;
   /** Lifetime of tokens this service mints. Default 300 s. */
   accessTokenTtlSeconds?: number;
   /** Bounded cache of verified tokens. Default enabled, 10,000 entries. */
@@ -52,12 +54,15 @@ export interface AuthModuleOptions {
   signatureMaxAgeSeconds?: number;
   /** Where seen nonces live; default in memory. */
   nonceStore?: NonceStore;
+  /** Auth failures per client address before `429`; `false` turns it off. Default 30 per 60 s, blocked 60 s. */
+  failureThrottle?: { limit: number; windowSeconds: number; blockSeconds: number } | false;
 }
 
 /** Options after defaults and start-up checks. */
 export interface ResolvedAuthOptions {
   readonly mode: AuthMode;
-  readonly keyRing: KeyRing | undefined;
+  /** Replaced in place by {@link AuthKeysService.rotate}; read it at use, never cache it. */
+  keyRing: KeyRing | undefined;
   readonly issuer: string;
   readonly allowedIssuers: readonly string[];
   readonly audiences: readonly string[];
@@ -65,6 +70,7 @@ export interface ResolvedAuthOptions {
   readonly maxTokenBytes: number;
   readonly acceptLegacyTokens: boolean;
   readonly accessTokenTtlSeconds: number;
+  readonly maxTokenLifetimeSeconds: number;
   readonly cacheEnabled: boolean;
   readonly cacheMaxEntries: number;
   readonly resourceMetadataUrl: string | undefined;
@@ -72,6 +78,7 @@ export interface ResolvedAuthOptions {
   readonly requireSignedRequests: 'off' | 'all' | readonly string[];
   readonly signatureMaxAgeSeconds: number;
   readonly nonceStore: NonceStore;
+  readonly failureThrottle: { readonly limit: number; readonly windowSeconds: number; readonly blockSeconds: number } | false;
 }
 
 /**
@@ -109,6 +116,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     maxTokenBytes: positive(options.maxTokenBytes, 8192, 'max token bytes'),
     acceptLegacyTokens: options.acceptLegacyTokens ?? false,
     accessTokenTtlSeconds: positive(options.accessTokenTtlSeconds, 300, 'access token TTL'),
+    maxTokenLifetimeSeconds: positive(options.maxTokenLifetimeSeconds, 86_400, 'max token lifetime'),
     cacheEnabled: options.verificationCache?.enabled ?? true,
     cacheMaxEntries: positive(options.verificationCache?.maxEntries, 10_000, 'verification cache size'),
     resourceMetadataUrl: options.resourceMetadataUrl,
@@ -116,5 +124,6 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     requireSignedRequests: options.requireSignedRequests ?? 'off',
     signatureMaxAgeSeconds: positive(options.signatureMaxAgeSeconds, 300, 'signature max age'),
     nonceStore: options.nonceStore ?? new MemoryNonceStore(),
+    failureThrottle: options.failureThrottle === false ? false : (options.failureThrottle ?? { limit: 30, windowSeconds: 60, blockSeconds: 60 }),
   };
 }

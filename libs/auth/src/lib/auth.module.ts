@@ -9,10 +9,12 @@ import { AuthAuditService } from './audit/auth-audit.service';
 import { AuthContextInterceptor } from './context/auth-context.interceptor';
 import { AuthContextService } from './context/auth-context.service';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { AuthKeysService } from './keys/auth-keys.service';
 import { AuthExceptionFilter } from './http/auth-exception.filter';
 import { RequestAuthenticatorService } from './http/request-authenticator.service';
 import { RequestSignatureVerifierService } from './signing/request-signature-verifier.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
+import { AuthFailureThrottleService } from './throttle/auth-failure-throttle.service';
 import { TokenIssuerService } from './tokens/token-issuer.service';
 import { TokenVerifierService } from './tokens/token-verifier.service';
 
@@ -48,11 +50,13 @@ const logger = new Logger('AuthModule');
     AuthContextService,
     AuthAuditService,
     RequestSignatureVerifierService,
+    AuthFailureThrottleService,
+    AuthKeysService,
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
     { provide: APP_INTERCEPTOR, useClass: AuthContextInterceptor },
   ],
-  exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, RequestAuthenticatorService, AuthContextService, AuthAuditService, RequestSignatureVerifierService],
+  exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, RequestAuthenticatorService, AuthContextService, AuthAuditService, RequestSignatureVerifierService, AuthFailureThrottleService, AuthKeysService],
 })
 export class AuthModule extends AuthConfigurableModule {}

@@ -47,13 +47,14 @@ export async function startMcpApplication(
   });
   if (stdio) {
     const context = await NestFactory.createApplicationContext(rootModule as never, { logger });
-    context.enableShutdownHooks();
+    context.enableShutdownHooks(['SIGTERM', 'SIGINT']);
     await context.get(McpStdioRunner).run();
     await context.close();
     return undefined;
   }
   const app = await NestFactory.create(rootModule as never, { logger, bodyParser: false });
-  app.enableShutdownHooks();
+  // Not SIGHUP: that one reloads secrets (AuthKeysService.reloadOn).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const { port } = listenTarget(app);
   let { host } = listenTarget(app);
   const auth = app.get<ResolvedAuthOptions>(AUTH_OPTIONS);

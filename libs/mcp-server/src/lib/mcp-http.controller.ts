@@ -5,6 +5,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import {
   AuthAuditService,
   AuthContextService,
+  AuthFailureThrottleService,
   AuthError,
   RequestAuthenticatorService,
   RequestSignatureVerifierService,
@@ -46,6 +47,7 @@ export class McpHttpController {
     private readonly context: AuthContextService,
     private readonly audit: AuthAuditService,
     private readonly signatures: RequestSignatureVerifierService,
+    private readonly throttle: AuthFailureThrottleService,
     @Inject(MCP_MODULE_OPTIONS) private readonly options: McpServerModuleOptions,
   ) {
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
@@ -99,6 +101,7 @@ export class McpHttpController {
       } catch (error) {
         if (!(error instanceof AuthError)) throw error;
         this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `tools/call:${tool.name}`, transport: 'http', client: req.ip });
+        await this.throttle.recordFailure(req.ip);
         res.setHeader('WWW-Authenticate', buildBearerChallenge({ error, resourceMetadataUrl: this.resourceMetadataUrl }));
         return void res.status(403).json(challengeBody(error));
       }
@@ -178,6 +181,7 @@ export class McpHttpController {
     } catch (error) {
       if (!(error instanceof SignatureError)) throw error;
       this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp`, transport: 'http', client: req.ip, detail: error.detail });
+      void this.throttle.recordFailure(req.ip);
       res.status(401).json({ error: 'invalid_signature', error_description: error.reason, reason: error.reason });
       return false;
     }

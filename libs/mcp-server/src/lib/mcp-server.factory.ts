@@ -11,6 +11,7 @@ import {
   type Principal,
 } from '@crossauth/auth';
 import { z } from 'zod';
+import { McpMetricsService } from './mcp-metrics.service';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
 import { McpToolRegistry, type ToolDefinition } from './mcp-tool-registry.service';
 import { ToolError } from './tool-error';
@@ -41,6 +42,7 @@ export class McpServerFactory {
     private readonly authenticator: RequestAuthenticatorService,
     private readonly context: AuthContextService,
     private readonly audit: AuthAuditService,
+    private readonly metrics: McpMetricsService,
     @Inject(MCP_MODULE_OPTIONS) private readonly options: McpServerModuleOptions,
   ) {}
 
@@ -110,6 +112,7 @@ export class McpServerFactory {
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       this.audit.record({ outcome: 'deny', reason: error.reason, target, transport: kind, subject: state?.principal.subject, detail: error.detail });
+      this.metrics.observeTool(tool.name, 'denied', 0);
       return { isError: true, content: [{ type: 'text', text: error.toolMessage }], _meta: { reason: error.reason } };
     }
     this.audit.record({
@@ -122,14 +125,20 @@ export class McpServerFactory {
       target,
       transport: kind,
     });
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
     try {
       const run = () => tool.invoke(input, principal);
       const result = kind === 'stdio' ? await this.context.run({ principal, transport: 'stdio' }, run) : await run();
-      return toToolResult(result);
+      const converted = toToolResult(result);
+      this.metrics.observeTool(tool.name, converted.isError ? 'tool_error' : 'ok', elapsed());
+      return converted;
     } catch (error) {
       if (error instanceof ToolError) {
+        this.metrics.observeTool(tool.name, 'tool_error', elapsed());
         return { isError: true, content: [{ type: 'text', text: error.message }], _meta: { code: error.code } };
       }
+      this.metrics.observeTool(tool.name, 'internal_error', elapsed());
       const ref = randomUUID();
       this.logger.error({ event: 'tool_failed', tool: tool.name, ref, error: error instanceof Error ? error.stack : String(error) });
       return { isError: true, content: [{ type: 'text', text: `Internal error in ${tool.name} (ref ${ref})` }] };

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { McpConfigurableModule } from './mcp-options';
 import { McpHttpController } from './mcp-http.controller';
+import { McpMetricsService } from './mcp-metrics.service';
+import { MetricsController } from './metrics.controller';
 import { McpServerFactory } from './mcp-server.factory';
 import { McpSessionRegistry } from './mcp-session-registry.service';
 import { McpStdioRunner } from './mcp-stdio.runner';
@@ -15,8 +17,8 @@ import { ProtectedResourceMetadataController } from './protected-resource-metada
  */
 @Module({
   imports: [DiscoveryModule],
-  controllers: [McpHttpController, ProtectedResourceMetadataController],
-  providers: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner],
-  exports: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner],
+  controllers: [McpHttpController, ProtectedResourceMetadataController, MetricsController],
+  providers: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner, McpMetricsService],
+  exports: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner, McpMetricsService],
 })
 export class McpServerModule extends McpConfigurableModule {}

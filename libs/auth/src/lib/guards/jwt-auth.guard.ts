@@ -6,6 +6,7 @@ import { AuthAuditService } from '../audit/auth-audit.service';
 import { AUTHENTICATION_SLOT, type AuthenticatedRequest } from '../http/auth-request';
 import type { CredentialSource } from '../http/bearer';
 import { RequestAuthenticatorService } from '../http/request-authenticator.service';
+import { AuthFailureThrottleService } from '../throttle/auth-failure-throttle.service';
 import type { RequireAuthOptions } from '../decorators/require-auth.decorator';
 
 /**
@@ -19,9 +20,10 @@ export class JwtAuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly authenticator: RequestAuthenticatorService,
     private readonly audit: AuthAuditService,
+    private readonly throttle: AuthFailureThrottleService,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return false;
     const targets = [context.getHandler(), context.getClass()];
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets) ?? false;
@@ -34,6 +36,7 @@ export class JwtAuthGuard implements CanActivate {
       // Public routes never look at credentials; nothing to audit beyond access logs.
       return true;
     }
+    this.throttle.assertNotBlocked(request.ip);
     try {
       const authentication = this.authenticator.authenticate(request, requireAuth?.optional ?? false);
       const { principal } = authentication;
@@ -53,6 +56,7 @@ export class JwtAuthGuard implements CanActivate {
     } catch (error) {
       if (error instanceof AuthError) {
         this.audit.record({ outcome: 'deny', reason: error.reason, target, transport: 'http', client: request.ip, detail: error.detail });
+        await this.throttle.recordFailure(request.ip);
       }
       throw error;
     }

@@ -10,6 +10,8 @@ export interface ClaimPolicy {
   readonly clockSkewSeconds: number;
   /** Accept tokens with no `aud` and no `type` (the Python predecessors' shape). */
   readonly acceptLegacyTokens: boolean;
+  /** Tokens whose `exp` lies further ahead than this are refused (bounds how long a revocation must be kept). */
+  readonly maxTokenLifetimeSeconds: number;
 }
 
 const SUBJECT = /^[\w.@:+-]{1,256}$/;
@@ -51,6 +53,7 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
   const nbf = numericDate(claims, 'nbf', false);
   const iat = numericDate(claims, 'iat', false);
   if (nowSeconds >= exp + skew) throw new AuthError('expired', 'exp is in the past');
+  if (exp - nowSeconds > policy.maxTokenLifetimeSeconds) throw new AuthError('malformed', 'exp is further ahead than the maximum token lifetime');
   if (nbf !== undefined && nowSeconds < nbf - skew) throw new AuthError('not_yet_valid', 'nbf is in the future');
   if (iat !== undefined && iat > nowSeconds + skew) throw new AuthError('not_yet_valid', 'iat is in the future');
 

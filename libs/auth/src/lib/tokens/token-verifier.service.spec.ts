@@ -115,6 +115,7 @@ describe('TokenVerifierService', () => {
       ['a token with no subject', () => craftToken(accessClaims({ sub: undefined }), secret), 'malformed'],
       ['a subject with control characters', () => craftToken(accessClaims({ sub: 'a\nb' }), secret), 'malformed'],
       ['a scope claim that is not a string list', () => craftToken(accessClaims({ scopes: [1, 2] }), secret), 'malformed'],
+      ['a token claiming a lifetime beyond the maximum', () => craftToken(accessClaims({ exp: now + 90_000 }), secret), 'malformed'],
       ['a crit header', () => craftToken(accessClaims(), secret, { crit: ['exp'] }), 'malformed'],
     ];
     it.each(cases)('%s', (_name, token, reason) => {

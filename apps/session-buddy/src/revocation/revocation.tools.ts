@@ -1,0 +1,62 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AUTH_OPTIONS, AuthError, TokenVerifierService, verifyHs256Signature, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
+import { McpTool, ToolError } from '@crossauth/mcp-server';
+import { z } from 'zod';
+import { SqliteRevocationStore } from './sqlite-revocation.store';
+
+const revokeTokenInput = z.object({
+  jti: z.string().min(1).max(128).optional(),
+  token_to_revoke: z.string().min(1).max(8192).optional(),
+});
+const revokeSubjectInput = z.object({
+  subject: z.string().regex(/^[\w.@:+-]{1,256}$/, 'subject must be a plain identifier'),
+  issued_before: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** Admin tools that revoke tokens, effective at once and across restarts. */
+@Injectable()
+export class RevocationTools {
+  private readonly logger = new Logger(RevocationTools.name);
+
+  constructor(
+    private readonly store: SqliteRevocationStore,
+    private readonly verifier: TokenVerifierService,
+    @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
+  ) {}
+
+  @McpTool({ name: 'revoke_token', description: 'Revoke one token, by its jti or by the token itself (its signature must be ours; it may have expired).', scopes: ['admin'], input: revokeTokenInput, annotations: { destructiveHint: true, idempotentHint: true } })
+  revokeToken(input: z.infer<typeof revokeTokenInput>, principal: Principal) {
+    const now = Math.floor(Date.now() / 1000);
+    let jti = input.jti;
+    let expiresAt = now + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds;
+    if (input.token_to_revoke) {
+      const keys = this.auth.keyRing;
+      if (!keys) throw new ToolError('auth is disabled: there is nothing to revoke', 'auth_disabled');
+      let claims: Record<string, unknown>;
+      try {
+        ({ claims } = verifyHs256Signature(input.token_to_revoke, keys));
+      } catch (error) {
+        if (error instanceof AuthError) throw new ToolError(`token_to_revoke: not a token of ours (${error.reason})`, 'invalid_argument');
+        throw error;
+      }
+      if (typeof claims['jti'] !== 'string') throw new ToolError('token_to_revoke: it has no jti; revoke its subject instead', 'invalid_argument');
+      jti = claims['jti'];
+      if (typeof claims['exp'] === 'number') expiresAt = Math.min(expiresAt, claims['exp'] + this.auth.clockSkewSeconds);
+    }
+    if (!jti) throw new ToolError('jti or token_to_revoke is required', 'invalid_argument');
+    this.store.revokeToken(jti, expiresAt, principal.subject);
+    const evicted = this.verifier.evict((p) => p.tokenId === jti);
+    this.logger.warn({ event: 'token_revoked', jti, by: principal.subject, evicted });
+    return { revoked: 'token', jti, until: new Date(expiresAt * 1000).toISOString() };
+  }
+
+  @McpTool({ name: 'revoke_subject', description: "Revoke every token of a subject issued before a time (default: now). Tokens minted afterwards work.", scopes: ['admin'], input: revokeSubjectInput, annotations: { destructiveHint: true, idempotentHint: true } })
+  revokeSubject(input: z.infer<typeof revokeSubjectInput>, principal: Principal) {
+    const before = input.issued_before ? Math.floor(Date.parse(input.issued_before) / 1000) : Math.floor(Date.now() / 1000);
+    const expiresAt = before + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds;
+    this.store.revokeSubject(input.subject, before, expiresAt, principal.subject);
+    const evicted = this.verifier.evict((p) => p.subject === input.subject && (p.issuedAt ?? 0) < before);
+    this.logger.warn({ event: 'subject_revoked', subject: input.subject, before, by: principal.subject, evicted });
+    return { revoked: 'subject', subject: input.subject, issued_before: new Date(before * 1000).toISOString() };
+  }
+}

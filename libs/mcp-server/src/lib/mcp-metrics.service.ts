@@ -1,0 +1,63 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { AuthAuditService, TokenVerifierService } from '@crossauth/auth';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics (own registry): auth decisions by outcome and reason,
+ * verification-cache hits and misses, tool calls and their latency per tool.
+ */
+@Injectable()
+export class McpMetricsService implements OnModuleInit {
+  readonly registry = new Registry();
+  private readonly decisions = new Counter({ name: 'crossauth_auth_decisions_total', help: 'Auth decisions by outcome and reason code.', labelNames: ['outcome', 'reason'], registers: [this.registry] });
+  private readonly toolCalls = new Counter({ name: 'crossauth_tool_calls_total', help: 'MCP tool calls by tool and outcome.', labelNames: ['tool', 'outcome'], registers: [this.registry] });
+  private readonly toolLatency = new Histogram({
+    name: 'crossauth_tool_call_duration_seconds',
+    help: 'MCP tool handler latency.',
+    labelNames: ['tool'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor(
+    private readonly audit: AuthAuditService,
+    private readonly verifier: TokenVerifierService,
+  ) {
+    const verifier_ = this.verifier;
+    new Gauge({
+      name: 'crossauth_verification_cache_hits',
+      help: 'Verification-cache hits since start.',
+      registers: [this.registry],
+      collect() {
+        this.set(verifier_.cacheStats.hits);
+      },
+    });
+    new Gauge({
+      name: 'crossauth_verification_cache_misses',
+      help: 'Verification-cache misses since start.',
+      registers: [this.registry],
+      collect() {
+        this.set(verifier_.cacheStats.misses);
+      },
+    });
+    new Gauge({
+      name: 'crossauth_verification_cache_entries',
+      help: 'Tokens in the verification cache.',
+      registers: [this.registry],
+      collect() {
+        this.set(verifier_.cacheStats.size);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  onModuleInit(): void {
+    this.audit.onDecision((d) => this.decisions.inc({ outcome: d.outcome, reason: d.reason }));
+  }
+
+  /** Records one tool call. */
+  observeTool(tool: string, outcome: 'ok' | 'tool_error' | 'denied' | 'internal_error', seconds: number): void {
+    this.toolCalls.inc({ tool, outcome });
+    this.toolLatency.observe({ tool }, seconds);
+  }
+}
