@@ -133,7 +133,7 @@ describe('TokenVerifierService', () => {
 
     it('a cached token once it has expired', () => {
       const v = verifierWith({ clockSkewSeconds: 0 });
-      const token = craftToken(accessClaims({ exp: now + 1 }), secret);
+      const token = craftToken(accessClaims({ iat: now, exp: now + 1 }), secret);
       v.verify(token, now * 1000);
       expect(v.cacheStats.size).toBe(1);
       expect(reasonOf(() => v.verify(token, (now + 5) * 1000))).toBe('expired');

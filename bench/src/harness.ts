@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { JwtService } from '@nestjs/jwt';
+import { TokenIssuerService, resolveAuthOptions, signRequest } from '@crossauth/auth';
+
+export const ROOT = join(__dirname, '..', '..');
+export const RESULTS = join(ROOT, 'docs', 'bench-results');
+export const SECRET = randomBytes(36).toString('base64url');
+
+/** A server process under test. */
+export interface Server {
+  readonly name: string;
+  readonly url: string;
+  readonly process: ChildProcess;
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts `node <script> <args>`; resolves when it prints "listening <port>" or answers on /mcp. */
+export async function startServer(name: string, script: string, args: string[], env: Record<string, string> = {}, port = 0): Promise<Server> {
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', BENCH_SECRET: SECRET, PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const listening = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening (\d+)/.exec(out) ?? /"url":"http:\/\/127\.0\.0\.1:(\d+)\/mcp"/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}): ${out}`)));
+  });
+  child.stdout?.resume();
+  return {
+    name,
+    url: `http://127.0.0.1:${listening}/mcp`,
+    process: child,
+    rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** A token with our issuer's defaults for the given audience. */
+export function token(audience: string, subject = 'bench', scopes = ['read', 'write']): string {
+  const options = resolveAuthOptions({ secret: SECRET, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: [audience] });
+  return new TokenIssuerService(options, new JwtService({})).mint({ subject, audience, scopes, ttlSeconds: 3600 }).token;
+}
+
+export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+/** RFC 9421 headers for a POST to `url` with `body`, signed with the bench secret's key. */
+const signingKeys = resolveAuthOptions({ secret: SECRET, issuer: 'x', allowedIssuers: ['x'], audiences: ['x'] }).keyRing;
+
+export function signatureHeaders(url: string, body: string): Record<string, string> {
+  const keys = signingKeys;
+  if (!keys) throw new Error('no key');
+  const u = new URL(url);
+  return signRequest({ method: 'POST', authority: u.host, path: u.pathname, body }, { kid: keys.current.kid, key: keys.current.requestSigningKey });
+}
+
+/** Opens a stateful MCP session (initialize + initialized) and returns its id. */
+export async function openSession(url: string, headers: Record<string, string>, sign = false): Promise<string> {
+  const post = (body: string, extra: Record<string, string> = {}) =>
+    fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, ...headers, ...extra, ...(sign ? signatureHeaders(url, body) : {}) }, body });
+  const init = await post(JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }));
+  const id = init.headers.get('mcp-session-id');
+  await init.text();
+  if (!id) throw new Error(`no session from ${url}: ${init.status}`);
+  await (await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), { 'mcp-session-id': id })).text();
+  return id;
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function saveResult(name: string, data: unknown): void {
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
+}
+
+export function machine(): Record<string, string> {
+  const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
+  return { node: process.version, cpu, cores: String(require('node:os').cpus().length), date: new Date().toISOString() };
+}

@@ -1,0 +1,41 @@
+// The same echo tool through @crossauth/mcp-server with auth required.
+// Flags: --stateless, --no-cache, --signed.
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { AuthModule } from '@crossauth/auth';
+import { McpServerModule, McpTool, startMcpApplication } from '@crossauth/mcp-server';
+import { z } from 'zod';
+
+const flag = (name: string) => process.argv.includes(name);
+const port = Number(process.env['PORT'] ?? 0);
+const secret = process.env['BENCH_SECRET'] ?? '';
+
+@Injectable()
+class EchoTools {
+  @McpTool({ name: 'echo', description: 'echo', scopes: ['read'], input: z.object({ text: z.string().max(1000) }) })
+  echo(input: { text: string }) {
+    return input.text;
+  }
+}
+
+@Module({
+  imports: [
+    AuthModule.forRoot({
+      secret,
+      issuer: 'orchestrator',
+      allowedIssuers: ['orchestrator'],
+      audiences: ['bench'],
+      verificationCache: { enabled: !flag('--no-cache') },
+      requireSignedRequests: flag('--signed') ? 'all' : 'off',
+      failureThrottle: false,
+    }),
+    McpServerModule.forRoot({ name: 'bench', version: '1.0.0', resourceUrl: `http://127.0.0.1:${port}/mcp`, authorizationServers: ['http://127.0.0.1'], stateless: flag('--stateless') }),
+  ],
+  providers: [EchoTools],
+})
+class BenchModule {}
+
+void startMcpApplication(BenchModule, () => ({ host: '127.0.0.1', port }), []).then((app) => {
+  const address = app?.getHttpServer().address() as { port: number } | undefined;
+  process.stdout.write(`listening ${address?.port ?? port}\n`);
+});

@@ -1,0 +1,89 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MCP_HEADERS, ROOT, SECRET, machine, openSession, saveResult, startServer, token } from './harness';
+
+/** RSS over time as an SVG line chart (no dependencies). */
+function svgPlot(samples: Array<{ t: number; rss: number }>, title: string): string {
+  const w = 720;
+  const h = 320;
+  const pad = 48;
+  const maxT = Math.max(...samples.map((s) => s.t), 1);
+  const maxR = Math.max(...samples.map((s) => s.rss)) * 1.15;
+  const x = (t: number) => pad + (t / maxT) * (w - 2 * pad);
+  const y = (r: number) => h - pad - (r / maxR) * (h - 2 * pad);
+  const points = samples.map((s) => `${x(s.t).toFixed(1)},${y(s.rss).toFixed(1)}`).join(' ');
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const r = maxR * f;
+    return `<line x1="${pad}" x2="${w - pad}" y1="${y(r)}" y2="${y(r)}" stroke="#ddd"/><text x="${pad - 6}" y="${y(r) + 4}" text-anchor="end" font-size="11">${Math.round(r)}</text>`;
+  });
+  const minutes = Array.from({ length: Math.floor(maxT / 60) + 1 }, (_, m) => `<text x="${x(m * 60)}" y="${h - pad + 16}" text-anchor="middle" font-size="11">${m}</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="${w / 2}" y="20" text-anchor="middle" font-size="14">${title}</text>
+${ticks.join('\n')}
+${minutes.join('\n')}
+<text x="${w / 2}" y="${h - 8}" text-anchor="middle" font-size="12">minutes</text>
+<text x="14" y="${h / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 14 ${h / 2})">RSS (MiB)</text>
+<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${points}"/>
+</svg>
+`;
+}
+
+/**
+ * Calls with session churn for `minutes`: workers open a session, call, then
+ * delete it (DELETE /mcp) or abandon it (left to idle expiry). Records RSS.
+ */
+export async function soak(minutes: number): Promise<void> {
+  const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], {
+    SESSION_BUDDY_SECRET: SECRET,
+    SESSION_BUDDY_DATA_DIR: join(ROOT, 'tmp', `soak-${Date.now()}`),
+    SESSION_BUDDY_PORT: '0',
+    SESSION_BUDDY_SESSION_IDLE_SECONDS: '20',
+    SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0',
+  });
+  const end = Date.now() + minutes * 60_000;
+  const samples: Array<{ t: number; rss: number }> = [];
+  const started = Date.now();
+  const sampler = setInterval(() => samples.push({ t: (Date.now() - started) / 1000, rss: +sb.rssMiB().toFixed(1) }), 5_000);
+  let calls = 0;
+  let sessions = 0;
+  const worker = async (w: number) => {
+    const bearer = token('session-buddy', `soak-${w}`);
+    const headers = { authorization: `Bearer ${bearer}` };
+    while (Date.now() < end) {
+      const session = await openSession(sb.url, headers);
+      sessions++;
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(sb.url, {
+          method: 'POST',
+          headers: { ...MCP_HEADERS, ...headers, 'mcp-session-id': session },
+          body: JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name: 'list_sessions', arguments: { limit: 5 } } }),
+        });
+        await res.text();
+        calls++;
+      }
+      // Half the sessions are deleted properly, half abandoned to idle expiry.
+      if (sessions % 2 === 0) await (await fetch(sb.url, { method: 'DELETE', headers: { ...headers, 'mcp-session-id': session } })).text();
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
+  clearInterval(sampler);
+  await sb.stop();
+  const at = (sec: number) => samples.reduce((best, s) => (Math.abs(s.t - sec) < Math.abs(best.t - sec) ? s : best), samples[0] ?? { t: 0, rss: 0 });
+  const firstMinute = at(60).rss;
+  const last = samples[samples.length - 1]?.rss ?? 0;
+  const result = {
+    machine: machine(),
+    minutes,
+    calls,
+    sessions_opened: sessions,
+    rss_after_first_minute_mib: firstMinute,
+    rss_at_end_mib: last,
+    end_over_first_minute: +(last / firstMinute).toFixed(3),
+    target_within_15_percent: last <= firstMinute * 1.15,
+    samples,
+  };
+  saveResult('soak', result);
+  writeFileSync(join(ROOT, 'docs', 'soak-rss.svg'), svgPlot(samples, `session-buddy RSS during a ${minutes}-minute soak with session churn`));
+  process.stdout.write(`soak: ${calls} calls, ${sessions} sessions, RSS ${firstMinute} MiB at 1 min → ${last} MiB at end\n`);
+}
