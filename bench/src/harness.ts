@@ -18,25 +18,37 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Starts `node <script> <args>`; resolves when it prints "listening <port>" or answers on /mcp. */
-export async function startServer(name: string, script: string, args: string[], env: Record<string, string> = {}, port = 0): Promise<Server> {
-  const child = spawn(process.execPath, [script, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', BENCH_SECRET: SECRET, PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const listening = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening (\d+)/.exec(out) ?? /"url":"http:\/\/127\.0\.0\.1:(\d+)\/mcp"/.exec(out);
-      if (m) resolve(Number(m[1]));
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
     });
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}): ${out}`)));
   });
-  child.stdout?.resume();
+}
+
+/** Starts `node <script> <args>` on a free port (`PORT` and `portVar` set) and waits until it answers HTTP. */
+export async function startServer(name: string, script: string, args: string[], env: Record<string, string> = {}, portVar = 'PORT'): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', BENCH_SECRET: SECRET, PORT: String(port), [portVar]: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}/mcp`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+    try {
+      await (await fetch(url)).text();
+      break;
+    } catch {
+      if (i > 300) throw new Error(`${name} did not start`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   return {
     name,
-    url: `http://127.0.0.1:${listening}/mcp`,
+    url,
     process: child,
     rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
     stop: () =>

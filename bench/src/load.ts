@@ -87,8 +87,8 @@ export async function load(): Promise<void> {
 
   // session-buddy's real status tool, directly and through the orchestrator.
   const dataDir = join(ROOT, 'tmp', `bench-sb-${Date.now()}`);
-  const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_PORT: '0', SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' });
-  const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_PORT: '0', ORCHESTRATOR_SESSION_BUDDY_URL: sb.url });
+  const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' }, 'SESSION_BUDDY_PORT');
+  const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url }, 'ORCHESTRATOR_PORT');
   const sbToken = token('session-buddy', 'bench-user');
   const orchToken = token('orchestrator', 'bench-user');
   await openSessionAndStart(sb.url, sbToken);

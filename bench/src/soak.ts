@@ -37,10 +37,9 @@ export async function soak(minutes: number): Promise<void> {
   const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], {
     SESSION_BUDDY_SECRET: SECRET,
     SESSION_BUDDY_DATA_DIR: join(ROOT, 'tmp', `soak-${Date.now()}`),
-    SESSION_BUDDY_PORT: '0',
     SESSION_BUDDY_SESSION_IDLE_SECONDS: '20',
     SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0',
-  });
+  }, 'SESSION_BUDDY_PORT');
   const end = Date.now() + minutes * 60_000;
   const samples: Array<{ t: number; rss: number }> = [];
   const started = Date.now();

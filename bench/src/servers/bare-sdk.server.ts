@@ -19,7 +19,6 @@ function makeServer(): McpServer {
 
 const app = express();
 app.use(express.json({ limit: '1mb' }));
-app.get('/ready', (_req, res) => void res.send('ok'));
 app.post('/mcp', async (req, res) => {
   if (stateless) {
     const server = makeServer();

@@ -1,12 +1,12 @@
-import { Logger, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { Logger, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AUTH_OPTIONS } from './auth.constants';
 import { AUTH_MODULE_OPTIONS, AuthConfigurableModule } from './auth.module-definition';
 import { resolveAuthOptions, type AuthModuleOptions } from './auth-options';
 import { AuthAuditService } from './audit/auth-audit.service';
-import { AuthContextInterceptor } from './context/auth-context.interceptor';
+import { AuthContextMiddleware } from './context/auth-context.middleware';
 import { AuthContextService } from './context/auth-context.service';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { AuthKeysService } from './keys/auth-keys.service';
@@ -55,8 +55,12 @@ const logger = new Logger('AuthModule');
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
-    { provide: APP_INTERCEPTOR, useClass: AuthContextInterceptor },
+    AuthContextMiddleware,
   ],
   exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, RequestAuthenticatorService, AuthContextService, AuthAuditService, RequestSignatureVerifierService, AuthFailureThrottleService, AuthKeysService],
 })
-export class AuthModule extends AuthConfigurableModule {}
+export class AuthModule extends AuthConfigurableModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(AuthContextMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}

@@ -4,13 +4,11 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import {
   AuthAuditService,
-  AuthContextService,
   AuthFailureThrottleService,
   AuthError,
   RequestAuthenticatorService,
   RequestSignatureVerifierService,
   SignatureError,
-  authenticationOf,
   buildBearerChallenge,
   challengeBody,
   principalOf,
@@ -44,7 +42,6 @@ export class McpHttpController {
     private readonly sessions: McpSessionRegistry,
     private readonly tools: McpToolRegistry,
     private readonly authenticator: RequestAuthenticatorService,
-    private readonly context: AuthContextService,
     private readonly audit: AuthAuditService,
     private readonly signatures: RequestSignatureVerifierService,
     private readonly throttle: AuthFailureThrottleService,
@@ -204,10 +201,10 @@ export class McpHttpController {
     return session;
   }
 
-  private async dispatch(req: Request, res: Response, principal: Principal, handle: () => Promise<void>): Promise<void> {
-    const matchesPresentedToken = authenticationOf(req)?.matchesPresentedToken;
+  private async dispatch(_req: Request, res: Response, _principal: Principal, handle: () => Promise<void>): Promise<void> {
+    // The guard already filled this request's auth context (principal, presented token).
     try {
-      await this.context.run({ principal, matchesPresentedToken, transport: 'http' }, handle);
+      await handle();
     } catch (error) {
       this.logger.error({ event: 'mcp_transport_error', error: error instanceof Error ? error.message : String(error) });
       if (!res.headersSent) jsonRpcError(res, 500, -32603, 'Internal error');

@@ -4,24 +4,33 @@ import type { IncomingMessage } from 'node:http';
 export class BodyTooLargeError extends Error {}
 
 /**
- * Reads a request body up to `limit` bytes. Stops reading (and rejects) as
+ * Reads a request body up to `limit` bytes. Stops collecting (and rejects) as
  * soon as the limit is passed, so an oversized body costs at most `limit` bytes.
+ * Plain `data`/`end` events: an async iterator per request costs measurably more.
  */
-export async function readBody(req: IncomingMessage & { rawBody?: Buffer }, limit: number): Promise<Buffer> {
-  if (req.rawBody) {
-    if (req.rawBody.length > limit) throw new BodyTooLargeError();
-    return req.rawBody;
-  }
+export function readBody(req: IncomingMessage & { rawBody?: Buffer }, limit: number): Promise<Buffer> {
+  if (req.rawBody) return req.rawBody.length > limit ? Promise.reject(new BodyTooLargeError()) : Promise.resolve(req.rawBody);
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLargeError();
-    chunks.push(chunk as Buffer);
-  }
-  const body = Buffer.concat(chunks);
-  req.rawBody = body;
-  return body;
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.resume();
+        reject(new BodyTooLargeError());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      req.rawBody = body;
+      resolve(body);
+    });
+    req.once('error', reject);
+  });
 }

@@ -21,17 +21,30 @@ export interface AuthContextState {
  */
 @Injectable()
 export class AuthContextService {
-  private readonly storage = new AsyncLocalStorage<AuthContextState>();
+  // A mutable holder per request: the middleware opens it, the guard fills it.
+  private readonly storage = new AsyncLocalStorage<{ state?: AuthContextState }>();
 
+  /** Runs `fn` with `state` as the current auth context. */
   run<T>(state: AuthContextState, fn: () => T): T {
-    return this.storage.run(state, fn);
+    return this.storage.run({ state }, fn);
+  }
+
+  /** Runs `fn` (the rest of a request) with an empty context for {@link set} to fill. */
+  begin<T>(fn: () => T): T {
+    return this.storage.run({}, fn);
+  }
+
+  /** Fills the context opened by {@link begin} for this request. */
+  set(state: AuthContextState): void {
+    const holder = this.storage.getStore();
+    if (holder) holder.state = state;
   }
 
   get state(): AuthContextState | undefined {
-    return this.storage.getStore();
+    return this.storage.getStore()?.state;
   }
 
   get principal(): Principal | undefined {
-    return this.storage.getStore()?.principal;
+    return this.storage.getStore()?.state?.principal;
   }
 }

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY, REQUIRE_AUTH_KEY, REQUIRED_SCOPES_KEY } from '../auth.constants';
 import { AuthError } from '../auth.errors';
 import { AuthAuditService } from '../audit/auth-audit.service';
+import { AuthContextService } from '../context/auth-context.service';
 import { AUTHENTICATION_SLOT, type AuthenticatedRequest } from '../http/auth-request';
 import type { CredentialSource } from '../http/bearer';
 import { RequestAuthenticatorService } from '../http/request-authenticator.service';
@@ -21,6 +22,7 @@ export class JwtAuthGuard implements CanActivate {
     private readonly authenticator: RequestAuthenticatorService,
     private readonly audit: AuthAuditService,
     private readonly throttle: AuthFailureThrottleService,
+    private readonly context: AuthContextService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -42,6 +44,7 @@ export class JwtAuthGuard implements CanActivate {
       const { principal } = authentication;
       this.authenticator.authorize(principal, scopes);
       request[AUTHENTICATION_SLOT] = authentication;
+      this.context.set({ principal, matchesPresentedToken: authentication.matchesPresentedToken, transport: 'http' });
       this.audit.record({
         outcome: 'allow',
         reason: principal.anonymous ? (this.authenticator.mode === 'disabled' ? 'auth_disabled' : 'anonymous') : 'ok',
