@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -53,10 +54,17 @@ function isConnectionFailure(error: unknown): boolean {
  * request, removed as soon as the response arrives (kept for SSE bodies,
  * which must stay cancellable).
  */
+const raisedLimit = new WeakSet<AbortSignal>();
+
 async function fetchFollowingSignal(url: string | URL, init: RequestInit): Promise<Response> {
   const outer = init.signal;
   if (!outer) return fetch(url, init);
   if (outer.aborted) throw outer.reason;
+  // One forwarder per in-flight request: many concurrent calls are normal, not a leak.
+  if (!raisedLimit.has(outer)) {
+    setMaxListeners(10_000, outer);
+    raisedLimit.add(outer);
+  }
   const inner = new AbortController();
   const forward = () => inner.abort(outer.reason);
   const release = () => outer.removeEventListener('abort', forward);

@@ -134,6 +134,16 @@ describe('AuthModule over HTTP', () => {
     expect(JSON.stringify(ctx.decisions)).not.toContain(headers.authorization.slice(7));
   });
 
+  it('tags each decision with the request id it answers with, and keeps a plain caller-supplied id', async () => {
+    ctx.decisions.length = 0;
+    const res = await fetch(`${ctx.url}/undecorated`);
+    expect(ctx.decisions[0]?.requestId).toBe(res.headers.get('x-request-id'));
+    const mine = await fetch(`${ctx.url}/undecorated`, { headers: { 'x-request-id': 'trace-123' } });
+    expect(mine.headers.get('x-request-id')).toBe('trace-123');
+    const hostile = await fetch(`${ctx.url}/undecorated`, { headers: { 'x-request-id': 'a b <script>alert(1)</script>' } });
+    expect(hostile.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('keeps each request in its own auth context under interleaved concurrency', async () => {
     const subjects = Array.from({ length: 100 }, (_, i) => `user-${i % 10}-${i}`);
     const results = await Promise.all(

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuthFailureReason } from '../auth.errors';
+import { AuthContextService } from '../context/auth-context.service';
 
 /** One auth decision, as logged. Carries no token, signature or secret. */
 export interface AuthDecision {
@@ -15,6 +16,8 @@ export interface AuthDecision {
   readonly transport?: string;
   readonly client?: string;
   readonly detail?: string;
+  /** Correlates with the request's `X-Request-Id`; filled in by the service. */
+  readonly requestId?: string;
 }
 
 type DecisionListener = (decision: AuthDecision) => void;
@@ -29,11 +32,14 @@ export class AuthAuditService {
   private readonly logger = new Logger('AuthAudit');
   private readonly listeners = new Set<DecisionListener>();
 
+  constructor(private readonly context: AuthContextService) {}
+
   record(decision: AuthDecision): void {
-    const entry = { event: 'auth_decision', ...decision };
+    const full: AuthDecision = { requestId: this.context.requestId, ...decision };
+    const entry = { event: 'auth_decision', ...full };
     if (decision.outcome === 'deny') this.logger.warn(entry);
     else this.logger.log(entry);
-    for (const listener of this.listeners) listener(decision);
+    for (const listener of this.listeners) listener(full);
   }
 
   /** Subscribes to decisions; returns the unsubscribe function. */

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import { AuthContextService } from './auth-context.service';
 
@@ -11,7 +13,11 @@ import { AuthContextService } from './auth-context.service';
 export class AuthContextMiddleware implements NestMiddleware {
   constructor(private readonly context: AuthContextService) {}
 
-  use(_req: unknown, _res: unknown, next: () => void): void {
-    this.context.begin(next);
+  use(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+    // Keep a caller's correlation id only if it is short and plain; never log arbitrary header bytes.
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    this.context.begin(next, requestId);
   }
 }

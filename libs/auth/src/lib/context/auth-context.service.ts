@@ -22,16 +22,21 @@ export interface AuthContextState {
 @Injectable()
 export class AuthContextService {
   // A mutable holder per request: the middleware opens it, the guard fills it.
-  private readonly storage = new AsyncLocalStorage<{ state?: AuthContextState }>();
+  private readonly storage = new AsyncLocalStorage<{ state?: AuthContextState; requestId?: string }>();
 
   /** Runs `fn` with `state` as the current auth context. */
   run<T>(state: AuthContextState, fn: () => T): T {
-    return this.storage.run({ state }, fn);
+    return this.storage.run({ state, requestId: this.storage.getStore()?.requestId }, fn);
   }
 
   /** Runs `fn` (the rest of a request) with an empty context for {@link set} to fill. */
-  begin<T>(fn: () => T): T {
-    return this.storage.run({}, fn);
+  begin<T>(fn: () => T, requestId?: string): T {
+    return this.storage.run({ requestId }, fn);
+  }
+
+  /** The current request's id, for log correlation. */
+  get requestId(): string | undefined {
+    return this.storage.getStore()?.requestId;
   }
 
   /** Fills the context opened by {@link begin} for this request. */
