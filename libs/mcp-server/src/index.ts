@@ -10,3 +10,4 @@ export { resourceMetadataUrlFor } from './lib/protected-resource-metadata.contro
 export { startMcpApplication, type ListenTarget } from './lib/bootstrap';
 export { AuthDiagnosticsTools } from './lib/auth-diagnostics.tools';
 export { McpMetricsService } from './lib/mcp-metrics.service';
+export { DEFAULT_REDACTED_KEYS, JsonLogger, redact } from './lib/json-logger';

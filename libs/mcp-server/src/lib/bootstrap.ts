@@ -1,20 +1,10 @@
-import { ConsoleLogger, Logger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AUTH_OPTIONS, type ResolvedAuthOptions } from '@crossauth/auth';
+import { DEFAULT_REDACTED_KEYS, JsonLogger } from './json-logger';
 import { McpStdioRunner } from './mcp-stdio.runner';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-/** Structured JSON logs; in stdio mode everything goes to stderr because stdout carries the protocol. */
-class JsonLogger extends ConsoleLogger {
-  constructor(private readonly toStderr: boolean) {
-    super({ json: true, colors: false, logLevels: logLevels() });
-  }
-
-  protected override printMessages(messages: unknown[], context?: string, logLevel?: LogLevel, _stream?: 'stdout' | 'stderr', errorStack?: unknown): void {
-    super.printMessages(messages, context, logLevel, this.toStderr ? 'stderr' : _stream, errorStack);
-  }
-}
 
 function logLevels(): LogLevel[] {
   // LOG_LEVEL is read here, at the process edge, like the rest of bootstrap.
@@ -40,7 +30,9 @@ export async function startMcpApplication(
   argv: readonly string[] = process.argv,
 ): Promise<INestApplication | undefined> {
   const stdio = argv.includes('--stdio');
-  const logger = new JsonLogger(stdio);
+  // LOG_REDACT_KEYS adds keys to the default redaction list (comma-separated).
+  const extraRedactions = (process.env['LOG_REDACT_KEYS'] ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const logger = new JsonLogger(stdio, logLevels(), [...DEFAULT_REDACTED_KEYS, ...extraRedactions]);
   // One stray rejection must not take every other caller's server down with it.
   process.on('unhandledRejection', (reason) => {
     new Logger('Process').error({ event: 'unhandled_rejection', error: reason instanceof Error ? reason.stack : String(reason) });
