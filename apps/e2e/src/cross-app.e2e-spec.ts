@@ -238,9 +238,15 @@ describe('both apps come up the way the README says', () => {
         SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'npm-start-')),
         ORCHESTRATOR_PORT: String(orchPort),
         ORCHESTRATOR_SESSION_BUDDY_URL: `http://127.0.0.1:${sbPort}/mcp`,
+        // This nx runs inside the outer `nx run e2e:e2e`; its own workspace data avoids waiting on the outer one's.
+        NX_WORKSPACE_DATA_DIRECTORY: mkdtempSync(join(tmpdir(), 'nx-inner-')),
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let output = '';
+    const keep = (c: Buffer) => (output = (output + c.toString()).slice(-4000));
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
     try {
       const ready = async (port: number) => {
         const deadline = Date.now() + 120_000;
@@ -254,8 +260,9 @@ describe('both apps come up the way the README says', () => {
         }
         return false;
       };
-      expect(await ready(sbPort)).toBe(true);
-      expect(await ready(orchPort)).toBe(true);
+      const up = [await ready(sbPort), await ready(orchPort)];
+      // On failure, show what `npm start` printed.
+      expect({ up, output: up.every(Boolean) ? '' : output }).toEqual({ up: [true, true], output: '' });
       const client = await connect(`http://127.0.0.1:${orchPort}/mcp`, mint(s, { sub: 'readme', aud: 'orchestrator' }));
       expect(structured(await client.callTool({ name: 'begin_project_session', arguments: { project: 'readme' } }))).toMatchObject({ owner: 'readme' });
       await client.close();

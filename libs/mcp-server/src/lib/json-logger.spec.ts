@@ -24,6 +24,11 @@ describe('JsonLogger redaction', () => {
     for (const leaked of ['eyJhbGciOi', 'sig1=:AAAA:', 'eyJ.x.y', 'hunter2']) expect(out).not.toContain(leaked);
   });
 
+  it('leaves Error objects intact so start-up failures stay readable', () => {
+    const error = new Error('SESSION_BUDDY_SECRET is not an acceptable secret: it must be at least 32 characters');
+    expect(redact(error, new Set(DEFAULT_REDACTED_KEYS))).toBe(error);
+  });
+
   it('survives cycles', () => {
     const a: Record<string, unknown> = { name: 'a' };
     a['self'] = a;

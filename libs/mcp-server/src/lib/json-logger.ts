@@ -7,7 +7,8 @@ const REDACTED = '[redacted]';
 
 /** Copies `value`, replacing the values of redacted keys (bounded depth, cycle-safe). */
 export function redact(value: unknown, keys: ReadonlySet<string>, depth = 0, seen = new WeakSet<object>()): unknown {
-  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  // Errors keep their own formatting (message, stack); crossauth errors never carry secrets.
+  if (value === null || typeof value !== 'object' || depth > 8 || value instanceof Error) return value;
   if (seen.has(value)) return '[circular]';
   seen.add(value);
   if (Array.isArray(value)) return value.map((v) => redact(v, keys, depth + 1, seen));
