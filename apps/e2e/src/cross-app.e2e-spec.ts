@@ -244,7 +244,7 @@ describe('both apps come up the way the README says', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    const keep = (c: Buffer) => (output = (output + c.toString()).slice(-4000));
+    const keep = (c: Buffer) => (output = (output + c.toString()).slice(-200_000));
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     try {
@@ -262,7 +262,8 @@ describe('both apps come up the way the README says', () => {
       };
       const up = [await ready(sbPort), await ready(orchPort)];
       // On failure, show what `npm start` printed.
-      expect({ up, output: up.every(Boolean) ? '' : output }).toEqual({ up: [true, true], output: '' });
+      const tail = output.split('\n').filter((l) => !/InstanceLoader|RouterExplorer|RoutesResolver/.test(l)).slice(-40).join('\n');
+      expect({ up, output: up.every(Boolean) ? '' : tail }).toEqual({ up: [true, true], output: '' });
       const client = await connect(`http://127.0.0.1:${orchPort}/mcp`, mint(s, { sub: 'readme', aud: 'orchestrator' }));
       expect(structured(await client.callTool({ name: 'begin_project_session', arguments: { project: 'readme' } }))).toMatchObject({ owner: 'readme' });
       await client.close();
