@@ -21,6 +21,11 @@ async function drive(server: Server, opts: { connections: number; stateful: bool
   if (opts.bearer) headers['authorization'] = `Bearer ${opts.bearer}`;
   if (opts.stateful) headers['mcp-session-id'] = await openSession(server.url, headers, opts.sign);
   let id = 1;
+  const bodyFor = (n: number) => JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/call', params: { name: opts.tool ?? 'echo', arguments: opts.args ?? { text: 'hello' } } });
+  // Signed runs use requests signed before the clock starts (each with its own
+  // nonce), so the load generator's signing does not compete with the server
+  // for the same two cores.
+  const presigned = opts.sign ? Array.from({ length: DURATION * 8000 }, (_, i) => ({ body: bodyFor(i + 1), headers: signatureHeaders(server.url, bodyFor(i + 1)) })) : [];
   const result = await autocannon({
     url: server.url,
     connections: opts.connections,
@@ -30,9 +35,11 @@ async function drive(server: Server, opts: { connections: number; stateful: bool
         method: 'POST',
         headers,
         setupRequest: (req) => {
-          const body = JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: opts.tool ?? 'echo', arguments: opts.args ?? { text: 'hello' } } });
-          const extra = opts.sign ? signatureHeaders(server.url, body) : {};
-          return { ...req, body, headers: { ...req.headers, ...extra } };
+          const n = id++;
+          const pre = presigned[n - 1];
+          if (pre) return { ...req, body: pre.body, headers: { ...req.headers, ...pre.headers } };
+          const body = bodyFor(n);
+          return { ...req, body, headers: opts.sign ? { ...req.headers, ...signatureHeaders(server.url, body) } : req.headers };
         },
       },
     ],
