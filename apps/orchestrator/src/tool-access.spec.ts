@@ -1,17 +1,12 @@
 // PERMISSION SNAPSHOT. Every orchestrator tool and who may call it.
 // A diff in this file is a permission change: review it as one.
 import 'reflect-metadata';
-import { toolAccessOf } from '@crossauth/mcp-server';
+import { toolAccessOfModule } from '@crossauth/mcp-server';
 import { AppModule } from './app.module';
-
-// Every class the app provides: a tool added anywhere in the app shows up here.
-const providers = (Reflect.getMetadata('providers', AppModule) as unknown[]).filter(
-  (p): p is abstract new (...args: never[]) => unknown => typeof p === 'function',
-);
 
 describe('orchestrator tool permissions', () => {
   it('matches the reviewed access rules', () => {
-    expect(toolAccessOf(...providers)).toMatchInlineSnapshot(`
+    expect(toolAccessOfModule(AppModule)).toMatchInlineSnapshot(`
 {
   "begin_project_session": [
     "write",

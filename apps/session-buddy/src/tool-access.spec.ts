@@ -1,17 +1,12 @@
 // PERMISSION SNAPSHOT. Every session-buddy tool and who may call it.
 // A diff in this file is a permission change: review it as one.
 import 'reflect-metadata';
-import { toolAccessOf } from '@crossauth/mcp-server';
+import { toolAccessOfModule } from '@crossauth/mcp-server';
 import { AppModule } from './app.module';
-
-// Every class the app provides: a tool added anywhere in the app shows up here.
-const providers = (Reflect.getMetadata('providers', AppModule) as unknown[]).filter(
-  (p): p is abstract new (...args: never[]) => unknown => typeof p === 'function',
-);
 
 describe('session-buddy tool permissions', () => {
   it('matches the reviewed access rules', () => {
-    expect(toolAccessOf(...providers)).toMatchInlineSnapshot(`
+    expect(toolAccessOfModule(AppModule)).toMatchInlineSnapshot(`
 {
   "checkpoint": [
     "write",
@@ -73,7 +68,7 @@ describe('session-buddy tool permissions', () => {
   });
 
   it('leaves no tool unprotected except the health check', () => {
-    const access = toolAccessOf(...providers);
+    const access = toolAccessOfModule(AppModule);
     expect(Object.entries(access).filter(([, rule]) => rule === 'public').map(([name]) => name)).toEqual(['health_check']);
     for (const [name, rule] of Object.entries(access)) if (name !== 'health_check') expect(rule).not.toEqual([]);
   });

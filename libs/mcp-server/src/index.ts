@@ -1,6 +1,6 @@
 export { McpServerModule } from './lib/mcp-server.module';
 export { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './lib/mcp-options';
-export { McpTool, toolAccessOf, type McpToolOptions } from './lib/mcp-tool.decorator';
+export { McpTool, toolAccessOf, toolAccessOfModule, type McpToolOptions } from './lib/mcp-tool.decorator';
 export { McpToolRegistry, type ToolDefinition } from './lib/mcp-tool-registry.service';
 export { McpServerFactory, RelayedToolResult, toToolResult, type McpTransportKind } from './lib/mcp-server.factory';
 export { McpSessionRegistry, ownerOf, shortSessionId, type McpSession } from './lib/mcp-session-registry.service';

@@ -1,10 +1,5 @@
-import { assertAcceptableSecret, parseEnvironment, readSecretList, readSecretVariable, type Environment } from '@crossauth/auth';
+import { envBoolean, envList, parseEnvironment, readSecretSettings, type Environment } from '@crossauth/auth';
 import { z } from 'zod';
-
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
-  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
-const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
 /** Every variable the orchestrator reads, with its default. `.env.example` mirrors this. */
 export const orchestratorEnvSchema = z.object({
@@ -14,15 +9,15 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_AUTH_MODE: z.enum(['required', 'optional', 'disabled']).optional(),
   ORCHESTRATOR_ISSUER: z.string().min(1).default('orchestrator'),
   ORCHESTRATOR_AUDIENCE: z.string().min(1).default('orchestrator'),
-  ORCHESTRATOR_ALLOWED_ISSUERS: list.default(['orchestrator']),
+  ORCHESTRATOR_ALLOWED_ISSUERS: envList.default(['orchestrator']),
   ORCHESTRATOR_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   ORCHESTRATOR_SESSION_BUDDY_URL: z.url().default('http://127.0.0.1:8678/mcp'),
   ORCHESTRATOR_SESSION_BUDDY_AUDIENCE: z.string().min(1).default('session-buddy'),
   ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   ORCHESTRATOR_DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   ORCHESTRATOR_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
-  ORCHESTRATOR_STATELESS: bool.default(false),
-  ORCHESTRATOR_SIGN_REQUESTS: bool.default(true),
+  ORCHESTRATOR_STATELESS: envBoolean.default(false),
+  ORCHESTRATOR_SIGN_REQUESTS: envBoolean.default(true),
 });
 
 /** The orchestrator's validated configuration. */
@@ -54,10 +49,7 @@ export interface OrchestratorConfig {
 /** Validates the environment once, at start-up. Errors name variables, never values. */
 export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
   const e = parseEnvironment(orchestratorEnvSchema, env);
-  const secret = readSecretVariable(env, 'ORCHESTRATOR_AUTH_SECRET');
-  if (secret !== undefined) assertAcceptableSecret('ORCHESTRATOR_AUTH_SECRET', secret);
-  const previousSecrets = readSecretList(env, 'ORCHESTRATOR_PREVIOUS_SECRETS');
-  previousSecrets.forEach((s, i) => assertAcceptableSecret(`ORCHESTRATOR_PREVIOUS_SECRETS[${i}]`, s));
+  const { secret, previousSecrets } = readSecretSettings(env, 'ORCHESTRATOR_AUTH_SECRET', 'ORCHESTRATOR_PREVIOUS_SECRETS');
   return {
     host: e.ORCHESTRATOR_HOST,
     port: e.ORCHESTRATOR_PORT,

@@ -10,6 +10,9 @@ interface CachedToken {
 
 const MAX_ENTRIES = 10_000;
 
+/** One cache slot per subject and scope set (order and duplicates ignored). */
+const cacheKey = (subject: string, scopes: readonly string[]): string => `${subject}\u0000${[...new Set(scopes)].sort().join(' ')}`;
+
 /**
  * Tokens the orchestrator mints for session-buddy, cached per (subject,
  * scopes) and renewed at 80% of their life, so minting stays off the hot path.
@@ -29,7 +32,7 @@ export class DownstreamTokenCache {
   /** A valid token for `subject` with exactly `scopes` (sorted, de-duplicated). */
   tokenFor(subject: string, scopes: readonly string[], nowMs = Date.now()): string {
     const wanted = [...new Set(scopes)].sort();
-    const key = `${subject}\u0000${wanted.join(' ')}`;
+    const key = cacheKey(subject, wanted);
     const cached = this.cache.get(key);
     if (cached && nowMs < cached.renewAt) return cached.token;
     const ttl = this.config.sessionBuddy.tokenTtlSeconds;
@@ -45,7 +48,7 @@ export class DownstreamTokenCache {
 
   /** Forgets a token (after a 401, so the next request mints afresh). */
   invalidate(subject: string, scopes: readonly string[]): void {
-    this.cache.delete(`${subject}\u0000${[...new Set(scopes)].sort().join(' ')}`);
+    this.cache.delete(cacheKey(subject, scopes));
   }
 
   get stats(): { cached: number; minted: number } {

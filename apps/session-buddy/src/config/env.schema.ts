@@ -1,12 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { assertAcceptableSecret, parseEnvironment, readSecretList, readSecretVariable, type Environment } from '@crossauth/auth';
+import { envBoolean, envList, parseEnvironment, readSecretSettings, type Environment } from '@crossauth/auth';
 import { z } from 'zod';
-
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
-  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
-const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
 /** Every variable session-buddy reads, with its default. `.env.example` mirrors this. */
 export const sessionBuddyEnvSchema = z.object({
@@ -14,15 +9,15 @@ export const sessionBuddyEnvSchema = z.object({
   SESSION_BUDDY_PORT: z.coerce.number().int().min(0).max(65535).default(8678),
   SESSION_BUDDY_PUBLIC_URL: z.url().optional(),
   SESSION_BUDDY_AUTH_MODE: z.enum(['required', 'optional', 'disabled']).optional(),
-  SESSION_BUDDY_ALLOWED_ISSUERS: list.default(['orchestrator', 'mahavishnu']),
+  SESSION_BUDDY_ALLOWED_ISSUERS: envList.default(['orchestrator', 'mahavishnu']),
   SESSION_BUDDY_AUDIENCE: z.string().min(1).default('session-buddy'),
   SESSION_BUDDY_AUTHORIZATION_SERVER: z.url().default('http://127.0.0.1:8679'),
-  SESSION_BUDDY_ACCEPT_LEGACY_TOKENS: bool.default(false),
+  SESSION_BUDDY_ACCEPT_LEGACY_TOKENS: envBoolean.default(false),
   SESSION_BUDDY_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
-  SESSION_BUDDY_VERIFICATION_CACHE: bool.default(true),
+  SESSION_BUDDY_VERIFICATION_CACHE: envBoolean.default(true),
   SESSION_BUDDY_DATA_DIR: z.string().min(1).optional(),
   SESSION_BUDDY_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
-  SESSION_BUDDY_STATELESS: bool.default(false),
+  SESSION_BUDDY_STATELESS: envBoolean.default(false),
   SESSION_BUDDY_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).default(1800),
   SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: z.string().default('off'),
   SESSION_BUDDY_SIGNATURE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
@@ -66,10 +61,7 @@ export interface SessionBuddyConfig {
 /** Validates the environment once, at start-up. Errors name variables, never values. */
 export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
   const e = parseEnvironment(sessionBuddyEnvSchema, env);
-  const secret = readSecretVariable(env, 'SESSION_BUDDY_SECRET');
-  if (secret !== undefined) assertAcceptableSecret('SESSION_BUDDY_SECRET', secret);
-  const previousSecrets = readSecretList(env, 'SESSION_BUDDY_PREVIOUS_SECRETS');
-  previousSecrets.forEach((s, i) => assertAcceptableSecret(`SESSION_BUDDY_PREVIOUS_SECRETS[${i}]`, s));
+  const { secret, previousSecrets } = readSecretSettings(env, 'SESSION_BUDDY_SECRET', 'SESSION_BUDDY_PREVIOUS_SECRETS');
   const dataHome = e.XDG_DATA_HOME ?? join(homedir(), '.local', 'share');
   return {
     host: e.SESSION_BUDDY_HOST,

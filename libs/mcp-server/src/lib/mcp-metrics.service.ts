@@ -23,31 +23,22 @@ export class McpMetricsService implements OnModuleInit {
     private readonly audit: AuthAuditService,
     private readonly verifier: TokenVerifierService,
   ) {
+    const gauges: Array<[string, string, 'hits' | 'misses' | 'size']> = [
+      ['crossauth_verification_cache_hits', 'Verification-cache hits since start.', 'hits'],
+      ['crossauth_verification_cache_misses', 'Verification-cache misses since start.', 'misses'],
+      ['crossauth_verification_cache_entries', 'Tokens in the verification cache.', 'size'],
+    ];
     const verifier_ = this.verifier;
-    new Gauge({
-      name: 'crossauth_verification_cache_hits',
-      help: 'Verification-cache hits since start.',
-      registers: [this.registry],
-      collect() {
-        this.set(verifier_.cacheStats.hits);
-      },
-    });
-    new Gauge({
-      name: 'crossauth_verification_cache_misses',
-      help: 'Verification-cache misses since start.',
-      registers: [this.registry],
-      collect() {
-        this.set(verifier_.cacheStats.misses);
-      },
-    });
-    new Gauge({
-      name: 'crossauth_verification_cache_entries',
-      help: 'Tokens in the verification cache.',
-      registers: [this.registry],
-      collect() {
-        this.set(verifier_.cacheStats.size);
-      },
-    });
+    for (const [name, help, stat] of gauges) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(verifier_.cacheStats[stat]);
+        },
+      });
+    }
     collectDefaultMetrics({ register: this.registry });
   }
 

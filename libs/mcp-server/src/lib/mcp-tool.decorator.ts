@@ -44,3 +44,11 @@ export function toolAccessOf(...classes: Array<abstract new (...args: never[]) =
   }
   return Object.fromEntries(rules.sort(([a], [b]) => a.localeCompare(b)));
 }
+
+/** {@link toolAccessOf} for every class a Nest module provides, so no tool can be left out of a snapshot. */
+export function toolAccessOfModule(module: abstract new (...args: never[]) => unknown): Record<string, 'public' | string[]> {
+  const providers = ((Reflect.getMetadata('providers', module) as unknown[] | undefined) ?? []).filter(
+    (p): p is abstract new (...args: never[]) => unknown => typeof p === 'function',
+  );
+  return toolAccessOf(...providers);
+}

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { ZodType } from 'zod';
+import { z, type ZodType } from 'zod';
+import { assertAcceptableSecret } from '../keys/secret-policy';
 import { AuthConfigError } from '../auth.errors';
 
 /** An environment as a plain record; apps pass `process.env`, tests pass literals. */
@@ -44,4 +45,22 @@ export function parseEnvironment<T>(schema: ZodType<T>, env: Environment): T {
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
   throw new AuthConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** A boolean variable: true/false, 1/0, yes/no, on/off. */
+export const envBoolean = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+/** A comma-separated list variable, trimmed, empty items dropped. */
+export const envList = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+/**
+ * Reads `name` (or `name_FILE`) and `previousName` (comma list or file) and
+ * checks every secret against the policy, naming the variable on failure.
+ */
+export function readSecretSettings(env: Environment, name: string, previousName: string): { secret: string | undefined; previousSecrets: string[] } {
+  const secret = readSecretVariable(env, name);
+  if (secret !== undefined) assertAcceptableSecret(name, secret);
+  const previousSecrets = readSecretList(env, previousName);
+  previousSecrets.forEach((s, i) => assertAcceptableSecret(`${previousName}[${i}]`, s));
+  return { secret, previousSecrets };
 }
