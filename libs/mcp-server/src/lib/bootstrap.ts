@@ -47,8 +47,9 @@ export async function startMcpApplication(
   const app = await NestFactory.create(rootModule as never, { logger, bodyParser: false });
   // Not SIGHUP: that one reloads secrets (AuthKeysService.reloadOn).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  const { port } = listenTarget(app);
-  let { host } = listenTarget(app);
+  const target = listenTarget(app);
+  const port = target.port;
+  let host = target.host;
   const auth = app.get<ResolvedAuthOptions>(AUTH_OPTIONS);
   if (auth.mode === 'disabled' && !LOOPBACK.has(host)) {
     new Logger('Bootstrap').warn({ event: 'loopback_forced', message: `auth is disabled, so binding to 127.0.0.1 instead of ${host}` });

@@ -109,7 +109,7 @@ export class McpHttpController {
     const sessionId = req.header('mcp-session-id');
     if (sessionId) {
       const session = this.ownedSession(sessionId, principal, req, res);
-      if (session) await this.dispatch(req, res, principal, () => session.transport.handleRequest(req, res, body));
+      if (session) await this.dispatch(res, () => session.transport.handleRequest(req, res, body));
       return;
     }
     if (!messages.some((m) => isInitializeRequest(m))) {
@@ -135,7 +135,7 @@ export class McpHttpController {
       if (transport.sessionId) this.sessions.remove(transport.sessionId);
     };
     await server.connect(transport);
-    await this.dispatch(req, res, principal, () => transport.handleRequest(req, res, body));
+    await this.dispatch(res, () => transport.handleRequest(req, res, body));
   }
 
   @Get()
@@ -156,7 +156,7 @@ export class McpHttpController {
     const sessionId = req.header('mcp-session-id');
     if (!sessionId) return void jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     const session = this.ownedSession(sessionId, principal, req, res);
-    if (session) await this.dispatch(req, res, principal, () => session.transport.handleRequest(req, res));
+    if (session) await this.dispatch(res, () => session.transport.handleRequest(req, res));
   }
 
   private async handleStateless(req: Request, res: Response, principal: Principal, body: unknown): Promise<void> {
@@ -167,7 +167,7 @@ export class McpHttpController {
       void server.close();
     });
     await server.connect(transport);
-    await this.dispatch(req, res, principal, () => transport.handleRequest(req, res, body));
+    await this.dispatch(res, () => transport.handleRequest(req, res, body));
   }
 
   /** Checks the RFC 9421 signature when this caller must sign; answers 401 and returns false when it fails. */
@@ -201,7 +201,7 @@ export class McpHttpController {
     return session;
   }
 
-  private async dispatch(_req: Request, res: Response, _principal: Principal, handle: () => Promise<void>): Promise<void> {
+  private async dispatch(res: Response, handle: () => Promise<void>): Promise<void> {
     // The guard already filled this request's auth context (principal, presented token).
     try {
       await handle();

@@ -8,6 +8,7 @@ import {
   AuthContextService,
   AuthError,
   RequestAuthenticatorService,
+  hasScopes,
   type Principal,
 } from '@crossauth/auth';
 import { z } from 'zod';
@@ -65,14 +66,7 @@ export class McpServerFactory {
 
   /** Whether a principal may see and call a tool. */
   allows(tool: ToolDefinition, principal: Principal | undefined): boolean {
-    if (tool.isPublic) return true;
-    if (!principal) return false;
-    try {
-      this.authenticator.authorize(principal, tool.scopes);
-      return true;
-    } catch {
-      return false;
-    }
+    return tool.isPublic || (principal !== undefined && hasScopes(principal, tool.scopes));
   }
 
   private filterToolList(server: McpServer, kind: McpTransportKind): void {
