@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { JwtService } from '@nestjs/jwt';
 import { TokenIssuerService, resolveAuthOptions, signRequest } from '@crossauth/auth';
@@ -29,9 +30,12 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `node <script> <args>` on a free port (`PORT` and `portVar` set) and waits until it answers HTTP. */
-export async function startServer(name: string, script: string, args: string[], env: Record<string, string> = {}, portVar = 'PORT'): Promise<Server> {
+export async function startServer(name: string, script: string, args: string[], env: Record<string, string> = {}, portVar = 'PORT', nodeArgs: string[] = [], pin = false): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [script, ...args], {
+  const cores = serverCpus();
+  // With `pin`, the server and all its threads run on the cores the load generator does not use.
+  const [command, argv] = pin && cores ? ['taskset', ['-c', cores, process.execPath, ...nodeArgs, script, ...args]] : [process.execPath, [...nodeArgs, script, ...args]];
+  const child = spawn(command as string, argv as string[], {
     env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', BENCH_SECRET: SECRET, PORT: String(port), [portVar]: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -58,6 +62,35 @@ export async function startServer(name: string, script: string, args: string[], 
       }),
   };
 }
+
+function tasksetAvailable(): boolean {
+  return spawnSync('taskset', ['-V']).status === 0;
+}
+
+/** Cores for servers when the load generator keeps core 0 to itself; undefined when there is nothing to split. */
+function serverCpus(): string | undefined {
+  const n = cpus().length;
+  if (n < 2 || !tasksetAvailable()) return undefined;
+  return n === 2 ? '1' : `1-${n - 1}`;
+}
+
+/**
+ * Pins this process (the load generator) to core 0, so it does not steal
+ * cycles from the servers under test. Returns whether pinning is in effect.
+ */
+export function pinSelf(): boolean {
+  if (!serverCpus()) return false;
+  return spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)]).status === 0;
+}
+
+/** CPU time (user + system, all threads) a server process has used, in µs. */
+export function cpuMicros(server: Server): number {
+  const fields = readFileSync(`/proc/${server.process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1_000_000) / CLOCK_TICKS;
+}
+// Linux's USER_HZ; `getconf CLK_TCK` is 100 on every mainstream kernel.
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
 /** A token with our issuer's defaults for the given audience. */
 export function token(audience: string, subject = 'bench', scopes = ['read', 'write']): string {
@@ -102,5 +135,5 @@ export function saveResult(name: string, data: unknown): void {
 
 export function machine(): Record<string, string> {
   const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
-  return { node: process.version, cpu, cores: String(require('node:os').cpus().length), date: new Date().toISOString() };
+  return { node: process.version, cpu, cores: String(cpus().length), date: new Date().toISOString() };
 }

@@ -1,35 +1,53 @@
+import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { MCP_HEADERS, ROOT, SECRET, machine, median, openSession, saveResult, signatureHeaders, startServer, token, type Server } from './harness';
+import { MCP_HEADERS, ROOT, SECRET, cpuMicros, machine, median, openSession, pinSelf, saveResult, signatureHeaders, startServer, token, type Server } from './harness';
 
 interface RunResult {
   callsPerSecond: number;
   p50: number;
   p99: number;
+  /** Server CPU time (user + system, all threads) per completed call. */
+  cpuMicrosPerCall: number;
   errors: number;
   non2xx: number;
   rssMiB: number;
 }
 
 const DIST = join(ROOT, 'bench', 'dist', 'servers');
-const DURATION = Number(process.env['BENCH_SECONDS'] ?? 4);
-const REPS = Number(process.env['BENCH_REPS'] ?? 2);
+const DURATION = Number(process.env['BENCH_SECONDS'] ?? 3);
+const REPS = Number(process.env['BENCH_REPS'] ?? 8);
+const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
 
-/** Drives `tools/call` at a server with unique JSON-RPC ids (and fresh signatures when asked). */
-async function drive(server: Server, opts: { connections: number; stateful: boolean; bearer?: string; sign?: boolean; tool?: string; args?: Record<string, unknown> }): Promise<RunResult> {
+interface DriveOptions {
+  connections: number;
+  stateful: boolean;
+  seconds?: number;
+  bearer?: string;
+  sign?: boolean;
+  tool?: string;
+  args?: Record<string, unknown>;
+}
+
+const callBody = (id: number, tool: string, args: Record<string, unknown>) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: args } });
+
+/** Drives `tools/call` at a server with autocannon (unique JSON-RPC ids, fresh signatures when asked). */
+async function drive(server: Server, opts: DriveOptions): Promise<RunResult> {
+  const seconds = opts.seconds ?? DURATION;
   const headers: Record<string, string> = { ...MCP_HEADERS };
   if (opts.bearer) headers['authorization'] = `Bearer ${opts.bearer}`;
   if (opts.stateful) headers['mcp-session-id'] = await openSession(server.url, headers, opts.sign);
   let id = 1;
-  const bodyFor = (n: number) => JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/call', params: { name: opts.tool ?? 'echo', arguments: opts.args ?? { text: 'hello' } } });
+  const tool = opts.tool ?? 'echo';
+  const args = opts.args ?? { text: 'hello' };
   // Signed runs use requests signed before the clock starts (each with its own
-  // nonce), so the load generator's signing does not compete with the server
-  // for the same two cores.
-  const presigned = opts.sign ? Array.from({ length: DURATION * 8000 }, (_, i) => ({ body: bodyFor(i + 1), headers: signatureHeaders(server.url, bodyFor(i + 1)) })) : [];
+  // nonce), so the load generator's signing does not compete with the server.
+  const presigned = opts.sign ? Array.from({ length: seconds * 8000 }, (_, i) => ({ body: callBody(i + 1, tool, args), headers: signatureHeaders(server.url, callBody(i + 1, tool, args)) })) : [];
+  const cpuBefore = cpuMicros(server);
   const result = await autocannon({
     url: server.url,
     connections: opts.connections,
-    duration: DURATION,
+    duration: seconds,
     requests: [
       {
         method: 'POST',
@@ -38,7 +56,7 @@ async function drive(server: Server, opts: { connections: number; stateful: bool
           const n = id++;
           const pre = presigned[n - 1];
           if (pre) return { ...req, body: pre.body, headers: { ...req.headers, ...pre.headers } };
-          const body = bodyFor(n);
+          const body = callBody(n, tool, args);
           return { ...req, body, headers: opts.sign ? { ...req.headers, ...signatureHeaders(server.url, body) } : req.headers };
         },
       },
@@ -48,6 +66,7 @@ async function drive(server: Server, opts: { connections: number; stateful: bool
     callsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    cpuMicrosPerCall: (cpuMicros(server) - cpuBefore) / Math.max(1, result.requests.total),
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     rssMiB: Math.round(server.rssMiB()),
@@ -59,72 +78,172 @@ function summarise(runs: RunResult[]): RunResult {
     callsPerSecond: Math.round(median(runs.map((r) => r.callsPerSecond))),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
+    cpuMicrosPerCall: Math.round(median(runs.map((r) => r.cpuMicrosPerCall))),
     errors: runs.reduce((a, r) => a + r.errors, 0),
     non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
     rssMiB: Math.max(...runs.map((r) => r.rssMiB)),
   };
 }
 
+/** Median over repetitions of (this run / the baseline's run in the same repetition): drift cancels pairwise. */
+function pairedRatio(runs: RunResult[], baseline: RunResult[], pick: (r: RunResult) => number): number {
+  return +median(runs.map((r, i) => pick(r) / pick(baseline[i] as RunResult))).toFixed(3);
+}
+
+interface Contender {
+  label: string;
+  server: Server;
+  bearer?: string;
+  sign: boolean;
+}
+
 export async function load(): Promise<void> {
+  const pinned = pinSelf();
   const bearer = token('bench');
   const table: Array<Record<string, unknown>> = [];
   for (const stateful of [true, false]) {
     const mode = stateful ? [] : ['--stateless'];
-    const servers = [
-      { label: 'bare SDK, no auth (baseline)', server: await startServer('bare', join(DIST, 'bare-sdk.server.js'), mode), bearer: undefined, sign: false },
-      { label: 'crossauth, bearer, verification cache on', server: await startServer('cached', join(DIST, 'crossauth.server.js'), mode), bearer, sign: false },
-      { label: 'crossauth, bearer, verification cache off', server: await startServer('uncached', join(DIST, 'crossauth.server.js'), [...mode, '--no-cache']), bearer, sign: false },
-      { label: 'crossauth, bearer + signed requests', server: await startServer('signed', join(DIST, 'crossauth.server.js'), [...mode, '--signed']), bearer, sign: true },
+    const contenders: Contender[] = [
+      { label: 'bare SDK, no auth (baseline)', server: await startServer('bare', join(DIST, 'bare-sdk.server.js'), mode, {}, 'PORT', [], true), sign: false },
+      { label: 'crossauth, bearer, verification cache on', server: await startServer('cached', join(DIST, 'crossauth.server.js'), mode, {}, 'PORT', [], true), bearer, sign: false },
+      { label: 'crossauth, bearer, verification cache off', server: await startServer('uncached', join(DIST, 'crossauth.server.js'), [...mode, '--no-cache'], {}, 'PORT', [], true), bearer, sign: false },
+      { label: 'crossauth, bearer + signed requests', server: await startServer('signed', join(DIST, 'crossauth.server.js'), [...mode, '--signed'], {}, 'PORT', [], true), bearer, sign: true },
+      { label: 'crossauth module, auth disabled (framework cost)', server: await startServer('noauth', join(DIST, 'crossauth.server.js'), [...mode, '--no-auth'], {}, 'PORT', [], true), sign: false },
     ];
+    // Warm every server up (JIT, caches, heap) before anything is counted.
+    for (const c of contenders) await drive(c.server, { connections: 16, stateful, bearer: c.bearer, sign: c.sign, seconds: WARMUP });
     for (const connections of [1, 16]) {
-      const runs = new Map<string, RunResult[]>(servers.map((s) => [s.label, []]));
-      // Alternate A/B/C/D each repetition so drift hits every configuration alike.
+      const runs = new Map<string, RunResult[]>(contenders.map((c) => [c.label, []]));
+      // Alternate A/B/C/D/E each repetition so drift hits every configuration alike.
       for (let rep = 0; rep < REPS; rep++) {
-        for (const s of servers) runs.get(s.label)?.push(await drive(s.server, { connections, stateful, bearer: s.bearer, sign: s.sign }));
+        for (const c of contenders) runs.get(c.label)?.push(await drive(c.server, { connections, stateful, bearer: c.bearer, sign: c.sign }));
       }
-      const baseline = summarise(runs.get(servers[0]?.label as string) ?? []);
-      for (const s of servers) {
-        const r = summarise(runs.get(s.label) ?? []);
-        table.push({ mode: stateful ? 'stateful' : 'stateless', connections, server: s.label, ...r, ratio: +(r.callsPerSecond / baseline.callsPerSecond).toFixed(3) });
-        process.stdout.write(`${stateful ? 'stateful ' : 'stateless'} c=${connections} ${s.label}: ${r.callsPerSecond}/s p50 ${r.p50}ms p99 ${r.p99}ms ratio ${(r.callsPerSecond / baseline.callsPerSecond).toFixed(3)} (non2xx ${r.non2xx}, errors ${r.errors})\n`);
+      const base = runs.get(contenders[0]?.label as string) ?? [];
+      const unsigned = runs.get(contenders[1]?.label as string) ?? [];
+      for (const c of contenders) {
+        const mine = runs.get(c.label) ?? [];
+        const r = summarise(mine);
+        const row = {
+          mode: stateful ? 'stateful' : 'stateless',
+          connections,
+          server: c.label,
+          ...r,
+          ratio: pairedRatio(mine, base, (x) => x.callsPerSecond),
+          cpu_ratio: pairedRatio(base, mine, (x) => x.cpuMicrosPerCall),
+          ...(c.sign ? { signed_over_unsigned: pairedRatio(mine, unsigned, (x) => x.callsPerSecond) } : {}),
+        };
+        table.push(row);
+        process.stdout.write(`${row.mode} c=${connections} ${c.label}: ${r.callsPerSecond}/s, ${r.cpuMicrosPerCall} µs CPU/call, p50 ${r.p50}ms p99 ${r.p99}ms, ratio ${row.ratio} (cpu ${row.cpu_ratio}) non2xx ${r.non2xx} errors ${r.errors}\n`);
       }
     }
-    await Promise.all(servers.map((s) => s.server.stop()));
+    await Promise.all(contenders.map((c) => c.server.stop()));
   }
+  const paths = await orchestratorHop();
+  saveResult('load', { machine: machine(), pinned, seconds_per_run: DURATION, repetitions: REPS, warmup_seconds: WARMUP, log_level: 'warn', table, paths });
+}
 
-  // session-buddy's real status tool, directly and through the orchestrator.
+/**
+ * Sequential-call latency with microsecond resolution (autocannon reports
+ * whole milliseconds, too coarse for a sub-millisecond hop): `connections`
+ * closed-loop workers on keep-alive sockets for `seconds`.
+ */
+async function latencyRun(server: Server, bearer: string, tool: string, args: Record<string, unknown>, connections: number, seconds: number): Promise<{ callsPerSecond: number; p50: number; p99: number; errors: number }> {
+  const headers: Record<string, string> = { ...MCP_HEADERS, authorization: `Bearer ${bearer}` };
+  headers['mcp-session-id'] = await openSession(server.url, headers);
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const url = new URL(server.url);
+  const samples: number[] = [];
+  let errors = 0;
+  let id = 1;
+  const end = performance.now() + seconds * 1000;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const body = callBody(id++, tool, args);
+      const started = performance.now();
+      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          if (res.statusCode !== 200 || text.includes('"isError":true')) errors++;
+          else samples.push(performance.now() - started);
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(body);
+    });
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) await one();
+    }),
+  );
+  agent.destroy();
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => +(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN).toFixed(3);
+  return { callsPerSecond: Math.round(samples.length / seconds), p50: at(0.5), p99: at(0.99), errors };
+}
+
+/** session-buddy's real status tool, directly and through the orchestrator (processes not pinned: three share two cores). */
+async function orchestratorHop(): Promise<Array<Record<string, unknown>>> {
   const dataDir = join(ROOT, 'tmp', `bench-sb-${Date.now()}`);
   const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' }, 'SESSION_BUDDY_PORT');
   const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url }, 'ORCHESTRATOR_PORT');
   const sbToken = token('session-buddy', 'bench-user');
   const orchToken = token('orchestrator', 'bench-user');
   await openSessionAndStart(sb.url, sbToken);
+  const direct = { server: sb, bearer: sbToken, tool: 'status' };
+  const via = { server: orch, bearer: orchToken, tool: 'project_status' };
+  for (const p of [direct, via]) await latencyRun(p.server, p.bearer, p.tool, { project: 'bench' }, 16, WARMUP);
   const paths: Array<Record<string, unknown>> = [];
   for (const connections of [1, 16]) {
-    const direct: RunResult[] = [];
-    const viaOrchestrator: RunResult[] = [];
+    const d: Array<Awaited<ReturnType<typeof latencyRun>>> = [];
+    const o: typeof d = [];
+    const orchCpu: number[] = [];
+    const sbCpu: number[] = [];
+    const sbDirectCpu: number[] = [];
     for (let rep = 0; rep < REPS; rep++) {
-      direct.push(await drive(sb, { connections, stateful: true, bearer: sbToken, tool: 'status', args: { project: 'bench' } }));
-      viaOrchestrator.push(await drive(orch, { connections, stateful: true, bearer: orchToken, tool: 'project_status', args: { project: 'bench' } }));
+      let sb0 = cpuMicros(sb);
+      d.push(await latencyRun(sb, sbToken, 'status', { project: 'bench' }, connections, DURATION));
+      sbDirectCpu.push((cpuMicros(sb) - sb0) / Math.max(1, (d.at(-1)?.callsPerSecond ?? 0) * DURATION));
+      sb0 = cpuMicros(sb);
+      const o0 = cpuMicros(orch);
+      o.push(await latencyRun(orch, orchToken, 'project_status', { project: 'bench' }, connections, DURATION));
+      const calls = Math.max(1, (o.at(-1)?.callsPerSecond ?? 0) * DURATION);
+      orchCpu.push((cpuMicros(orch) - o0) / calls);
+      sbCpu.push((cpuMicros(sb) - sb0) / calls);
     }
-    const d = summarise(direct);
-    const o = summarise(viaOrchestrator);
-    paths.push({ connections, path: 'session-buddy status, direct', ...d });
-    paths.push({ connections, path: 'orchestrator project_status → session-buddy status', ...o, extra_p50_ms: +(o.p50 - d.p50).toFixed(2) });
-    process.stdout.write(`c=${connections} direct ${d.callsPerSecond}/s p50 ${d.p50}; via orchestrator ${o.callsPerSecond}/s p50 ${o.p50}\n`);
+    const sum = (runs: typeof d) => ({
+      callsPerSecond: Math.round(median(runs.map((r) => r.callsPerSecond))),
+      p50: +median(runs.map((r) => r.p50)).toFixed(3),
+      p99: +median(runs.map((r) => r.p99)).toFixed(3),
+      errors: runs.reduce((a, r) => a + r.errors, 0),
+    });
+    const ds = sum(d);
+    const os = sum(o);
+    const extra = +(os.p50 - ds.p50).toFixed(3);
+    paths.push({ connections, path: 'session-buddy status, direct', ...ds, cpu_us_per_call: { 'session-buddy': Math.round(median(sbDirectCpu)) } });
+    paths.push({
+      connections,
+      path: 'orchestrator project_status → session-buddy status',
+      ...os,
+      extra_p50_ms: extra,
+      target_met: extra <= ds.p50 + 1,
+      cpu_us_per_call: { orchestrator: Math.round(median(orchCpu)), 'session-buddy': Math.round(median(sbCpu)) },
+    });
+    process.stdout.write(`c=${connections} direct ${ds.callsPerSecond}/s p50 ${ds.p50}ms; via orchestrator ${os.callsPerSecond}/s p50 ${os.p50}ms (extra ${extra}ms, orchestrator ${Math.round(median(orchCpu))} µs CPU/call)\n`);
   }
   await orch.stop();
   await sb.stop();
-  saveResult('load', { machine: machine(), seconds_per_run: DURATION, repetitions: REPS, log_level: 'warn', table, paths });
+  return paths;
 }
 
 async function openSessionAndStart(url: string, bearer: string): Promise<void> {
   const headers = { authorization: `Bearer ${bearer}` };
   const session = await openSession(url, headers);
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { ...MCP_HEADERS, ...headers, 'mcp-session-id': session },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'start', arguments: { project: 'bench' } } }),
-  });
+  const res = await fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, ...headers, 'mcp-session-id': session }, body: callBody(1, 'start', { project: 'bench' }) });
   await res.text();
 }

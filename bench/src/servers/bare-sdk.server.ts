@@ -42,3 +42,5 @@ app.post('/mcp', async (req, res) => {
   await transport.handleRequest(req, res, req.body);
 });
 const listener = app.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${(listener.address() as { port: number }).port}\n`));
+// Exit cleanly on SIGTERM so --cpu-prof can write its profile.
+process.on('SIGTERM', () => process.exit(0));

@@ -1,5 +1,5 @@
 // The same echo tool through @crossauth/mcp-server with auth required.
-// Flags: --stateless, --no-cache, --signed.
+// Flags: --stateless, --no-cache, --signed, --no-auth (framework cost alone).
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { AuthModule } from '@crossauth/auth';
@@ -21,7 +21,7 @@ class EchoTools {
 @Module({
   imports: [
     AuthModule.forRoot({
-      secret,
+      ...(flag('--no-auth') ? { mode: 'disabled' as const } : { secret }),
       issuer: 'orchestrator',
       allowedIssuers: ['orchestrator'],
       audiences: ['bench'],

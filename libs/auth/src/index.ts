@@ -27,6 +27,7 @@ export { RequestAuthenticatorService, type Authentication } from './lib/http/req
 export { extractBearerToken, tokenDigest, type CredentialSource } from './lib/http/bearer';
 export { buildBearerChallenge, challengeBody, type ChallengeInput } from './lib/http/challenge';
 export { authenticationOf, principalOf } from './lib/http/auth-request';
+export { requestIdOf } from './lib/http/request-id';
 export { JwtAuthGuard } from './lib/guards/jwt-auth.guard';
 export { Public } from './lib/decorators/public.decorator';
 export { RequireAuth, type RequireAuthOptions } from './lib/decorators/require-auth.decorator';

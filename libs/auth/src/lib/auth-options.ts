@@ -56,6 +56,13 @@ export interface AuthModuleOptions {
   nonceStore?: NonceStore;
   /** Auth failures per client address before `429`; `false` turns it off. Default 30 per 60 s, blocked 60 s. */
   failureThrottle?: { limit: number; windowSeconds: number; blockSeconds: number } | false;
+  /**
+   * Opens an AsyncLocalStorage context per HTTP request so any service can read
+   * the caller through {@link AuthContextService}. Default false: on Node 20
+   * AsyncLocalStorage turns on promise hooks process-wide, a measurable cost on
+   * every request. Handlers get the principal explicitly either way.
+   */
+  requestContext?: boolean;
 }
 
 /** Options after defaults and start-up checks. */
@@ -79,6 +86,7 @@ export interface ResolvedAuthOptions {
   readonly signatureMaxAgeSeconds: number;
   readonly nonceStore: NonceStore;
   readonly failureThrottle: { readonly limit: number; readonly windowSeconds: number; readonly blockSeconds: number } | false;
+  readonly requestContext: boolean;
 }
 
 /**
@@ -125,5 +133,6 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     signatureMaxAgeSeconds: positive(options.signatureMaxAgeSeconds, 300, 'signature max age'),
     nonceStore: options.nonceStore ?? new MemoryNonceStore(),
     failureThrottle: options.failureThrottle === false ? false : (options.failureThrottle ?? { limit: 30, windowSeconds: 60, blockSeconds: 60 }),
+    requestContext: options.requestContext ?? false,
   };
 }

@@ -40,10 +40,10 @@ class FixtureController {
   }
 
   @Get('slow')
-  async slow() {
+  async slow(@CurrentPrincipal() own: Principal) {
     // Yield several times so concurrent requests interleave, then read the context.
     for (let i = 0; i < 3; i++) await sleep(Math.random() * 5);
-    return { subject: this.context.principal?.subject };
+    return { subject: this.context.principal?.subject, own: own.subject };
   }
 }
 
@@ -144,12 +144,29 @@ describe('AuthModule over HTTP', () => {
     expect(hostile.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('keeps each request in its own auth context under interleaved concurrency', async () => {
-    const subjects = Array.from({ length: 100 }, (_, i) => `user-${i % 10}-${i}`);
+  it('keeps no ambient context unless asked (requestContext off by default), yet each handler gets its own principal', async () => {
+    const subjects = Array.from({ length: 50 }, (_, i) => `user-${i % 10}-${i}`);
     const results = await Promise.all(
-      subjects.map(async (sub) => (await (await fetch(`${ctx.url}/slow`, { headers: bearer({ sub }) })).json()) as { subject: string }),
+      subjects.map(async (sub) => (await (await fetch(`${ctx.url}/slow`, { headers: bearer({ sub }) })).json()) as { subject?: string; own: string }),
     );
-    expect(results.map((r) => r.subject)).toEqual(subjects);
+    expect(results.map((r) => r.own)).toEqual(subjects);
+    expect(results.every((r) => r.subject === undefined)).toBe(true);
+  });
+});
+
+describe('AuthModule with requestContext', () => {
+  it('keeps each request in its own ambient auth context under interleaved concurrency', async () => {
+    const ctx = await start({ requestContext: true });
+    try {
+      const subjects = Array.from({ length: 100 }, (_, i) => `user-${i % 10}-${i}`);
+      const results = await Promise.all(
+        subjects.map(async (sub) => (await (await fetch(`${ctx.url}/slow`, { headers: bearer({ sub }) })).json()) as { subject: string; own: string }),
+      );
+      expect(results.map((r) => r.subject)).toEqual(subjects);
+      expect(results.map((r) => r.own)).toEqual(subjects);
+    } finally {
+      await ctx.app.close();
+    }
   });
 });
 

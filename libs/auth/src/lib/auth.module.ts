@@ -1,10 +1,10 @@
-import { Logger, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Inject, Logger, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AUTH_OPTIONS } from './auth.constants';
 import { AUTH_MODULE_OPTIONS, AuthConfigurableModule } from './auth.module-definition';
-import { resolveAuthOptions, type AuthModuleOptions } from './auth-options';
+import { resolveAuthOptions, type AuthModuleOptions, type ResolvedAuthOptions } from './auth-options';
 import { AuthAuditService } from './audit/auth-audit.service';
 import { AuthContextMiddleware } from './context/auth-context.middleware';
 import { AuthContextService } from './context/auth-context.service';
@@ -60,7 +60,12 @@ const logger = new Logger('AuthModule');
   exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, RequestAuthenticatorService, AuthContextService, AuthAuditService, RequestSignatureVerifierService, AuthFailureThrottleService, AuthKeysService],
 })
 export class AuthModule extends AuthConfigurableModule implements NestModule {
+  constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {
+    super();
+  }
+
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(AuthContextMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+    // Opt-in: an ambient context costs every request (see requestContext).
+    if (this.options.requestContext) consumer.apply(AuthContextMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

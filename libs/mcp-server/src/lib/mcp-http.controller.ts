@@ -7,13 +7,15 @@ import {
   AuthFailureThrottleService,
   AuthError,
   RequestAuthenticatorService,
+  authenticationOf,
+  requestIdOf,
   RequestSignatureVerifierService,
   SignatureError,
   buildBearerChallenge,
   challengeBody,
-  principalOf,
   type Principal,
 } from '@crossauth/auth';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Request, Response } from 'express';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
 import { McpServerFactory } from './mcp-server.factory';
@@ -21,6 +23,7 @@ import { McpSessionRegistry, ownerOf, shortSessionId } from './mcp-session-regis
 import { McpToolRegistry } from './mcp-tool-registry.service';
 import { BodyTooLargeError, readBody } from './request-body';
 import { resourceMetadataUrlFor } from './protected-resource-metadata.controller';
+import { toAuthInfo } from './mcp-call-auth';
 
 type JsonRpcMessage = { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: { name?: unknown } };
 
@@ -202,7 +205,6 @@ export class McpHttpController {
   }
 
   private async dispatch(res: Response, handle: () => Promise<void>): Promise<void> {
-    // The guard already filled this request's auth context (principal, presented token).
     try {
       await handle();
     } catch (error) {
@@ -211,11 +213,20 @@ export class McpHttpController {
     }
   }
 
+  /**
+   * The caller the global guard authenticated, also attached as the SDK's
+   * `authInfo` so tool handlers get it from the request itself.
+   */
   private principal(req: Request): Principal {
-    const principal = principalOf(req);
+    const authentication = authenticationOf(req);
     // The global guard guarantees this; a missing principal means a wiring error, so fail closed.
-    if (!principal) throw new AuthError('missing', 'no principal on /mcp request');
-    return principal;
+    if (!authentication) throw new AuthError('missing', 'no principal on /mcp request');
+    (req as Request & { auth?: AuthInfo }).auth = toAuthInfo({
+      principal: authentication.principal,
+      matchesPresentedToken: authentication.matchesPresentedToken,
+      requestId: requestIdOf(req),
+    });
+    return authentication.principal;
   }
 }
 

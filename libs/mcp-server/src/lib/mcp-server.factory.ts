@@ -16,6 +16,8 @@ import { McpMetricsService } from './mcp-metrics.service';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
 import { McpToolRegistry, type ToolDefinition } from './mcp-tool-registry.service';
 import { ToolError } from './tool-error';
+import { callAuthOf, type McpCallAuth } from './mcp-call-auth';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 
 /** Which transport a server instance serves; decides where the caller's identity comes from. */
 export type McpTransportKind = 'http' | 'stdio';
@@ -31,7 +33,7 @@ const tokenArgument = z
 /**
  * Builds SDK `McpServer` instances with every discovered tool registered
  * behind the per-tool auth check. Over HTTP the caller was authenticated by
- * the transport layer and sits in the auth context; over stdio each call
+ * the guard and arrives with the request (the SDK's `authInfo`); over stdio each call
  * brings its token as the `token` argument, stripped before the handler runs.
  */
 @Injectable()
@@ -57,7 +59,7 @@ export class McpServerFactory {
       server.registerTool(
         tool.name,
         { description: tool.description, inputSchema, annotations: tool.annotations },
-        (args: Record<string, unknown>) => this.call(tool, args, kind),
+        (args: Record<string, unknown>, extra: { authInfo?: AuthInfo }) => this.call(tool, args, kind, callAuthOf(extra)),
       );
     }
     this.filterToolList(server, kind);
@@ -80,19 +82,20 @@ export class McpServerFactory {
       const result = (await original(request, extra)) as ListToolsResult;
       // Over stdio identity arrives per call, so the full list is shown.
       if (kind === 'stdio') return result;
-      const principal = this.context.principal;
+      const principal = callAuthOf(extra)?.principal;
       return { ...result, tools: result.tools.filter((t) => this.allows(this.registry.get(t.name) as ToolDefinition, principal)) };
     });
   }
 
-  private async call(tool: ToolDefinition, args: Record<string, unknown>, kind: McpTransportKind): Promise<CallToolResult> {
+  private async call(tool: ToolDefinition, args: Record<string, unknown>, kind: McpTransportKind, state: McpCallAuth | undefined): Promise<CallToolResult> {
     const { token, ...input } = args;
-    const state = this.context.state;
     const target = `tools/call:${tool.name}`;
+    const requestId = state?.requestId;
     let principal: Principal;
     try {
       if (kind === 'http') {
-        if (!state) throw new AuthError('missing', 'no request context on an HTTP call');
+        // Set by the HTTP controller from the guard's result; absent means a wiring error, so fail closed.
+        if (!state) throw new AuthError('missing', 'no caller attached to an HTTP call');
         principal = state.principal;
         if (typeof token === 'string' && token !== '' && !state.matchesPresentedToken?.(token)) {
           throw new AuthError('malformed', 'token argument differs from the Authorization header');
@@ -105,7 +108,7 @@ export class McpServerFactory {
       if (!tool.isPublic) this.authenticator.authorize(principal, tool.scopes);
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      this.audit.record({ outcome: 'deny', reason: error.reason, target, transport: kind, subject: state?.principal.subject, detail: error.detail });
+      this.audit.record({ outcome: 'deny', reason: error.reason, target, transport: kind, subject: state?.principal.subject, detail: error.detail, requestId });
       this.metrics.observeTool(tool.name, 'denied', 0);
       return { isError: true, content: [{ type: 'text', text: error.toolMessage }], _meta: { reason: error.reason } };
     }
@@ -118,6 +121,7 @@ export class McpServerFactory {
       scopes: principal.scopes,
       target,
       transport: kind,
+      requestId,
     });
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;

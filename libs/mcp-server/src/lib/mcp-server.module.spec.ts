@@ -53,10 +53,10 @@ class FixtureTools {
 const secret = randomSecret();
 const token = (claims: Record<string, unknown> = {}) => craftToken(accessClaims({ aud: 'fixture', ...claims }), secret);
 
-async function startApp(stateless = false) {
+async function startApp(stateless = false, requestContext = false) {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      AuthModule.forRoot({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['fixture'], resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp' }),
+      AuthModule.forRoot({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['fixture'], resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp', requestContext }),
       McpServerModule.forRoot({ name: 'fixture', version: '1.0.0', resourceUrl: 'http://127.0.0.1/mcp', authorizationServers: ['http://127.0.0.1:1/'], stateless, maxBodyBytes: 4096 }),
     ],
     providers: [FixtureTools],
@@ -233,8 +233,24 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
     const results = await Promise.all(
       calls.map(async ({ n, i }) => (await (clients[i] as Client).callTool({ name: 'slow_whoami', arguments: { n } })).structuredContent as Record<string, unknown>),
     );
-    for (const { n, i } of calls) expect(results[n]).toEqual({ n, handlerSaw: `p${i}`, contextSaw: `p${i}` });
+    // No ambient context by default: the principal travels with each request to its handler.
+    for (const { n, i } of calls) expect(results[n]).toEqual({ n, handlerSaw: `p${i}` });
     await Promise.all(clients.map((c) => c.close()));
+  });
+
+  it('with requestContext, the ambient context also holds each call\'s own principal under interleaving', async () => {
+    const other = await startApp(false, true);
+    try {
+      const clients = await Promise.all(Array.from({ length: 10 }, (_, i) => connect(other.url, token({ sub: `q${i}` }))));
+      const calls = Array.from({ length: 100 }, (_, n) => ({ n, i: n % 10 }));
+      const results = await Promise.all(
+        calls.map(async ({ n, i }) => (await (clients[i] as Client).callTool({ name: 'slow_whoami', arguments: { n } })).structuredContent as Record<string, unknown>),
+      );
+      for (const { n, i } of calls) expect(results[n]).toEqual({ n, handlerSaw: `q${i}`, contextSaw: `q${i}` });
+      await Promise.all(clients.map((c) => c.close()));
+    } finally {
+      await other.app.close();
+    }
   });
 });
 

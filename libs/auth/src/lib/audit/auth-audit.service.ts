@@ -16,7 +16,7 @@ export interface AuthDecision {
   readonly transport?: string;
   readonly client?: string;
   readonly detail?: string;
-  /** Correlates with the request's `X-Request-Id`; filled in by the service. */
+  /** Correlates with the request's `X-Request-Id`; taken from the ambient context when absent. */
   readonly requestId?: string;
 }
 
@@ -35,10 +35,9 @@ export class AuthAuditService {
   constructor(private readonly context: AuthContextService) {}
 
   record(decision: AuthDecision): void {
-    const full: AuthDecision = { requestId: this.context.requestId, ...decision };
-    const entry = { event: 'auth_decision', ...full };
-    if (decision.outcome === 'deny') this.logger.warn(entry);
-    else this.logger.log(entry);
+    const full: AuthDecision = decision.requestId !== undefined ? decision : { ...decision, requestId: this.context.requestId };
+    if (decision.outcome === 'deny') this.logger.warn({ event: 'auth_decision', ...full });
+    else this.logger.log({ event: 'auth_decision', ...full });
     for (const listener of this.listeners) listener(full);
   }
 
