@@ -24,6 +24,7 @@ import { McpToolRegistry } from './mcp-tool-registry.service';
 import { BodyTooLargeError, readBody } from './request-body';
 import { resourceMetadataUrlFor } from './protected-resource-metadata.controller';
 import { toAuthInfo } from './mcp-call-auth';
+import { releaseAnsweredJsonStreams } from './json-response-streams';
 
 type JsonRpcMessage = { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: { name?: unknown } };
 
@@ -39,6 +40,7 @@ export class McpHttpController {
   private readonly maxBodyBytes: number;
   private readonly resourceMetadataUrl: string;
   private readonly allowedOrigins: ReadonlySet<string>;
+  private readonly jsonResponses: boolean;
 
   constructor(
     private readonly factory: McpServerFactory,
@@ -53,6 +55,7 @@ export class McpHttpController {
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.resourceMetadataUrl = resourceMetadataUrlFor(options.resourceUrl);
     this.allowedOrigins = new Set(options.allowedOrigins ?? [new URL(options.resourceUrl).origin]);
+    this.jsonResponses = (options.responseMode ?? 'json') === 'json';
   }
 
   /** Refuses browser requests from foreign origins (DNS rebinding); answers and returns false. */
@@ -112,7 +115,10 @@ export class McpHttpController {
     const sessionId = req.header('mcp-session-id');
     if (sessionId) {
       const session = this.ownedSession(sessionId, principal, req, res);
-      if (session) await this.dispatch(res, () => session.transport.handleRequest(req, res, body));
+      if (session) {
+        await this.dispatch(res, () => session.transport.handleRequest(req, res, body));
+        if (this.jsonResponses) releaseAnsweredJsonStreams(session.transport);
+      }
       return;
     }
     if (!messages.some((m) => isInitializeRequest(m))) {
@@ -125,8 +131,9 @@ export class McpHttpController {
     const owner = ownerOf(principal);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      // JSON-response mode leaks one stream mapping per request on a long-lived
-      // session in SDK 1.x (typescript-sdk#2559), so responses use SSE.
+      // JSON mode leaks one stream entry per request in SDK 1.x (typescript-sdk#2559);
+      // releaseAnsweredJsonStreams runs after each POST.
+      enableJsonResponse: this.jsonResponses,
       onsessioninitialized: (id) => {
         const now = Date.now();
         this.sessions.add({ id, server, transport, owner, createdAt: now, lastSeenAt: now });
@@ -139,6 +146,7 @@ export class McpHttpController {
     };
     await server.connect(transport);
     await this.dispatch(res, () => transport.handleRequest(req, res, body));
+    if (this.jsonResponses) releaseAnsweredJsonStreams(transport);
   }
 
   @Get()
@@ -164,7 +172,7 @@ export class McpHttpController {
 
   private async handleStateless(req: Request, res: Response, principal: Principal, body: unknown): Promise<void> {
     const server = this.factory.create('http');
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: this.jsonResponses });
     res.on('close', () => {
       void transport.close();
       void server.close();

@@ -27,6 +27,13 @@ export interface McpServerModuleOptions {
    * are not affected. Default: the origin of `resourceUrl`.
    */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * How a POST carrying requests is answered: `json` (one `application/json`
+   * body) or `sse` (an event stream, needed only for server-to-client messages
+   * during a call, which crossauth tools do not send). Clients accept both.
+   * Default `json`: it costs clients and the server measurably less (see docs/benchmarks.md).
+   */
+  readonly responseMode?: 'json' | 'sse';
   /** Instructions for clients, returned by `initialize`. */
   readonly instructions?: string;
 }

@@ -12,6 +12,8 @@ import { McpServerModule } from './mcp-server.module';
 import { McpTool } from './mcp-tool.decorator';
 import { McpToolRegistry } from './mcp-tool-registry.service';
 import { ToolError } from './tool-error';
+import { openStreamCount } from './json-response-streams';
+import { McpSessionRegistry, type McpSession } from './mcp-session-registry.service';
 
 @Injectable()
 class FixtureTools {
@@ -53,11 +55,11 @@ class FixtureTools {
 const secret = randomSecret();
 const token = (claims: Record<string, unknown> = {}) => craftToken(accessClaims({ aud: 'fixture', ...claims }), secret);
 
-async function startApp(stateless = false, requestContext = false) {
+async function startApp(stateless = false, requestContext = false, responseMode?: 'json' | 'sse') {
   const moduleRef = await Test.createTestingModule({
     imports: [
       AuthModule.forRoot({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['fixture'], resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp', requestContext }),
-      McpServerModule.forRoot({ name: 'fixture', version: '1.0.0', resourceUrl: 'http://127.0.0.1/mcp', authorizationServers: ['http://127.0.0.1:1/'], stateless, maxBodyBytes: 4096 }),
+      McpServerModule.forRoot({ name: 'fixture', version: '1.0.0', resourceUrl: 'http://127.0.0.1/mcp', authorizationServers: ['http://127.0.0.1:1/'], stateless, maxBodyBytes: 4096, responseMode }),
     ],
     providers: [FixtureTools],
   }).compile();
@@ -80,6 +82,23 @@ const post = (url: string, body: unknown, headers: Record<string, string> = {}) 
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 const textOf = (result: unknown) => ((result as { content: Array<{ text: string }> }).content[0]?.text ?? '');
+
+describe('McpServerModule with responseMode sse', () => {
+  it('answers tool calls as an event stream, and clients still get their results', async () => {
+    const ctx = await startApp(false, false, 'sse');
+    try {
+      const headers = { authorization: `Bearer ${token({ sub: 'kim', scope: 'read' })}` };
+      const init = await post(ctx.url, initialize, headers);
+      expect(init.headers.get('content-type')).toContain('text/event-stream');
+      await init.text();
+      const client = await connect(ctx.url, token({ sub: 'kim', scope: 'read' }));
+      expect(await client.callTool({ name: 'whoami', arguments: {} })).toMatchObject({ structuredContent: { subject: 'kim' } });
+      await client.close();
+    } finally {
+      await ctx.app.close();
+    }
+  });
+});
 
 describe('McpServerModule over Streamable HTTP (stateful)', () => {
   let ctx: Awaited<ReturnType<typeof startApp>>;
@@ -236,6 +255,23 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
     // No ambient context by default: the principal travels with each request to its handler.
     for (const { n, i } of calls) expect(results[n]).toEqual({ n, handlerSaw: `p${i}` });
     await Promise.all(clients.map((c) => c.close()));
+  });
+
+  it('answers in JSON by default and releases each answered request (no growth on a long session, typescript-sdk#2559)', async () => {
+    const headers = { authorization: `Bearer ${token({ sub: 'jay', scope: 'read' })}` };
+    const init = await post(ctx.url, initialize, headers);
+    const sessionId = init.headers.get('mcp-session-id') as string;
+    expect(init.headers.get('content-type')).toContain('application/json');
+    const session = ctx.app.get(McpSessionRegistry).get(sessionId);
+    expect(session).toBeDefined();
+    await post(ctx.url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { ...headers, 'mcp-session-id': sessionId });
+    for (let i = 0; i < 300; i++) {
+      const res = await post(ctx.url, { jsonrpc: '2.0', id: i + 2, method: 'tools/call', params: { name: 'read_thing', arguments: {} } }, { ...headers, 'mcp-session-id': sessionId });
+      expect(res.headers.get('content-type')).toContain('application/json');
+      expect(((await res.json()) as { id: number }).id).toBe(i + 2);
+    }
+    // Without the release the SDK keeps one entry per answered call (300 here).
+    expect(openStreamCount((session as McpSession).transport)).toBe(0);
   });
 
   it('with requestContext, the ambient context also holds each call\'s own principal under interleaving', async () => {
