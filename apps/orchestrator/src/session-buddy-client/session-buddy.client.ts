@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -10,8 +8,9 @@ import { ToolError } from '@crossauth/mcp-server';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { DownstreamTokenCache } from './downstream-token.cache';
+import { createHttpFetch } from './http-fetch';
 
-/** What one outgoing call needs to authenticate, and what it learned from a refusal. */
+/** Who a pooled client calls as, and what it last learned from a refusal. */
 interface CallState {
   readonly subject: string;
   readonly scopes: readonly string[];
@@ -21,6 +20,7 @@ interface CallState {
 interface PooledClient {
   readonly client: Client;
   readonly transport: StreamableHTTPClientTransport;
+  readonly state: CallState;
   lastUsed: number;
 }
 
@@ -36,6 +36,8 @@ export interface KeyCheck {
 const MAX_POOLED = 256;
 const IDLE_MS = 5 * 60_000;
 
+const poolKey = (subject: string, scopes: readonly string[]) => `${subject}\n${[...scopes].sort().join(' ')}`;
+
 const challengeParam = (challenge: string | undefined, name: string): string | undefined =>
   challenge ? new RegExp(`${name}="([^"]*)"`).exec(challenge)?.[1] : undefined;
 
@@ -45,77 +47,18 @@ function isConnectionFailure(error: unknown): boolean {
 }
 
 /**
- * `fetch` with a per-request AbortSignal that follows `init.signal`.
- *
- * The SDK passes its transport-wide signal to every request; undici hangs an
- * abort listener on it per request and only lets go at GC, so a client making
- * thousands of calls trips MaxListenersExceededWarning (~1,500 calls) and
- * grows. Here the long-lived signal carries one short-lived listener per
- * request, removed as soon as the response arrives (kept for SSE bodies,
- * which must stay cancellable).
- */
-const raisedLimit = new WeakSet<AbortSignal>();
-
-async function fetchFollowingSignal(url: string | URL, init: RequestInit): Promise<Response> {
-  const outer = init.signal;
-  if (!outer) return fetch(url, init);
-  if (outer.aborted) throw outer.reason;
-  // One forwarder per in-flight request: many concurrent calls are normal, not a leak.
-  if (!raisedLimit.has(outer)) {
-    setMaxListeners(10_000, outer);
-    raisedLimit.add(outer);
-  }
-  const inner = new AbortController();
-  const forward = () => inner.abort(outer.reason);
-  const release = () => outer.removeEventListener('abort', forward);
-  outer.addEventListener('abort', forward, { once: true });
-  let response: Response;
-  try {
-    response = await fetch(url, { ...init, signal: inner.signal });
-  } catch (error) {
-    release();
-    throw error;
-  }
-  if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
-    release();
-    return response;
-  }
-  // An SSE body must stay cancellable until it ends; release the forwarder then.
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const chunk = await reader.read();
-        if (chunk.done) {
-          release();
-          controller.close();
-        } else {
-          controller.enqueue(chunk.value);
-        }
-      } catch (error) {
-        release();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      release();
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-}
-
-/**
  * Calls session-buddy's tools on behalf of the orchestrator's callers. One
- * long-lived SDK client per subject (sessions on session-buddy are owned by
- * iss+sub); every HTTP request gets a fresh token from the cache through a
- * custom fetch, because `requestInit` headers would freeze an expiring token.
+ * long-lived SDK client per subject and scope set (sessions on session-buddy
+ * are owned by iss+sub; each token carries only the scopes its tools need);
+ * every HTTP request gets a fresh token from the cache through a custom
+ * fetch, because `requestInit` headers would freeze an expiring token. Who a
+ * request is for is fixed per client, so no ambient (AsyncLocalStorage) state.
  */
 @Injectable()
 export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SessionBuddyClient.name);
-  private readonly calls = new AsyncLocalStorage<CallState>();
   private readonly pool = new Map<string, Promise<PooledClient>>();
+  private readonly http = createHttpFetch();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -134,7 +77,8 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweeper);
-    await Promise.all([...this.pool.keys()].map((subject) => this.drop(subject)));
+    await Promise.all([...this.pool.keys()].map((key) => this.drop(key)));
+    this.http.close();
   }
 
   /**
@@ -145,16 +89,18 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
   async callTool(subject: string, scopes: readonly string[], name: string, args: Record<string, unknown>): Promise<CallToolResult> {
     const attempts = this.config.sessionBuddy.retries + 1;
     let lastError: unknown;
+    const key = poolKey(subject, scopes);
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const state: CallState = { subject, scopes };
+      let state: CallState | undefined;
       try {
-        const pooled = await this.clientFor(subject);
+        const pooled = await this.clientFor(key, subject, scopes);
+        state = pooled.state;
         pooled.lastUsed = Date.now();
-        return (await this.calls.run(state, () => pooled.client.callTool({ name, arguments: args }))) as CallToolResult;
+        return (await pooled.client.callTool({ name, arguments: args })) as CallToolResult;
       } catch (error) {
         lastError = error;
         const status = error instanceof StreamableHTTPError ? error.code : undefined;
-        const challenge = (error as { challenge?: string }).challenge ?? state.challenge;
+        const challenge = (error as { challenge?: string }).challenge ?? state?.challenge;
         if (status === 403) {
           const scope = challengeParam(challenge, 'scope') ?? scopes.join(' ');
           throw new ToolError(`session-buddy refused ${name}: missing scope "${scope}" (insufficient_scope)`, 'insufficient_scope');
@@ -164,7 +110,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
         }
         // A restarted session-buddy no longer knows our session (404), or is not up yet:
         // drop the client and try again with a fresh session, backing off a little.
-        await this.drop(subject);
+        await this.drop(key);
         if (status !== 404 && !isConnectionFailure(error)) break;
         if (attempt < attempts) await sleep(Math.min(2_000, 100 * 3 ** (attempt - 1)));
       }
@@ -215,37 +161,35 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     return `session-buddy refused ${tool}: ${description}`;
   }
 
-  private clientFor(subject: string): Promise<PooledClient> {
-    let pooled = this.pool.get(subject);
+  private clientFor(key: string, subject: string, scopes: readonly string[]): Promise<PooledClient> {
+    let pooled = this.pool.get(key);
     if (!pooled) {
       if (this.pool.size >= MAX_POOLED) void this.drop(this.pool.keys().next().value as string);
-      pooled = this.connect(subject);
-      this.pool.set(subject, pooled);
-      pooled.catch(() => this.pool.delete(subject));
+      pooled = this.connect({ subject, scopes });
+      this.pool.set(key, pooled);
+      pooled.catch(() => this.pool.delete(key));
     }
     return pooled;
   }
 
-  private async connect(subject: string): Promise<PooledClient> {
-    const state: CallState = { subject, scopes: [] };
+  private async connect(state: CallState): Promise<PooledClient> {
     const transport = new StreamableHTTPClientTransport(new URL(this.config.sessionBuddy.url), {
-      fetch: (url, init) => this.authorizedFetch(subject, url, init),
+      fetch: (url, init) => this.authorizedFetch(state, url, init),
       // We retry at the call level; the SSE stream need not reconnect forever.
       reconnectionOptions: { maxReconnectionDelay: 30_000, initialReconnectionDelay: 1_000, reconnectionDelayGrowFactor: 2, maxRetries: 2 },
     });
     const client = new Client({ name: 'orchestrator', version: '0.1.0' }, { capabilities: {} });
     try {
-      await this.calls.run(state, () => client.connect(transport));
+      await client.connect(transport);
     } catch (error) {
-      // Keep the refusal's challenge with the error: the caller's own call state never saw it.
+      // Keep the refusal's challenge with the error.
       throw Object.assign(error instanceof Error ? error : new Error(String(error)), { challenge: state.challenge });
     }
-    return { client, transport, lastUsed: Date.now() };
+    return { client, transport, state, lastUsed: Date.now() };
   }
 
-  private async authorizedFetch(subject: string, url: string | URL, init?: RequestInit): Promise<Response> {
-    const state = this.calls.getStore();
-    const scopes = state?.subject === subject ? state.scopes : [];
+  private async authorizedFetch(state: CallState, url: string | URL, init?: RequestInit): Promise<Response> {
+    const { subject, scopes } = state;
     const headers = new Headers(init?.headers);
     const send = () => {
       const keys = this.auth.keyRing;
@@ -260,7 +204,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
         );
         for (const [name, value] of Object.entries(signed)) headers.set(name, value);
       }
-      return fetchFollowingSignal(url, { ...init, headers });
+      return this.http.fetch(url, { ...init, headers });
     };
     let response = await send();
     if (response.status === 401 && this.auth.keyRing) {
@@ -269,13 +213,13 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
       this.tokens.invalidate(subject, scopes);
       response = await send();
     }
-    if (!response.ok && state) state.challenge = response.headers.get('www-authenticate') ?? undefined;
+    if (!response.ok) state.challenge = response.headers.get('www-authenticate') ?? undefined;
     return response;
   }
 
-  private async drop(subject: string): Promise<void> {
-    const pooled = this.pool.get(subject);
-    this.pool.delete(subject);
+  private async drop(key: string): Promise<void> {
+    const pooled = this.pool.get(key);
+    this.pool.delete(key);
     const resolved = await pooled?.catch(() => undefined);
     // Ends the server-side session too (DELETE /mcp) when the server is still there.
     await resolved?.transport.terminateSession().catch(() => undefined);
@@ -284,9 +228,9 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
 
   private async closeIdle(): Promise<void> {
     const now = Date.now();
-    for (const [subject, pooled] of this.pool) {
+    for (const [key, pooled] of this.pool) {
       const resolved = await pooled.catch(() => undefined);
-      if (resolved && now - resolved.lastUsed > IDLE_MS) await this.drop(subject);
+      if (resolved && now - resolved.lastUsed > IDLE_MS) await this.drop(key);
     }
   }
 

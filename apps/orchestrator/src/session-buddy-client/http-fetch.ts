@@ -1,0 +1,99 @@
+import { setMaxListeners } from 'node:events';
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/** A `fetch` on keep-alive node:http sockets, plus a way to close them. */
+export interface HttpFetch {
+  readonly fetch: (input: string | URL, init?: RequestInit) => Promise<Response>;
+  close(): void;
+}
+
+function responseHeaders(res: IncomingMessage): Headers {
+  const headers = new Headers();
+  const raw = res.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+  return headers;
+}
+
+/**
+ * The orchestrator's `fetch` for the SDK client transport, on node:http.
+ *
+ * Why not the global fetch: on every call undici's fetch clones the request,
+ * streams even a string body through `writeIterable` (separate writes for
+ * head and body) and wraps the response in web streams; in the orchestrator's
+ * CPU profile that was the largest single cost of the session-buddy hop. This
+ * covers what the SDK transport sends (string bodies, plain headers, a
+ * signal): JSON answers are read whole; event streams stay streams.
+ *
+ * Each request gets its own abort listener on the caller's signal, removed
+ * when the response ends: the SDK passes one transport-wide signal to every
+ * request, and undici's own listeners on it piled up until GC (issue 5).
+ */
+export function createHttpFetch(maxSockets = 64): HttpFetch {
+  const agents = { http: new Agent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) };
+  const raisedLimit = new WeakSet<AbortSignal>();
+
+  const fetchOverHttp = (input: string | URL, init: RequestInit = {}): Promise<Response> => {
+    const body = init.body;
+    if (body !== undefined && body !== null && typeof body !== 'string') return fetch(input, init);
+    const url = new URL(input);
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+    if (body) headers['content-length'] = String(Buffer.byteLength(body));
+    const signal = init.signal ?? undefined;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal && !raisedLimit.has(signal)) {
+      // One listener per in-flight request is normal concurrency, not a leak.
+      setMaxListeners(10_000, signal);
+      raisedLimit.add(signal);
+    }
+    const secure = url.protocol === 'https:';
+    return new Promise<Response>((resolve, reject) => {
+      const send = secure ? httpsRequest : httpRequest;
+      const req = send(url, { method: init.method ?? 'GET', headers, agent: secure ? agents.https : agents.http }, (res) => {
+        const status = res.statusCode ?? 502;
+        const meta = { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res) };
+        if (NULL_BODY_STATUSES.has(status)) {
+          res.resume();
+          release();
+          return resolve(new Response(null, meta));
+        }
+        if ((res.headers['content-type'] ?? '').includes('text/event-stream')) {
+          // A stream stays cancellable (through the signal) until it ends.
+          res.once('close', release);
+          return resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, meta));
+        }
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.once('end', () => {
+          release();
+          resolve(new Response(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), meta));
+        });
+        res.once('error', (error) => {
+          release();
+          reject(new TypeError('fetch failed', { cause: error }));
+        });
+      });
+      const onAbort = () => req.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      const release = () => signal?.removeEventListener('abort', onAbort);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.once('error', (error) => {
+        release();
+        // Same shape as undici's failures, so callers can tell an unreachable peer.
+        reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }));
+      });
+      req.end(body ?? undefined);
+    });
+  };
+
+  return {
+    fetch: fetchOverHttp,
+    close: () => {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
