@@ -16,7 +16,7 @@ interface RunResult {
 
 const DIST = join(ROOT, 'bench', 'dist', 'servers');
 const DURATION = Number(process.env['BENCH_SECONDS'] ?? 3);
-const REPS = Number(process.env['BENCH_REPS'] ?? 8);
+const REPS = Number(process.env['BENCH_REPS'] ?? 6);
 const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
 
 interface DriveOptions {
@@ -95,6 +95,8 @@ interface Contender {
   server: Server;
   bearer?: string;
   sign: boolean;
+  /** The baseline this row is compared with; default the first contender. */
+  against?: string;
 }
 
 export async function load(): Promise<void> {
@@ -103,25 +105,29 @@ export async function load(): Promise<void> {
   const table: Array<Record<string, unknown>> = [];
   for (const stateful of [true, false]) {
     const mode = stateful ? [] : ['--stateless'];
+    const start = (name: string, script: string, flags: string[]) => startServer(name, join(DIST, script), [...mode, ...flags], {}, 'PORT', [], true);
+    // Both sides answer in the same format: JSON (crossauth's default), then SSE (the SDK's default).
     const contenders: Contender[] = [
-      { label: 'bare SDK, no auth (baseline)', server: await startServer('bare', join(DIST, 'bare-sdk.server.js'), mode, {}, 'PORT', [], true), sign: false },
-      { label: 'crossauth, bearer, verification cache on', server: await startServer('cached', join(DIST, 'crossauth.server.js'), mode, {}, 'PORT', [], true), bearer, sign: false },
-      { label: 'crossauth, bearer, verification cache off', server: await startServer('uncached', join(DIST, 'crossauth.server.js'), [...mode, '--no-cache'], {}, 'PORT', [], true), bearer, sign: false },
-      { label: 'crossauth, bearer + signed requests', server: await startServer('signed', join(DIST, 'crossauth.server.js'), [...mode, '--signed'], {}, 'PORT', [], true), bearer, sign: true },
-      { label: 'crossauth module, auth disabled (framework cost)', server: await startServer('noauth', join(DIST, 'crossauth.server.js'), [...mode, '--no-auth'], {}, 'PORT', [], true), sign: false },
+      { label: 'bare SDK, no auth (baseline)', server: await start('bare', 'bare-sdk.server.js', ['--json']), sign: false },
+      { label: 'crossauth, bearer, verification cache on', server: await start('cached', 'crossauth.server.js', []), bearer, sign: false },
+      { label: 'crossauth, bearer, verification cache off', server: await start('uncached', 'crossauth.server.js', ['--no-cache']), bearer, sign: false },
+      { label: 'crossauth, bearer + signed requests', server: await start('signed', 'crossauth.server.js', ['--signed']), bearer, sign: true },
+      { label: 'crossauth module, auth disabled (framework cost)', server: await start('noauth', 'crossauth.server.js', ['--no-auth']), sign: false },
+      { label: 'bare SDK, no auth, SSE answers (SSE baseline)', server: await start('bare-sse', 'bare-sdk.server.js', []), sign: false },
+      { label: 'crossauth, bearer, cache on, SSE answers', server: await start('cached-sse', 'crossauth.server.js', ['--sse']), bearer, sign: false, against: 'bare SDK, no auth, SSE answers (SSE baseline)' },
     ];
     // Warm every server up (JIT, caches, heap) before anything is counted.
     for (const c of contenders) await drive(c.server, { connections: 16, stateful, bearer: c.bearer, sign: c.sign, seconds: WARMUP });
     for (const connections of [1, 16]) {
       const runs = new Map<string, RunResult[]>(contenders.map((c) => [c.label, []]));
-      // Alternate A/B/C/D/E each repetition so drift hits every configuration alike.
+      // Alternate all contenders each repetition so drift hits every configuration alike.
       for (let rep = 0; rep < REPS; rep++) {
         for (const c of contenders) runs.get(c.label)?.push(await drive(c.server, { connections, stateful, bearer: c.bearer, sign: c.sign }));
       }
-      const base = runs.get(contenders[0]?.label as string) ?? [];
       const unsigned = runs.get(contenders[1]?.label as string) ?? [];
       for (const c of contenders) {
         const mine = runs.get(c.label) ?? [];
+        const base = runs.get(c.against ?? (c.label.includes('(SSE baseline)') ? c.label : (contenders[0]?.label as string))) ?? [];
         const r = summarise(mine);
         const row = {
           mode: stateful ? 'stateful' : 'stateless',

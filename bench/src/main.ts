@@ -26,7 +26,7 @@ function report(): void {
     lines.push(
       '## Load: tools/call echo',
       '',
-      `${l['repetitions']} alternating repetitions of ${l['seconds_per_run']} s per cell after a ${l['warmup_seconds']} s warm-up per server; servers log at \`${l['log_level']}\`. ${l['pinned'] ? 'The load generator is pinned to core 0 and every server to the other core(s) (`taskset`), so they do not compete.' : 'Not pinned (taskset or a second core unavailable).'} **ratio** is the median over repetitions of calls/s divided by the bare SDK server's calls/s in the same repetition (pairing cancels drift); **CPU ratio** is the same pairing for server CPU time per call (baseline ÷ this), the most direct measure of what a call costs.`,
+      `${l['repetitions']} alternating repetitions of ${l['seconds_per_run']} s per cell after a ${l['warmup_seconds']} s warm-up per server; servers log at \`${l['log_level']}\`. ${l['pinned'] ? 'The load generator is pinned to core 0 and every server to the other core(s) (`taskset`), so they do not compete.' : 'Not pinned (taskset or a second core unavailable).'} **ratio** is the median over repetitions of calls/s divided by its baseline's calls/s in the same repetition (pairing cancels drift; baselines answer in the same format, JSON or SSE); **CPU ratio** is the same pairing for server CPU time per call (baseline ÷ this), the most direct measure of what a call costs.`,
       '',
       '| mode | conns | server | calls/s | ratio | CPU µs/call | CPU ratio | p50 ms | p99 ms | RSS MiB | non-2xx |',
       '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

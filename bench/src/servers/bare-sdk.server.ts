@@ -9,6 +9,8 @@ import { z } from 'zod';
 
 const port = Number(process.env['PORT'] ?? 0);
 const stateless = process.argv.includes('--stateless');
+// --json: answer POSTs with one JSON body instead of an event stream (the SDK default).
+const enableJsonResponse = process.argv.includes('--json');
 const sessions = new Map<string, StreamableHTTPServerTransport>();
 
 function makeServer(): McpServer {
@@ -22,7 +24,7 @@ app.use(express.json({ limit: '1mb' }));
 app.post('/mcp', async (req, res) => {
   if (stateless) {
     const server = makeServer();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse });
     res.on('close', () => {
       void transport.close();
       void server.close();
@@ -35,7 +37,7 @@ app.post('/mcp', async (req, res) => {
   let transport = id ? sessions.get(id) : undefined;
   if (!transport) {
     if (!isInitializeRequest(req.body)) return void res.status(400).end();
-    const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (sid) => void sessions.set(sid, created) });
+    const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), enableJsonResponse, onsessioninitialized: (sid) => void sessions.set(sid, created) });
     transport = created;
     await makeServer().connect(transport);
   }

@@ -1,5 +1,5 @@
 // The same echo tool through @crossauth/mcp-server with auth required.
-// Flags: --stateless, --no-cache, --signed, --no-auth (framework cost alone).
+// Flags: --stateless, --no-cache, --signed, --no-auth (framework cost alone), --sse (event-stream answers).
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { AuthModule } from '@crossauth/auth';
@@ -29,7 +29,7 @@ class EchoTools {
       requireSignedRequests: flag('--signed') ? 'all' : 'off',
       failureThrottle: false,
     }),
-    McpServerModule.forRoot({ name: 'bench', version: '1.0.0', resourceUrl: `http://127.0.0.1:${port}/mcp`, authorizationServers: ['http://127.0.0.1'], stateless: flag('--stateless') }),
+    McpServerModule.forRoot({ name: 'bench', version: '1.0.0', resourceUrl: `http://127.0.0.1:${port}/mcp`, authorizationServers: ['http://127.0.0.1'], stateless: flag('--stateless'), responseMode: flag('--sse') ? 'sse' : 'json' }),
   ],
   providers: [EchoTools],
 })
