@@ -103,7 +103,7 @@ export class McpHttpController {
         this.authenticator.authorize(principal, tool.scopes);
       } catch (error) {
         if (!(error instanceof AuthError)) throw error;
-        this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `tools/call:${tool.name}`, transport: 'http', client: req.ip });
+        this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `tools/call:${tool.name}`, transport: 'http', client: req.ip, requestId: requestIdOf(req) });
         await this.throttle.recordFailure(req.ip);
         res.setHeader('WWW-Authenticate', buildBearerChallenge({ error, resourceMetadataUrl: this.resourceMetadataUrl }));
         return void res.status(403).json(challengeBody(error));
@@ -188,7 +188,7 @@ export class McpHttpController {
       return true;
     } catch (error) {
       if (!(error instanceof SignatureError)) throw error;
-      this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp`, transport: 'http', client: req.ip, detail: error.detail });
+      this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp`, transport: 'http', client: req.ip, detail: error.detail, requestId: requestIdOf(req) });
       void this.throttle.recordFailure(req.ip);
       res.status(401).json({ error: 'invalid_signature', error_description: error.reason, reason: error.reason });
       return false;
@@ -204,7 +204,7 @@ export class McpHttpController {
     }
     if (session.owner !== ownerOf(principal)) {
       // Sessions are not authentication: a valid token for someone else cannot ride this session.
-      this.audit.record({ outcome: 'deny', reason: 'session_owner_mismatch', subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp session ${shortSessionId(id)}`, transport: 'http', client: req.ip });
+      this.audit.record({ outcome: 'deny', reason: 'session_owner_mismatch', subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp session ${shortSessionId(id)}`, transport: 'http', client: req.ip, requestId: requestIdOf(req) });
       jsonRpcError(res, 403, -32003, 'Forbidden: this session belongs to another principal');
       return undefined;
     }
