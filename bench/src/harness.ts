@@ -63,8 +63,10 @@ export async function startServer(name: string, script: string, args: string[], 
   };
 }
 
+let tasksetFound: boolean | undefined;
 function tasksetAvailable(): boolean {
-  return spawnSync('taskset', ['-V']).status === 0;
+  tasksetFound ??= spawnSync('taskset', ['-V']).status === 0;
+  return tasksetFound;
 }
 
 /** Cores for servers when the load generator keeps core 0 to itself; undefined when there is nothing to split. */

@@ -90,6 +90,8 @@ function pairedRatio(runs: RunResult[], baseline: RunResult[], pick: (r: RunResu
   return +median(runs.map((r, i) => pick(r) / pick(baseline[i] as RunResult))).toFixed(3);
 }
 
+const SSE_BASELINE = 'bare SDK, no auth, SSE answers (SSE baseline)';
+
 interface Contender {
   label: string;
   server: Server;
@@ -113,8 +115,8 @@ export async function load(): Promise<void> {
       { label: 'crossauth, bearer, verification cache off', server: await start('uncached', 'crossauth.server.js', ['--no-cache']), bearer, sign: false },
       { label: 'crossauth, bearer + signed requests', server: await start('signed', 'crossauth.server.js', ['--signed']), bearer, sign: true },
       { label: 'crossauth module, auth disabled (framework cost)', server: await start('noauth', 'crossauth.server.js', ['--no-auth']), sign: false },
-      { label: 'bare SDK, no auth, SSE answers (SSE baseline)', server: await start('bare-sse', 'bare-sdk.server.js', []), sign: false },
-      { label: 'crossauth, bearer, cache on, SSE answers', server: await start('cached-sse', 'crossauth.server.js', ['--sse']), bearer, sign: false, against: 'bare SDK, no auth, SSE answers (SSE baseline)' },
+      { label: SSE_BASELINE, server: await start('bare-sse', 'bare-sdk.server.js', []), sign: false, against: SSE_BASELINE },
+      { label: 'crossauth, bearer, cache on, SSE answers', server: await start('cached-sse', 'crossauth.server.js', ['--sse']), bearer, sign: false, against: SSE_BASELINE },
     ];
     // Warm every server up (JIT, caches, heap) before anything is counted.
     for (const c of contenders) await drive(c.server, { connections: 16, stateful, bearer: c.bearer, sign: c.sign, seconds: WARMUP });
@@ -127,7 +129,7 @@ export async function load(): Promise<void> {
       const unsigned = runs.get(contenders[1]?.label as string) ?? [];
       for (const c of contenders) {
         const mine = runs.get(c.label) ?? [];
-        const base = runs.get(c.against ?? (c.label.includes('(SSE baseline)') ? c.label : (contenders[0]?.label as string))) ?? [];
+        const base = runs.get(c.against ?? (contenders[0]?.label as string)) ?? [];
         const r = summarise(mine);
         const row = {
           mode: stateful ? 'stateful' : 'stateless',

@@ -39,9 +39,9 @@ export function createHttpFetch(maxSockets = 64): HttpFetch {
   const fetchOverHttp = (input: string | URL, init: RequestInit = {}): Promise<Response> => {
     const body = init.body;
     if (body !== undefined && body !== null && typeof body !== 'string') return fetch(input, init);
-    const url = new URL(input);
+    const url = input instanceof URL ? input : new URL(input);
     const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+    (init.headers instanceof Headers ? init.headers : new Headers(init.headers)).forEach((value, name) => (headers[name] = value));
     if (body) headers['content-length'] = String(Buffer.byteLength(body));
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return Promise.reject(signal.reason);

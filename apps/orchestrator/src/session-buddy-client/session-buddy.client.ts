@@ -196,7 +196,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
       if (keys) headers.set('authorization', `Bearer ${this.tokens.tokenFor(subject, scopes)}`);
       if (keys && this.config.sessionBuddy.signRequests) {
         // Each attempt gets a fresh nonce and created time; a retry is a new request.
-        const target = new URL(url);
+        const target = url instanceof URL ? url : new URL(url);
         const body = typeof init?.body === 'string' ? init.body : '';
         const signed = signRequest(
           { method: init?.method ?? 'GET', authority: target.host, path: target.pathname, body },

@@ -44,8 +44,7 @@ export class McpMetricsService implements OnModuleInit {
 
   // prom-client hashes the label object on every labelled call; the label sets
   // are few (tools and reason codes are fixed), so their children are kept.
-  private readonly children = new Map<string, { inc(): void }>();
-  private readonly latencies = new Map<string, { observe(value: number): void }>();
+  private readonly children = new Map<string, unknown>();
 
   onModuleInit(): void {
     this.audit.onDecision((d) => this.child(`d\0${d.outcome}\0${d.reason}`, () => this.decisions.labels({ outcome: d.outcome, reason: d.reason })).inc());
@@ -54,14 +53,12 @@ export class McpMetricsService implements OnModuleInit {
   /** Records one tool call. */
   observeTool(tool: string, outcome: 'ok' | 'tool_error' | 'denied' | 'internal_error', seconds: number): void {
     this.child(`t\0${tool}\0${outcome}`, () => this.toolCalls.labels({ tool, outcome })).inc();
-    let latency = this.latencies.get(tool);
-    if (!latency) this.latencies.set(tool, (latency = this.toolLatency.labels({ tool })));
-    latency.observe(seconds);
+    this.child(`l\0${tool}`, () => this.toolLatency.labels({ tool })).observe(seconds);
   }
 
-  private child(key: string, create: () => { inc(): void }): { inc(): void } {
-    let child = this.children.get(key);
-    if (!child) this.children.set(key, (child = create()));
+  private child<T>(key: string, create: () => T): T {
+    let child = this.children.get(key) as T | undefined;
+    if (child === undefined) this.children.set(key, (child = create()));
     return child;
   }
 }

@@ -51,7 +51,7 @@ export class JwtAuthGuard implements CanActivate {
       const { principal } = authentication;
       this.authenticator.authorize(principal, scopes);
       request[AUTHENTICATION_SLOT] = authentication;
-      this.context.set({ principal, matchesPresentedToken: authentication.matchesPresentedToken, transport: 'http', requestId });
+      this.context.set({ principal, matchesPresentedToken: authentication.matchesPresentedToken, transport: 'http' });
       this.audit.record({
         outcome: 'allow',
         reason: principal.anonymous ? (this.authenticator.mode === 'disabled' ? 'auth_disabled' : 'anonymous') : 'ok',
