@@ -27,6 +27,8 @@ class EchoTools {
       audiences: ['bench'],
       verificationCache: { enabled: !flag('--no-cache') },
       requireSignedRequests: flag('--signed') ? 'all' : 'off',
+      // Only for the replay-window experiment in docs/benchmarks.md; the default is the product's.
+      ...(process.env['BENCH_SIG_WINDOW'] ? { signatureMaxAgeSeconds: Number(process.env['BENCH_SIG_WINDOW']) } : {}),
       failureThrottle: false,
     }),
     McpServerModule.forRoot({ name: 'bench', version: '1.0.0', resourceUrl: `http://127.0.0.1:${port}/mcp`, authorizationServers: ['http://127.0.0.1'], stateless: flag('--stateless'), responseMode: flag('--sse') ? 'sse' : 'json' }),

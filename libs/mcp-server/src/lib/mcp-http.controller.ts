@@ -26,6 +26,9 @@ import { resourceMetadataUrlFor } from './protected-resource-metadata.controller
 import { toAuthInfo } from './mcp-call-auth';
 import { releaseAnsweredJsonStreams } from './json-response-streams';
 
+// Answered JSON entries a session may hold before they are swept (a few hundred bytes each).
+const ANSWERED_STREAMS_KEPT = 64;
+
 type JsonRpcMessage = { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: { name?: unknown } };
 
 /**
@@ -60,7 +63,7 @@ export class McpHttpController {
 
   /** Refuses browser requests from foreign origins (DNS rebinding); answers and returns false. */
   private originAllowed(req: Request, res: Response): boolean {
-    const origin = req.header('origin');
+    const origin = req.headers.origin;
     if (origin === undefined || this.allowedOrigins.has(origin)) return true;
     this.logger.warn({ event: 'origin_refused', origin });
     jsonRpcError(res, 403, -32000, 'Forbidden: origin not allowed');
@@ -112,12 +115,12 @@ export class McpHttpController {
 
     if (this.options.stateless) return this.handleStateless(req, res, principal, body);
 
-    const sessionId = req.header('mcp-session-id');
-    if (sessionId) {
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string' && sessionId !== '') {
       const session = this.ownedSession(sessionId, principal, req, res);
       if (session) {
         await this.dispatch(res, () => session.transport.handleRequest(req, res, body));
-        if (this.jsonResponses) releaseAnsweredJsonStreams(session.transport);
+        if (this.jsonResponses) releaseAnsweredJsonStreams(session.transport, ANSWERED_STREAMS_KEPT);
       }
       return;
     }

@@ -12,6 +12,22 @@ import { requestIdOf } from '../http/request-id';
 import { AuthFailureThrottleService } from '../throttle/auth-failure-throttle.service';
 import type { RequireAuthOptions } from '../decorators/require-auth.decorator';
 
+/** What a route declares about auth; fixed once the app is built, so read once per handler. */
+interface RouteAuth {
+  readonly isPublic: boolean;
+  readonly optional: boolean;
+  readonly scopes: readonly string[];
+}
+
+/**
+ * The caller's address as Express's `req.ip` would give it. Without an
+ * `X-Forwarded-For` header that is the socket's address whatever the
+ * trust-proxy setting, and Express would re-derive it on every read.
+ */
+function clientOf(request: IncomingMessage & { ip?: string }): string | undefined {
+  return request.headers['x-forwarded-for'] === undefined ? request.socket?.remoteAddress ?? request.ip : request.ip;
+}
+
 function targetOf(request: IncomingMessage): string {
   const url = request.url ?? '';
   const query = url.indexOf('?');
@@ -33,23 +49,43 @@ export class JwtAuthGuard implements CanActivate {
     private readonly context: AuthContextService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  // Handler → controller class → what the route declares. A handler can serve
+  // several controllers (inheritance), hence the second level.
+  private readonly routes = new WeakMap<object, WeakMap<object, RouteAuth>>();
+
+  private routeAuth(context: ExecutionContext): RouteAuth {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byController = this.routes.get(handler);
+    if (!byController) this.routes.set(handler, (byController = new WeakMap()));
+    let route = byController.get(controller);
+    if (!route) {
+      const targets = [handler, controller];
+      route = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets) === true,
+        optional: this.reflector.getAllAndOverride<RequireAuthOptions>(REQUIRE_AUTH_KEY, targets)?.optional ?? false,
+        scopes: this.reflector.getAllAndOverride<string[]>(REQUIRED_SCOPES_KEY, targets) ?? [],
+      };
+      byController.set(controller, route);
+    }
+    return route;
+  }
+
+  // Synchronous when the caller is let in: only a refusal waits (on the failure throttle).
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return false;
-    const targets = [context.getHandler(), context.getClass()];
+    const route = this.routeAuth(context);
     // Public routes never look at credentials; nothing to audit beyond access logs.
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
-    const requireAuth = this.reflector.getAllAndOverride<RequireAuthOptions>(REQUIRE_AUTH_KEY, targets);
-    const scopes = this.reflector.getAllAndOverride<string[]>(REQUIRED_SCOPES_KEY, targets) ?? [];
+    if (route.isPublic) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<IncomingMessage & CredentialSource & AuthenticatedRequest & { ip?: string }>();
     const requestId = requestIdOf(request, http.getResponse<ServerResponse>());
-    // Express derives `ip` on every read (trust-proxy rules); read it once.
-    const client = request.ip;
+    const client = clientOf(request);
     this.throttle.assertNotBlocked(client);
     try {
-      const authentication = this.authenticator.authenticate(request, requireAuth?.optional ?? false);
+      const authentication = this.authenticator.authenticate(request, route.optional);
       const { principal } = authentication;
-      this.authenticator.authorize(principal, scopes);
+      this.authenticator.authorize(principal, route.scopes);
       request[AUTHENTICATION_SLOT] = authentication;
       this.context.set({ principal, matchesPresentedToken: authentication.matchesPresentedToken, transport: 'http' });
       this.audit.record({
@@ -65,11 +101,11 @@ export class JwtAuthGuard implements CanActivate {
       });
       return true;
     } catch (error) {
-      if (error instanceof AuthError) {
-        this.audit.record({ outcome: 'deny', reason: error.reason, target: targetOf(request), transport: 'http', client, detail: error.detail, requestId });
-        await this.throttle.recordFailure(client);
-      }
-      throw error;
+      if (!(error instanceof AuthError)) throw error;
+      this.audit.record({ outcome: 'deny', reason: error.reason, target: targetOf(request), transport: 'http', client, detail: error.detail, requestId });
+      return this.throttle.recordFailure(client).then(() => {
+        throw error;
+      });
     }
   }
 }

@@ -125,6 +125,48 @@ describe('request signatures', () => {
     expect(reasonOf(() => verify(request, edit(sign())))).toBe(reason);
   });
 
+  it.each<[string, (h: ReturnType<typeof sign>) => Record<string, string>, SignatureFailureReason]>([
+    ['non-canonical base64 (spare bits set)', (h) => ({ ...h, signature: h.signature.replace(/(.)=:$/, (_m, c: string) => `${String.fromCharCode(c.charCodeAt(0) + 1)}=:`) }), 'signature_invalid'],
+    ['a Content-Digest with spare bits set', (h) => ({ ...h, 'content-digest': h['content-digest'].replace(/(.)=:$/, (_m, c: string) => `${String.fromCharCode(c.charCodeAt(0) + 1)}=:`) }), 'digest_mismatch'],
+    ['components reordered (not what was signed)', (h) => ({ ...h, 'signature-input': h['signature-input'].replace('"@method" "@authority"', '"@authority" "@method"') }), 'signature_invalid'],
+    ['parameters reordered (not what was signed)', (h) => ({ ...h, 'signature-input': h['signature-input'].replace(/;created=(\d+);nonce="([^"]+)"/, ';nonce="$2";created=$1') }), 'signature_invalid'],
+  ])('refuses %s', (_name, edit, reason) => {
+    expect(reasonOf(() => verify(request, edit(sign())))).toBe(reason);
+  });
+
+  it('reads created=0… as the same integer (RFC 8941), so the signature still matches', () => {
+    const h = sign();
+    expect(reasonOf(() => verify(request, { ...h, 'signature-input': h['signature-input'].replace(`created=${now}`, `created=00${now}`) }))).toBe('passed');
+  });
+
+  // Canonical headers take a shortcut past the structured-field parser; whatever
+  // path a header takes, a correctly signed request must pass and its replay fail.
+  it('accepts signatures over any key id and label, with or without alg, exactly once (property)', () => {
+    const kids = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:-]{1,40}$/), fc.string({ minLength: 1, maxLength: 20 }).filter((k) => /^[\x20-\x7e]+$/.test(k)));
+    const labels = fc.stringMatching(/^[a-z][a-z0-9_.-]{0,10}$/);
+    fc.assert(
+      fc.property(kids, labels, fc.boolean(), (kid, label, withAlg) => {
+        const signer = { kid, key: key.key };
+        let headers: Record<string, string> = signRequest(request, signer, { nowSeconds: now, label });
+        if (!withAlg) {
+          const input = headers['signature-input'] as string;
+          const unsigned = input.replace(';alg="hmac-sha256"', '');
+          const params = unsigned.slice(unsigned.indexOf('=') + 1);
+          const base = signatureBase(
+            [['@method', 'POST'], ['@authority', request.authority], ['@path', request.path], ['content-digest', headers['content-digest'] as string]],
+            params,
+          );
+          headers = { ...headers, 'signature-input': unsigned, signature: `${label}=:${createHmac('sha256', key.key).update(base).digest('base64')}:` };
+        }
+        const nonces = new MemoryNonceStore();
+        const verifyAs = () => verifyRequest({ ...request, headers }, { keyFor: (k) => (k === kid ? key.key : undefined), nonces, nowMs: now * 1000 });
+        expect(reasonOf(verifyAs)).toBe('passed');
+        expect(reasonOf(verifyAs)).toBe('signature_replayed');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('refuses a signature made with another key under our key id', () => {
     const forged = signRequest(request, { kid: key.kid, key: other }, { nowSeconds: now });
     expect(reasonOf(() => verify(request, forged))).toBe('signature_invalid');

@@ -78,20 +78,33 @@ function single(headers: Record<string, HeaderValue>, name: string): string | un
   return value;
 }
 
-/**
- * Verifies an RFC 9421 request signature (HMAC-SHA256 subset, docs/auth-protocol.md).
- * Order: presence, strict parsing, covered components, freshness, key, body
- * digest, MAC (constant time), and only then the nonce, so a forger cannot
- * burn nonces. Returns the key id that signed.
- */
-export function verifyRequest(request: SignableRequest & { headers: Record<string, HeaderValue> }, options: VerifyRequestOptions): { keyid: string } {
-  const inputHeader = single(request.headers, 'signature-input');
-  const signatureHeader = single(request.headers, 'signature');
-  if (!inputHeader || !signatureHeader) throw new SignatureError('signature_missing', 'Signature and Signature-Input headers are required');
-  const input = parseSignatureInput(inputHeader);
-  const { label, signature } = parseSignature(signatureHeader);
-  if (label !== input.label) throw new SignatureError('signature_invalid', 'Signature and Signature-Input labels differ');
+/** A parsed `Signature-Input` member, with its `@signature-params` serialisation. */
+interface SignatureInput {
+  readonly label: string;
+  readonly components: readonly string[];
+  readonly created: number;
+  readonly nonce: string;
+  readonly keyid: string;
+  readonly serialized: string;
+}
 
+// Exactly what signRequest emits (and docs/auth-protocol.md specifies): the four
+// components in order, then created;nonce;keyid[;alg]. For such a header the
+// strict parser's re-serialisation is the header's own text after `label=`, so
+// it can be taken as is. No leading zeros in `created` and only unescaped
+// characters in the strings keep that identity exact; anything else takes the
+// general path below, which decides (the spec pins both to the same answers).
+const CANONICAL_INPUT =
+  /^([a-z*][a-z0-9_\-.*]*)=(\("@method" "@authority" "@path" "content-digest"\);created=(0|[1-9]\d{0,14});nonce="([A-Za-z0-9_-]{22,256})";keyid="([A-Za-z0-9._:-]{1,256})"(?:;alg="hmac-sha256")?)$/;
+// A canonical HMAC-SHA256 signature: one member, 32 bytes of padded base64.
+const CANONICAL_SIGNATURE = /^([a-z*][a-z0-9_\-.*]*)=:([A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=):$/;
+
+function readSignatureInput(header: string): SignatureInput {
+  const fast = CANONICAL_INPUT.exec(header);
+  if (fast) {
+    return { label: fast[1] as string, components: REQUIRED_COMPONENTS, serialized: fast[2] as string, created: Number(fast[3]), nonce: fast[4] as string, keyid: fast[5] as string };
+  }
+  const input = parseSignatureInput(header);
   for (const required of REQUIRED_COMPONENTS) {
     if (!input.components.includes(required)) throw new SignatureError('signature_invalid', `signature does not cover ${required}`);
   }
@@ -109,7 +122,32 @@ export function verifyRequest(request: SignableRequest & { headers: Record<strin
   if (typeof nonce !== 'string' || nonce.length < MIN_NONCE_CHARS) throw new SignatureError('signature_invalid', 'nonce must be a string of at least 128 bits');
   if (typeof keyid !== 'string') throw new SignatureError('signature_invalid', 'keyid must be a string');
   if (alg !== undefined && alg !== 'hmac-sha256') throw new SignatureError('signature_invalid', 'alg must be hmac-sha256');
+  return { label: input.label, components: input.components, created, nonce, keyid, serialized: serializeSignatureParams(input.components, [...input.params.entries()]) };
+}
 
+/** The signature's label and its base64 text (canonical, so it can be compared as text). */
+function readSignature(header: string): { label: string; base64: string } {
+  const fast = CANONICAL_SIGNATURE.exec(header);
+  if (fast) return { label: fast[1] as string, base64: fast[2] as string };
+  const { label, signature } = parseSignature(header);
+  return { label, base64: signature.toString('base64') };
+}
+
+/**
+ * Verifies an RFC 9421 request signature (HMAC-SHA256 subset, docs/auth-protocol.md).
+ * Order: presence, strict parsing, covered components, freshness, key, body
+ * digest, MAC (constant time), and only then the nonce, so a forger cannot
+ * burn nonces. Returns the key id that signed.
+ */
+export function verifyRequest(request: SignableRequest & { headers: Record<string, HeaderValue> }, options: VerifyRequestOptions): { keyid: string } {
+  const inputHeader = single(request.headers, 'signature-input');
+  const signatureHeader = single(request.headers, 'signature');
+  if (!inputHeader || !signatureHeader) throw new SignatureError('signature_missing', 'Signature and Signature-Input headers are required');
+  const input = readSignatureInput(inputHeader);
+  const signature = readSignature(signatureHeader);
+  if (signature.label !== input.label) throw new SignatureError('signature_invalid', 'Signature and Signature-Input labels differ');
+
+  const { created, nonce, keyid } = input;
   const nowMs = options.nowMs ?? Date.now();
   const maxAge = options.maxAgeSeconds ?? 300;
   if (Math.abs(nowMs / 1000 - created) > maxAge) throw new SignatureError('signature_expired', `created is more than ${maxAge}s from now`);
@@ -123,10 +161,12 @@ export function verifyRequest(request: SignableRequest & { headers: Record<strin
   const values = componentValues(request, digest as string);
   const base = signatureBase(
     input.components.map((n) => [n, values[n as (typeof REQUIRED_COMPONENTS)[number]]] as const),
-    serializeSignatureParams(input.components, [...input.params.entries()]),
+    input.serialized,
   );
-  const expected = createHmac('sha256', key).update(base).digest();
-  if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) {
+  // Both sides are canonical base64 of 32 bytes, so comparing the text compares the MACs.
+  const expected = Buffer.from(createHmac('sha256', key).update(base).digest('base64'), 'latin1');
+  const given = Buffer.from(signature.base64, 'latin1');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new SignatureError('signature_invalid', 'HMAC does not match');
   }
   if (!options.nonces.remember(`${keyid}:${nonce}`, (created + maxAge) * 1000, nowMs)) {
