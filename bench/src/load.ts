@@ -15,9 +15,13 @@ interface RunResult {
 }
 
 const DIST = join(ROOT, 'bench', 'dist', 'servers');
-const DURATION = Number(process.env['BENCH_SECONDS'] ?? 3);
-const REPS = Number(process.env['BENCH_REPS'] ?? 6);
-const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
+// Short runs, many of them: on this VM a server's CPU cost per call swings by up
+// to 2x from one half-second to the next (neighbours, not our code), so more
+// pairs buy more than longer runs. JIT needs ~6 s under load to reach steady
+// state from cold, hence the warm-up.
+const DURATION = Number(process.env['BENCH_SECONDS'] ?? 2);
+const REPS = Number(process.env['BENCH_REPS'] ?? 12);
+const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 12);
 
 interface DriveOptions {
   connections: number;
@@ -85,9 +89,28 @@ function summarise(runs: RunResult[]): RunResult {
   };
 }
 
-/** Median over repetitions of (this run / the baseline's run in the same repetition): drift cancels pairwise. */
+/** Per repetition: this run / the baseline's run in the same repetition (drift cancels pairwise). */
+function pairs(runs: RunResult[], baseline: RunResult[], pick: (r: RunResult) => number): number[] {
+  return runs.map((r, i) => pick(r) / pick(baseline[i] as RunResult));
+}
+
+/** Median of the paired ratios. */
 function pairedRatio(runs: RunResult[], baseline: RunResult[], pick: (r: RunResult) => number): number {
-  return +median(runs.map((r, i) => pick(r) / pick(baseline[i] as RunResult))).toFixed(3);
+  return +median(pairs(runs, baseline, pick)).toFixed(3);
+}
+
+/**
+ * A 90% bootstrap interval for the median paired ratio (fixed seed, so a
+ * report regenerates identically): how far the median could move on this
+ * machine's noise. A target is met only if the whole interval clears it.
+ */
+export function medianInterval(values: number[], resamples = 4000): [number, number] {
+  let seed = 0x2545f491;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const medians: number[] = [];
+  for (let i = 0; i < resamples; i++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)] as number)));
+  medians.sort((a, b) => a - b);
+  return [+(medians[Math.floor(resamples * 0.05)] as number).toFixed(3), +(medians[Math.floor(resamples * 0.95)] as number).toFixed(3)];
 }
 
 const SSE_BASELINE = 'bare SDK, no auth, SSE answers (SSE baseline)';
@@ -137,8 +160,12 @@ export async function load(): Promise<void> {
           server: c.label,
           ...r,
           ratio: pairedRatio(mine, base, (x) => x.callsPerSecond),
+          ratio_ci90: medianInterval(pairs(mine, base, (x) => x.callsPerSecond)),
           cpu_ratio: pairedRatio(base, mine, (x) => x.cpuMicrosPerCall),
-          ...(c.sign ? { signed_over_unsigned: pairedRatio(mine, unsigned, (x) => x.callsPerSecond) } : {}),
+          cpu_ratio_ci90: medianInterval(pairs(base, mine, (x) => x.cpuMicrosPerCall)),
+          ...(c.sign
+            ? { signed_over_unsigned: pairedRatio(mine, unsigned, (x) => x.callsPerSecond), signed_over_unsigned_ci90: medianInterval(pairs(mine, unsigned, (x) => x.callsPerSecond)) }
+            : {}),
         };
         table.push(row);
         process.stdout.write(`${row.mode} c=${connections} ${c.label}: ${r.callsPerSecond}/s, ${r.cpuMicrosPerCall} µs CPU/call, p50 ${r.p50}ms p99 ${r.p99}ms, ratio ${row.ratio} (cpu ${row.cpu_ratio}) non2xx ${r.non2xx} errors ${r.errors}\n`);

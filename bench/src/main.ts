@@ -32,9 +32,10 @@ function report(): void {
       '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const r of l['table'] as Json[]) {
-      const signed = r['signed_over_unsigned'] !== undefined ? ` (×${r['signed_over_unsigned']} of unsigned)` : '';
-      lines.push(`| ${r['mode']} | ${r['connections']} | ${r['server']} | ${r['callsPerSecond']} | ${r['ratio']}${signed} | ${r['cpuMicrosPerCall']} | ${r['cpu_ratio']} | ${r['p50']} | ${r['p99']} | ${r['rssMiB']} | ${r['non2xx']} |`);
+      const signed = r['signed_over_unsigned'] !== undefined ? ` (×${withInterval(r, 'signed_over_unsigned')} of unsigned)` : '';
+      lines.push(`| ${r['mode']} | ${r['connections']} | ${r['server']} | ${r['callsPerSecond']} | ${withInterval(r, 'ratio')}${signed} | ${r['cpuMicrosPerCall']} | ${withInterval(r, 'cpu_ratio')} | ${r['p50']} | ${r['p99']} | ${r['rssMiB']} | ${r['non2xx']} |`);
     }
+    lines.push('', 'Brackets: a 90% bootstrap interval of the median paired ratio (how far it could move on this machine\'s noise).');
     lines.push(
       '',
       '### session-buddy directly vs through the orchestrator (stateful)',
@@ -54,6 +55,7 @@ function report(): void {
   if (s) {
     lines.push('## Soak', '', `${s['minutes']} minutes against session-buddy, 8 workers each opening a session, making 20 calls, then deleting (half) or abandoning (half) it; idle timeout 20 s. ${s['calls']} calls, ${s['sessions_opened']} sessions.`, '', `RSS after the first minute: ${s['rss_after_first_minute_mib']} MiB; at the end: ${s['rss_at_end_mib']} MiB (×${s['end_over_first_minute']}; target ≤ ×1.15: ${s['target_within_15_percent'] ? 'met' : 'missed'}).`, '', '![RSS during the soak](soak-rss.svg)', '');
   }
+  lines.push(...targets(m, l, s));
   lines.push(
     '## Findings',
     '',
@@ -66,6 +68,51 @@ function report(): void {
     '',
   );
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), `${lines.join('\n')}\n`);
+}
+
+/** `0.97 [0.93–1.01]` when the row carries an interval for `key`. */
+function withInterval(row: Json, key: string): string {
+  const ci = row[`${key}_ci90`] as [number, number] | undefined;
+  return ci ? `${row[key]} [${ci[0]}–${ci[1]}]` : String(row[key]);
+}
+
+/**
+ * The issue's targets against this run's numbers. A ratio target is judged on
+ * the median; "clear" means the whole 90% interval is on the same side, "within
+ * noise" that the interval straddles the target.
+ */
+function targets(m: Json | undefined, l: Json | undefined, s: Json | undefined): string[] {
+  const rows: string[] = [];
+  const verdict = (value: number, ci: [number, number] | undefined, min: number) => {
+    const met = value >= min ? 'met' : 'missed';
+    if (!ci) return met;
+    return ci[0] >= min || ci[1] < min ? `${met} (clear)` : `${met} (within noise)`;
+  };
+  const ratio = (value: number, ci?: [number, number]) => (ci ? `${value} [${ci[0]}–${ci[1]}]` : String(value));
+  if (m) {
+    const r = m['ratios'] as Record<string, number>;
+    rows.push(`| verify, cache miss ≥ 0.4× raw HMAC | ${r['verify miss / raw HMAC']} | ${verdict(r['verify miss / raw HMAC'] as number, undefined, 0.4)} |`);
+    rows.push(`| verify, cache hit ≥ 2× raw HMAC | ${r['verify hit / raw HMAC']} | ${verdict(r['verify hit / raw HMAC'] as number, undefined, 2)} |`);
+  }
+  if (l) {
+    for (const r of l['table'] as Json[]) {
+      if (r['connections'] !== 16) continue;
+      const ci = r['ratio_ci90'] as [number, number] | undefined;
+      if (r['server'] === 'crossauth, bearer, verification cache on' || r['server'] === 'crossauth, bearer, cache on, SSE answers') {
+        rows.push(`| authenticated calls ≥ 0.95× baseline, ${r['mode']}, 16 conns, ${r['server'].toString().includes('SSE') ? 'SSE' : 'JSON'} | ${ratio(r['ratio'] as number, ci)} | ${verdict(r['ratio'] as number, ci, 0.95)} |`);
+      }
+      if (r['signed_over_unsigned'] !== undefined) {
+        const sci = r['signed_over_unsigned_ci90'] as [number, number] | undefined;
+        rows.push(`| signed ≥ 0.9× unsigned, ${r['mode']}, 16 conns | ${ratio(r['signed_over_unsigned'] as number, sci)} | ${verdict(r['signed_over_unsigned'] as number, sci, 0.9)} |`);
+      }
+    }
+    for (const p of (l['paths'] as Json[]).filter((x) => x['target_met'] !== undefined)) {
+      const direct = (l['paths'] as Json[]).find((x) => x['connections'] === p['connections'] && x['extra_p50_ms'] === undefined);
+      rows.push(`| orchestrator hop, ${p['connections']} conns: extra p50 ≤ direct p50 + 1 ms | +${p['extra_p50_ms']} ms (direct ${direct?.['p50']} ms) | ${p['target_met'] ? 'met' : 'missed'} |`);
+    }
+  }
+  if (s) rows.push(`| soak RSS at end ≤ 1.15× RSS after minute 1 | ×${s['end_over_first_minute']} | ${s['target_within_15_percent'] ? 'met' : 'missed'} |`);
+  return rows.length ? ['## Targets', '', '| target | measured | verdict |', '| --- | --- | --- |', ...rows, ''] : [];
 }
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { releaseAnsweredJsonStreams } from '@crossauth/mcp-server';
 import express from 'express';
 import { z } from 'zod';
 
@@ -42,6 +43,11 @@ app.post('/mcp', async (req, res) => {
     await makeServer().connect(transport);
   }
   await transport.handleRequest(req, res, req.body);
+  // SDK 1.x keeps an entry per answered JSON request (typescript-sdk#2559); any
+  // long-running JSON-mode server needs this release, and without it the
+  // baseline would slow down as its heap grew (1.6 GiB in an earlier run),
+  // flattering every ratio against it.
+  if (enableJsonResponse) releaseAnsweredJsonStreams(transport, 64);
 });
 const listener = app.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${(listener.address() as { port: number }).port}\n`));
 // Exit cleanly on SIGTERM so --cpu-prof can write its profile.

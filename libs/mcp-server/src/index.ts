@@ -11,3 +11,4 @@ export { startMcpApplication, type ListenTarget } from './lib/bootstrap';
 export { AuthDiagnosticsTools } from './lib/auth-diagnostics.tools';
 export { McpMetricsService } from './lib/mcp-metrics.service';
 export { DEFAULT_REDACTED_KEYS, JsonLogger, redact } from './lib/json-logger';
+export { releaseAnsweredJsonStreams } from './lib/json-response-streams';

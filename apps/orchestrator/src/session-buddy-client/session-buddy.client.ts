@@ -190,7 +190,8 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
 
   private async authorizedFetch(state: CallState, url: string | URL, init?: RequestInit): Promise<Response> {
     const { subject, scopes } = state;
-    const headers = new Headers(init?.headers);
+    // The SDK builds a fresh Headers per request, so it can be filled in place.
+    const headers = init?.headers instanceof Headers ? init.headers : new Headers(init?.headers);
     const send = () => {
       const keys = this.auth.keyRing;
       if (keys) headers.set('authorization', `Bearer ${this.tokens.tokenFor(subject, scopes)}`);
@@ -204,7 +205,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
         );
         for (const [name, value] of Object.entries(signed)) headers.set(name, value);
       }
-      return this.http.fetch(url, { ...init, headers });
+      return this.http.fetch(url, init?.headers === headers ? init : { ...init, headers });
     };
     let response = await send();
     if (response.status === 401 && this.auth.keyRing) {

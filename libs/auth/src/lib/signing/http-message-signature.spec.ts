@@ -62,6 +62,12 @@ describe('request signatures', () => {
     expect(h['content-digest']).toBe(contentDigest(request.body));
   });
 
+  it('gives every signature its own 128-bit nonce, across pool refills', () => {
+    const nonces = Array.from({ length: 1000 }, () => /nonce="([^"]+)"/.exec(signRequest(request, key)['signature-input'])?.[1]);
+    expect(nonces.every((n) => typeof n === 'string' && /^[A-Za-z0-9_-]{22}$/.test(n))).toBe(true);
+    expect(new Set(nonces).size).toBe(1000);
+  });
+
   it('breaks when any covered part changes (property)', () => {
     const headers = sign();
     const mutations = fc.oneof(
