@@ -38,7 +38,7 @@ export { envBoolean, envList, parseEnvironment, readSecretList, readSecretSettin
 export { SignatureError, type SignatureFailureReason } from './lib/signing/signature.errors';
 export { REQUIRED_COMPONENTS, signRequest, signatureBase, verifyRequest, type SignableRequest, type VerifyRequestOptions } from './lib/signing/http-message-signature';
 export { contentDigest, verifyContentDigest } from './lib/signing/content-digest';
-export { MemoryNonceStore, type NonceStore } from './lib/signing/nonce-store';
+export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/signing/nonce-store';
 export { pythonJsonDumps } from './lib/signing/python-json';
 export {
   EnvelopeError,

@@ -28,6 +28,8 @@ import { releaseAnsweredJsonStreams } from './json-response-streams';
 
 // Answered JSON entries a session may hold before they are swept (a few hundred bytes each).
 const ANSWERED_STREAMS_KEPT = 64;
+/** The in-memory nonce store drops expired nonces 30 s at a time, so space frees up at least that often. */
+const NONCE_STORE_RETRY_SECONDS = 30;
 
 type JsonRpcMessage = { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: { name?: unknown } };
 
@@ -192,6 +194,12 @@ export class McpHttpController {
     } catch (error) {
       if (!(error instanceof SignatureError)) throw error;
       this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp`, transport: 'http', client: req.ip, detail: error.detail, requestId: requestIdOf(req) });
+      if (error.reason === 'nonce_store_full') {
+        // Our capacity, not the caller's fault: no failure counted, and a retry after the oldest bucket can drain is fine.
+        res.setHeader('Retry-After', String(NONCE_STORE_RETRY_SECONDS));
+        res.status(503).json({ error: 'temporarily_unavailable', error_description: error.reason, reason: error.reason });
+        return false;
+      }
       void this.throttle.recordFailure(req.ip);
       res.status(401).json({ error: 'invalid_signature', error_description: error.reason, reason: error.reason });
       return false;

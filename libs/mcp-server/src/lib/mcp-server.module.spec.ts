@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { AuthContextService, AuthModule, type Principal } from '@crossauth/auth';
+import { AUTH_OPTIONS, AuthContextService, AuthModule, MemoryNonceStore, signRequest, type AuthModuleOptions, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
 import { accessClaims, craftToken, randomSecret } from '@crossauth/auth/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -55,10 +55,10 @@ class FixtureTools {
 const secret = randomSecret();
 const token = (claims: Record<string, unknown> = {}) => craftToken(accessClaims({ aud: 'fixture', ...claims }), secret);
 
-async function startApp(stateless = false, requestContext = false, responseMode?: 'json' | 'sse') {
+async function startApp(stateless = false, requestContext = false, responseMode?: 'json' | 'sse', auth: Partial<AuthModuleOptions> = {}) {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      AuthModule.forRoot({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['fixture'], resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp', requestContext }),
+      AuthModule.forRoot({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['fixture'], resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp', requestContext, ...auth }),
       McpServerModule.forRoot({ name: 'fixture', version: '1.0.0', resourceUrl: 'http://127.0.0.1/mcp', authorizationServers: ['http://127.0.0.1:1/'], stateless, maxBodyBytes: 4096, responseMode }),
     ],
     providers: [FixtureTools],
@@ -82,6 +82,34 @@ const post = (url: string, body: unknown, headers: Record<string, string> = {}) 
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 const textOf = (result: unknown) => ((result as { content: Array<{ text: string }> }).content[0]?.text ?? '');
+
+describe('McpServerModule with signed requests required', () => {
+  it('answers 503 + Retry-After (not a replay, not counted as a failure) when the nonce store is full', async () => {
+    const ctx = await startApp(true, false, 'json', { requireSignedRequests: 'all', nonceStore: new MemoryNonceStore(1) });
+    try {
+      const ring = ctx.app.get<ResolvedAuthOptions>(AUTH_OPTIONS).keyRing;
+      if (!ring) throw new Error('the fixture has a secret, so it must have a key ring');
+      const bearer = { authorization: `Bearer ${token({ sub: 'kim' })}` };
+      const body = JSON.stringify(initialize);
+      const signed = () => signRequest({ method: 'POST', authority: new URL(ctx.url).host, path: '/mcp', body }, { kid: ring.current.kid, key: ring.current.requestSigningKey });
+
+      const unsigned = await post(ctx.url, body, bearer);
+      expect(unsigned.status).toBe(401);
+      expect(await unsigned.json()).toMatchObject({ reason: 'signature_missing' });
+
+      const first = await post(ctx.url, body, { ...bearer, ...signed() });
+      expect(first.status).toBe(200);
+      await first.text();
+
+      const second = await post(ctx.url, body, { ...bearer, ...signed() });
+      expect(second.status).toBe(503);
+      expect(second.headers.get('retry-after')).toBe('30');
+      expect(await second.json()).toMatchObject({ error: 'temporarily_unavailable', reason: 'nonce_store_full' });
+    } finally {
+      await ctx.app.close();
+    }
+  });
+});
 
 describe('McpServerModule with responseMode sse', () => {
   it('answers tool calls as an event stream, and clients still get their results', async () => {

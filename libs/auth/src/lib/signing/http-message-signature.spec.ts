@@ -111,6 +111,14 @@ describe('request signatures', () => {
     expect(reasonOf(() => verify(request, headers, forgetful, (now + 301) * 1000))).toBe('signature_expired');
   });
 
+  it('says the store is full, not that a fresh request is a replay, and lets a forgery burn no space', () => {
+    const nonces = new MemoryNonceStore(1);
+    const forged = sign();
+    expect(reasonOf(() => verify(request, { ...forged, signature: `sig1=:${Buffer.alloc(32).toString('base64')}:` }, nonces))).toBe('signature_invalid');
+    expect(reasonOf(() => verify(request, sign(), nonces))).toBe('passed');
+    expect(reasonOf(() => verify(request, sign(), nonces))).toBe('nonce_store_full');
+  });
+
   it.each<[string, (h: ReturnType<typeof sign>) => Record<string, string>, SignatureFailureReason]>([
     ['no signature headers', () => ({}), 'signature_missing'],
     ['a signature that covers less than required', (h) => ({ ...h, 'signature-input': h['signature-input'].replace(' "content-digest"', '') }), 'signature_invalid'],

@@ -186,8 +186,8 @@ export function verifyRequest(request: SignableRequest & { headers: Record<strin
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new SignatureError('signature_invalid', 'HMAC does not match');
   }
-  if (!options.nonces.remember(`${keyid}:${nonce}`, (created + maxAge) * 1000, nowMs)) {
-    throw new SignatureError('signature_replayed', 'nonce already used');
-  }
+  const verdict = options.nonces.remember(`${keyid}:${nonce}`, (created + maxAge) * 1000, nowMs);
+  if (verdict === 'replayed') throw new SignatureError('signature_replayed', 'nonce already used');
+  if (verdict === 'full') throw new SignatureError('nonce_store_full', 'too many signed requests inside the replay window; retry later');
   return { keyid };
 }

@@ -5,20 +5,20 @@ describe('MemoryNonceStore', () => {
 
   it('accepts a nonce once and refuses it again while it is live', () => {
     const store = new MemoryNonceStore();
-    expect(store.remember('k:a', t0 + 300_000, t0)).toBe(true);
-    expect(store.remember('k:a', t0 + 300_000, t0 + 1)).toBe(false);
-    expect(store.remember('k:a', t0 + 300_000, t0 + 299_999)).toBe(false);
-    expect(store.remember('k:b', t0 + 300_000, t0 + 2)).toBe(true);
+    expect(store.remember('k:a', t0 + 300_000, t0)).toBe('fresh');
+    expect(store.remember('k:a', t0 + 300_000, t0 + 1)).toBe('replayed');
+    expect(store.remember('k:a', t0 + 300_000, t0 + 299_999)).toBe('replayed');
+    expect(store.remember('k:b', t0 + 300_000, t0 + 2)).toBe('fresh');
   });
 
   it('refuses a replay even when it claims another expiry', () => {
     const store = new MemoryNonceStore(100, 1_000);
-    expect(store.remember('k:a', t0 + 5_000, t0)).toBe(true);
-    expect(store.remember('k:a', t0 + 60_000, t0 + 10)).toBe(false);
+    expect(store.remember('k:a', t0 + 5_000, t0)).toBe('fresh');
+    expect(store.remember('k:a', t0 + 60_000, t0 + 10)).toBe('replayed');
   });
 
   it('refuses a nonce that has already expired', () => {
-    expect(new MemoryNonceStore().remember('k:a', t0, t0)).toBe(false);
+    expect(new MemoryNonceStore().remember('k:a', t0, t0)).toBe('replayed');
   });
 
   it('forgets nonces once their whole bucket has expired, and frees the room', () => {
@@ -28,7 +28,7 @@ describe('MemoryNonceStore', () => {
     store.remember('k:late', t0 + 20_000, t0 + 3_500);
     expect(store.size).toBe(1);
     // Expired and forgotten: a signature this old is refused for freshness before the store is asked.
-    expect(store.remember('k:0', t0 + 9_000, t0 + 3_600)).toBe(true);
+    expect(store.remember('k:0', t0 + 9_000, t0 + 3_600)).toBe('fresh');
   });
 
   it('keeps a nonce at least until its expiry, whatever order buckets were created in', () => {
@@ -36,18 +36,19 @@ describe('MemoryNonceStore', () => {
     store.remember('k:far', t0 + 10_000, t0);
     store.remember('k:near', t0 + 2_000, t0);
     store.remember('k:mid', t0 + 5_000, t0);
-    expect(store.remember('k:mid', t0 + 5_000, t0 + 4_999)).toBe(false);
+    expect(store.remember('k:mid', t0 + 5_000, t0 + 4_999)).toBe('replayed');
     expect(store.size).toBe(2);
-    expect(store.remember('k:far', t0 + 10_000, t0 + 9_999)).toBe(false);
+    expect(store.remember('k:far', t0 + 10_000, t0 + 9_999)).toBe('replayed');
     expect(store.size).toBe(1);
   });
 
   it('refuses new nonces when full rather than forgetting live ones', () => {
     const store = new MemoryNonceStore(3, 1_000);
-    for (const n of ['a', 'b', 'c']) expect(store.remember(`k:${n}`, t0 + 60_000, t0)).toBe(true);
-    expect(store.remember('k:d', t0 + 60_000, t0)).toBe(false);
-    expect(store.remember('k:a', t0 + 60_000, t0)).toBe(false);
+    for (const n of ['a', 'b', 'c']) expect(store.remember(`k:${n}`, t0 + 60_000, t0)).toBe('fresh');
+    expect(store.remember('k:d', t0 + 60_000, t0)).toBe('full');
+    // A replay is still called a replay when the store is full.
+    expect(store.remember('k:a', t0 + 60_000, t0)).toBe('replayed');
     // Room again once the bucket has expired.
-    expect(store.remember('k:d', t0 + 120_000, t0 + 61_000)).toBe(true);
+    expect(store.remember('k:d', t0 + 120_000, t0 + 61_000)).toBe('fresh');
   });
 });

@@ -1,10 +1,17 @@
 /**
+ * What {@link NonceStore.remember} found: `fresh` (now remembered), `replayed`
+ * (seen inside its window, or already expired) or `full` (the store is at its
+ * bound and will not forget a live nonce to make room; the caller should answer
+ * "try later", not "replay").
+ */
+export type NonceVerdict = 'fresh' | 'replayed' | 'full';
+
+/**
  * Remembers request-signature nonces until their signature could no longer be
- * accepted anyway (its `created` has left the window). `remember` returns false
- * when the nonce was already seen: a replay.
+ * accepted anyway (its `created` has left the window).
  */
 export interface NonceStore {
-  remember(nonce: string, expiresAtMs: number, nowMs?: number): boolean;
+  remember(nonce: string, expiresAtMs: number, nowMs?: number): NonceVerdict;
 }
 
 /**
@@ -24,12 +31,12 @@ export class MemoryNonceStore implements NonceStore {
     private readonly bucketMs = 30_000,
   ) {}
 
-  remember(nonce: string, expiresAtMs: number, nowMs: number = Date.now()): boolean {
-    if (expiresAtMs <= nowMs) return false;
+  remember(nonce: string, expiresAtMs: number, nowMs: number = Date.now()): NonceVerdict {
+    if (expiresAtMs <= nowMs) return 'replayed';
     this.dropExpired(nowMs);
-    for (const bucket of this.buckets.values()) if (bucket.has(nonce)) return false;
-    // Full: refuse rather than forget a nonce still inside its window.
-    if (this.count >= this.maxEntries) return false;
+    for (const bucket of this.buckets.values()) if (bucket.has(nonce)) return 'replayed';
+    // Forgetting a nonce still inside its window would reopen it to replay.
+    if (this.count >= this.maxEntries) return 'full';
     const index = Math.floor(expiresAtMs / this.bucketMs);
     let bucket = this.buckets.get(index);
     if (!bucket) {
@@ -39,7 +46,7 @@ export class MemoryNonceStore implements NonceStore {
     }
     bucket.add(nonce);
     this.count++;
-    return true;
+    return 'fresh';
   }
 
   /** Nonces currently remembered (including ones at most `bucketMs` past expiry). */

@@ -4,6 +4,7 @@ export type SignatureFailureReason =
   | 'signature_invalid'
   | 'signature_expired'
   | 'signature_replayed'
+  | 'nonce_store_full'
   | 'digest_mismatch'
   | 'unknown_key';
 

@@ -75,4 +75,10 @@ describe('message envelopes', () => {
     expect(verify(e, replays)).toBe('ok');
     expect(verify(e, replays, now + 10_000)).toBe('replayed');
   });
+
+  it('says the replay store is full rather than calling a new envelope a replay', () => {
+    const replays = new MemoryNonceStore(1);
+    expect(verify(env(), replays)).toBe('ok');
+    expect(verify(env({ at: new Date(now + 1) }), replays, now + 1)).toBe('replay_store_full');
+  });
 });

@@ -33,7 +33,7 @@ export interface MessageEnvelope {
 }
 
 /** Why an envelope was refused. */
-export type EnvelopeFailureReason = 'malformed' | 'missing_timestamp' | 'stale' | 'from_the_future' | 'wrong_recipient' | 'bad_signature' | 'replayed';
+export type EnvelopeFailureReason = 'malformed' | 'missing_timestamp' | 'stale' | 'from_the_future' | 'wrong_recipient' | 'bad_signature' | 'replayed' | 'replay_store_full';
 
 export class EnvelopeError extends Error {
   override readonly name = 'EnvelopeError';
@@ -82,8 +82,8 @@ export function verifyEnvelope(
   if (!options.secrets.some((secret) => verifyMessage(m, e.signature as string, secret))) {
     throw new EnvelopeError('bad_signature', 'HMAC does not match');
   }
-  if (!options.replays.remember(`envelope:${e.signature}`, sentMs + maxAge * 1000, nowMs)) {
-    throw new EnvelopeError('replayed', 'this envelope was already received');
-  }
+  const verdict = options.replays.remember(`envelope:${e.signature}`, sentMs + maxAge * 1000, nowMs);
+  if (verdict === 'replayed') throw new EnvelopeError('replayed', 'this envelope was already received');
+  if (verdict === 'full') throw new EnvelopeError('replay_store_full', 'too many envelopes inside the replay window; retry later');
   return e as MessageEnvelope;
 }
