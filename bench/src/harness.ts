@@ -34,7 +34,10 @@ export async function startServer(name: string, script: string, args: string[], 
   const port = await freePort();
   const cores = serverCpus();
   // With `pin`, the server and all its threads run on the cores the load generator does not use.
-  const [command, argv] = pin && cores ? ['taskset', ['-c', cores, process.execPath, ...nodeArgs, script, ...args]] : [process.execPath, [...nodeArgs, script, ...args]];
+  // Without it, on every core: a child inherits its parent's affinity, and a pinned
+  // load generator would otherwise put the "unpinned" servers on its own core.
+  const affinity = cores ? (pin ? cores : `0-${cpus().length - 1}`) : undefined;
+  const [command, argv] = affinity ? ['taskset', ['-c', affinity, process.execPath, ...nodeArgs, script, ...args]] : [process.execPath, [...nodeArgs, script, ...args]];
   const child = spawn(command as string, argv as string[], {
     env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', BENCH_SECRET: SECRET, PORT: String(port), [portVar]: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -114,6 +114,9 @@ export function medianInterval(values: number[], resamples = 4000): [number, num
 }
 
 const SSE_BASELINE = 'bare SDK, no auth, SSE answers (SSE baseline)';
+export const A_A_LABEL = 'bare SDK again (A/A: the noise floor)';
+export const CACHED_LABEL = 'crossauth, bearer, verification cache on';
+export const NO_AUTH_LABEL = 'crossauth module, auth disabled (framework cost)';
 
 interface Contender {
   label: string;
@@ -134,10 +137,12 @@ export async function load(): Promise<void> {
     // Both sides answer in the same format: JSON (crossauth's default), then SSE (the SDK's default).
     const contenders: Contender[] = [
       { label: 'bare SDK, no auth (baseline)', server: await start('bare', 'bare-sdk.server.js', ['--json']), sign: false },
-      { label: 'crossauth, bearer, verification cache on', server: await start('cached', 'crossauth.server.js', []), bearer, sign: false },
+      // The same server again: its ratio to the baseline is this machine's noise floor.
+      { label: A_A_LABEL, server: await start('bare-again', 'bare-sdk.server.js', ['--json']), sign: false },
+      { label: CACHED_LABEL, server: await start('cached', 'crossauth.server.js', []), bearer, sign: false },
       { label: 'crossauth, bearer, verification cache off', server: await start('uncached', 'crossauth.server.js', ['--no-cache']), bearer, sign: false },
       { label: 'crossauth, bearer + signed requests', server: await start('signed', 'crossauth.server.js', ['--signed']), bearer, sign: true },
-      { label: 'crossauth module, auth disabled (framework cost)', server: await start('noauth', 'crossauth.server.js', ['--no-auth']), sign: false },
+      { label: NO_AUTH_LABEL, server: await start('noauth', 'crossauth.server.js', ['--no-auth']), sign: false },
       { label: SSE_BASELINE, server: await start('bare-sse', 'bare-sdk.server.js', []), sign: false, against: SSE_BASELINE },
       { label: 'crossauth, bearer, cache on, SSE answers', server: await start('cached-sse', 'crossauth.server.js', ['--sse']), bearer, sign: false, against: SSE_BASELINE },
     ];
@@ -145,11 +150,16 @@ export async function load(): Promise<void> {
     for (const c of contenders) await drive(c.server, { connections: 16, stateful, bearer: c.bearer, sign: c.sign, seconds: WARMUP });
     for (const connections of [1, 16]) {
       const runs = new Map<string, RunResult[]>(contenders.map((c) => [c.label, []]));
-      // Alternate all contenders each repetition so drift hits every configuration alike.
+      // Alternate all contenders each repetition so drift hits every configuration
+      // alike, starting one place later each time so no one always follows the same server.
       for (let rep = 0; rep < REPS; rep++) {
-        for (const c of contenders) runs.get(c.label)?.push(await drive(c.server, { connections, stateful, bearer: c.bearer, sign: c.sign }));
+        for (let i = 0; i < contenders.length; i++) {
+          const c = contenders[(rep + i) % contenders.length] as Contender;
+          runs.get(c.label)?.push(await drive(c.server, { connections, stateful, bearer: c.bearer, sign: c.sign }));
+        }
       }
-      const unsigned = runs.get(contenders[1]?.label as string) ?? [];
+      const unsigned = runs.get(CACHED_LABEL) ?? [];
+      const frameworkOnly = runs.get(NO_AUTH_LABEL) ?? [];
       for (const c of contenders) {
         const mine = runs.get(c.label) ?? [];
         const base = runs.get(c.against ?? (contenders[0]?.label as string)) ?? [];
@@ -163,6 +173,8 @@ export async function load(): Promise<void> {
           ratio_ci90: medianInterval(pairs(mine, base, (x) => x.callsPerSecond)),
           cpu_ratio: pairedRatio(base, mine, (x) => x.cpuMicrosPerCall),
           cpu_ratio_ci90: medianInterval(pairs(base, mine, (x) => x.cpuMicrosPerCall)),
+          // What auth itself costs, apart from our MCP module: the same server with auth disabled.
+          ...(c.label === CACHED_LABEL ? { over_no_auth: pairedRatio(mine, frameworkOnly, (x) => x.callsPerSecond), over_no_auth_ci90: medianInterval(pairs(mine, frameworkOnly, (x) => x.callsPerSecond)) } : {}),
           ...(c.sign
             ? { signed_over_unsigned: pairedRatio(mine, unsigned, (x) => x.callsPerSecond), signed_over_unsigned_ci90: medianInterval(pairs(mine, unsigned, (x) => x.callsPerSecond)) }
             : {}),
@@ -222,8 +234,12 @@ async function latencyRun(server: Server, bearer: string, tool: string, args: Re
   return { callsPerSecond: Math.round(samples.length / seconds), p50: at(0.5), p99: at(0.99), errors };
 }
 
-/** session-buddy's real status tool, directly and through the orchestrator (processes not pinned: three share two cores). */
-async function orchestratorHop(): Promise<Array<Record<string, unknown>>> {
+/**
+ * session-buddy's real status tool, directly and through the orchestrator
+ * (servers on every core: three processes share two). `npm run bench -- hop`
+ * runs only this and saves nothing.
+ */
+export async function orchestratorHop(): Promise<Array<Record<string, unknown>>> {
   const dataDir = join(ROOT, 'tmp', `bench-sb-${Date.now()}`);
   const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' }, 'SESSION_BUDDY_PORT');
   const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url }, 'ORCHESTRATOR_PORT');
