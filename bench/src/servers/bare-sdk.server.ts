@@ -47,7 +47,7 @@ app.post('/mcp', async (req, res) => {
   // long-running JSON-mode server needs this release, and without it the
   // baseline would slow down as its heap grew (1.6 GiB in an earlier run),
   // flattering every ratio against it.
-  if (enableJsonResponse) releaseAnsweredJsonStreams(transport, 64);
+  if (enableJsonResponse) releaseAnsweredJsonStreams(transport);
 });
 const listener = app.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${(listener.address() as { port: number }).port}\n`));
 // Exit cleanly on SIGTERM so --cpu-prof can write its profile.
