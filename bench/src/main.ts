@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     return;
   }
   if (mode === 'profile' || mode === 'profile-diff') {
-    if (!first || (mode === 'profile-diff' && !second)) throw new Error(`usage: npm run bench -- ${mode === 'profile' ? 'profile <out-dir> [--bare|--no-auth|--stateless|--sse]' : 'profile-diff <dir-a> <dir-b>'}`);
+    if (!first || (mode === 'profile-diff' && !second)) throw new Error(`usage: npm run bench -- ${mode === 'profile' ? 'profile <out-dir> [--bare|--no-auth|--stateless|--sse|--signed]' : 'profile-diff <dir-a> <dir-b>'}`);
     return mode === 'profile' ? profile(first, process.argv.slice(4)) : profileDiff(first, second as string);
   }
   if (mode === 'default' || mode === 'micro') await micro();

@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { MCP_HEADERS, ROOT, openSession, pinSelf, startServer, token } from './harness';
+import { MCP_HEADERS, ROOT, openSession, pinSelf, signatureHeaders, startServer, token } from './harness';
 
 const WARMUP_SECONDS = 6;
 const WINDOW_SECONDS = 10;
@@ -29,7 +29,7 @@ interface CpuProfile {
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
-/** Flags as for the load bench: `--bare` for the bare SDK server, otherwise crossauth's (`--no-auth`, `--stateless`, `--sse`, …); both answer in JSON unless `--sse`. */
+/** Flags as for the load bench: `--bare` for the bare SDK server, otherwise crossauth's (`--no-auth`, `--stateless`, `--sse`, `--signed`, …); both answer in JSON unless `--sse`. */
 export async function profile(outDir: string, flags: string[]): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -41,14 +41,28 @@ export async function profile(outDir: string, flags: string[]): Promise<void> {
   const serverArgs = bare ? (args.includes('--sse') ? args.filter((f) => f !== '--sse') : [...args, '--json']) : args;
   const server = await startServer('profiled', script, serverArgs, {}, 'PORT', ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'cpu')}`], true);
   const headers: Record<string, string> = { ...MCP_HEADERS, ...(args.includes('--no-auth') || bare ? {} : { authorization: `Bearer ${token('bench')}` }) };
-  if (!args.includes('--stateless')) headers['mcp-session-id'] = await openSession(server.url, headers);
+  const signed = args.includes('--signed');
+  if (!args.includes('--stateless')) headers['mcp-session-id'] = await openSession(server.url, headers, signed);
   let id = 1;
+  const body = (n: number) => JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } });
+  // Signed before the clock starts (as in the load bench), so the load generator's signing does not compete.
+  const presigned = signed ? Array.from({ length: (WARMUP_SECONDS + WINDOW_SECONDS) * 6000 }, (_, i) => signatureHeaders(server.url, body(i + 1))) : [];
   const run = (seconds: number) =>
     autocannon({
       url: server.url,
       connections: 16,
       duration: seconds,
-      requests: [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } }) }) }],
+      requests: [
+        {
+          method: 'POST',
+          headers,
+          setupRequest: (req) => {
+            const n = id++;
+            if (!signed) return { ...req, body: body(n) };
+            return { ...req, body: body(n), headers: { ...req.headers, ...(presigned[n - 1] ?? signatureHeaders(server.url, body(n))) } };
+          },
+        },
+      ],
     });
   await run(WARMUP_SECONDS);
   const startUs = nowUs();

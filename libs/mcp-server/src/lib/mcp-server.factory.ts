@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { ListToolsRequestSchema, type CallToolResult, type ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
 import {
   ANONYMOUS_PRINCIPAL,
@@ -49,10 +50,14 @@ export class McpServerFactory {
     @Inject(MCP_MODULE_OPTIONS) private readonly options: McpServerModuleOptions,
   ) {}
 
+  // One for the app: each SDK Server otherwise builds its own Ajv (~60 µs), once per
+  // session and, stateless, once per request. It only compiles elicitation schemas.
+  private readonly schemaValidator = new AjvJsonSchemaValidator();
+
   create(kind: McpTransportKind): McpServer {
     const server = new McpServer(
       { name: this.options.name, version: this.options.version },
-      { capabilities: { tools: { listChanged: false } }, instructions: this.options.instructions },
+      { capabilities: { tools: { listChanged: false } }, instructions: this.options.instructions, jsonSchemaValidator: this.schemaValidator },
     );
     for (const tool of this.registry.list()) {
       const inputSchema = tool.isPublic ? tool.input : tool.input.extend({ token: tokenArgument });
