@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import type autocannon from 'autocannon';
 import { JwtService } from '@nestjs/jwt';
 import { TokenIssuerService, resolveAuthOptions, signRequest } from '@crossauth/auth';
 
@@ -113,6 +114,33 @@ export function signatureHeaders(url: string, body: string): Record<string, stri
   if (!keys) throw new Error('no key');
   const u = new URL(url);
   return signRequest({ method: 'POST', authority: u.host, path: u.pathname, body }, { kid: keys.current.kid, key: keys.current.requestSigningKey });
+}
+
+export const callBody = (id: number, tool: string, args: Record<string, unknown>) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: args } });
+
+/**
+ * autocannon requests for `tools/call` with unique JSON-RPC ids, continuing
+ * across runs that share them. With `sign`, the first `presign` requests are
+ * signed before the clock starts (each with its own nonce), so the load
+ * generator's signing does not compete with the server; later ones on the fly.
+ */
+export function callRequests(url: string, headers: Record<string, string>, opts: { sign?: boolean; presign?: number; tool?: string; args?: Record<string, unknown> } = {}): autocannon.Request[] {
+  const tool = opts.tool ?? 'echo';
+  const args = opts.args ?? { text: 'hello' };
+  const presigned = opts.sign ? Array.from({ length: opts.presign ?? 0 }, (_, i) => signatureHeaders(url, callBody(i + 1, tool, args))) : [];
+  let id = 1;
+  return [
+    {
+      method: 'POST',
+      headers,
+      setupRequest: (req) => {
+        const n = id++;
+        const body = callBody(n, tool, args);
+        if (!opts.sign) return { ...req, body };
+        return { ...req, body, headers: { ...req.headers, ...(presigned[n - 1] ?? signatureHeaders(url, body)) } };
+      },
+    },
+  ];
 }
 
 /** Opens a stateful MCP session (initialize + initialized) and returns its id. */

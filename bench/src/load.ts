@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { MCP_HEADERS, ROOT, SECRET, cpuMicros, machine, median, openSession, pinSelf, saveResult, signatureHeaders, startServer, token, type Server } from './harness';
+import { MCP_HEADERS, ROOT, SECRET, callBody, callRequests, cpuMicros, machine, median, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
 
 interface RunResult {
   callsPerSecond: number;
@@ -33,7 +33,6 @@ interface DriveOptions {
   args?: Record<string, unknown>;
 }
 
-const callBody = (id: number, tool: string, args: Record<string, unknown>) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: args } });
 
 /** Drives `tools/call` at a server with autocannon (unique JSON-RPC ids, fresh signatures when asked). */
 async function drive(server: Server, opts: DriveOptions): Promise<RunResult> {
@@ -41,31 +40,9 @@ async function drive(server: Server, opts: DriveOptions): Promise<RunResult> {
   const headers: Record<string, string> = { ...MCP_HEADERS };
   if (opts.bearer) headers['authorization'] = `Bearer ${opts.bearer}`;
   if (opts.stateful) headers['mcp-session-id'] = await openSession(server.url, headers, opts.sign);
-  let id = 1;
-  const tool = opts.tool ?? 'echo';
-  const args = opts.args ?? { text: 'hello' };
-  // Signed runs use requests signed before the clock starts (each with its own
-  // nonce), so the load generator's signing does not compete with the server.
-  const presigned = opts.sign ? Array.from({ length: seconds * 8000 }, (_, i) => ({ body: callBody(i + 1, tool, args), headers: signatureHeaders(server.url, callBody(i + 1, tool, args)) })) : [];
+  const requests = callRequests(server.url, headers, { sign: opts.sign, presign: seconds * 8000, tool: opts.tool, args: opts.args });
   const cpuBefore = cpuMicros(server);
-  const result = await autocannon({
-    url: server.url,
-    connections: opts.connections,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers,
-        setupRequest: (req) => {
-          const n = id++;
-          const pre = presigned[n - 1];
-          if (pre) return { ...req, body: pre.body, headers: { ...req.headers, ...pre.headers } };
-          const body = callBody(n, tool, args);
-          return { ...req, body, headers: opts.sign ? { ...req.headers, ...signatureHeaders(server.url, body) } : req.headers };
-        },
-      },
-    ],
-  });
+  const result = await autocannon({ url: server.url, connections: opts.connections, duration: seconds, requests });
   return {
     callsPerSecond: result.requests.average,
     p50: result.latency.p50,

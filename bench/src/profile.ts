@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { MCP_HEADERS, ROOT, openSession, pinSelf, signatureHeaders, startServer, token } from './harness';
+import { MCP_HEADERS, ROOT, callRequests, openSession, pinSelf, startServer, token } from './harness';
 
 const WARMUP_SECONDS = 6;
 const WINDOW_SECONDS = 10;
@@ -43,27 +43,9 @@ export async function profile(outDir: string, flags: string[]): Promise<void> {
   const headers: Record<string, string> = { ...MCP_HEADERS, ...(args.includes('--no-auth') || bare ? {} : { authorization: `Bearer ${token('bench')}` }) };
   const signed = args.includes('--signed');
   if (!args.includes('--stateless')) headers['mcp-session-id'] = await openSession(server.url, headers, signed);
-  let id = 1;
-  const body = (n: number) => JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } });
-  // Signed before the clock starts (as in the load bench), so the load generator's signing does not compete.
-  const presigned = signed ? Array.from({ length: (WARMUP_SECONDS + WINDOW_SECONDS) * 6000 }, (_, i) => signatureHeaders(server.url, body(i + 1))) : [];
-  const run = (seconds: number) =>
-    autocannon({
-      url: server.url,
-      connections: 16,
-      duration: seconds,
-      requests: [
-        {
-          method: 'POST',
-          headers,
-          setupRequest: (req) => {
-            const n = id++;
-            if (!signed) return { ...req, body: body(n) };
-            return { ...req, body: body(n), headers: { ...req.headers, ...(presigned[n - 1] ?? signatureHeaders(server.url, body(n))) } };
-          },
-        },
-      ],
-    });
+  // One request source for both runs, so ids (and presigned nonces) never repeat.
+  const requests = callRequests(server.url, headers, { sign: signed, presign: (WARMUP_SECONDS + WINDOW_SECONDS) * 6000 });
+  const run = (seconds: number) => autocannon({ url: server.url, connections: 16, duration: seconds, requests });
   await run(WARMUP_SECONDS);
   const startUs = nowUs();
   const result = await run(WINDOW_SECONDS);

@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { CANONICAL_BASE64_32, sameCanonicalBase64 } from './canonical-base64';
 import { SignatureError } from './signature.errors';
 
 // One-shot digest (Node ≥ 20.12) skips building a Hash object per request.
@@ -8,7 +9,7 @@ function sha256Base64(body: Uint8Array | string): string {
   return oneShot ? oneShot('sha256', body, 'base64') : crypto.createHash('sha256').update(body).digest('base64');
 }
 
-const SINGLE_SHA256 = /^sha-256=:([A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=):$/;
+const SINGLE_SHA256 = new RegExp(`^sha-256=:(${CANONICAL_BASE64_32}):$`);
 
 /** `Content-Digest` (RFC 9530) for a body: `sha-256=:<base64>:`. */
 export function contentDigest(body: Uint8Array | string): string {
@@ -32,10 +33,7 @@ export function verifyContentDigest(header: string | undefined, body: Uint8Array
     value = SINGLE_SHA256.exec(sha[0] as string)?.[1];
     if (value === undefined) throw new SignatureError('digest_mismatch', 'Content-Digest sha-256 value is malformed');
   }
-  // Canonical base64 on both sides: equal text means equal digests.
-  const expected = Buffer.from(sha256Base64(body), 'latin1');
-  const given = Buffer.from(value, 'latin1');
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
+  if (!sameCanonicalBase64(value, sha256Base64(body))) {
     throw new SignatureError('digest_mismatch', 'body does not match Content-Digest');
   }
 }

@@ -1,4 +1,5 @@
-import { createHmac, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, randomFillSync, type KeyObject } from 'node:crypto';
+import { CANONICAL_BASE64_32, sameCanonicalBase64 } from './canonical-base64';
 import { contentDigest, verifyContentDigest } from './content-digest';
 import type { NonceStore } from './nonce-store';
 import { SignatureError } from './signature.errors';
@@ -114,7 +115,7 @@ interface SignatureInput {
 const CANONICAL_INPUT =
   /^([a-z*][a-z0-9_\-.*]*)=(\("@method" "@authority" "@path" "content-digest"\);created=(0|[1-9]\d{0,14});nonce="([A-Za-z0-9_-]{22,256})";keyid="([A-Za-z0-9._:-]{1,256})"(?:;alg="hmac-sha256")?)$/;
 // A canonical HMAC-SHA256 signature: one member, 32 bytes of padded base64.
-const CANONICAL_SIGNATURE = /^([a-z*][a-z0-9_\-.*]*)=:([A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=):$/;
+const CANONICAL_SIGNATURE = new RegExp(`^([a-z*][a-z0-9_\\-.*]*)=:(${CANONICAL_BASE64_32}):$`);
 
 function readSignatureInput(header: string): SignatureInput {
   const fast = CANONICAL_INPUT.exec(header);
@@ -180,10 +181,7 @@ export function verifyRequest(request: SignableRequest & { headers: Record<strin
     input.components.map((n) => [n, values[n as (typeof REQUIRED_COMPONENTS)[number]]] as const),
     input.serialized,
   );
-  // Both sides are canonical base64 of 32 bytes, so comparing the text compares the MACs.
-  const expected = Buffer.from(createHmac('sha256', key).update(base).digest('base64'), 'latin1');
-  const given = Buffer.from(signature.base64, 'latin1');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  if (!sameCanonicalBase64(signature.base64, createHmac('sha256', key).update(base).digest('base64'))) {
     throw new SignatureError('signature_invalid', 'HMAC does not match');
   }
   const verdict = options.nonces.remember(`${keyid}:${nonce}`, (created + maxAge) * 1000, nowMs);
