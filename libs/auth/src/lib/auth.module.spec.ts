@@ -1,4 +1,4 @@
-import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { ConsoleLogger, Controller, Get, type INestApplication, type LogLevel, type LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { accessClaims, craftToken, randomSecret } from '../testing';
@@ -49,7 +49,7 @@ class FixtureController {
 
 const secret = randomSecret();
 
-async function start(overrides: Partial<AuthModuleOptions> = {}) {
+async function start(overrides: Partial<AuthModuleOptions> = {}, logger: LoggerService | false = false) {
   const moduleRef = await Test.createTestingModule({
     imports: [
       AuthModule.forRoot({
@@ -63,7 +63,7 @@ async function start(overrides: Partial<AuthModuleOptions> = {}) {
     ],
     controllers: [FixtureController],
   }).compile();
-  const app: INestApplication = moduleRef.createNestApplication({ logger: false });
+  const app: INestApplication = moduleRef.createNestApplication({ logger });
   await app.listen(0, '127.0.0.1');
   const url = await app.getUrl();
   const decisions: AuthDecision[] = [];
@@ -184,5 +184,53 @@ describe('AuthModule modes', () => {
 
   it('refuses to start disabled while a secret is configured', async () => {
     await expect(start({ mode: 'disabled' })).rejects.toThrow(/only allowed when/);
+  });
+});
+
+/** Keeps the audit lines a logger at the given levels prints. */
+class CapturingLogger extends ConsoleLogger {
+  readonly lines: Array<{ level: LogLevel; message: unknown }> = [];
+
+  constructor(levels: LogLevel[]) {
+    super({ logLevels: levels });
+  }
+
+  protected override printMessages(messages: unknown[], _context?: string, logLevel: LogLevel = 'log'): void {
+    for (const message of messages) if ((message as { event?: string }).event === 'auth_decision') this.lines.push({ level: logLevel, message });
+  }
+}
+
+describe('AuthModule audit lines', () => {
+  const run = async (levels: LogLevel[], logger: LoggerService & { lines: unknown[] } = new CapturingLogger(levels)) => {
+    const ctx = await start({}, logger);
+    try {
+      expect((await fetch(`${ctx.url}/undecorated`, { headers: bearer({ sub: 'fay' }) })).status).toBe(200);
+      expect((await fetch(`${ctx.url}/undecorated`)).status).toBe(401);
+      return { lines: logger.lines, decisions: ctx.decisions };
+    } finally {
+      await ctx.app.close();
+    }
+  };
+
+  it('prints allow and deny lines when the app logs at log level', async () => {
+    const { lines } = await run(['error', 'warn', 'log']);
+    expect(lines.map((l) => [l.level, (l.message as AuthDecision).outcome])).toEqual([
+      ['log', 'allow'],
+      ['warn', 'deny'],
+    ]);
+    expect(lines[0]?.message).toMatchObject({ subject: 'fay', reason: 'ok', target: 'GET /undecorated' });
+  });
+
+  it('at warn level prints only denials, yet listeners still see every decision', async () => {
+    const { lines, decisions } = await run(['error', 'warn']);
+    expect(lines.map((l) => [l.level, (l.message as AuthDecision).reason])).toEqual([['warn', 'missing']]);
+    expect(decisions.map((d) => d.outcome)).toEqual(['allow', 'deny']);
+  });
+
+  it('prints every line through a logger that cannot say which levels it prints', async () => {
+    const lines: Array<{ level: LogLevel; message: unknown }> = [];
+    const keep = (level: LogLevel) => (message: unknown) => void ((message as { event?: string }).event === 'auth_decision' && lines.push({ level, message }));
+    await run([], { lines, log: keep('log'), warn: keep('warn'), error: keep('error') });
+    expect(lines.map((l) => l.level)).toEqual(['log', 'warn']);
   });
 });
