@@ -51,4 +51,26 @@ describe('MemoryNonceStore', () => {
     // Room again once the bucket has expired.
     expect(store.remember('k:d', t0 + 120_000, t0 + 61_000)).toBe('fresh');
   });
+
+  it('forgets an expired bucket a few entries per call, never reopening a live nonce', () => {
+    const store = new MemoryNonceStore(10_000, 1_000);
+    for (let i = 0; i < 1_000; i++) store.remember(`k:old${i}`, t0 + 1_500, t0);
+    store.remember('k:live', t0 + 60_000, t0);
+    // The old bucket ended at t0 + 2000: one call forgets part of it, not all.
+    expect(store.remember('k:new', t0 + 60_000, t0 + 2_500)).toBe('fresh');
+    expect(store.size).toBeGreaterThan(2);
+    expect(store.size).toBeLessThan(1_002);
+    for (let i = 0; i < 40; i++) store.remember(`k:more${i}`, t0 + 60_000, t0 + 2_600);
+    expect(store.size).toBe(42);
+    expect(store.remember('k:live', t0 + 60_000, t0 + 2_700)).toBe('replayed');
+    expect(store.remember('k:new', t0 + 60_000, t0 + 2_700)).toBe('replayed');
+  });
+
+  it('is not full while its room is held only by expired nonces still draining', () => {
+    const store = new MemoryNonceStore(500, 1_000);
+    for (let i = 0; i < 500; i++) expect(store.remember(`k:${i}`, t0 + 1_500, t0)).toBe('fresh');
+    expect(store.remember('k:x', t0 + 1_500, t0)).toBe('full');
+    expect(store.remember('k:y', t0 + 60_000, t0 + 2_001)).toBe('fresh');
+    expect(store.size).toBeLessThan(500);
+  });
 });

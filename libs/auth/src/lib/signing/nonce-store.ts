@@ -14,17 +14,24 @@ export interface NonceStore {
   remember(nonce: string, expiresAtMs: number, nowMs?: number): NonceVerdict;
 }
 
+/** Forgotten per `remember` call while expired buckets drain: far above any arrival rate, and no call pays for a whole bucket. */
+const DRAIN_PER_CALL = 64;
+
 /**
- * In-process {@link NonceStore}, bounded in size. Nonces are grouped into
- * buckets by expiry time; a bucket is dropped whole once everything in it has
- * expired. That replaces a sweep over every entry (hundreds of thousands at a
- * few thousand signed calls a second) with an O(1) drop, at the price of
- * keeping a nonce up to `bucketMs` past its expiry.
+ * In-process {@link NonceStore}, bounded in size. One set answers "seen?" in a
+ * single lookup whatever the window; nonces are also listed by expiry bucket,
+ * and a bucket whose end has passed is forgotten a few entries per call. That
+ * replaces a sweep over every entry (hundreds of thousands at a few thousand
+ * signed calls a second) with bounded work per call, at the price of keeping
+ * a nonce up to `bucketMs` (plus the drain) past its expiry.
  */
 export class MemoryNonceStore implements NonceStore {
+  private readonly seen = new Set<string>();
   // Bucket index (floor(expiry / bucketMs)) → nonces expiring in it, oldest bucket first.
-  private readonly buckets = new Map<number, Set<string>>();
-  private count = 0;
+  private readonly buckets = new Map<number, string[]>();
+  // Expired buckets' nonces still to be forgotten, and how far each has been drained.
+  private readonly draining: string[][] = [];
+  private drained = 0;
 
   constructor(
     private readonly maxEntries = 1_000_000,
@@ -33,33 +40,51 @@ export class MemoryNonceStore implements NonceStore {
 
   remember(nonce: string, expiresAtMs: number, nowMs: number = Date.now()): NonceVerdict {
     if (expiresAtMs <= nowMs) return 'replayed';
-    this.dropExpired(nowMs);
-    for (const bucket of this.buckets.values()) if (bucket.has(nonce)) return 'replayed';
-    // Forgetting a nonce still inside its window would reopen it to replay.
-    if (this.count >= this.maxEntries) return 'full';
+    this.expire(nowMs);
+    this.drain(DRAIN_PER_CALL);
+    if (this.seen.has(nonce)) return 'replayed';
+    // Forgetting a nonce still inside its window would reopen it to replay. (While
+    // expired nonces are still draining this cannot be reached: each call drains more
+    // than it adds, so a drain in progress has already made room.)
+    if (this.seen.size >= this.maxEntries) return 'full';
     const index = Math.floor(expiresAtMs / this.bucketMs);
     let bucket = this.buckets.get(index);
     if (!bucket) {
-      bucket = new Set();
+      bucket = [];
       this.buckets.set(index, bucket);
       if (this.buckets.size > 1) this.reorder();
     }
-    bucket.add(nonce);
-    this.count++;
+    bucket.push(nonce);
+    this.seen.add(nonce);
     return 'fresh';
   }
 
-  /** Nonces currently remembered (including ones at most `bucketMs` past expiry). */
+  /** Nonces currently remembered (including ones at most `bucketMs` past expiry, and expired ones not yet drained). */
   get size(): number {
-    return this.count;
+    return this.seen.size;
   }
 
-  private dropExpired(nowMs: number): void {
+  /** Moves buckets whose end has passed to the drain queue. */
+  private expire(nowMs: number): void {
     // A bucket's entries all expire by its end; Map order is oldest first (see reorder).
     for (const [index, bucket] of this.buckets) {
       if ((index + 1) * this.bucketMs > nowMs) return;
-      this.count -= bucket.size;
+      this.draining.push(bucket);
       this.buckets.delete(index);
+    }
+  }
+
+  private drain(budget: number): void {
+    while (budget > 0 && this.draining.length > 0) {
+      const bucket = this.draining[0] as string[];
+      const end = Math.min(bucket.length, this.drained + budget);
+      for (let i = this.drained; i < end; i++) this.seen.delete(bucket[i] as string);
+      budget -= end - this.drained;
+      this.drained = end;
+      if (end === bucket.length) {
+        this.draining.shift();
+        this.drained = 0;
+      }
     }
   }
 
