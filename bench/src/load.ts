@@ -18,10 +18,15 @@ const DIST = join(ROOT, 'bench', 'dist', 'servers');
 // Short runs, many of them: on this VM a server's CPU cost per call swings by up
 // to 2x from one half-second to the next (neighbours, not our code), so more
 // pairs buy more than longer runs. JIT needs ~6 s under load to reach steady
-// state from cold, hence the warm-up.
+// state from cold, hence the warm-up. A server that has sat idle while the
+// others ran needs twice the CPU per call for its first second or so (V8's
+// memory reducer shrinks an idle heap; with --no-memory-reducer the swing
+// went away), so each measured cell follows an unmeasured re-warm: the
+// targets are about sustained load, not recovery from idleness.
 const DURATION = Number(process.env['BENCH_SECONDS'] ?? 2);
-const REPS = Number(process.env['BENCH_REPS'] ?? 12);
+const REPS = Number(process.env['BENCH_REPS'] ?? 16);
 const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 12);
+const REWARM = Number(process.env['BENCH_REWARM_SECONDS'] ?? 1);
 
 interface DriveOptions {
   connections: number;
@@ -94,6 +99,7 @@ const SSE_BASELINE = 'bare SDK, no auth, SSE answers (SSE baseline)';
 export const A_A_LABEL = 'bare SDK again (A/A: the noise floor)';
 export const CACHED_LABEL = 'crossauth, bearer, verification cache on';
 export const NO_AUTH_LABEL = 'crossauth module, auth disabled (framework cost)';
+export const NEST_LABEL = 'bare SDK handler in a minimal NestJS app (NestJS alone)';
 
 interface Contender {
   label: string;
@@ -120,6 +126,8 @@ export async function load(): Promise<void> {
       { label: 'crossauth, bearer, verification cache off', server: await start('uncached', 'crossauth.server.js', ['--no-cache']), bearer, sign: false },
       { label: 'crossauth, bearer + signed requests', server: await start('signed', 'crossauth.server.js', ['--signed']), bearer, sign: true },
       { label: NO_AUTH_LABEL, server: await start('noauth', 'crossauth.server.js', ['--no-auth']), sign: false },
+      // The same handler as the baseline inside the smallest Nest app: the floor under every crossauth row.
+      { label: NEST_LABEL, server: await start('nest', 'nest-minimal.server.js', []), sign: false },
       { label: SSE_BASELINE, server: await start('bare-sse', 'bare-sdk.server.js', []), sign: false, against: SSE_BASELINE },
       { label: 'crossauth, bearer, cache on, SSE answers', server: await start('cached-sse', 'crossauth.server.js', ['--sse']), bearer, sign: false, against: SSE_BASELINE },
     ];
@@ -132,7 +140,9 @@ export async function load(): Promise<void> {
       for (let rep = 0; rep < REPS; rep++) {
         for (let i = 0; i < contenders.length; i++) {
           const c = contenders[(rep + i) % contenders.length] as Contender;
-          runs.get(c.label)?.push(await drive(c.server, { connections, stateful, bearer: c.bearer, sign: c.sign }));
+          const options: DriveOptions = { connections, stateful, bearer: c.bearer, sign: c.sign };
+          if (REWARM > 0) await drive(c.server, { ...options, seconds: REWARM });
+          runs.get(c.label)?.push(await drive(c.server, options));
         }
       }
       const unsigned = runs.get(CACHED_LABEL) ?? [];
@@ -163,7 +173,7 @@ export async function load(): Promise<void> {
     await Promise.all(contenders.map((c) => c.server.stop()));
   }
   const paths = await orchestratorHop();
-  saveResult('load', { machine: machine(), pinned, seconds_per_run: DURATION, repetitions: REPS, warmup_seconds: WARMUP, log_level: 'warn', table, paths });
+  saveResult('load', { machine: machine(), pinned, seconds_per_run: DURATION, repetitions: REPS, warmup_seconds: WARMUP, rewarm_seconds: REWARM, log_level: 'warn', table, paths });
 }
 
 /**
