@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MemoryNonceStore } from './nonce-store';
 
 describe('MemoryNonceStore', () => {
@@ -72,5 +74,25 @@ describe('MemoryNonceStore', () => {
     expect(store.remember('k:x', t0 + 1_500, t0)).toBe('full');
     expect(store.remember('k:y', t0 + 60_000, t0 + 2_001)).toBe('fresh');
     expect(store.size).toBeLessThan(500);
+  });
+
+  it('keeps its own copy of each nonce, never the header string it was cut from', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const store = new MemoryNonceStore();
+    const padding = 'x'.repeat(20_000);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 5_000; i++) {
+      // As verifyRequest gets it: a regex capture out of a (here very long) header.
+      const header = `${padding};nonce="${i.toString(36).padStart(22, '-')}"`;
+      const nonce = /nonce="([^"]+)"/.exec(header)?.[1] as string;
+      expect(store.remember(`k:${nonce}`, t0 + 60_000, t0)).toBe('fresh');
+    }
+    gc();
+    // Pinned headers would hold 5,000 × 20 kB = 100 MB; copies hold well under 5 MB.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(20 * 1024 * 1024);
+    expect(store.size).toBe(5_000);
+    expect(store.remember(`k:${'0'.padStart(22, '-')}`, t0 + 60_000, t0 + 1)).toBe('replayed');
   });
 });
