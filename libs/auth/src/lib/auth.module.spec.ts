@@ -187,9 +187,14 @@ describe('AuthModule modes', () => {
   });
 });
 
+interface AuditLine {
+  readonly level: LogLevel;
+  readonly message: unknown;
+}
+
 /** Keeps the audit lines a logger at the given levels prints. */
 class CapturingLogger extends ConsoleLogger {
-  readonly lines: Array<{ level: LogLevel; message: unknown }> = [];
+  readonly lines: AuditLine[] = [];
 
   constructor(levels: LogLevel[]) {
     super({ logLevels: levels });
@@ -201,7 +206,7 @@ class CapturingLogger extends ConsoleLogger {
 }
 
 describe('AuthModule audit lines', () => {
-  const run = async (levels: LogLevel[], logger: LoggerService & { lines: unknown[] } = new CapturingLogger(levels)) => {
+  const run = async (levels: LogLevel[], logger: LoggerService & { lines: AuditLine[] } = new CapturingLogger(levels)) => {
     const ctx = await start({}, logger);
     try {
       expect((await fetch(`${ctx.url}/undecorated`, { headers: bearer({ sub: 'fay' }) })).status).toBe(200);
@@ -228,7 +233,7 @@ describe('AuthModule audit lines', () => {
   });
 
   it('prints every line through a logger that cannot say which levels it prints', async () => {
-    const lines: Array<{ level: LogLevel; message: unknown }> = [];
+    const lines: AuditLine[] = [];
     const keep = (level: LogLevel) => (message: unknown) => void ((message as { event?: string }).event === 'auth_decision' && lines.push({ level, message }));
     await run([], { lines, log: keep('log'), warn: keep('warn'), error: keep('error') });
     expect(lines.map((l) => l.level)).toEqual(['log', 'warn']);
