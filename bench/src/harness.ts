@@ -127,7 +127,11 @@ export const callBody = (id: number, tool: string, args: Record<string, unknown>
 export function callRequests(url: string, headers: Record<string, string>, opts: { sign?: boolean; presign?: number; tool?: string; args?: Record<string, unknown> } = {}): autocannon.Request[] {
   const tool = opts.tool ?? 'echo';
   const args = opts.args ?? { text: 'hello' };
-  const presigned = opts.sign ? Array.from({ length: opts.presign ?? 0 }, (_, i) => signatureHeaders(url, callBody(i + 1, tool, args))) : [];
+  const signed = (n: number) => {
+    const body = callBody(n, tool, args);
+    return { body, headers: signatureHeaders(url, body) };
+  };
+  const presigned = opts.sign ? Array.from({ length: opts.presign ?? 0 }, (_, i) => signed(i + 1)) : [];
   let id = 1;
   return [
     {
@@ -135,9 +139,9 @@ export function callRequests(url: string, headers: Record<string, string>, opts:
       headers,
       setupRequest: (req) => {
         const n = id++;
-        const body = callBody(n, tool, args);
-        if (!opts.sign) return { ...req, body };
-        return { ...req, body, headers: { ...req.headers, ...(presigned[n - 1] ?? signatureHeaders(url, body)) } };
+        if (!opts.sign) return { ...req, body: callBody(n, tool, args) };
+        const { body, headers: signature } = presigned[n - 1] ?? signed(n);
+        return { ...req, body, headers: { ...req.headers, ...signature } };
       },
     },
   ];

@@ -26,7 +26,7 @@ import { resourceMetadataUrlFor } from './protected-resource-metadata.controller
 import { toAuthInfo } from './mcp-call-auth';
 import { releaseAnsweredJsonStreams } from './json-response-streams';
 
-/** The in-memory nonce store drops expired nonces 30 s at a time, so space frees up at least that often. */
+/** The in-memory nonce store forgets expired nonces by 30 s bucket, so space frees up at least that often. */
 const NONCE_STORE_RETRY_SECONDS = 30;
 
 type JsonRpcMessage = { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: { name?: unknown } };
@@ -120,9 +120,7 @@ export class McpHttpController {
       const session = this.ownedSession(sessionId, principal, req, res);
       if (session) {
         await this.dispatch(res, () => session.transport.handleRequest(req, res, body));
-        if (this.jsonResponses) // Every time, not in batches: each kept entry retains its answered Response, and
-        // keeping up to 64 per session cost ~300 MiB of RSS at ~2,000 live sessions (soak).
-        releaseAnsweredJsonStreams(session.transport);
+        if (this.jsonResponses) releaseAnsweredJsonStreams(session.transport);
       }
       return;
     }
