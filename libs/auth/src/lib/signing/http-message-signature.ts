@@ -1,6 +1,7 @@
-import { createHmac, randomFillSync, type KeyObject } from 'node:crypto';
+import { randomFillSync, type KeyObject } from 'node:crypto';
 import { CANONICAL_BASE64_32, sameCanonicalBase64 } from './canonical-base64';
 import { contentDigest, verifyContentDigest } from './content-digest';
+import { hmacSha256Base64 } from './hmac-sha256';
 import type { NonceStore } from './nonce-store';
 import { SignatureError } from './signature.errors';
 import { parseSignature, parseSignatureInput, serializeSignatureParams, type ParamValue } from './structured-fields';
@@ -74,7 +75,7 @@ export function signRequest(
   return {
     'content-digest': digest,
     'signature-input': `${label}=${serialized}`,
-    signature: `${label}=:${createHmac('sha256', key.key).update(base).digest('base64')}:`,
+    signature: `${label}=:${hmacSha256Base64(key.key, base)}:`,
   };
 }
 
@@ -181,7 +182,7 @@ export function verifyRequest(request: SignableRequest & { headers: Record<strin
     input.components.map((n) => [n, values[n as (typeof REQUIRED_COMPONENTS)[number]]] as const),
     input.serialized,
   );
-  if (!sameCanonicalBase64(signature.base64, createHmac('sha256', key).update(base).digest('base64'))) {
+  if (!sameCanonicalBase64(signature.base64, hmacSha256Base64(key, base))) {
     throw new SignatureError('signature_invalid', 'HMAC does not match');
   }
   const verdict = options.nonces.remember(`${keyid}:${nonce}`, (created + maxAge) * 1000, nowMs);

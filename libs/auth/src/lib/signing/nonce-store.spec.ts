@@ -95,4 +95,15 @@ describe('MemoryNonceStore', () => {
     expect(store.size).toBe(5_000);
     expect(store.remember(`k:${'0'.padStart(22, '-')}`, t0 + 60_000, t0 + 1)).toBe('replayed');
   });
+
+  it('tells long and non-ASCII nonces apart exactly, whichever way they are copied', () => {
+    const store = new MemoryNonceStore();
+    const long = 'n'.repeat(3_000);
+    for (const nonce of [long, `${long}x`, 'ünïcode-nonce-ünïcode-nonce', 'ünïcode-nonce-ünïcode-noncf']) {
+      expect(store.remember(`k:${nonce}`, t0 + 60_000, t0)).toBe('fresh');
+    }
+    for (const nonce of [long, `${long}x`, 'ünïcode-nonce-ünïcode-nonce', 'ünïcode-nonce-ünïcode-noncf']) {
+      expect(store.remember(`k:${nonce}`, t0 + 60_000, t0 + 1)).toBe('replayed');
+    }
+  });
 });

@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+import { sameCanonicalBase64 } from './canonical-base64';
+
+const digest = (text: string) => createHash('sha256').update(text).digest('base64');
+
+describe('sameCanonicalBase64', () => {
+  const value = digest('body');
+
+  it('accepts the same text', () => {
+    expect(sameCanonicalBase64(value, digest('body'))).toBe(true);
+  });
+
+  it('refuses a text that differs in any single position', () => {
+    for (let i = 0; i < value.length; i++) {
+      const changed = `${value.slice(0, i)}${value[i] === 'A' ? 'B' : 'A'}${value.slice(i + 1)}`;
+      expect(sameCanonicalBase64(changed, value)).toBe(false);
+    }
+  });
+
+  it('refuses a different length, an empty text and a prefix', () => {
+    expect(sameCanonicalBase64(value.slice(0, -1), value)).toBe(false);
+    expect(sameCanonicalBase64('', value)).toBe(false);
+    expect(sameCanonicalBase64(`${value}=`, value)).toBe(false);
+  });
+
+  it('tells apart characters that share their low byte (no latin1 truncation)', () => {
+    const wide = `${String.fromCharCode(0x100 + value.charCodeAt(0))}${value.slice(1)}`;
+    expect(sameCanonicalBase64(wide, value)).toBe(false);
+  });
+});

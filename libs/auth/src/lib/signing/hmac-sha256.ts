@@ -1,0 +1,62 @@
+import * as crypto from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+
+// HMAC-SHA256 (RFC 2104) over Node's one-shot SHA-256. Why not createHmac: each
+// call builds a stream-capable Hmac object backed by a native handle that the
+// GC has to finalise, and OpenSSL re-initialises its HMAC context. Inside the
+// MCP server that measured 9.5-11 µs per signed request (CPU profile, bench
+// `profile --signed`); two one-shot hashes over prepared key pads measured ~4.
+// Where one-shot hashing is missing (Node < 20.12) or the message would not fit
+// the scratch buffer, createHmac answers instead; the spec pins both to
+// RFC 4231's vectors and to each other.
+
+const BLOCK_BYTES = 64;
+const DIGEST_BYTES = 32;
+const MAX_MESSAGE_CHARS = 4096;
+
+type OneShotHash = {
+  (algorithm: string, data: Uint8Array, outputEncoding: 'buffer'): Buffer;
+  (algorithm: string, data: Uint8Array, outputEncoding: 'base64'): string;
+};
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+
+interface Pads {
+  /** key XOR ipad. */
+  readonly inner: Buffer;
+  /** key XOR opad, then room for the inner digest: the outer hash's whole input. */
+  readonly outer: Buffer;
+}
+
+// Derived once per key. The pads are as secret as the key: they never leave this module.
+const padsByKey = new WeakMap<KeyObject, Pads>();
+// key XOR ipad || message, rewritten by every call (calls are synchronous).
+const scratch = Buffer.alloc(BLOCK_BYTES + MAX_MESSAGE_CHARS * 3);
+
+function padsFor(key: KeyObject): Pads {
+  let pads = padsByKey.get(key);
+  if (pads) return pads;
+  let raw = key.export();
+  // RFC 2104 §2: keys longer than the block are hashed first.
+  if (raw.length > BLOCK_BYTES) raw = crypto.createHash('sha256').update(raw).digest();
+  const inner = Buffer.alloc(BLOCK_BYTES, 0x36);
+  const outer = Buffer.alloc(BLOCK_BYTES + DIGEST_BYTES, 0x5c);
+  for (let i = 0; i < raw.length; i++) {
+    inner[i] = (inner[i] as number) ^ (raw[i] as number);
+    outer[i] = (outer[i] as number) ^ (raw[i] as number);
+  }
+  raw.fill(0);
+  pads = { inner, outer };
+  padsByKey.set(key, pads);
+  return pads;
+}
+
+/** HMAC-SHA256 of a string's UTF-8 bytes under a secret `KeyObject`, as padded base64. */
+export function hmacSha256Base64(key: KeyObject, message: string): string {
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit, so this bound guarantees the fit.
+  if (!oneShot || message.length > MAX_MESSAGE_CHARS) return crypto.createHmac('sha256', key).update(message).digest('base64');
+  const pads = padsFor(key);
+  pads.inner.copy(scratch, 0);
+  const length = BLOCK_BYTES + scratch.write(message, BLOCK_BYTES, 'utf8');
+  oneShot('sha256', scratch.subarray(0, length), 'buffer').copy(pads.outer, BLOCK_BYTES);
+  return oneShot('sha256', pads.outer, 'base64');
+}
