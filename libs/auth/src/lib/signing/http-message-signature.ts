@@ -43,7 +43,9 @@ export interface SignableRequest {
  * then `"@signature-params"`, joined by LF with no trailing newline.
  */
 export function signatureBase(components: ReadonlyArray<readonly [string, string]>, signatureParams: string): string {
-  return [...components.map(([name, value]) => `"${name}": ${value}`), `"@signature-params": ${signatureParams}`].join('\n');
+  let base = '';
+  for (const [name, value] of components) base += `"${name}": ${value}\n`;
+  return `${base}"@signature-params": ${signatureParams}`;
 }
 
 function componentValues(request: SignableRequest, digest: string): Record<(typeof REQUIRED_COMPONENTS)[number], string> {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_OPTIONS } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../auth-options';
 import type { Principal } from '../principal';
-import { verifyRequest } from './http-message-signature';
+import { verifyRequest, type VerifyRequestOptions } from './http-message-signature';
 import { SignatureError } from './signature.errors';
 
 /** The parts of an HTTP request that a signature covers. */
@@ -19,7 +19,16 @@ export interface SignedRequestParts {
  */
 @Injectable()
 export class RequestSignatureVerifierService {
-  constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {}
+  // Built once: the key ring is read at call time, so a reload (AuthKeysService) is seen at once.
+  private readonly verifyOptions: VerifyRequestOptions;
+
+  constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {
+    this.verifyOptions = {
+      keyFor: (kid) => this.options.keyRing?.find(kid)?.requestSigningKey,
+      nonces: options.nonceStore,
+      maxAgeSeconds: options.signatureMaxAgeSeconds,
+    };
+  }
 
   /** Whether this principal's requests must be signed. */
   requiredFor(principal: Principal): boolean {
@@ -32,13 +41,11 @@ export class RequestSignatureVerifierService {
   /** Throws {@link SignatureError} when a required signature is missing or wrong. */
   verifyIfRequired(request: SignedRequestParts, body: Uint8Array, principal: Principal): void {
     if (!this.requiredFor(principal)) return;
-    const keys = this.options.keyRing;
-    if (!keys) throw new SignatureError('unknown_key', 'no key configured');
+    if (!this.options.keyRing) throw new SignatureError('unknown_key', 'no key configured');
     const host = request.headers['host'];
     if (typeof host !== 'string') throw new SignatureError('signature_invalid', 'request has no single Host header');
-    verifyRequest(
-      { method: request.method, authority: host, path: request.url.split('?')[0] ?? '/', body, headers: request.headers },
-      { keyFor: (kid) => keys.find(kid)?.requestSigningKey, nonces: this.options.nonceStore, maxAgeSeconds: this.options.signatureMaxAgeSeconds },
-    );
+    const query = request.url.indexOf('?');
+    const path = query < 0 ? request.url : request.url.slice(0, query);
+    verifyRequest({ method: request.method, authority: host, path, body, headers: request.headers }, this.verifyOptions);
   }
 }
