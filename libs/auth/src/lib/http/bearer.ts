@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { AuthError } from '../auth.errors';
+import { sha256 } from '../crypto/sha256';
 
 /** The parts of an incoming HTTP request that carry credentials. */
 export interface CredentialSource {
@@ -30,5 +30,5 @@ export function extractBearerToken(source: CredentialSource): string | undefined
 
 /** A short stable digest of a token for comparisons and correlation; not reversible. */
 export function tokenDigest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return sha256(token, 'base64url');
 }

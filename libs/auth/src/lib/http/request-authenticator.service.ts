@@ -1,10 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_OPTIONS } from '../auth.constants';
 import { AuthError } from '../auth.errors';
 import type { ResolvedAuthOptions } from '../auth-options';
 import { ANONYMOUS_PRINCIPAL, LOCAL_PRINCIPAL, missingScopes, type Principal } from '../principal';
 import { TokenVerifierService } from '../tokens/token-verifier.service';
+import { sameCanonicalBase64 } from '../signing/canonical-base64';
 import { extractBearerToken, tokenDigest, type CredentialSource } from './bearer';
 
 /** The outcome of authenticating one request. */
@@ -52,7 +52,7 @@ export class RequestAuthenticatorService {
       principal: this.verifier.verify(token),
       // Digests are computed only if a caller ever compares (the stdio-style `token` argument over HTTP),
       // keeping hashing off the per-request path; comparing digests keeps the check constant-time.
-      matchesPresentedToken: (candidate) => timingSafeEqual(Buffer.from(tokenDigest(candidate)), Buffer.from(tokenDigest(token))),
+      matchesPresentedToken: (candidate) => sameCanonicalBase64(tokenDigest(candidate), tokenDigest(token)),
     };
   }
 

@@ -6,11 +6,12 @@
 export const CANONICAL_BASE64_32 = '[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=';
 
 /**
- * Constant-time comparison of two canonical base64 texts: every code unit is
- * visited whatever the contents, and only the length (public: 44 for SHA-256)
- * decides early. Done on the strings themselves because turning each into a
+ * Constant-time comparison of two canonical base64 or base64url texts (MACs,
+ * digests): every code unit is visited whatever the contents, and only the
+ * length (public: 44 or 43 for SHA-256) decides early. Done on the strings themselves because turning each into a
  * Buffer for `timingSafeEqual` kept replacing Node's Buffer pool: ~2.5 µs per
- * signed request in the server's profile, against nothing here.
+ * signed request in the server's profile, against nothing here. Texts only
+ * have one form when canonical; callers check that first.
  */
 export function sameCanonicalBase64(given: string, expected: string): boolean {
   if (given.length !== expected.length) return false;

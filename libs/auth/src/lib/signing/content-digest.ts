@@ -1,19 +1,12 @@
-import * as crypto from 'node:crypto';
+import { sha256 } from '../crypto/sha256';
 import { CANONICAL_BASE64_32, sameCanonicalBase64 } from './canonical-base64';
 import { SignatureError } from './signature.errors';
-
-// One-shot digest (Node ≥ 20.12) skips building a Hash object per request.
-const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array | string, encoding: 'base64') => string }).hash;
-
-function sha256Base64(body: Uint8Array | string): string {
-  return oneShot ? oneShot('sha256', body, 'base64') : crypto.createHash('sha256').update(body).digest('base64');
-}
 
 const SINGLE_SHA256 = new RegExp(`^sha-256=:(${CANONICAL_BASE64_32}):$`);
 
 /** `Content-Digest` (RFC 9530) for a body: `sha-256=:<base64>:`. */
 export function contentDigest(body: Uint8Array | string): string {
-  return `sha-256=:${sha256Base64(body)}:`;
+  return `sha-256=:${sha256(body, 'base64')}:`;
 }
 
 /**
@@ -33,7 +26,7 @@ export function verifyContentDigest(header: string | undefined, body: Uint8Array
     value = SINGLE_SHA256.exec(sha[0] as string)?.[1];
     if (value === undefined) throw new SignatureError('digest_mismatch', 'Content-Digest sha-256 value is malformed');
   }
-  if (!sameCanonicalBase64(value, sha256Base64(body))) {
+  if (!sameCanonicalBase64(value, sha256(body, 'base64'))) {
     throw new SignatureError('digest_mismatch', 'body does not match Content-Digest');
   }
 }

@@ -1,7 +1,7 @@
 import { randomFillSync, type KeyObject } from 'node:crypto';
+import { hmacSha256 } from '../crypto/sha256';
 import { CANONICAL_BASE64_32, sameCanonicalBase64 } from './canonical-base64';
 import { contentDigest, verifyContentDigest } from './content-digest';
-import { hmacSha256Base64 } from './hmac-sha256';
 import type { NonceStore } from './nonce-store';
 import { SignatureError } from './signature.errors';
 import { parseSignature, parseSignatureInput, serializeSignatureParams, type ParamValue } from './structured-fields';
@@ -77,7 +77,7 @@ export function signRequest(
   return {
     'content-digest': digest,
     'signature-input': `${label}=${serialized}`,
-    signature: `${label}=:${hmacSha256Base64(key.key, base)}:`,
+    signature: `${label}=:${hmacSha256(key.key, base, 'base64')}:`,
   };
 }
 
@@ -184,7 +184,7 @@ export function verifyRequest(request: SignableRequest & { headers: Record<strin
     input.components.map((n) => [n, values[n as (typeof REQUIRED_COMPONENTS)[number]]] as const),
     input.serialized,
   );
-  if (!sameCanonicalBase64(signature.base64, hmacSha256Base64(key, base))) {
+  if (!sameCanonicalBase64(signature.base64, hmacSha256(key, base, 'base64'))) {
     throw new SignatureError('signature_invalid', 'HMAC does not match');
   }
   const verdict = options.nonces.remember(`${keyid}:${nonce}`, (created + maxAge) * 1000, nowMs);

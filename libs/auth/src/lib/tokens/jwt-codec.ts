@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AuthError } from '../auth.errors';
+import { hmacSha256 } from '../crypto/sha256';
+import { sameCanonicalBase64 } from '../signing/canonical-base64';
 import type { KeyRing, ManagedKey } from '../keys/key-ring';
 
 /** A decoded JOSE header. Only what HS256 verification needs is typed. */
@@ -62,11 +63,10 @@ export function splitCompact(token: string): [string, string, string] {
   return [token.slice(0, first), token.slice(first + 1, second), token.slice(second + 1)];
 }
 
-function macMatches(key: ManagedKey, signingInput: string, signature: Buffer): boolean {
-  const expected = createHmac('sha256', key.key).update(signingInput).digest();
-  // Length is checked first because timingSafeEqual throws on a mismatch; the
-  // expected length (32) is public, so this branch leaks nothing.
-  return signature.length === expected.length && timingSafeEqual(signature, expected);
+// The segment has passed the strict decode, so it is the one canonical text of its
+// bytes: comparing texts compares MACs.
+function macMatches(key: ManagedKey, signingInput: string, signatureSegment: string): boolean {
+  return sameCanonicalBase64(signatureSegment, hmacSha256(key.key, signingInput, 'base64url'));
 }
 
 /**
@@ -88,8 +88,7 @@ export function verifyHs256Signature(
   if (header.typ !== undefined && header.typ !== 'JWT' && header.typ !== 'at+jwt') {
     throw new AuthError('malformed', 'typ header is not JWT');
   }
-  const signature = decodeBase64UrlStrict(signatureSegment);
-  if (!signature || signature.length === 0) throw new AuthError('malformed', 'signature is not base64url');
+  if (!decodeBase64UrlStrict(signatureSegment)?.length) throw new AuthError('malformed', 'signature is not base64url');
 
   const signingInput = token.slice(0, headerSegment.length + 1 + payloadSegment.length);
   let matched: ManagedKey | undefined;
@@ -102,10 +101,10 @@ export function verifyHs256Signature(
         `token kid ${header.kid} matches none of this server's keys (${keys.keyIds.join(', ')}): the issuer and this server do not share a secret`,
       );
     }
-    if (macMatches(key, signingInput, signature)) matched = key;
+    if (macMatches(key, signingInput, signatureSegment)) matched = key;
   } else {
     // Tokens from the Python predecessors carry no kid: try each accepted key.
-    matched = keys.all.find((key) => macMatches(key, signingInput, signature));
+    matched = keys.all.find((key) => macMatches(key, signingInput, signatureSegment));
   }
   if (!matched) throw new AuthError('bad_signature', 'HMAC does not match');
   return { header, claims: parseJsonObject(payloadSegment, 'payload'), key: matched };

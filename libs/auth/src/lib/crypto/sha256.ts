@@ -1,24 +1,34 @@
 import * as crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 
-// HMAC-SHA256 (RFC 2104) over Node's one-shot SHA-256. Why not createHmac: each
-// call builds a stream-capable Hmac object backed by a native handle that the
-// GC has to finalise, and OpenSSL re-initialises its HMAC context. Inside the
-// MCP server that measured 9.5-11 µs per signed request (CPU profile, bench
-// `profile --signed`); two one-shot hashes over prepared key pads measured ~4.
-// Where one-shot hashing is missing (Node < 20.12) or the message would not fit
-// the scratch buffer, createHmac answers instead; the spec pins both to
-// RFC 4231's vectors and to each other.
+// SHA-256 and HMAC-SHA256 (RFC 2104) over Node's one-shot hash, for the hashing
+// on request paths (content digests, bearer digests, request signatures, JWT
+// MACs). Why not createHash/createHmac: each call builds a stream-capable object
+// backed by a native handle that the GC has to finalise, and OpenSSL
+// re-initialises its context. Inside the MCP server an HMAC that way measured
+// 9.5-11 µs per signed request (CPU profile, bench `profile --signed`); two
+// one-shot hashes over prepared key pads measured ~4. Where one-shot hashing is
+// missing (Node < 20.12) or an HMAC message would not fit the scratch buffer, the
+// object APIs answer instead; the spec pins both to RFC 4231's vectors and to
+// each other.
 
 const BLOCK_BYTES = 64;
 const DIGEST_BYTES = 32;
 const MAX_MESSAGE_CHARS = 4096;
 
+/** Text encodings the digests are wanted in. */
+export type DigestEncoding = 'base64' | 'base64url';
+
 type OneShotHash = {
-  (algorithm: string, data: Uint8Array, outputEncoding: 'buffer'): Buffer;
-  (algorithm: string, data: Uint8Array, outputEncoding: 'base64'): string;
+  (algorithm: string, data: Uint8Array | string, outputEncoding: 'buffer'): Buffer;
+  (algorithm: string, data: Uint8Array | string, outputEncoding: DigestEncoding): string;
 };
 const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+
+/** SHA-256 of bytes, or of a string's UTF-8 bytes. */
+export function sha256(data: Uint8Array | string, encoding: DigestEncoding): string {
+  return oneShot ? oneShot('sha256', data, encoding) : crypto.createHash('sha256').update(data).digest(encoding);
+}
 
 interface Pads {
   /** key XOR ipad. */
@@ -50,13 +60,13 @@ function padsFor(key: KeyObject): Pads {
   return pads;
 }
 
-/** HMAC-SHA256 of a string's UTF-8 bytes under a secret `KeyObject`, as padded base64. */
-export function hmacSha256Base64(key: KeyObject, message: string): string {
+/** HMAC-SHA256 of a string's UTF-8 bytes under a secret `KeyObject`. */
+export function hmacSha256(key: KeyObject, message: string, encoding: DigestEncoding): string {
   // UTF-8 needs at most 3 bytes per UTF-16 code unit, so this bound guarantees the fit.
-  if (!oneShot || message.length > MAX_MESSAGE_CHARS) return crypto.createHmac('sha256', key).update(message).digest('base64');
+  if (!oneShot || message.length > MAX_MESSAGE_CHARS) return crypto.createHmac('sha256', key).update(message).digest(encoding);
   const pads = padsFor(key);
   pads.inner.copy(scratch, 0);
   const length = BLOCK_BYTES + scratch.write(message, BLOCK_BYTES, 'utf8');
   oneShot('sha256', scratch.subarray(0, length), 'buffer').copy(pads.outer, BLOCK_BYTES);
-  return oneShot('sha256', pads.outer, 'base64');
+  return oneShot('sha256', pads.outer, encoding);
 }

@@ -1,6 +1,6 @@
-import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { hmacSha256Base64 } from './hmac-sha256';
+import { hmacSha256, sha256 } from './sha256';
 
 const hex = (value: string) => Buffer.from(value, 'hex');
 const base64OfHex = (value: string) => hex(value).toString('base64');
@@ -20,26 +20,33 @@ const RFC_4231: ReadonlyArray<{ name: string; key: Buffer; data: string; mac: st
   },
 ];
 
-describe('hmacSha256Base64', () => {
+describe('hmacSha256', () => {
   it.each(RFC_4231)('reproduces RFC 4231 $name', ({ key, data, mac }) => {
-    expect(hmacSha256Base64(createSecretKey(key), data)).toBe(base64OfHex(mac));
+    expect(hmacSha256(createSecretKey(key), data, 'base64')).toBe(base64OfHex(mac));
   });
 
   it('agrees with createHmac for any key length and any string, non-ASCII included', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 600 }), (key, message) => {
         const keyObject = createSecretKey(Buffer.from(key));
-        expect(hmacSha256Base64(keyObject, message)).toBe(createHmac('sha256', keyObject).update(message).digest('base64'));
+        expect(hmacSha256(keyObject, message, 'base64')).toBe(createHmac('sha256', keyObject).update(message).digest('base64'));
       }),
       { numRuns: 400 },
     );
+  });
+
+  it('answers in base64url as createHmac does (the JWT signature encoding)', () => {
+    const key = createSecretKey(randomBytes(32));
+    for (const message of ['a.b', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0']) {
+      expect(hmacSha256(key, message, 'base64url')).toBe(createHmac('sha256', key).update(message).digest('base64url'));
+    }
   });
 
   it('keeps each key apart when several are used in turn (pads are per key)', () => {
     const keys = [randomBytes(32), randomBytes(32), randomBytes(48)].map((k) => createSecretKey(k));
     for (let round = 0; round < 3; round++) {
       for (const key of keys) {
-        expect(hmacSha256Base64(key, `round ${round}`)).toBe(createHmac('sha256', key).update(`round ${round}`).digest('base64'));
+        expect(hmacSha256(key, `round ${round}`, 'base64')).toBe(createHmac('sha256', key).update(`round ${round}`).digest('base64'));
       }
     }
   });
@@ -47,7 +54,7 @@ describe('hmacSha256Base64', () => {
   it('gives the same answer for messages too long for its scratch buffer (createHmac path)', () => {
     const key = createSecretKey(randomBytes(32));
     for (const message of ['x'.repeat(4096), 'x'.repeat(4097), '€'.repeat(5000)]) {
-      expect(hmacSha256Base64(key, message)).toBe(createHmac('sha256', key).update(message).digest('base64'));
+      expect(hmacSha256(key, message, 'base64')).toBe(createHmac('sha256', key).update(message).digest('base64'));
     }
   });
 
@@ -56,8 +63,24 @@ describe('hmacSha256Base64', () => {
     const key = createSecretKey(raw);
     const other = Buffer.from(raw);
     other[0] = (other[0] as number) ^ 1;
-    const mac = hmacSha256Base64(key, 'POST /mcp');
-    expect(hmacSha256Base64(key, 'POST /mcq')).not.toBe(mac);
-    expect(hmacSha256Base64(createSecretKey(other), 'POST /mcp')).not.toBe(mac);
+    const mac = hmacSha256(key, 'POST /mcp', 'base64');
+    expect(hmacSha256(key, 'POST /mcq', 'base64')).not.toBe(mac);
+    expect(hmacSha256(createSecretKey(other), 'POST /mcp', 'base64')).not.toBe(mac);
   });
 });
+
+describe('sha256', () => {
+  it('reproduces FIPS 180-2 "abc" and agrees with createHash on bytes and text, in both encodings', () => {
+    expect(sha256('abc', 'base64')).toBe(base64OfHex('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 200 }), (bytes, text) => {
+        for (const encoding of ['base64', 'base64url'] as const) {
+          expect(sha256(bytes, encoding)).toBe(createHash('sha256').update(bytes).digest(encoding));
+          expect(sha256(text, encoding)).toBe(createHash('sha256').update(text).digest(encoding));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
