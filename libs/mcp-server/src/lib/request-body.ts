@@ -27,9 +27,7 @@ export function readBody(req: IncomingMessage & { rawBody?: Buffer }, limit: num
     };
     req.on('data', onData);
     req.once('end', () => {
-      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      req.rawBody = body;
-      resolve(body);
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
     });
     req.once('error', reject);
   });

@@ -5,7 +5,7 @@ import { IS_PUBLIC_KEY, REQUIRE_AUTH_KEY, REQUIRED_SCOPES_KEY } from '../auth.co
 import { AuthError } from '../auth.errors';
 import { AuthAuditService } from '../audit/auth-audit.service';
 import { AuthContextService } from '../context/auth-context.service';
-import { AUTHENTICATION_SLOT, type AuthenticatedRequest } from '../http/auth-request';
+import { setAuthenticationOf } from '../http/auth-request';
 import type { CredentialSource } from '../http/bearer';
 import { RequestAuthenticatorService } from '../http/request-authenticator.service';
 import { requestIdOf } from '../http/request-id';
@@ -78,7 +78,7 @@ export class JwtAuthGuard implements CanActivate {
     // Public routes never look at credentials; nothing to audit beyond access logs.
     if (route.isPublic) return true;
     const http = context.switchToHttp();
-    const request = http.getRequest<IncomingMessage & CredentialSource & AuthenticatedRequest & { ip?: string }>();
+    const request = http.getRequest<IncomingMessage & CredentialSource & { ip?: string }>();
     const requestId = requestIdOf(request, http.getResponse<ServerResponse>());
     const client = clientOf(request);
     this.throttle.assertNotBlocked(client);
@@ -86,7 +86,7 @@ export class JwtAuthGuard implements CanActivate {
       const authentication = this.authenticator.authenticate(request, route.optional);
       const { principal } = authentication;
       this.authenticator.authorize(principal, route.scopes);
-      request[AUTHENTICATION_SLOT] = authentication;
+      setAuthenticationOf(request, authentication);
       this.context.set({ principal, matchesPresentedToken: authentication.matchesPresentedToken, transport: 'http' });
       this.audit.record({
         outcome: 'allow',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestStateOf } from './request-state';
 
-const REQUEST_ID = Symbol('crossauth:request-id');
 // Keep a caller's correlation id only if it is short and plain; never log arbitrary header bytes.
 const PLAIN_ID = /^[\w.-]{1,64}$/;
 
@@ -10,12 +10,11 @@ const PLAIN_ID = /^[\w.-]{1,64}$/;
  * and plain, otherwise a fresh UUID. Assigned once, echoed on the response.
  */
 export function requestIdOf(req: IncomingMessage, res?: ServerResponse): string {
-  const holder = req as IncomingMessage & { [REQUEST_ID]?: string };
-  const known = holder[REQUEST_ID];
-  if (known !== undefined) return known;
+  const state = requestStateOf(req);
+  if (state.id !== undefined) return state.id;
   const incoming = req.headers['x-request-id'];
   const id = typeof incoming === 'string' && PLAIN_ID.test(incoming) ? incoming : randomUUID();
-  holder[REQUEST_ID] = id;
+  state.id = id;
   if (res && !res.headersSent) res.setHeader('x-request-id', id);
   return id;
 }
