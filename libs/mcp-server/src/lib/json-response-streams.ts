@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 
 interface TransportInternals {
   _streamMapping: Map<string, { resolveJson?: unknown }>;
@@ -9,8 +10,12 @@ interface TransportInternals {
 const logger = new Logger('McpJsonResponses');
 let warned = false;
 
-function internalsOf(transport: StreamableHTTPServerTransport): TransportInternals | undefined {
-  const inner = (transport as unknown as { _webStandardTransport?: Partial<TransportInternals> })._webStandardTransport;
+/** The SDK's web-standard transport (ours, `NodeMcpTransport`, is one) or its Node wrapper. */
+type AnyStreamableTransport = WebStandardStreamableHTTPServerTransport | StreamableHTTPServerTransport;
+
+function internalsOf(transport: AnyStreamableTransport): TransportInternals | undefined {
+  const wrapped = (transport as unknown as { _webStandardTransport?: Partial<TransportInternals> })._webStandardTransport;
+  const inner = wrapped ?? (transport as unknown as Partial<TransportInternals>);
   if (inner?._streamMapping instanceof Map && inner._requestToStreamMapping instanceof Map) return inner as TransportInternals;
   return undefined;
 }
@@ -25,20 +30,22 @@ function internalsOf(transport: StreamableHTTPServerTransport): TransportInterna
  * Not batched: each kept entry retains its answered Response, and keeping up
  * to 64 per session cost ~300 MiB of RSS at ~2,000 live sessions (soak).
  */
-export function releaseAnsweredJsonStreams(transport: StreamableHTTPServerTransport): void {
+export function releaseAnsweredJsonStreams(transport: AnyStreamableTransport): void {
   const internals = internalsOf(transport);
   if (!internals) {
     if (!warned) logger.warn({ event: 'sdk_internals_changed', detail: 'cannot release answered JSON streams; check typescript-sdk#2559' });
     warned = true;
     return;
   }
-  const pending = new Set(internals._requestToStreamMapping.values());
+  const requests = internals._requestToStreamMapping;
+  // Usually nothing is still pending (one request per POST), so no set is built for it.
+  const pending = requests.size === 0 ? undefined : new Set(requests.values());
   for (const [streamId, entry] of internals._streamMapping) {
-    if (entry.resolveJson !== undefined && !pending.has(streamId)) internals._streamMapping.delete(streamId);
+    if (entry.resolveJson !== undefined && !pending?.has(streamId)) internals._streamMapping.delete(streamId);
   }
 }
 
 /** Size of the transport's stream table, for tests; undefined when the internals are not there. */
-export function openStreamCount(transport: StreamableHTTPServerTransport): number | undefined {
+export function openStreamCount(transport: AnyStreamableTransport): number | undefined {
   return internalsOf(transport)?._streamMapping.size;
 }

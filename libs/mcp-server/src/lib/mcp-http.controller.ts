@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Delete, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import {
   AuthAuditService,
@@ -15,7 +14,6 @@ import {
   challengeBody,
   type Principal,
 } from '@crossauth/auth';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Request, Response } from 'express';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
 import { McpServerFactory } from './mcp-server.factory';
@@ -24,7 +22,9 @@ import { McpToolRegistry } from './mcp-tool-registry.service';
 import { BodyTooLargeError, readBody } from './request-body';
 import { resourceMetadataUrlFor } from './protected-resource-metadata.controller';
 import { toAuthInfo } from './mcp-call-auth';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { releaseAnsweredJsonStreams } from './json-response-streams';
+import { NodeMcpTransport, type McpCallContext } from './node-mcp-transport';
 
 /** The in-memory nonce store forgets expired nonces by 30 s bucket, so space frees up at least that often. */
 const NONCE_STORE_RETRY_SECONDS = 30;
@@ -73,7 +73,7 @@ export class McpHttpController {
   @Post()
   async post(@Req() req: Request, @Res() res: Response): Promise<void> {
     if (!this.originAllowed(req, res)) return;
-    const principal = this.principal(req);
+    const { principal, authInfo } = this.caller(req);
     let body: unknown;
     let raw: Buffer;
     try {
@@ -113,13 +113,13 @@ export class McpHttpController {
       }
     }
 
-    if (this.options.stateless) return this.handleStateless(req, res, principal, body);
+    if (this.options.stateless) return this.handleStateless(req, res, { authInfo, parsedBody: body });
 
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string' && sessionId !== '') {
       const session = this.ownedSession(sessionId, principal, req, res);
       if (session) {
-        await this.dispatch(res, () => session.transport.handleRequest(req, res, body));
+        await this.dispatch(res, () => session.transport.handleNodeRequest(req, res, { authInfo, parsedBody: body }));
         if (this.jsonResponses) releaseAnsweredJsonStreams(session.transport);
       }
       return;
@@ -132,7 +132,7 @@ export class McpHttpController {
     }
     const server = this.factory.create('http');
     const owner = ownerOf(principal);
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const transport = new NodeMcpTransport({
       sessionIdGenerator: () => randomUUID(),
       // JSON mode leaks one stream entry per request in SDK 1.x (typescript-sdk#2559);
       // releaseAnsweredJsonStreams runs after each POST.
@@ -148,7 +148,7 @@ export class McpHttpController {
       if (transport.sessionId) this.sessions.remove(transport.sessionId);
     };
     await server.connect(transport);
-    await this.dispatch(res, () => transport.handleRequest(req, res, body));
+    await this.dispatch(res, () => transport.handleNodeRequest(req, res, { authInfo, parsedBody: body }));
     if (this.jsonResponses) releaseAnsweredJsonStreams(transport);
   }
 
@@ -164,24 +164,24 @@ export class McpHttpController {
 
   private async sessionRequest(req: Request, res: Response): Promise<void> {
     if (!this.originAllowed(req, res)) return;
-    const principal = this.principal(req);
+    const { principal, authInfo } = this.caller(req);
     if (this.options.stateless) return void jsonRpcError(res, 405, -32000, 'Method not allowed: this server is stateless');
     if (!this.signatureValid(req, res, Buffer.alloc(0), principal)) return;
     const sessionId = req.header('mcp-session-id');
     if (!sessionId) return void jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     const session = this.ownedSession(sessionId, principal, req, res);
-    if (session) await this.dispatch(res, () => session.transport.handleRequest(req, res));
+    if (session) await this.dispatch(res, () => session.transport.handleNodeRequest(req, res, { authInfo }));
   }
 
-  private async handleStateless(req: Request, res: Response, principal: Principal, body: unknown): Promise<void> {
+  private async handleStateless(req: Request, res: Response, context: McpCallContext): Promise<void> {
     const server = this.factory.create('http');
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: this.jsonResponses });
+    const transport = new NodeMcpTransport({ sessionIdGenerator: undefined, enableJsonResponse: this.jsonResponses });
     res.on('close', () => {
       void transport.close();
       void server.close();
     });
     await server.connect(transport);
-    await this.dispatch(res, () => transport.handleRequest(req, res, body));
+    await this.dispatch(res, () => transport.handleNodeRequest(req, res, context));
   }
 
   /** Checks the RFC 9421 signature when this caller must sign; answers 401 and returns false when it fails. */
@@ -231,19 +231,19 @@ export class McpHttpController {
   }
 
   /**
-   * The caller the global guard authenticated, also attached as the SDK's
-   * `authInfo` so tool handlers get it from the request itself.
+   * The caller the global guard authenticated, and the same caller as the SDK's
+   * `authInfo`, which tool handlers receive with each call.
    */
-  private principal(req: Request): Principal {
+  private caller(req: Request): { principal: Principal; authInfo: AuthInfo } {
     const authentication = authenticationOf(req);
     // The global guard guarantees this; a missing principal means a wiring error, so fail closed.
     if (!authentication) throw new AuthError('missing', 'no principal on /mcp request');
-    (req as Request & { auth?: AuthInfo }).auth = toAuthInfo({
+    const authInfo = toAuthInfo({
       principal: authentication.principal,
       matchesPresentedToken: authentication.matchesPresentedToken,
       requestId: requestIdOf(req),
     });
-    return authentication.principal;
+    return { principal: authentication.principal, authInfo };
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { NodeMcpTransport } from './node-mcp-transport';
 import type { Principal } from '@crossauth/auth';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
 
@@ -9,7 +9,7 @@ import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
 export interface McpSession {
   readonly id: string;
   readonly server: McpServer;
-  readonly transport: StreamableHTTPServerTransport;
+  readonly transport: NodeMcpTransport;
   /** `iss` + `sub` of the creator: sessions are not authentication, but they are owned. */
   readonly owner: string;
   readonly createdAt: number;

@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
+import {
+  WebStandardStreamableHTTPServerTransport,
+  type WebStandardStreamableHTTPServerTransportOptions,
+} from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+
+/** What one HTTP request hands to the MCP transport besides itself. */
+export interface McpCallContext {
+  /** The authenticated caller, as tool handlers see it (`extra.authInfo`). */
+  readonly authInfo: AuthInfo;
+  /** The JSON-RPC body, already read and parsed (POST only). */
+  readonly parsedBody?: unknown;
+}
+
+// Keyed by the Node request; the listener below looks its context up again.
+const contexts = new WeakMap<IncomingMessage, McpCallContext>();
+
+/**
+ * The SDK's Streamable HTTP server transport, answering Node requests.
+ *
+ * The SDK's own Node wrapper (`StreamableHTTPServerTransport`) does the same
+ * Node ⇄ Fetch conversion with `@hono/node-server`, but builds a new request
+ * listener on every request and takes the caller from `req.auth`, a property
+ * added to each request. Under Express 5 every request object has a hidden
+ * class of its own, so that one added property copies the class on every call
+ * (see `request-state.ts` in @crossauth/auth). Here the listener is built once
+ * per transport and the caller travels in a WeakMap.
+ */
+export class NodeMcpTransport extends WebStandardStreamableHTTPServerTransport {
+  private readonly listener: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+  constructor(options: WebStandardStreamableHTTPServerTransportOptions) {
+    super(options);
+    // overrideGlobalObjects: false keeps hono from replacing the global Request/Response.
+    this.listener = getRequestListener((request, env) => this.handleRequest(request, contexts.get((env as HttpBindings).incoming)), { overrideGlobalObjects: false });
+  }
+
+  /** Answers one Node request (POST, GET or DELETE) on this transport. */
+  async handleNodeRequest(req: IncomingMessage, res: ServerResponse, context: McpCallContext): Promise<void> {
+    contexts.set(req, context);
+    await this.listener(req, res);
+  }
+}
