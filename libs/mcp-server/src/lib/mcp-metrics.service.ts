@@ -1,28 +1,45 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AuthAuditService, TokenVerifierService } from '@crossauth/auth';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { CounterCells, HistogramCells } from './metric-cells';
+
+/** Buckets of the tool latency histogram, in seconds. */
+export const TOOL_LATENCY_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /**
  * Prometheus metrics (own registry): auth decisions by outcome and reason,
  * verification-cache hits and misses, tool calls and their latency per tool.
+ * Calls are counted in plain cells (see metric-cells.ts) and handed to
+ * prom-client when scraped.
  */
 @Injectable()
 export class McpMetricsService implements OnModuleInit {
   readonly registry = new Registry();
-  private readonly decisions = new Counter({ name: 'crossauth_auth_decisions_total', help: 'Auth decisions by outcome and reason code.', labelNames: ['outcome', 'reason'], registers: [this.registry] });
-  private readonly toolCalls = new Counter({ name: 'crossauth_tool_calls_total', help: 'MCP tool calls by tool and outcome.', labelNames: ['tool', 'outcome'], registers: [this.registry] });
-  private readonly toolLatency = new Histogram({
-    name: 'crossauth_tool_call_duration_seconds',
-    help: 'MCP tool handler latency.',
-    labelNames: ['tool'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  private readonly decisionCells = new CounterCells('outcome', 'reason');
+  private readonly toolCallCells = new CounterCells('tool', 'outcome');
+  private readonly toolLatency = new HistogramCells('crossauth_tool_call_duration_seconds', 'MCP tool handler latency.', 'tool', TOOL_LATENCY_BUCKETS);
 
   constructor(
     private readonly audit: AuthAuditService,
     private readonly verifier: TokenVerifierService,
   ) {
+    const counter = (name: string, help: string, cells: CounterCells<string, string>, labelNames: string[]) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const cell of cells.cells()) this.inc(cell.labels, cell.value);
+        },
+      });
+    counter('crossauth_auth_decisions_total', 'Auth decisions by outcome and reason code.', this.decisionCells, ['outcome', 'reason']);
+    counter('crossauth_tool_calls_total', 'MCP tool calls by tool and outcome.', this.toolCallCells, ['tool', 'outcome']);
+    // The registry asks a metric only for its name, get() and reset(); prom-client's
+    // types list its own classes, hence the cast. The spec compares the text with
+    // prom-client's Histogram.
+    this.registry.registerMetric(this.toolLatency as unknown as Metric);
     const gauges: Array<[string, string, 'hits' | 'misses' | 'size']> = [
       ['crossauth_verification_cache_hits', 'Verification-cache hits since start.', 'hits'],
       ['crossauth_verification_cache_misses', 'Verification-cache misses since start.', 'misses'],
@@ -42,23 +59,13 @@ export class McpMetricsService implements OnModuleInit {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  // prom-client hashes the label object on every labelled call; the label sets
-  // are few (tools and reason codes are fixed), so their children are kept.
-  private readonly children = new Map<string, unknown>();
-
   onModuleInit(): void {
-    this.audit.onDecision((d) => this.child(`d\0${d.outcome}\0${d.reason}`, () => this.decisions.labels({ outcome: d.outcome, reason: d.reason })).inc());
+    this.audit.onDecision((d) => this.decisionCells.inc(d.outcome, d.reason));
   }
 
   /** Records one tool call. */
   observeTool(tool: string, outcome: 'ok' | 'tool_error' | 'denied' | 'internal_error', seconds: number): void {
-    this.child(`t\0${tool}\0${outcome}`, () => this.toolCalls.labels({ tool, outcome })).inc();
-    this.child(`l\0${tool}`, () => this.toolLatency.labels({ tool })).observe(seconds);
-  }
-
-  private child<T>(key: string, create: () => T): T {
-    let child = this.children.get(key) as T | undefined;
-    if (child === undefined) this.children.set(key, (child = create()));
-    return child;
+    this.toolCallCells.inc(tool, outcome);
+    this.toolLatency.observe(tool, seconds);
   }
 }
