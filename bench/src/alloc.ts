@@ -1,0 +1,150 @@
+// npm run bench -- alloc                 bytes allocated per call, every load-bench server (docs/bench-results/alloc.json)
+//
+// Calls/s and CPU per call move ±5–15% with this VM's neighbours; what a call
+// allocates does not. With the young generation fixed at one size, V8 scavenges
+// each time that much has been allocated, so scavenges per call × its size is
+// the bytes allocated per call (less what survives, which is small here). Two
+// builds of the same code agree to within ~0.5%; a change of one property added
+// per request (~1.3 KB) shows. It is a proxy: fewer bytes is less GC and usually
+// less work, but CPU is still judged by the load bench.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { MCP_HEADERS, ROOT, callRequests, machine, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
+
+const SEMI_SPACE_MIB = 16;
+const WARMUP_CALLS = 20_000;
+
+interface GcCounts {
+  scavenges: number;
+  markCompacts: number;
+}
+
+/** What the load bench runs, by label: script and flags. */
+const SERVERS: Array<{ label: string; script: string; args: string[]; auth: boolean }> = [
+  { label: 'bare SDK, no auth (JSON answers)', script: 'bare-sdk.server.js', args: ['--json'], auth: false },
+  { label: 'bare SDK handler in a minimal NestJS app', script: 'nest-minimal.server.js', args: [], auth: false },
+  { label: 'crossauth module, auth disabled', script: 'crossauth.server.js', args: ['--no-auth'], auth: false },
+  { label: 'crossauth, bearer, verification cache on', script: 'crossauth.server.js', args: [], auth: true },
+  { label: 'crossauth, bearer + signed requests', script: 'crossauth.server.js', args: ['--signed'], auth: true },
+];
+
+async function gcCounts(server: Server, file: string): Promise<GcCounts> {
+  rmSync(file, { force: true });
+  server.process.kill('SIGUSR2');
+  for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
+  return JSON.parse(readFileSync(file, 'utf8')) as GcCounts;
+}
+
+export async function alloc(calls: number): Promise<void> {
+  pinSelf();
+  const rows: Array<Record<string, unknown>> = [];
+  for (const spec of SERVERS) {
+    const file = join(tmpdir(), `crossauth-bench-gc-${process.pid}.json`);
+    const nodeArgs = [`--min-semi-space-size=${SEMI_SPACE_MIB}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, '-r', join(ROOT, 'bench', 'dist', 'gc-count.preload.js')];
+    const server = await startServer(spec.label, join(ROOT, 'bench', 'dist', 'servers', spec.script), spec.args, { BENCH_GC_OUT: file }, 'PORT', nodeArgs, true);
+    try {
+      const sign = spec.args.includes('--signed');
+      const headers: Record<string, string> = { ...MCP_HEADERS, ...(spec.auth ? { authorization: `Bearer ${token('bench')}` } : {}) };
+      headers['mcp-session-id'] = await openSession(server.url, headers, sign);
+      const requests = callRequests(server.url, headers, { sign, presign: sign ? WARMUP_CALLS + calls : 0 });
+      const run = async (amount: number) => {
+        const result = await autocannon({ url: server.url, connections: 16, amount, requests });
+        if (result.non2xx) throw new Error(`${spec.label}: ${result.non2xx} non-2xx answers`);
+        return result.requests.total;
+      };
+      await run(WARMUP_CALLS);
+      const before = await gcCounts(server, file);
+      const answered = await run(calls);
+      const after = await gcCounts(server, file);
+      const scavenges = after.scavenges - before.scavenges;
+      rows.push({
+        server: spec.label,
+        calls: answered,
+        scavenges_per_1000_calls: Math.round((scavenges / answered) * 1000 * 1000) / 1000,
+        kib_per_call: Math.round(((scavenges * SEMI_SPACE_MIB * 1024) / answered) * 10) / 10,
+        mark_compacts: after.markCompacts - before.markCompacts,
+      });
+      process.stdout.write(`${spec.label}: ${rows.at(-1)?.['kib_per_call']} KiB per call\n`);
+    } finally {
+      await server.stop();
+      rmSync(file, { force: true });
+    }
+  }
+  saveResult('alloc', { machine: machine(), semi_space_mib: SEMI_SPACE_MIB, connections: 16, mode: 'stateful', calls, rows });
+}
+
+// npm run bench -- alloc-profile <out.json> [--bare|--nest|--no-auth|--signed]   where the bytes come from
+// npm run bench -- alloc-diff <a.json> <b.json>                                 bytes per call by function, b minus a
+
+interface HeapNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: HeapNode[];
+}
+interface HeapProfile {
+  head: HeapNode;
+  samples: Array<{ nodeId: number; size: number }>;
+  calls?: number;
+}
+
+/** A sampling heap profile of `calls` calls after the warm-up, with the call count saved beside it. */
+export async function allocProfile(out: string, flags: string[], calls = 20_000): Promise<void> {
+  pinSelf();
+  const script = flags.includes('--bare') ? 'bare-sdk.server.js' : flags.includes('--nest') ? 'nest-minimal.server.js' : 'crossauth.server.js';
+  const args = flags.includes('--bare') ? ['--json'] : flags.filter((f) => f !== '--nest');
+  const auth = script === 'crossauth.server.js' && !args.includes('--no-auth');
+  rmSync(out, { force: true });
+  const server = await startServer('alloc-profile', join(ROOT, 'bench', 'dist', 'servers', script), args, { BENCH_HEAP_OUT: out }, 'PORT', ['-r', join(ROOT, 'bench', 'dist', 'heap-sample.preload.js')], true);
+  try {
+    const sign = args.includes('--signed');
+    const headers: Record<string, string> = { ...MCP_HEADERS, ...(auth ? { authorization: `Bearer ${token('bench')}` } : {}) };
+    headers['mcp-session-id'] = await openSession(server.url, headers, sign);
+    const requests = callRequests(server.url, headers, { sign, presign: sign ? WARMUP_CALLS + calls : 0 });
+    await autocannon({ url: server.url, connections: 16, amount: WARMUP_CALLS, requests });
+    server.process.kill('SIGUSR2');
+    await new Promise((r) => setTimeout(r, 300));
+    const answered = (await autocannon({ url: server.url, connections: 16, amount: calls, requests })).requests.total;
+    server.process.kill('SIGUSR2');
+    for (let i = 0; i < 100 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 100));
+    const profile = JSON.parse(readFileSync(out, 'utf8')) as HeapProfile & { error?: string };
+    if (profile.error) throw new Error(profile.error);
+    writeFileSync(out, JSON.stringify({ ...profile, calls: answered }));
+    process.stdout.write(`${out}: ${answered} calls, ${Math.round(bytesByFunction(profile, answered).total)} bytes per call\n`);
+  } finally {
+    await server.stop();
+  }
+}
+
+function bytesByFunction(profile: HeapProfile, calls: number): { total: number; byFunction: Map<string, number> } {
+  const sizeByNode = new Map<number, number>();
+  for (const s of profile.samples) sizeByNode.set(s.nodeId, (sizeByNode.get(s.nodeId) ?? 0) + s.size);
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapNode) => {
+    const bytes = (sizeByNode.get(node.id) ?? 0) / calls;
+    if (bytes > 0) {
+      const url = node.callFrame.url.replace(/^.*node_modules\//, '').replace(/^.*\/libs\//, 'libs/');
+      const key = `${node.callFrame.functionName || '(anonymous)'} ${url}:${node.callFrame.lineNumber + 1}`;
+      byFunction.set(key, (byFunction.get(key) ?? 0) + bytes);
+      total += bytes;
+    }
+    for (const child of node.children ?? []) walk(child);
+  };
+  walk(profile.head);
+  return { total, byFunction };
+}
+
+export function allocDiff(a: string, b: string, top = 40): void {
+  const load = (file: string) => {
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as HeapProfile;
+    return bytesByFunction(profile, profile.calls ?? 1);
+  };
+  const before = load(a);
+  const after = load(b);
+  process.stdout.write(`bytes allocated per call: ${Math.round(before.total)} (${a}) → ${Math.round(after.total)} (${b})\n  delta       a       b  function (where the allocation happened)\n`);
+  const keys = new Set([...before.byFunction.keys(), ...after.byFunction.keys()]);
+  const rows = [...keys].map((k) => ({ k, x: before.byFunction.get(k) ?? 0, y: after.byFunction.get(k) ?? 0 })).sort((p, q) => Math.abs(q.y - q.x) - Math.abs(p.y - p.x));
+  for (const { k, x, y } of rows.slice(0, top)) process.stdout.write(`${String(Math.round(y - x)).padStart(7)} ${String(Math.round(x)).padStart(7)} ${String(Math.round(y)).padStart(7)}  ${k}\n`);
+}
