@@ -1,12 +1,13 @@
 // npm run bench -- alloc                 bytes allocated per call, every load-bench server (docs/bench-results/alloc.json)
 //
 // Calls/s and CPU per call move ±5–15% with this VM's neighbours; what a call
-// allocates does not. With the young generation fixed at one size, V8 scavenges
-// each time that much has been allocated, so scavenges per call × its size is
-// the bytes allocated per call (less what survives, which is small here). Two
-// builds of the same code agree to within ~0.5%; a change of one property added
-// per request (~1.3 KB) shows. It is a proxy: fewer bytes is less GC and usually
-// less work, but CPU is still judged by the load bench.
+// allocates hardly does. With the young generation fixed at one size, V8
+// scavenges each time that room is used up, so scavenges per call × its size is
+// roughly the bytes allocated per call; objects that survive a scavenge take
+// room too, so it reads GC pressure more than bytes (alloc-profile gives the
+// bytes). On an idle machine two runs of one build gave the same figure, and
+// one property added per request (~1.3 KB) shows. A proxy for GC and work; CPU
+// is still judged by the load bench.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
