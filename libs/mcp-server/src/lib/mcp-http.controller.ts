@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Delete, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import {
   AuthAuditService,
@@ -22,7 +23,6 @@ import { McpToolRegistry } from './mcp-tool-registry.service';
 import { BodyTooLargeError, readBody } from './request-body';
 import { resourceMetadataUrlFor } from './protected-resource-metadata.controller';
 import { toAuthInfo } from './mcp-call-auth';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { releaseAnsweredJsonStreams } from './json-response-streams';
 import { NodeMcpTransport, type McpCallContext } from './node-mcp-transport';
 
