@@ -31,11 +31,29 @@ const SERVERS: Array<{ label: string; script: string; args: string[]; auth: bool
   { label: 'crossauth, bearer + signed requests', script: 'crossauth.server.js', args: ['--signed'], auth: true },
 ];
 
-async function gcCounts(server: Server, file: string): Promise<GcCounts> {
+/** Signals the server's preload (SIGUSR2) and reads what it writes to `file`. */
+async function signalAndRead<T>(server: Server, file: string): Promise<T> {
   rmSync(file, { force: true });
   server.process.kill('SIGUSR2');
-  for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
-  return JSON.parse(readFileSync(file, 'utf8')) as GcCounts;
+  for (let i = 0; i < 1500 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+/**
+ * Opens a session on a started bench server and returns a function that makes
+ * `amount` echo calls over 16 connections (signed ones presigned, enough for
+ * the warm-up and `calls`) and returns how many were answered.
+ */
+async function sessionLoad(server: Server, spec: (typeof SERVERS)[number], calls: number): Promise<(amount: number) => Promise<number>> {
+  const sign = spec.args.includes('--signed');
+  const headers: Record<string, string> = { ...MCP_HEADERS, ...(spec.auth ? { authorization: `Bearer ${token('bench')}` } : {}) };
+  headers['mcp-session-id'] = await openSession(server.url, headers, sign);
+  const requests = callRequests(server.url, headers, { sign, presign: sign ? WARMUP_CALLS + calls : 0 });
+  return async (amount) => {
+    const result = await autocannon({ url: server.url, connections: 16, amount, requests });
+    if (result.non2xx) throw new Error(`${spec.label}: ${result.non2xx} non-2xx answers`);
+    return result.requests.total;
+  };
 }
 
 export async function alloc(calls: number): Promise<void> {
@@ -46,19 +64,11 @@ export async function alloc(calls: number): Promise<void> {
     const nodeArgs = [`--min-semi-space-size=${SEMI_SPACE_MIB}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, '-r', join(ROOT, 'bench', 'dist', 'gc-count.preload.js')];
     const server = await startServer(spec.label, join(ROOT, 'bench', 'dist', 'servers', spec.script), spec.args, { BENCH_GC_OUT: file }, 'PORT', nodeArgs, true);
     try {
-      const sign = spec.args.includes('--signed');
-      const headers: Record<string, string> = { ...MCP_HEADERS, ...(spec.auth ? { authorization: `Bearer ${token('bench')}` } : {}) };
-      headers['mcp-session-id'] = await openSession(server.url, headers, sign);
-      const requests = callRequests(server.url, headers, { sign, presign: sign ? WARMUP_CALLS + calls : 0 });
-      const run = async (amount: number) => {
-        const result = await autocannon({ url: server.url, connections: 16, amount, requests });
-        if (result.non2xx) throw new Error(`${spec.label}: ${result.non2xx} non-2xx answers`);
-        return result.requests.total;
-      };
+      const run = await sessionLoad(server, spec, calls);
       await run(WARMUP_CALLS);
-      const before = await gcCounts(server, file);
+      const before = await signalAndRead<GcCounts>(server, file);
       const answered = await run(calls);
-      const after = await gcCounts(server, file);
+      const after = await signalAndRead<GcCounts>(server, file);
       const scavenges = after.scavenges - before.scavenges;
       rows.push({
         server: spec.label,
@@ -93,28 +103,24 @@ interface HeapProfile {
 /** A sampling heap profile of `calls` calls after the warm-up, with the call count saved beside it. */
 export async function allocProfile(out: string, flags: string[], calls = 20_000): Promise<void> {
   pinSelf();
-  const script = flags.includes('--bare') ? 'bare-sdk.server.js' : flags.includes('--nest') ? 'nest-minimal.server.js' : 'crossauth.server.js';
-  const args = flags.includes('--bare') ? ['--json'] : flags.filter((f) => f !== '--nest');
-  const auth = script === 'crossauth.server.js' && !args.includes('--no-auth');
-  rmSync(out, { force: true });
-  const server = await startServer('alloc-profile', join(ROOT, 'bench', 'dist', 'servers', script), args, { BENCH_HEAP_OUT: out }, 'PORT', ['-r', join(ROOT, 'bench', 'dist', 'heap-sample.preload.js')], true);
+  // The same servers as the alloc table: bare, minimal Nest, or crossauth with its own flags.
+  const spec = flags.includes('--bare') ? SERVERS[0] : flags.includes('--nest') ? SERVERS[1] : { label: 'crossauth', script: 'crossauth.server.js', args: flags, auth: !flags.includes('--no-auth') };
+  if (!spec) throw new Error('no bench server');
+  const sampling = `${out}.sampling`;
+  const server = await startServer('alloc-profile', join(ROOT, 'bench', 'dist', 'servers', spec.script), spec.args, { BENCH_HEAP_OUT: sampling }, 'PORT', ['-r', join(ROOT, 'bench', 'dist', 'heap-sample.preload.js')], true);
   try {
-    const sign = args.includes('--signed');
-    const headers: Record<string, string> = { ...MCP_HEADERS, ...(auth ? { authorization: `Bearer ${token('bench')}` } : {}) };
-    headers['mcp-session-id'] = await openSession(server.url, headers, sign);
-    const requests = callRequests(server.url, headers, { sign, presign: sign ? WARMUP_CALLS + calls : 0 });
-    await autocannon({ url: server.url, connections: 16, amount: WARMUP_CALLS, requests });
+    const run = await sessionLoad(server, spec, calls);
+    await run(WARMUP_CALLS);
     server.process.kill('SIGUSR2');
     await new Promise((r) => setTimeout(r, 300));
-    const answered = (await autocannon({ url: server.url, connections: 16, amount: calls, requests })).requests.total;
-    server.process.kill('SIGUSR2');
-    for (let i = 0; i < 100 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 100));
-    const profile = JSON.parse(readFileSync(out, 'utf8')) as HeapProfile & { error?: string };
+    const answered = await run(calls);
+    const profile = await signalAndRead<HeapProfile & { error?: string }>(server, sampling);
     if (profile.error) throw new Error(profile.error);
     writeFileSync(out, JSON.stringify({ ...profile, calls: answered }));
     process.stdout.write(`${out}: ${answered} calls, ${Math.round(bytesByFunction(profile, answered).total)} bytes per call\n`);
   } finally {
     await server.stop();
+    rmSync(sampling, { force: true });
   }
 }
 

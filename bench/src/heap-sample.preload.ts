@@ -2,7 +2,7 @@
 // heap profiler, keeping objects the GC has already freed (so the profile is
 // everything allocated, not what is still alive); the second writes the
 // profile to $BENCH_HEAP_OUT.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
 const session = new Session();
@@ -15,5 +15,9 @@ process.on('SIGUSR2', () => {
     session.post('HeapProfiler.enable', () => session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never));
     return;
   }
-  session.post('HeapProfiler.stopSampling', (error, result) => writeFileSync(out, JSON.stringify(error ? { error: error.message } : result.profile)));
+  session.post('HeapProfiler.stopSampling', (error, result) => {
+    // Written aside and renamed, so the bench never reads half a profile.
+    writeFileSync(`${out}.part`, JSON.stringify(error ? { error: error.message } : result.profile));
+    renameSync(`${out}.part`, out);
+  });
 });
