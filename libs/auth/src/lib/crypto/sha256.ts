@@ -19,10 +19,7 @@ const MAX_MESSAGE_CHARS = 4096;
 /** Text encodings the digests are wanted in. */
 export type DigestEncoding = 'base64' | 'base64url';
 
-type OneShotHash = {
-  (algorithm: string, data: Uint8Array | string, outputEncoding: 'buffer'): Buffer;
-  (algorithm: string, data: Uint8Array | string, outputEncoding: DigestEncoding): string;
-};
+type OneShotHash = (algorithm: string, data: Uint8Array | string, outputEncoding: DigestEncoding | 'latin1') => string;
 const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
 
 /** SHA-256 of bytes, or of a string's UTF-8 bytes. */
@@ -67,6 +64,10 @@ export function hmacSha256(key: KeyObject, message: string, encoding: DigestEnco
   const pads = padsFor(key);
   pads.inner.copy(scratch, 0);
   const length = BLOCK_BYTES + scratch.write(message, BLOCK_BYTES, 'utf8');
-  oneShot('sha256', scratch.subarray(0, length), 'buffer').copy(pads.outer, BLOCK_BYTES);
+  // The inner digest comes back as a 32-char latin1 string, a plain heap string:
+  // asked for as a Buffer it got a native backing store of its own per call
+  // (~0.35 µs more, and external memory for the GC to account).
+  const inner = oneShot('sha256', new Uint8Array(scratch.buffer, scratch.byteOffset, length), 'latin1');
+  pads.outer.write(inner, BLOCK_BYTES, 'latin1');
   return oneShot('sha256', pads.outer, encoding);
 }

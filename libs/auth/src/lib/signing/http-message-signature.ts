@@ -48,13 +48,24 @@ export function signatureBase(components: ReadonlyArray<readonly [string, string
   return `${base}"@signature-params": ${signatureParams}`;
 }
 
-function componentValues(request: SignableRequest, digest: string): Record<(typeof REQUIRED_COMPONENTS)[number], string> {
-  return {
-    '@method': request.method.toUpperCase(),
-    '@authority': request.authority.toLowerCase(),
-    '@path': request.path,
-    'content-digest': digest,
-  };
+/**
+ * The signature base of a crossauth request. The usual component list (what
+ * signRequest emits and every canonical Signature-Input carries) is one
+ * template; another order goes through {@link signatureBase}. Same text either
+ * way (the spec checks); the template saves a record, an array of pairs and
+ * the concatenation loop on every signed request.
+ */
+function requestBase(request: SignableRequest, digest: string, components: readonly string[], signatureParams: string): string {
+  const method = request.method.toUpperCase();
+  const authority = request.authority.toLowerCase();
+  if (components === REQUIRED_COMPONENTS) {
+    return `"@method": ${method}\n"@authority": ${authority}\n"@path": ${request.path}\n"content-digest": ${digest}\n"@signature-params": ${signatureParams}`;
+  }
+  const values: Record<string, string> = { '@method': method, '@authority': authority, '@path': request.path, 'content-digest': digest };
+  return signatureBase(
+    components.map((name) => [name, values[name] as string] as const),
+    signatureParams,
+  );
 }
 
 /** Signs a request: returns the `Content-Digest`, `Signature-Input` and `Signature` headers to send. */
@@ -64,7 +75,6 @@ export function signRequest(
   options: { nowSeconds?: number; nonce?: string; label?: string } = {},
 ): { 'content-digest': string; 'signature-input': string; signature: string } {
   const digest = contentDigest(request.body);
-  const values = componentValues(request, digest);
   const params: Array<[string, ParamValue]> = [
     ['created', options.nowSeconds ?? Math.floor(Date.now() / 1000)],
     ['nonce', options.nonce ?? freshNonce()],
@@ -72,7 +82,7 @@ export function signRequest(
     ['alg', 'hmac-sha256'],
   ];
   const serialized = serializeSignatureParams(REQUIRED_COMPONENTS, params);
-  const base = signatureBase(REQUIRED_COMPONENTS.map((n) => [n, values[n]] as const), serialized);
+  const base = requestBase(request, digest, REQUIRED_COMPONENTS, serialized);
   const label = options.label ?? 'sig1';
   return {
     'content-digest': digest,
@@ -179,11 +189,7 @@ export function verifyRequest(request: SignableRequest & { headers: Record<strin
   const digest = single(request.headers, 'content-digest');
   verifyContentDigest(digest, request.body);
 
-  const values = componentValues(request, digest as string);
-  const base = signatureBase(
-    input.components.map((n) => [n, values[n as (typeof REQUIRED_COMPONENTS)[number]]] as const),
-    input.serialized,
-  );
+  const base = requestBase(request, digest as string, input.components, input.serialized);
   if (!sameCanonicalBase64(signature.base64, hmacSha256(key, base, 'base64'))) {
     throw new SignatureError('signature_invalid', 'HMAC does not match');
   }
