@@ -26,7 +26,7 @@ import { toAuthInfo } from './mcp-call-auth';
 import { releaseAnsweredJsonStreams } from './json-response-streams';
 import { NodeMcpTransport, type McpCallContext } from './node-mcp-transport';
 
-/** The in-memory nonce store forgets expired nonces by 30 s bucket, so space frees up at least that often. */
+/** A full nonce store has room again as soon as its oldest nonce expires; at its bound nonces expire continuously, so 30 s is a generous hint. */
 const NONCE_STORE_RETRY_SECONDS = 30;
 
 type JsonRpcMessage = { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: { name?: unknown } };
@@ -193,7 +193,7 @@ export class McpHttpController {
       if (!(error instanceof SignatureError)) throw error;
       this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp`, transport: 'http', client: req.ip, detail: error.detail, requestId: requestIdOf(req) });
       if (error.reason === 'nonce_store_full') {
-        // Our capacity, not the caller's fault: no failure counted, and a retry after the oldest bucket can drain is fine.
+        // Our capacity, not the caller's fault: no failure counted, and a later retry finds room.
         res.setHeader('Retry-After', String(NONCE_STORE_RETRY_SECONDS));
         res.status(503).json({ error: 'temporarily_unavailable', error_description: error.reason, reason: error.reason });
         return false;
