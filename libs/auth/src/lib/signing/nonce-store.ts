@@ -32,6 +32,8 @@ class FingerprintTable {
   private readonly mask: number;
   /** Occupied slots, live or expired. */
   used = 0;
+  /** No entry here expires before this (s): a rebuild before then would free nothing. */
+  earliestExpirySeconds = Infinity;
 
   constructor(readonly capacity: number) {
     this.slots = new Uint32Array(capacity * SLOT);
@@ -57,12 +59,23 @@ class FingerprintTable {
     return this.slots[i] !== 0 || this.slots[i + 1] !== 0;
   }
 
+  /** Whether the slot at `i` holds an entry that has not expired. */
+  liveAt(i: number, nowSeconds: number): boolean {
+    return this.occupied(i) && (this.slots[i + 2] as number) > nowSeconds;
+  }
+
   /** Fills the empty slot at `i` (from {@link find}). */
   put(i: number, a: number, b: number, expirySeconds: number): void {
     this.slots[i] = a;
     this.slots[i + 1] = b;
-    this.slots[i + 2] = expirySeconds;
     this.used++;
+    this.renew(i, expirySeconds);
+  }
+
+  /** Sets the expiry of the entry at `i`. */
+  renew(i: number, expirySeconds: number): void {
+    this.slots[i + 2] = expirySeconds;
+    this.earliestExpirySeconds = Math.min(this.earliestExpirySeconds, expirySeconds);
   }
 }
 
@@ -100,9 +113,6 @@ export class MemoryNonceStore implements NonceStore {
   private retiring: FingerprintTable | undefined;
   /** Offset in `retiring` up to which entries have moved. */
   private moved = 0;
-  private movePerCall = MOVE_PER_CALL;
-  /** No entry in `table` expires before this (ms), once no move is in progress. */
-  private earliestExpiryMs = Infinity;
 
   /** @param maxEntries live nonces held at most; past it, `full`. */
   constructor(private readonly maxEntries = 1_000_000) {
@@ -126,23 +136,19 @@ export class MemoryNonceStore implements NonceStore {
     if (a === 0 && b === 0) b = 1; // 0/0 marks an empty slot
     const expirySeconds = Math.ceil(expiresAtMs / 1000);
     const nowSeconds = nowMs / 1000;
-    if (this.retiring) this.move(nowSeconds, this.movePerCall);
+    if (this.retiring) this.move(nowSeconds, this.moveBudget(this.retiring));
 
     const i = this.table.find(a, b);
     if (this.table.occupied(i)) {
       // Seen. Still live: a replay, whatever expiry it claims now. Expired: the
       // same nonce in a later signature (a freshness check refuses a re-sent one
       // before the store is asked), so it starts a new life in the same slot.
-      if ((this.table.slots[i + 2] as number) > nowSeconds) return 'replayed';
-      this.table.slots[i + 2] = expirySeconds;
-      this.earliestExpiryMs = Math.min(this.earliestExpiryMs, expirySeconds * 1000);
+      if (this.table.liveAt(i, nowSeconds)) return 'replayed';
+      this.table.renew(i, expirySeconds);
       return 'fresh';
     }
-    if (this.retiring) {
-      // Not moved yet. An expired copy is left behind: moving skips expired entries.
-      const j = this.retiring.find(a, b);
-      if (this.retiring.occupied(j) && (this.retiring.slots[j + 2] as number) > nowSeconds) return 'replayed';
-    }
+    // Not moved yet. An expired copy is left behind: moving skips expired entries.
+    if (this.retiring?.liveAt(this.retiring.find(a, b), nowSeconds)) return 'replayed';
     if (this.size >= this.maxEntries) {
       // Forgetting a nonce still inside its window would reopen it to replay, so
       // when every entry held may be live the answer is `full`. Once something
@@ -150,7 +156,7 @@ export class MemoryNonceStore implements NonceStore {
       // the store is at its bound the move goes faster (about a millisecond of
       // work per call), never one stall over a million entries.
       if (!this.retiring) {
-        if (nowMs < this.earliestExpiryMs) return 'full';
+        if (nowSeconds < this.table.earliestExpirySeconds) return 'full';
         this.rebuild(nowSeconds);
       }
       this.move(nowSeconds, MOVE_AT_BOUND);
@@ -158,7 +164,6 @@ export class MemoryNonceStore implements NonceStore {
     }
     if ((this.table.used + 1) * 2 > this.table.capacity) this.rebuild(nowSeconds);
     this.table.put(this.table.find(a, b), a, b, expirySeconds);
-    this.earliestExpiryMs = Math.min(this.earliestExpiryMs, expirySeconds * 1000);
     return 'fresh';
   }
 
@@ -174,10 +179,15 @@ export class MemoryNonceStore implements NonceStore {
     this.table = new FingerprintTable(Math.min(this.maxCapacity, Math.max(MIN_CAPACITY, nextPowerOfTwo(estimateLive(old, nowSeconds) * 4))));
     this.retiring = old;
     this.moved = 0;
-    // The new table holds at least four times the live entries; finishing the
-    // move within a quarter of its capacity in calls keeps it under half full.
-    this.movePerCall = Math.max(MOVE_PER_CALL, Math.ceil((old.capacity * 4) / this.table.capacity));
-    this.earliestExpiryMs = Infinity;
+  }
+
+  /**
+   * Slots of `retiring` to move per call. The new table holds at least four times
+   * the live entries; finishing the move within a quarter of its capacity in
+   * calls keeps it under half full.
+   */
+  private moveBudget(retiring: FingerprintTable): number {
+    return Math.max(MOVE_PER_CALL, Math.ceil((retiring.capacity * 4) / this.table.capacity));
   }
 
   /** Moves the live entries of up to `budget` slots of the retiring table. */
@@ -197,7 +207,6 @@ export class MemoryNonceStore implements NonceStore {
       // checked so that nothing can hold one fingerprint twice.
       if (this.table.occupied(j)) continue;
       this.table.put(j, a, b, expiry);
-      this.earliestExpiryMs = Math.min(this.earliestExpiryMs, expiry * 1000);
     }
     this.moved = end;
     if (end === from.length) this.retiring = undefined;
@@ -214,18 +223,11 @@ const SAMPLE_SLOTS = 8_192;
  * live. Never above `used`, which bounds the live count.
  */
 function estimateLive(table: FingerprintTable, nowSeconds: number): number {
-  if (table.capacity <= SAMPLE_SLOTS) {
-    let live = 0;
-    for (let i = 0; i < table.slots.length; i += SLOT) if (table.occupied(i) && (table.slots[i + 2] as number) > nowSeconds) live++;
-    return live;
-  }
-  const stride = table.capacity / SAMPLE_SLOTS;
+  const stride = Math.max(1, table.capacity / SAMPLE_SLOTS);
   let live = 0;
-  for (let slot = 0; slot < table.capacity; slot += stride) {
-    const i = slot * SLOT;
-    if (table.occupied(i) && (table.slots[i + 2] as number) > nowSeconds) live++;
-  }
-  return Math.min(table.used, Math.ceil(live * stride * 1.25) + 1_024);
+  for (let slot = 0; slot < table.capacity; slot += stride) if (table.liveAt(slot * SLOT, nowSeconds)) live++;
+  // A small table is counted whole, so exactly.
+  return stride === 1 ? live : Math.min(table.used, Math.ceil(live * stride * 1.25) + 1_024);
 }
 
 /** Murmur3's 32-bit finaliser: every input bit moves every output bit. */
