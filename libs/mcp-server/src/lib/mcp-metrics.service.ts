@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AuthAuditService, TokenVerifierService } from '@crossauth/auth';
-import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CounterCells, HistogramCells } from './metric-cells';
 
 /** Buckets of the tool latency histogram, in seconds. */
@@ -23,23 +23,9 @@ export class McpMetricsService implements OnModuleInit {
     private readonly audit: AuthAuditService,
     private readonly verifier: TokenVerifierService,
   ) {
-    const counter = (name: string, help: string, cells: CounterCells<string, string>, labelNames: string[]) =>
-      new Counter({
-        name,
-        help,
-        labelNames,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          for (const cell of cells.cells()) this.inc(cell.labels, cell.value);
-        },
-      });
-    counter('crossauth_auth_decisions_total', 'Auth decisions by outcome and reason code.', this.decisionCells, ['outcome', 'reason']);
-    counter('crossauth_tool_calls_total', 'MCP tool calls by tool and outcome.', this.toolCallCells, ['tool', 'outcome']);
-    // The registry asks a metric only for its name, get() and reset(); prom-client's
-    // types list its own classes, hence the cast. The spec compares the text with
-    // prom-client's Histogram.
-    this.registry.registerMetric(this.toolLatency as unknown as Metric);
+    this.decisionCells.register(this.registry, 'crossauth_auth_decisions_total', 'Auth decisions by outcome and reason code.');
+    this.toolCallCells.register(this.registry, 'crossauth_tool_calls_total', 'MCP tool calls by tool and outcome.');
+    this.toolLatency.register(this.registry);
     const gauges: Array<[string, string, 'hits' | 'misses' | 'size']> = [
       ['crossauth_verification_cache_hits', 'Verification-cache hits since start.', 'hits'],
       ['crossauth_verification_cache_misses', 'Verification-cache misses since start.', 'misses'],

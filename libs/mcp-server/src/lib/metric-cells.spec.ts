@@ -1,7 +1,8 @@
-import { Counter, Histogram, Registry, type Metric } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { CounterCells, HistogramCells } from './metric-cells';
+import { TOOL_LATENCY_BUCKETS } from './mcp-metrics.service';
 
-const BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const BOUNDS = TOOL_LATENCY_BUCKETS;
 // Below, on and between bounds, above the last one, and zero; three label values in a mixed order.
 const OBSERVATIONS: Array<[string, number]> = [
   ['echo', 0.0003], ['status', 0.001], ['echo', 0.0049], ['echo', 0.005], ['list_sessions', 3.7],
@@ -11,10 +12,9 @@ const OBSERVATIONS: Array<[string, number]> = [
 describe('HistogramCells', () => {
   it("exposes exactly what prom-client's own Histogram exposes for the same observations", async () => {
     const theirs = new Registry();
-    const reference = new Histogram({ name: 'h_seconds', help: 'help text', labelNames: ['tool'], buckets: BOUNDS, registers: [theirs] });
+    const reference = new Histogram({ name: 'h_seconds', help: 'help text', labelNames: ['tool'], buckets: [...BOUNDS], registers: [theirs] });
     const ours = new Registry();
-    const cells = new HistogramCells('h_seconds', 'help text', 'tool', BOUNDS);
-    ours.registerMetric(cells as unknown as Metric);
+    const cells = new HistogramCells('h_seconds', 'help text', 'tool', BOUNDS).register(ours);
     for (const [tool, seconds] of OBSERVATIONS) {
       reference.observe({ tool }, seconds);
       cells.observe(tool, seconds);
@@ -52,16 +52,7 @@ describe('CounterCells', () => {
     const direct = new Counter({ name: 'c_total', help: 'h', labelNames: ['tool', 'outcome'], registers: [theirs] });
     const cells = new CounterCells('tool', 'outcome');
     const ours = new Registry();
-    new Counter({
-      name: 'c_total',
-      help: 'h',
-      labelNames: ['tool', 'outcome'],
-      registers: [ours],
-      collect() {
-        this.reset();
-        for (const cell of cells.cells()) this.inc(cell.labels, cell.value);
-      },
-    });
+    cells.register(ours, 'c_total', 'h');
     const calls: Array<[string, string]> = [['echo', 'ok'], ['echo', 'ok'], ['status', 'denied'], ['echo', 'tool_error'], ['echo', 'ok']];
     for (const [tool, outcome] of calls) {
       direct.inc({ tool, outcome });
