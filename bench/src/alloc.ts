@@ -12,7 +12,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { MCP_HEADERS, ROOT, callRequests, machine, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
+import { BENCH_DIST, MCP_HEADERS, callRequests, machine, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
 
 const SEMI_SPACE_MIB = 16;
 const WARMUP_CALLS = 20_000;
@@ -61,8 +61,8 @@ export async function alloc(calls: number): Promise<void> {
   const rows: Array<Record<string, unknown>> = [];
   for (const spec of SERVERS) {
     const file = join(tmpdir(), `crossauth-bench-gc-${process.pid}.json`);
-    const nodeArgs = [`--min-semi-space-size=${SEMI_SPACE_MIB}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, '-r', join(ROOT, 'bench', 'dist', 'gc-count.preload.js')];
-    const server = await startServer(spec.label, join(ROOT, 'bench', 'dist', 'servers', spec.script), spec.args, { BENCH_GC_OUT: file }, 'PORT', nodeArgs, true);
+    const nodeArgs = [`--min-semi-space-size=${SEMI_SPACE_MIB}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, '-r', join(BENCH_DIST, 'gc-count.preload.js')];
+    const server = await startServer(spec.label, join(BENCH_DIST, 'servers', spec.script), spec.args, { BENCH_GC_OUT: file }, 'PORT', nodeArgs, true);
     try {
       const run = await sessionLoad(server, spec, calls);
       await run(WARMUP_CALLS);
@@ -107,7 +107,7 @@ export async function allocProfile(out: string, flags: string[], calls = 20_000)
   const spec = flags.includes('--bare') ? SERVERS[0] : flags.includes('--nest') ? SERVERS[1] : { label: 'crossauth', script: 'crossauth.server.js', args: flags, auth: !flags.includes('--no-auth') };
   if (!spec) throw new Error('no bench server');
   const sampling = `${out}.sampling`;
-  const server = await startServer('alloc-profile', join(ROOT, 'bench', 'dist', 'servers', spec.script), spec.args, { BENCH_HEAP_OUT: sampling }, 'PORT', ['-r', join(ROOT, 'bench', 'dist', 'heap-sample.preload.js')], true);
+  const server = await startServer('alloc-profile', join(BENCH_DIST, 'servers', spec.script), spec.args, { BENCH_HEAP_OUT: sampling }, 'PORT', ['-r', join(BENCH_DIST, 'heap-sample.preload.js')], true);
   try {
     const run = await sessionLoad(server, spec, calls);
     await run(WARMUP_CALLS);

@@ -9,6 +9,8 @@ import { TokenIssuerService, resolveAuthOptions, signRequest } from '@crossauth/
 
 export const ROOT = join(__dirname, '..', '..');
 export const RESULTS = join(ROOT, 'docs', 'bench-results');
+/** The compiled bench: `servers/*.server.js` and the `*.preload.js` scripts. */
+export const BENCH_DIST = join(ROOT, 'bench', 'dist');
 export const SECRET = randomBytes(36).toString('base64url');
 
 /** A server process under test. */

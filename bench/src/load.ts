@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { MCP_HEADERS, ROOT, SECRET, callBody, callRequests, cpuMicros, machine, median, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
+import { BENCH_DIST, MCP_HEADERS, ROOT, SECRET, callBody, callRequests, cpuMicros, machine, median, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
 
 interface RunResult {
   callsPerSecond: number;
@@ -14,7 +14,7 @@ interface RunResult {
   rssMiB: number;
 }
 
-const DIST = join(ROOT, 'bench', 'dist', 'servers');
+const DIST = join(BENCH_DIST, 'servers');
 // Short runs, many of them: on this VM a server's CPU cost per call swings by up
 // to 2x from one half-second to the next (neighbours, not our code), so more
 // pairs buy more than longer runs. JIT needs ~6 s under load to reach steady

@@ -64,7 +64,7 @@ function report(): void {
     lines.push(
       '## Allocation per call (stateful, 16 connections)',
       '',
-      `\`npm run bench -- alloc\`: ${a['calls']} calls after 20,000 unmeasured ones, one server at a time, each with its young generation fixed at ${a['semi_space_mib']} MiB so that every scavenge marks that much allocated. Unlike calls/s it barely moves with the machine's neighbours (on an otherwise idle machine two runs of one build gave the same figure; with a CI run beside it, a few % more or less), so it shows a change of a kilobyte or two per call that calls/s here cannot. It counts GC pressure rather than bytes alone: what survives a scavenge takes young-generation room, which is why the signed row (its nonces stay in the replay store) and SSE answers (streams live longer) read a few KiB higher than V8's sampling heap profile says they allocate. A proxy for GC and work, not a target. Where the bytes come from: \`npm run bench -- alloc-profile <out.json> [--bare|--nest|--no-auth|--signed]\`, then \`alloc-diff <a.json> <b.json>\`.`,
+      `\`npm run bench -- alloc\`: ${a['calls']} calls after 20,000 unmeasured ones, one server at a time, each with its young generation fixed at ${a['semi_space_mib']} MiB so that every scavenge marks that much allocated. Unlike calls/s it barely moves with the machine's neighbours (on an otherwise idle machine two runs of one build gave the same figure; with a CI run beside it, a few % more or less), so it shows a change of a kilobyte or two per call that calls/s here cannot. It counts GC pressure rather than bytes alone: what survives a scavenge takes young-generation room, which is why the signed row and SSE answers (streams live longer) read a few KiB higher than V8's sampling heap profile says they allocate (for the signed row it is not the nonces, which are off-heap since 2026-11-23). A proxy for GC and work, not a target. Where the bytes come from: \`npm run bench -- alloc-profile <out.json> [--bare|--nest|--no-auth|--signed]\`, then \`alloc-diff <a.json> <b.json>\`.`,
       '',
       '| server | KiB allocated per call | scavenges per 1,000 calls | mark-compacts |',
       '| --- | ---: | ---: | ---: |',
@@ -194,15 +194,15 @@ async function main(): Promise<void> {
   }
   if (mode === 'default' || mode === 'micro') await micro();
   if (mode === 'default' || mode === 'load') await load();
-  if (mode === 'default' || mode === 'alloc') {
-    const i = process.argv.indexOf('--calls');
-    await alloc(i > 0 ? Number(process.argv[i + 1]) : 60_000);
-  }
-  if (mode === 'soak') {
-    const i = process.argv.indexOf('--minutes');
-    await soak(i > 0 ? Number(process.argv[i + 1]) : 10);
-  }
+  if (mode === 'default' || mode === 'alloc') await alloc(numberFlag('--calls', 60_000));
+  if (mode === 'soak') await soak(numberFlag('--minutes', 10));
   report();
+}
+
+/** The number after `name` on the command line, or `fallback`. */
+function numberFlag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
 main().catch((error: unknown) => {

@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { MCP_HEADERS, ROOT, callRequests, openSession, pinSelf, startServer, token } from './harness';
+import { BENCH_DIST, MCP_HEADERS, ROOT, callRequests, openSession, pinSelf, startServer, token } from './harness';
 
 const WARMUP_SECONDS = 6;
 const WINDOW_SECONDS = 10;
@@ -35,7 +35,7 @@ export async function profile(outDir: string, flags: string[]): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   pinSelf();
   const bare = flags.includes('--bare');
-  const script = join(ROOT, 'bench', 'dist', 'servers', bare ? 'bare-sdk.server.js' : 'crossauth.server.js');
+  const script = join(BENCH_DIST, 'servers', bare ? 'bare-sdk.server.js' : 'crossauth.server.js');
   const args = flags.filter((f) => f !== '--bare');
   // The bare server answers in SSE by default and in JSON with --json; ours the other way round.
   const serverArgs = bare ? (args.includes('--sse') ? args.filter((f) => f !== '--sse') : [...args, '--json']) : args;
