@@ -17,6 +17,25 @@ export interface McpCallContext {
 // Keyed by the Node request; the listener below looks its context up again.
 const contexts = new WeakMap<IncomingMessage, McpCallContext>();
 
+// Credentials the guard and the signature check have already consumed. The SDK
+// copies every request header into each request's `extra.requestInfo`, which
+// every handler on the server receives; withholding these keeps bearer tokens
+// and signatures out of handler code and whatever it logs. Handlers get the
+// verified caller as `extra.authInfo`.
+const WITHHELD_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie', 'signature', 'signature-input']);
+
+/** `rawHeaders` (name, value, name, value, …) without the withheld names; the same array when none is present. */
+export function withoutCredentials(rawHeaders: string[]): string[] {
+  let kept: string[] | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    const withheld = WITHHELD_HEADERS.has(name.toLowerCase());
+    if (withheld && !kept) kept = rawHeaders.slice(0, i);
+    else if (!withheld && kept) kept.push(name, rawHeaders[i + 1] ?? '');
+  }
+  return kept ?? rawHeaders;
+}
+
 /**
  * The SDK's Streamable HTTP server transport, answering Node requests.
  *
@@ -40,6 +59,11 @@ export class NodeMcpTransport extends WebStandardStreamableHTTPServerTransport {
   /** Answers one Node request (POST, GET or DELETE) on this transport. */
   async handleNodeRequest(req: IncomingMessage, res: ServerResponse, context: McpCallContext): Promise<void> {
     contexts.set(req, context);
+    // hono builds the Fetch request's header list from rawHeaders. Node builds
+    // req.headers lazily from rawHeaders too, so read it first: our audit and
+    // hono's single-header lookups keep seeing every header.
+    void req.headers;
+    req.rawHeaders = withoutCredentials(req.rawHeaders);
     await this.listener(req, res);
   }
 }
