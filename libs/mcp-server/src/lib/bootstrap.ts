@@ -1,6 +1,8 @@
 import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AUTH_OPTIONS, type ResolvedAuthOptions } from '@crossauth/auth';
+import { ExpressHttpAdapter } from './express-http.adapter';
 import { DEFAULT_REDACTED_KEYS, JsonLogger } from './json-logger';
 import { McpStdioRunner } from './mcp-stdio.runner';
 
@@ -44,7 +46,7 @@ export async function startMcpApplication(
     await context.close();
     return undefined;
   }
-  const app = await NestFactory.create(rootModule as never, { logger, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(rootModule as never, new ExpressHttpAdapter(), { logger, bodyParser: false });
   // Not SIGHUP: that one reloads secrets (AuthKeysService.reloadOn).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const target = listenTarget(app);
