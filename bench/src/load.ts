@@ -100,6 +100,7 @@ export const A_A_LABEL = 'bare SDK again (A/A: the noise floor)';
 export const CACHED_LABEL = 'crossauth, bearer, verification cache on';
 export const NO_AUTH_LABEL = 'crossauth module, auth disabled (framework cost)';
 export const NEST_LABEL = 'bare SDK handler in a minimal NestJS app (NestJS alone)';
+export const BORN_LABEL = "bare SDK, requests born as Express's (crossauth's server fix alone)";
 
 interface Contender {
   label: string;
@@ -128,6 +129,8 @@ export async function load(): Promise<void> {
       { label: NO_AUTH_LABEL, server: await start('noauth', 'crossauth.server.js', ['--no-auth']), sign: false },
       // The same handler as the baseline inside the smallest Nest app: the floor under every crossauth row.
       { label: NEST_LABEL, server: await start('nest', 'nest-minimal.server.js', []), sign: false },
+      // The baseline with the one server-level fix crossauth's apps get (createExpressServer): what it is worth alone.
+      { label: BORN_LABEL, server: await start('bare-born', 'bare-sdk.server.js', ['--json', '--born-express']), sign: false },
       { label: SSE_BASELINE, server: await start('bare-sse', 'bare-sdk.server.js', []), sign: false, against: SSE_BASELINE },
       { label: 'crossauth, bearer, cache on, SSE answers', server: await start('cached-sse', 'crossauth.server.js', ['--sse']), bearer, sign: false, against: SSE_BASELINE },
     ];

@@ -8,7 +8,7 @@ export { McpStdioRunner } from './lib/mcp-stdio.runner';
 export { ToolError } from './lib/tool-error';
 export { resourceMetadataUrlFor } from './lib/protected-resource-metadata.controller';
 export { startMcpApplication, type ListenTarget } from './lib/bootstrap';
-export { ExpressHttpAdapter } from './lib/express-http.adapter';
+export { createExpressServer, ExpressHttpAdapter } from './lib/express-http.adapter';
 export { AuthDiagnosticsTools } from './lib/auth-diagnostics.tools';
 export { McpMetricsService } from './lib/mcp-metrics.service';
 export { DEFAULT_REDACTED_KEYS, JsonLogger, redact } from './lib/json-logger';

@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, ServerResponse, type Server } from 'node:http';
 import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Express } from 'express';
@@ -23,8 +23,8 @@ function bornWithPrototype<T extends object>(base: T, prototype: object): T {
 const isClass = (fn: object) => Function.prototype.toString.call(fn).startsWith('class');
 
 /**
- * Nest's Express adapter with requests and responses created as Express's own
- * request and response objects.
+ * A Node HTTP server for an Express app whose requests and responses are born
+ * as the app's own `app.request` and `app.response`.
  *
  * Express 5 re-parents every incoming request and response with
  * `Object.setPrototypeOf(req, app.request)` (and likewise `res`). V8 then gives
@@ -34,29 +34,29 @@ const isClass = (fn: object) => Function.prototype.toString.call(fn).startsWith(
  * stack misses its inline cache and takes V8's runtime lookup. Under callgrind
  * that runtime lookup was ~40% of the instructions of an MCP tool call (the
  * bare SDK on Express included; docs/benchmarks.md). Node's HTTP server can
- * construct requests and responses with given classes (`IncomingMessage`,
- * `ServerResponse` options); when they are born with Express's prototypes,
- * Express's `setPrototypeOf` changes nothing and the objects keep shared,
- * stable shapes.
+ * construct requests and responses with given constructors (`IncomingMessage`,
+ * `ServerResponse` options); born with Express's prototypes, Express's
+ * `setPrototypeOf` changes nothing and the objects keep shared, stable shapes.
  *
- * Behaviour is Express's: the prototypes are the app's own `app.request` and
- * `app.response`. HTTPS, `forceCloseConnections`, and a Node whose
- * IncomingMessage or ServerResponse has become a class keep Nest's own server.
+ * Returns undefined on a Node whose IncomingMessage or ServerResponse is an ES
+ * class (none so far): such a constructor cannot initialise an object it did
+ * not allocate, and the caller should fall back to a plain server.
+ */
+export function createExpressServer(app: Express): Server | undefined {
+  if (isClass(IncomingMessage) || isClass(ServerResponse)) return undefined;
+  return createServer({ IncomingMessage: bornWithPrototype(IncomingMessage, app.request), ServerResponse: bornWithPrototype(ServerResponse, app.response) }, app);
+}
+
+/**
+ * Nest's Express adapter, serving through {@link createExpressServer}.
+ * Behaviour is Express's: the prototypes are the app's own. HTTPS,
+ * `forceCloseConnections` and a class-style IncomingMessage keep Nest's own
+ * server.
  */
 export class ExpressHttpAdapter extends ExpressAdapter {
   override initHttpServer(options: NestApplicationOptions): void {
-    if (options?.httpsOptions || options?.forceCloseConnections || isClass(IncomingMessage) || isClass(ServerResponse)) {
-      return super.initHttpServer(options);
-    }
-    const app = this.getInstance<Express>();
-    this.setHttpServer(
-      createServer(
-        {
-          IncomingMessage: bornWithPrototype(IncomingMessage, app.request),
-          ServerResponse: bornWithPrototype(ServerResponse, app.response),
-        },
-        app,
-      ),
-    );
+    const server = options?.httpsOptions || options?.forceCloseConnections ? undefined : createExpressServer(this.getInstance<Express>());
+    if (server) this.setHttpServer(server);
+    else super.initHttpServer(options);
   }
 }

@@ -4,8 +4,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { NodeMcpTransport, withoutCredentials } from './node-mcp-transport';
 
 describe('withoutCredentials', () => {
-  it('drops credential headers whatever their case, keeping the order of the rest', () => {
-    const raw = ['Host', 'h', 'Authorization', 'Bearer a.b.c', 'Accept', 'x', 'SIGNATURE', 'sig1=:AA:', 'signature-input', 'sig1=()', 'Cookie', 'c=1', 'Proxy-Authorization', 'Basic z', 'mcp-session-id', 's'];
+  it('drops credential and digest headers whatever their case, keeping the order of the rest', () => {
+    const raw = ['Host', 'h', 'Authorization', 'Bearer a.b.c', 'Accept', 'x', 'SIGNATURE', 'sig1=:AA:', 'signature-input', 'sig1=()', 'Cookie', 'c=1', 'Proxy-Authorization', 'Basic z', 'Content-Digest', 'sha-256=:AA:', 'mcp-session-id', 's'];
     expect(withoutCredentials(raw)).toEqual(['Host', 'h', 'Accept', 'x', 'mcp-session-id', 's']);
   });
 
@@ -14,7 +14,7 @@ describe('withoutCredentials', () => {
   });
 
   it('hands back the same array when there is nothing to drop', () => {
-    const raw = ['host', 'h', 'content-digest', 'sha-256=:AA:', 'x-authorization-hint', 'kept'];
+    const raw = ['host', 'h', 'digest', 'sha-256=AA', 'x-authorization-hint', 'kept', 'Signature-Inputs', 'x'];
     expect(withoutCredentials(raw)).toBe(raw);
   });
 });
@@ -55,13 +55,14 @@ describe('NodeMcpTransport', () => {
         authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln',
         signature: 'sig1=:c2ln:',
         'signature-input': 'sig1=("@method");created=1',
+        'content-digest': 'sha-256=:AA:',
         'x-request-id': 'r-1',
       },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'headers', arguments: {} } }),
     });
     expect(res.status).toBe(200);
     expect(seenHeaders).toMatchObject({ 'x-request-id': 'r-1', accept: 'application/json, text/event-stream' });
-    expect(Object.keys(seenHeaders ?? {}).filter((name) => ['authorization', 'signature', 'signature-input'].includes(name))).toEqual([]);
+    expect(Object.keys(seenHeaders ?? {}).filter((name) => ['authorization', 'signature', 'signature-input', 'content-digest'].includes(name))).toEqual([]);
     expect(seenAuth).toMatchObject({ clientId: 'kim', scopes: ['read'] });
     // The parsed headers the guard and the audit read stay whole.
     expect(parsedAuthorization).toBe('Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln');

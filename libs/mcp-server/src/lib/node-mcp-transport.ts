@@ -17,19 +17,24 @@ export interface McpCallContext {
 // Keyed by the Node request; the listener below looks its context up again.
 const contexts = new WeakMap<IncomingMessage, McpCallContext>();
 
-// Credentials the guard and the signature check have already consumed. The SDK
+// Headers the guard and the signature check have already consumed. The SDK
 // copies every request header into each request's `extra.requestInfo`, which
-// every handler on the server receives; withholding these keeps bearer tokens
-// and signatures out of handler code and whatever it logs. Handlers get the
-// verified caller as `extra.authInfo`.
-const WITHHELD_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie', 'signature', 'signature-input']);
+// every handler on the server receives; withholding the credentials keeps
+// bearer tokens and signatures out of handler code and whatever it logs
+// (handlers get the verified caller as `extra.authInfo`). Content-Digest goes
+// too: it only served the signature, and that copy builds a Headers entry,
+// validated and sorted, for every header on every POST (~2,000 instructions
+// each under callgrind, docs/benchmarks.md).
+const WITHHELD_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie', 'signature', 'signature-input', 'content-digest']);
+// Only a name of one of these lengths can match, so the others skip the lower-casing.
+const WITHHELD_LENGTHS: ReadonlySet<number> = new Set([...WITHHELD_HEADERS].map((name) => name.length));
 
 /** `rawHeaders` (name, value, name, value, …) without the withheld names; the same array when none is present. */
 export function withoutCredentials(rawHeaders: string[]): string[] {
   let kept: string[] | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? '';
-    const withheld = WITHHELD_HEADERS.has(name.toLowerCase());
+    const withheld = WITHHELD_LENGTHS.has(name.length) && WITHHELD_HEADERS.has(name.toLowerCase());
     if (withheld && !kept) kept = rawHeaders.slice(0, i);
     else if (!withheld && kept) kept.push(name, rawHeaders[i + 1] ?? '');
   }
