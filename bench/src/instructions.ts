@@ -2,8 +2,11 @@
 //
 // Instructions per tools/call under valgrind's callgrind, every thread of the
 // server counted, by kind of code. Calls/s on this VM strays ±15–22% between
-// two copies of one server; instruction counts of one server agreed within
-// 0.2% from run to run, so they decide what calls/s cannot. They are not time:
+// two copies of one server; two runs of the bare SDK agreed within 0.2%. Not
+// every server is that steady: JIT compilation or a major GC that falls inside
+// the counted window moves a row (the signed server read 658,000 to 836,000
+// instructions per call in three runs), so repeat a row before trusting a
+// change it shows. They are not time:
 // cache misses, and code valgrind runs differently (its CPU has no SHA
 // extensions, so OpenSSL's SHA-256 takes its AVX2 path) do not show. Needs
 // valgrind (Debian: `apt-get install valgrind`); each server takes ~4 minutes.
@@ -116,7 +119,7 @@ export function instructionsSection(result: Record<string, unknown> | undefined)
   const lines = [
     '## Instructions per call (callgrind)',
     '',
-    `\`npm run bench -- instructions\`: each server alone under ${result['valgrind']} (\`--tool=callgrind\`, every thread), counters zeroed after ${result['warmup_calls']} unmeasured calls, then ${result['calls']} calls at ${result['connections']} connections, ${result['mode']}. Two runs of one server agreed within 0.2%, where calls/s here strays ±15–22%, so this decides what the load table cannot; but instructions are not time (cache misses do not show, and valgrind's CPU has no SHA extensions, so SHA-256 runs OpenSSL's AVX2 code). **ratio** is the baseline's count ÷ this row's, comparable with the CPU ratio of the load table.`,
+    `\`npm run bench -- instructions\`: each server alone under ${result['valgrind']} (\`--tool=callgrind\`, every thread), counters zeroed after ${result['warmup_calls']} unmeasured calls, then ${result['calls']} calls at ${result['connections']} connections, ${result['mode']}. Two runs of the bare SDK agreed within 0.2%, where calls/s here strays ±15–22%; but a row whose window catches JIT compilation or a major GC reads high (the signed server: 658,000 to 836,000 per call in three runs, this table's run the highest, with ~50,000 more in the JIT compilers and ~90,000 more in GC than the others), so one run per row is a lead, not a verdict. Instructions are not time either (cache misses do not show, and valgrind's CPU has no SHA extensions, so SHA-256 runs OpenSSL's AVX2 code). **ratio** is the baseline's count ÷ this row's, comparable with the CPU ratio of the load table.`,
     '',
     `| server | instructions per call | ratio | ${kinds.join(' | ')} |`,
     `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} |`,

@@ -8,7 +8,7 @@ import type { Express } from 'express';
  * `prototype`. Node's IncomingMessage and ServerResponse are ES5 constructor
  * functions, so they can initialise an object they did not allocate.
  * (Reflect.construct with a new target does the same for classes, but measured
- * slower than Nest's own server: docs/benchmarks.md.)
+ * slower than plain Express in a toy app: docs/benchmarks.md.)
  */
 function bornWithPrototype<T extends object>(base: T, prototype: object): T {
   const init = base as unknown as (this: object, ...args: unknown[]) => void;
