@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { BENCH_DIST, MCP_HEADERS, callRequests, machine, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
+import { CACHED_LABEL, SIGNED_LABEL } from './load';
 
 const SEMI_SPACE_MIB = 16;
 const WARMUP_CALLS = 20_000;
@@ -27,8 +28,8 @@ const SERVERS: Array<{ label: string; script: string; args: string[]; auth: bool
   { label: 'bare SDK, no auth (JSON answers)', script: 'bare-sdk.server.js', args: ['--json'], auth: false },
   { label: 'bare SDK handler in a minimal NestJS app', script: 'nest-minimal.server.js', args: [], auth: false },
   { label: 'crossauth module, auth disabled', script: 'crossauth.server.js', args: ['--no-auth'], auth: false },
-  { label: 'crossauth, bearer, verification cache on', script: 'crossauth.server.js', args: [], auth: true },
-  { label: 'crossauth, bearer + signed requests', script: 'crossauth.server.js', args: ['--signed'], auth: true },
+  { label: CACHED_LABEL, script: 'crossauth.server.js', args: [], auth: true },
+  { label: SIGNED_LABEL, script: 'crossauth.server.js', args: ['--signed'], auth: true },
 ];
 
 /** Signals the server's preload (SIGUSR2) and reads what it writes to `file`. */

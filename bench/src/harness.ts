@@ -32,6 +32,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Polls `url` until the server answers HTTP; throws if it exits first or takes longer than `timeoutMs`. */
+export async function waitUntilAnswering(name: string, child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+    try {
+      await (await fetch(url)).text();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${name} did not start`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /** Starts `node <script> <args>` on a free port (`PORT` and `portVar` set) and waits until it answers HTTP. */
 export async function startServer(name: string, script: string, args: string[], env: Record<string, string> = {}, portVar = 'PORT', nodeArgs: string[] = [], pin = false): Promise<Server> {
   const port = await freePort();
@@ -46,16 +61,7 @@ export async function startServer(name: string, script: string, args: string[], 
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}/mcp`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    try {
-      await (await fetch(url)).text();
-      break;
-    } catch {
-      if (i > 300) throw new Error(`${name} did not start`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await waitUntilAnswering(name, child, url, 30_000);
   return {
     name,
     url,

@@ -15,14 +15,15 @@ import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { BENCH_DIST, MCP_HEADERS, SECRET, callRequests, freePort, machine, openSession, saveResult, token } from './harness';
+import { BENCH_DIST, MCP_HEADERS, SECRET, callRequests, freePort, machine, openSession, saveResult, token, waitUntilAnswering } from './harness';
+import { CACHED_LABEL, SIGNED_LABEL } from './load';
 
 const SERVERS: Array<{ label: string; script: string; args: string[]; bearer: boolean; sign: boolean }> = [
   { label: 'bare SDK, no auth (baseline)', script: 'bare-sdk.server.js', args: ['--json'], bearer: false, sign: false },
   { label: "bare SDK, requests born as Express's", script: 'bare-sdk.server.js', args: ['--json', '--born-express'], bearer: false, sign: false },
   { label: 'crossauth module, auth disabled', script: 'crossauth.server.js', args: ['--no-auth'], bearer: false, sign: false },
-  { label: 'crossauth, bearer, verification cache on', script: 'crossauth.server.js', args: [], bearer: true, sign: false },
-  { label: 'crossauth, bearer + signed requests', script: 'crossauth.server.js', args: ['--signed'], bearer: true, sign: true },
+  { label: CACHED_LABEL, script: 'crossauth.server.js', args: [], bearer: true, sign: false },
+  { label: SIGNED_LABEL, script: 'crossauth.server.js', args: ['--signed'], bearer: true, sign: true },
 ];
 
 /** Kinds of code, by callgrind function name; the first match wins. */
@@ -69,16 +70,7 @@ async function countOne(spec: (typeof SERVERS)[number], warmup: number, calls: n
   try {
     const url = `http://127.0.0.1:${port}/mcp`;
     // Under valgrind a Nest app takes a minute or two to start.
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error(`${spec.label} exited with ${child.exitCode}`);
-      try {
-        await (await fetch(url)).text();
-        break;
-      } catch {
-        if (i > 600) throw new Error(`${spec.label} did not start`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+    await waitUntilAnswering(spec.label, child, url, 300_000);
     const headers: Record<string, string> = { ...MCP_HEADERS, ...(spec.bearer ? { authorization: `Bearer ${token('bench')}` } : {}) };
     headers['mcp-session-id'] = await openSession(url, headers, spec.sign);
     const drive = async (amount: number) => {
@@ -100,7 +92,8 @@ async function countOne(spec: (typeof SERVERS)[number], warmup: number, calls: n
 }
 
 export async function instructions(warmup: number, calls: number): Promise<void> {
-  if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
+  const version = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
+  if (version.status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
   const rows: Array<Awaited<ReturnType<typeof countOne>> & { ratio: number }> = [];
   for (const spec of SERVERS) {
     const row = await countOne(spec, warmup, calls);
@@ -108,7 +101,7 @@ export async function instructions(warmup: number, calls: number): Promise<void>
     rows.push({ ...row, ratio: Math.round((base / row.total) * 1000) / 1000 });
     process.stdout.write(`${row.server}: ${row.total} instructions per call\n`);
   }
-  saveResult('instructions', { machine: machine(), valgrind: spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).stdout.trim(), warmup_calls: warmup, calls, connections: 16, mode: 'stateful', rows });
+  saveResult('instructions', { machine: machine(), valgrind: version.stdout.trim(), warmup_calls: warmup, calls, connections: 16, mode: 'stateful', rows });
 }
 
 /** The report's section for docs/bench-results/instructions.json. */
@@ -125,8 +118,8 @@ export function instructionsSection(result: Record<string, unknown> | undefined)
     `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} |`,
   ];
   for (const r of rows) lines.push(`| ${r.server} | ${r.total.toLocaleString('en-US')} | ${r.ratio} | ${kinds.map((k) => (r.kinds[k] ?? 0).toLocaleString('en-US')).join(' | ')} |`);
-  const unsigned = rows.find((r) => r.server === 'crossauth, bearer, verification cache on');
-  const signed = rows.find((r) => r.server === 'crossauth, bearer + signed requests');
+  const unsigned = rows.find((r) => r.server === CACHED_LABEL);
+  const signed = rows.find((r) => r.server === SIGNED_LABEL);
   if (unsigned && signed) lines.push('', `Signed ÷ unsigned, as instructions (unsigned ÷ signed): ${Math.round((unsigned.total / signed.total) * 1000) / 1000}.`);
   lines.push('');
   return lines;

@@ -109,6 +109,7 @@ export function medianInterval(values: number[], resamples = 4000): [number, num
 const SSE_BASELINE = 'bare SDK, no auth, SSE answers (SSE baseline)';
 export const A_A_LABEL = 'bare SDK again (A/A: the noise floor)';
 export const CACHED_LABEL = 'crossauth, bearer, verification cache on';
+export const SIGNED_LABEL = 'crossauth, bearer + signed requests';
 export const NO_AUTH_LABEL = 'crossauth module, auth disabled (framework cost)';
 export const NEST_LABEL = 'bare SDK handler in a minimal NestJS app (NestJS alone)';
 export const BORN_LABEL = "bare SDK, requests born as Express's (crossauth's server fix alone)";
@@ -136,7 +137,7 @@ export async function load(): Promise<void> {
       { label: A_A_LABEL, server: await start('bare-again', 'bare-sdk.server.js', ['--json']), sign: false },
       { label: CACHED_LABEL, server: await start('cached', 'crossauth.server.js', []), bearer, sign: false },
       { label: 'crossauth, bearer, verification cache off', server: await start('uncached', 'crossauth.server.js', ['--no-cache']), bearer, sign: false },
-      { label: 'crossauth, bearer + signed requests', server: await start('signed', 'crossauth.server.js', ['--signed']), bearer, sign: true },
+      { label: SIGNED_LABEL, server: await start('signed', 'crossauth.server.js', ['--signed']), bearer, sign: true },
       { label: NO_AUTH_LABEL, server: await start('noauth', 'crossauth.server.js', ['--no-auth']), sign: false },
       // The same handler as the baseline inside the smallest Nest app: the floor under every crossauth row.
       { label: NEST_LABEL, server: await start('nest', 'nest-minimal.server.js', []), sign: false },

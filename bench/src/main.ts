@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESULTS, ROOT, pinSelf } from './harness';
 import { alloc, allocDiff, allocProfile } from './alloc';
-import { A_A_LABEL, BORN_LABEL, CACHED_LABEL, NEST_LABEL, NO_AUTH_LABEL, load, orchestratorHop } from './load';
+import { A_A_LABEL, BORN_LABEL, CACHED_LABEL, NEST_LABEL, NO_AUTH_LABEL, SIGNED_LABEL, load, orchestratorHop } from './load';
 import { instructions, instructionsSection } from './instructions';
 import { micro } from './micro';
 import { profile, profileDiff } from './profile';
@@ -159,7 +159,7 @@ function findings(l: Json | undefined): string[] {
     lines.push(
       `- **Noise floor of this run** (the baseline against a second copy of itself, 16 connections): ${both(A_A_LABEL, 'ratio')}. A target closer to its threshold than this cannot be decided on this machine by one run; the Targets table says "within noise" when the ratio's own interval straddles the threshold, and "not decidable" when the interval, widened by how far the A/A row strays from 1, straddles it.`,
       `- **What auth itself costs**: authenticated calls ÷ the same module with auth disabled, paired: ${both(CACHED_LABEL, 'over_no_auth')}. **What our MCP module costs without auth** (Nest routing, the /mcp controller, metrics, audit) ÷ the bare SDK: ${both(NO_AUTH_LABEL, 'ratio')}. The 0.95× target is about the product of the two. **What NestJS alone costs** (the baseline's own handler in a one-controller Nest app, no guard, nothing of ours) ÷ the bare SDK: ${both(NEST_LABEL, 'ratio')}. **What crossauth's server fix alone is worth** (the bare SDK with its requests and responses born as Express's, \`createExpressServer\`, below) ÷ the bare SDK: ${both(BORN_LABEL, 'ratio')}. crossauth's rows carry that fix and the baseline, a plain SDK server, does not: so the ratios above 1 are the fix, and the cost of auth itself is the "auth disabled" pairing.`,
-      `- **Signed requests ÷ unsigned**: ${both('crossauth, bearer + signed requests', 'signed_over_unsigned')}.`,
+      `- **Signed requests ÷ unsigned**: ${both(SIGNED_LABEL, 'signed_over_unsigned')}.`,
     );
   }
   lines.push(

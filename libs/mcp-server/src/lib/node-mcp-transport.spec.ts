@@ -1,21 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { NodeMcpTransport, withoutCredentials } from './node-mcp-transport';
+import { NodeMcpTransport, withoutAuthHeaders } from './node-mcp-transport';
 
-describe('withoutCredentials', () => {
+describe('withoutAuthHeaders', () => {
   it('drops credential and digest headers whatever their case, keeping the order of the rest', () => {
     const raw = ['Host', 'h', 'Authorization', 'Bearer a.b.c', 'Accept', 'x', 'SIGNATURE', 'sig1=:AA:', 'signature-input', 'sig1=()', 'Cookie', 'c=1', 'Proxy-Authorization', 'Basic z', 'Content-Digest', 'sha-256=:AA:', 'mcp-session-id', 's'];
-    expect(withoutCredentials(raw)).toEqual(['Host', 'h', 'Accept', 'x', 'mcp-session-id', 's']);
+    expect(withoutAuthHeaders(raw)).toEqual(['Host', 'h', 'Accept', 'x', 'mcp-session-id', 's']);
   });
 
   it('drops every copy of a repeated credential header', () => {
-    expect(withoutCredentials(['authorization', 'one', 'a', '1', 'authorization', 'two'])).toEqual(['a', '1']);
+    expect(withoutAuthHeaders(['authorization', 'one', 'a', '1', 'authorization', 'two'])).toEqual(['a', '1']);
   });
 
   it('hands back the same array when there is nothing to drop', () => {
     const raw = ['host', 'h', 'digest', 'sha-256=AA', 'x-authorization-hint', 'kept', 'Signature-Inputs', 'x'];
-    expect(withoutCredentials(raw)).toBe(raw);
+    expect(withoutAuthHeaders(raw)).toBe(raw);
   });
 });
 

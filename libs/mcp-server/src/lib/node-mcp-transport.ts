@@ -30,7 +30,7 @@ const WITHHELD_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-a
 const WITHHELD_LENGTHS: ReadonlySet<number> = new Set([...WITHHELD_HEADERS].map((name) => name.length));
 
 /** `rawHeaders` (name, value, name, value, …) without the withheld names; the same array when none is present. */
-export function withoutCredentials(rawHeaders: string[]): string[] {
+export function withoutAuthHeaders(rawHeaders: string[]): string[] {
   let kept: string[] | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? '';
@@ -68,7 +68,7 @@ export class NodeMcpTransport extends WebStandardStreamableHTTPServerTransport {
     // req.headers lazily from rawHeaders too, so read it first: our audit and
     // hono's single-header lookups keep seeing every header.
     void req.headers;
-    req.rawHeaders = withoutCredentials(req.rawHeaders);
+    req.rawHeaders = withoutAuthHeaders(req.rawHeaders);
     await this.listener(req, res);
   }
 }
