@@ -28,3 +28,20 @@ describe('sameCanonicalBase64', () => {
     expect(sameCanonicalBase64(wide, value)).toBe(false);
   });
 });
+
+describe('sameCanonicalBase64 over a range of the given text', () => {
+  const value = digest('body');
+  const header = `sig1=:${value}:`;
+
+  it('compares the range with the expected text', () => {
+    expect(sameCanonicalBase64(header, value, 6, header.length - 1)).toBe(true);
+    expect(sameCanonicalBase64(header, digest('other'), 6, header.length - 1)).toBe(false);
+  });
+
+  it('refuses a range of another length, or one that leaves the text', () => {
+    expect(sameCanonicalBase64(header, value, 5, header.length - 1)).toBe(false);
+    expect(sameCanonicalBase64(header, value, 7, header.length)).toBe(false);
+    expect(sameCanonicalBase64(value, value, -1, value.length - 1)).toBe(false);
+    expect(sameCanonicalBase64(value.slice(1), value, 1, value.length)).toBe(false);
+  });
+});

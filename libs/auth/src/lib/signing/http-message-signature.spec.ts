@@ -181,6 +181,26 @@ describe('request signatures', () => {
     );
   });
 
+  // A leading space (which the strict parsers trim) keeps a header off the
+  // canonical shortcuts, so any edit must meet the same verdict both ways.
+  it('gives the same verdict with and without the canonical shortcuts, for any one-character edit (property)', () => {
+    const headers = sign();
+    const names = ['signature-input', 'signature', 'content-digest'] as const;
+    const characters = fc.constantFrom(...'aA0_-.:*="();, +/\\\u00e9'.split(''));
+    const edits = fc.record({ name: fc.constantFrom(...names), at: fc.nat(), kind: fc.constantFrom('replace', 'insert', 'delete'), ch: characters });
+    fc.assert(
+      fc.property(edits, ({ name, at, kind, ch }) => {
+        const text = headers[name];
+        const i = at % (text.length + 1);
+        const edited = kind === 'insert' ? text.slice(0, i) + ch + text.slice(i) : kind === 'replace' ? text.slice(0, i) + ch + text.slice(i + 1) : text.slice(0, i) + text.slice(i + 1);
+        // Content-Digest's text is signed as sent, so its two forms are compared by the digest check alone.
+        const check = name === 'content-digest' ? (value: string) => verifyContentDigest(value, request.body) : (value: string) => verify(request, { ...headers, [name]: value });
+        expect(reasonOf(() => check(edited))).toBe(reasonOf(() => check(` ${edited}`)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('refuses a signature made with another key under our key id', () => {
     const forged = signRequest(request, { kid: key.kid, key: other }, { nowSeconds: now });
     expect(reasonOf(() => verify(request, forged))).toBe('signature_invalid');

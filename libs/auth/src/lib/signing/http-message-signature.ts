@@ -1,6 +1,6 @@
 import { randomFillSync, type KeyObject } from 'node:crypto';
 import { hmacSha256 } from '../crypto/sha256';
-import { CANONICAL_BASE64_32, sameCanonicalBase64 } from './canonical-base64';
+import { BASE64_CLASS, BASE64_LAST_OF_32_CLASS, sameCanonicalBase64 } from './canonical-base64';
 import { contentDigest, verifyContentDigest } from './content-digest';
 import type { NonceStore } from './nonce-store';
 import { SignatureError } from './signature.errors';
@@ -119,22 +119,82 @@ interface SignatureInput {
   readonly serialized: string;
 }
 
-// Exactly what signRequest emits (and docs/auth-protocol.md specifies): the four
-// components in order, then created;nonce;keyid[;alg]. For such a header the
-// strict parser's re-serialisation is the header's own text after `label=`, so
-// it can be taken as is. No leading zeros in `created` and only unescaped
-// characters in the strings keep that identity exact; anything else takes the
-// general path below, which decides (the spec pins both to the same answers).
-const CANONICAL_INPUT =
-  /^([a-z*][a-z0-9_\-.*]*)=(\("@method" "@authority" "@path" "content-digest"\);created=(0|[1-9]\d{0,14});nonce="([A-Za-z0-9_-]{22,256})";keyid="([A-Za-z0-9._:-]{1,256})"(?:;alg="hmac-sha256")?)$/;
-// A canonical HMAC-SHA256 signature: one member, 32 bytes of padded base64.
-const CANONICAL_SIGNATURE = new RegExp(`^([a-z*][a-z0-9_\\-.*]*)=:(${CANONICAL_BASE64_32}):$`);
+// Character classes of the canonical headers, one bit each, for ASCII code units.
+const LABEL_START = 1; // RFC 8941 key: [a-z*][a-z0-9_\-.*]*
+const LABEL_REST = 2;
+const NONCE_CHAR = 4; // base64url: [A-Za-z0-9_-]
+const KEYID_CHAR = 8; // [A-Za-z0-9._:-]
+const BASE64_CHAR = 16; // [A-Za-z0-9+/]
+const BASE64_LAST = 32; // the last character of 32 bytes: only its top 4 bits may be set
+const CLASSES = new Uint8Array(128);
+const CLASS_PATTERNS: ReadonlyArray<readonly [RegExp, number]> = [
+  [/[a-z*]/, LABEL_START],
+  [/[a-z0-9_\-.*]/, LABEL_REST],
+  [/[A-Za-z0-9_-]/, NONCE_CHAR],
+  [/[A-Za-z0-9._:-]/, KEYID_CHAR],
+  [BASE64_CLASS, BASE64_CHAR],
+  [BASE64_LAST_OF_32_CLASS, BASE64_LAST],
+];
+for (let code = 0; code < 128; code++) {
+  for (const [pattern, bit] of CLASS_PATTERNS) if (pattern.test(String.fromCharCode(code))) CLASSES[code] = (CLASSES[code] as number) | bit;
+}
+
+function classAt(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  return code < 128 ? (CLASSES[code] as number) : 0; // NaN past the end: 0
+}
+
+/** Index of the first code unit from `i` on outside `bits`. */
+function skip(text: string, i: number, bits: number): number {
+  while (classAt(text, i) & bits) i++;
+  return i;
+}
+
+const CANONICAL_COMPONENTS = '=("@method" "@authority" "@path" "content-digest");created=';
+const ALG_PARAM = ';alg="hmac-sha256"';
+
+/**
+ * Exactly what signRequest emits (and docs/auth-protocol.md specifies): the four
+ * components in order, then created;nonce;keyid[;alg]. For such a header the
+ * strict parser's re-serialisation is the header's own text after `label=`, so
+ * it is taken as is. No leading zeros in `created` and only unescaped
+ * characters in the strings keep that identity exact; anything else (undefined
+ * here) takes the general path, which decides. The spec pins both to the same
+ * answers. Written out rather than as one regular expression: in the server's
+ * profile the expression and its match array cost more than this scan.
+ */
+function readCanonicalInput(header: string): SignatureInput | undefined {
+  if (!(classAt(header, 0) & LABEL_START)) return undefined;
+  const labelEnd = skip(header, 1, LABEL_REST);
+  if (!header.startsWith(CANONICAL_COMPONENTS, labelEnd)) return undefined;
+  const createdStart = labelEnd + CANONICAL_COMPONENTS.length;
+  let i = createdStart;
+  let created = 0;
+  for (let digit = header.charCodeAt(i) - 48; digit >= 0 && digit <= 9 && i - createdStart < 16; digit = header.charCodeAt(++i) - 48) created = created * 10 + digit;
+  const digits = i - createdStart;
+  if (digits === 0 || digits > 15 || (digits > 1 && header.charCodeAt(createdStart) === 48)) return undefined;
+  if (!header.startsWith(';nonce="', i)) return undefined;
+  const nonceStart = i + 8;
+  const nonceEnd = skip(header, nonceStart, NONCE_CHAR);
+  if (nonceEnd - nonceStart < MIN_NONCE_CHARS || nonceEnd - nonceStart > 256 || !header.startsWith('";keyid="', nonceEnd)) return undefined;
+  const keyidStart = nonceEnd + 9;
+  const keyidEnd = skip(header, keyidStart, KEYID_CHAR);
+  if (keyidEnd === keyidStart || keyidEnd - keyidStart > 256 || header.charCodeAt(keyidEnd) !== 34) return undefined;
+  const rest = header.length - keyidEnd - 1;
+  if (rest !== 0 && !(rest === ALG_PARAM.length && header.endsWith(ALG_PARAM))) return undefined;
+  return {
+    label: header.slice(0, labelEnd),
+    components: REQUIRED_COMPONENTS,
+    serialized: header.slice(labelEnd + 1),
+    created,
+    nonce: header.slice(nonceStart, nonceEnd),
+    keyid: header.slice(keyidStart, keyidEnd),
+  };
+}
 
 function readSignatureInput(header: string): SignatureInput {
-  const fast = CANONICAL_INPUT.exec(header);
-  if (fast) {
-    return { label: fast[1] as string, components: REQUIRED_COMPONENTS, serialized: fast[2] as string, created: Number(fast[3]), nonce: fast[4] as string, keyid: fast[5] as string };
-  }
+  const canonical = readCanonicalInput(header);
+  if (canonical) return canonical;
   const input = parseSignatureInput(header);
   for (const required of REQUIRED_COMPONENTS) {
     if (!input.components.includes(required)) throw new SignatureError('signature_invalid', `signature does not cover ${required}`);
@@ -156,12 +216,24 @@ function readSignatureInput(header: string): SignatureInput {
   return { label: input.label, components: input.components, created, nonce, keyid, serialized: serializeSignatureParams(input.components, [...input.params.entries()]) };
 }
 
-/** The signature's label and its base64 text (canonical, so it can be compared as text). */
-function readSignature(header: string): { label: string; base64: string } {
-  const fast = CANONICAL_SIGNATURE.exec(header);
-  if (fast) return { label: fast[1] as string, base64: fast[2] as string };
-  const { label, signature } = parseSignature(header);
-  return { label, base64: signature.toString('base64') };
+/** Whether `header` is `<label>=:<32 bytes of canonical base64>:`, the one form signRequest emits. */
+function isCanonicalSignature(header: string, label: string): boolean {
+  const at = label.length + 2;
+  if (header.length !== at + 45 || !header.startsWith(label) || header.charCodeAt(at - 2) !== 61 || header.charCodeAt(at - 1) !== 58 || header.charCodeAt(at + 44) !== 58) return false;
+  for (let i = at; i < at + 42; i++) if (!(classAt(header, i) & BASE64_CHAR)) return false;
+  return (classAt(header, at + 42) & BASE64_LAST) !== 0 && header.charCodeAt(at + 43) === 61;
+}
+
+/**
+ * The signature's base64 text when the strict parser had to read it, or
+ * undefined when the header is canonical for `label`, in which case the MAC is
+ * compared in place (at `label.length + 2`) with no copy.
+ */
+function readSignature(header: string, label: string): string | undefined {
+  if (isCanonicalSignature(header, label)) return undefined;
+  const parsed = parseSignature(header);
+  if (parsed.label !== label) throw new SignatureError('signature_invalid', 'Signature and Signature-Input labels differ');
+  return parsed.signature.toString('base64');
 }
 
 /**
@@ -175,8 +247,7 @@ export function verifyRequest(request: SignableRequest & { headers: Record<strin
   const signatureHeader = single(request.headers, 'signature');
   if (!inputHeader || !signatureHeader) throw new SignatureError('signature_missing', 'Signature and Signature-Input headers are required');
   const input = readSignatureInput(inputHeader);
-  const signature = readSignature(signatureHeader);
-  if (signature.label !== input.label) throw new SignatureError('signature_invalid', 'Signature and Signature-Input labels differ');
+  const parsedSignature = readSignature(signatureHeader, input.label);
 
   const { created, nonce, keyid } = input;
   const nowMs = options.nowMs ?? Date.now();
@@ -190,7 +261,10 @@ export function verifyRequest(request: SignableRequest & { headers: Record<strin
   verifyContentDigest(digest, request.body);
 
   const base = requestBase(request, digest as string, input.components, input.serialized);
-  if (!sameCanonicalBase64(signature.base64, hmacSha256(key, base, 'base64'))) {
+  const mac = hmacSha256(key, base, 'base64');
+  const macMatches =
+    parsedSignature === undefined ? sameCanonicalBase64(signatureHeader, mac, input.label.length + 2, signatureHeader.length - 1) : sameCanonicalBase64(parsedSignature, mac);
+  if (!macMatches) {
     throw new SignatureError('signature_invalid', 'HMAC does not match');
   }
   const verdict = options.nonces.remember(`${keyid}:${nonce}`, (created + maxAge) * 1000, nowMs);
