@@ -19,14 +19,18 @@ const DIST = join(BENCH_DIST, 'servers');
 // to 2x from one half-second to the next (neighbours, not our code), so more
 // pairs buy more than longer runs. JIT needs ~6 s under load to reach steady
 // state from cold, hence the warm-up. A server that has sat idle while the
-// others ran needs twice the CPU per call for its first second or so (V8's
+// others ran (~30 s here) needs more CPU per call for its first seconds (V8's
 // memory reducer shrinks an idle heap; with --no-memory-reducer the swing
 // went away), so each measured cell follows an unmeasured re-warm: the
-// targets are about sustained load, not recovery from idleness.
+// targets are about sustained load, not recovery from idleness. One second
+// was not enough, and not alike for every server: with six servers in turn
+// and 2 s cells, unsigned crossauth read 164 µs per call after 1 s of re-warm
+// and 145 after 4 s, the signed server 164 and 182 (signed ÷ unsigned 0.99
+// against 0.81; with two servers and little idling, 0.82-0.87).
 const DURATION = Number(process.env['BENCH_SECONDS'] ?? 2);
-const REPS = Number(process.env['BENCH_REPS'] ?? 16);
+const REPS = Number(process.env['BENCH_REPS'] ?? 10);
 const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 12);
-const REWARM = Number(process.env['BENCH_REWARM_SECONDS'] ?? 1);
+const REWARM = Number(process.env['BENCH_REWARM_SECONDS'] ?? 4);
 
 interface DriveOptions {
   connections: number;
