@@ -160,12 +160,13 @@ export async function load(): Promise<void> {
         for (let i = 0; i < contenders.length; i++) {
           const c = contenders[(rep + i) % contenders.length] as Contender;
           const options: DriveOptions = { connections, stateful, bearer: c.bearer, sign: c.sign };
-          // Prepared before the re-warm: signing thousands of requests takes the load
-          // generator ~0.2 s, an idle gap only the signed rows had right before their
-          // clock started (a server fresh from idle needs more CPU per call, above;
-          // worth ~2-4% of the signed ratio in a scratch A/B).
-          const prepared = await prepare(c.server, options);
-          if (REWARM > 0) await drive(c.server, { ...options, seconds: REWARM });
+          // Prepared once, before the re-warm, which then uses the same session and
+          // request source (ids and presigned nonces continue). Signing thousands of
+          // requests takes the load generator ~0.2 s, an idle gap only the signed rows
+          // had right before their clock started (a server fresh from idle needs more
+          // CPU per call, above; worth ~2-4% of the signed ratio in a scratch A/B).
+          const prepared = await prepare(c.server, { ...options, seconds: REWARM + DURATION });
+          if (REWARM > 0) await drive(c.server, { ...options, seconds: REWARM }, prepared);
           runs.get(c.label)?.push(await drive(c.server, options, prepared));
         }
       }

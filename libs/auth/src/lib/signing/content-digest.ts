@@ -3,7 +3,7 @@ import { CANONICAL_BASE64_32, sameCanonicalBase64 } from './canonical-base64';
 import { SignatureError } from './signature.errors';
 
 const SHA256_PREFIX = 'sha-256=:';
-const SINGLE_SHA256 = new RegExp(`^sha-256=:(${CANONICAL_BASE64_32}):$`);
+const SINGLE_SHA256 = new RegExp(`^${SHA256_PREFIX}(${CANONICAL_BASE64_32}):$`);
 
 /** `Content-Digest` (RFC 9530) for a body: `sha-256=:<base64>:`. */
 export function contentDigest(body: Uint8Array | string): string {

@@ -216,9 +216,12 @@ function readSignatureInput(header: string): SignatureInput {
   return { label: input.label, components: input.components, created, nonce, keyid, serialized: serializeSignatureParams(input.components, [...input.params.entries()]) };
 }
 
+// Where the base64 starts in a canonical `<label>=:<base64>:` Signature header.
+const macStart = (label: string) => label.length + 2;
+
 /** Whether `header` is `<label>=:<32 bytes of canonical base64>:`, the one form signRequest emits. */
 function isCanonicalSignature(header: string, label: string): boolean {
-  const at = label.length + 2;
+  const at = macStart(label);
   if (header.length !== at + 45 || !header.startsWith(label) || header.charCodeAt(at - 2) !== 61 || header.charCodeAt(at - 1) !== 58 || header.charCodeAt(at + 44) !== 58) return false;
   for (let i = at; i < at + 42; i++) if (!(classAt(header, i) & BASE64_CHAR)) return false;
   return (classAt(header, at + 42) & BASE64_LAST) !== 0 && header.charCodeAt(at + 43) === 61;
@@ -226,14 +229,19 @@ function isCanonicalSignature(header: string, label: string): boolean {
 
 /**
  * The signature's base64 text when the strict parser had to read it, or
- * undefined when the header is canonical for `label`, in which case the MAC is
- * compared in place (at `label.length + 2`) with no copy.
+ * undefined when the header is canonical for `label` (then {@link sameMac}
+ * compares the MAC in place, with no copy).
  */
 function readSignature(header: string, label: string): string | undefined {
   if (isCanonicalSignature(header, label)) return undefined;
   const parsed = parseSignature(header);
   if (parsed.label !== label) throw new SignatureError('signature_invalid', 'Signature and Signature-Input labels differ');
   return parsed.signature.toString('base64');
+}
+
+/** Constant-time: whether the signature read by {@link readSignature} is `mac`. */
+function sameMac(header: string, label: string, parsed: string | undefined, mac: string): boolean {
+  return parsed === undefined ? sameCanonicalBase64(header, mac, macStart(label), header.length - 1) : sameCanonicalBase64(parsed, mac);
 }
 
 /**
@@ -261,10 +269,7 @@ export function verifyRequest(request: SignableRequest & { headers: Record<strin
   verifyContentDigest(digest, request.body);
 
   const base = requestBase(request, digest as string, input.components, input.serialized);
-  const mac = hmacSha256(key, base, 'base64');
-  const macMatches =
-    parsedSignature === undefined ? sameCanonicalBase64(signatureHeader, mac, input.label.length + 2, signatureHeader.length - 1) : sameCanonicalBase64(parsedSignature, mac);
-  if (!macMatches) {
+  if (!sameMac(signatureHeader, input.label, parsedSignature, hmacSha256(key, base, 'base64'))) {
     throw new SignatureError('signature_invalid', 'HMAC does not match');
   }
   const verdict = options.nonces.remember(`${keyid}:${nonce}`, (created + maxAge) * 1000, nowMs);
