@@ -38,6 +38,20 @@ interface Pads {
 const padsByKey = new WeakMap<KeyObject, Pads>();
 // key XOR ipad || message, rewritten by every call (calls are synchronous).
 const scratch = Buffer.alloc(BLOCK_BYTES + MAX_MESSAGE_CHARS * 3);
+// Views of the scratch's first n bytes, by n. Messages of one kind come in a few
+// lengths (a signature base varies only with the key id and nonce lengths), so a
+// handful of views serve them instead of a new one per call.
+const scratchViews = new Map<number, Uint8Array>();
+const MAX_SCRATCH_VIEWS = 64;
+
+function scratchView(length: number): Uint8Array {
+  let view = scratchViews.get(length);
+  if (!view) {
+    view = new Uint8Array(scratch.buffer, scratch.byteOffset, length);
+    if (scratchViews.size < MAX_SCRATCH_VIEWS) scratchViews.set(length, view);
+  }
+  return view;
+}
 
 function padsFor(key: KeyObject): Pads {
   let pads = padsByKey.get(key);
@@ -67,7 +81,7 @@ export function hmacSha256(key: KeyObject, message: string, encoding: DigestEnco
   // The inner digest comes back as a 32-char latin1 string, a plain heap string:
   // asked for as a Buffer it got a native backing store of its own per call
   // (~0.35 µs more, and external memory for the GC to account).
-  const inner = oneShot('sha256', new Uint8Array(scratch.buffer, scratch.byteOffset, length), 'latin1');
+  const inner = oneShot('sha256', scratchView(length), 'latin1');
   pads.outer.write(inner, BLOCK_BYTES, 'latin1');
   return oneShot('sha256', pads.outer, encoding);
 }
