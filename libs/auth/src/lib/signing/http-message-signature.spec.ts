@@ -84,6 +84,22 @@ describe('request signatures', () => {
     );
   });
 
+  // Deterministic twin of the property above for the base's cached head: a
+  // request to another host, path or method right after one that matched.
+  it.each([
+    ['authority', { authority: '127.0.0.1:9999' }],
+    ['path', { path: '/other' }],
+    ['method', { method: 'PUT' }],
+  ])('refuses a signature sent on to another %s straight after a request that matched', (_part, change) => {
+    const headers = sign();
+    expect(verify(request, sign())).toEqual({ keyid: 'kid-current' });
+    expect(reasonOf(() => verify({ ...request, ...change }, headers))).toBe('signature_invalid');
+    const elsewhere = { ...request, ...change };
+    const signedElsewhere = signRequest(elsewhere, key, { nowSeconds: now });
+    expect(reasonOf(() => verify(request, signedElsewhere))).toBe('signature_invalid');
+    expect(verify(elsewhere, signedElsewhere)).toEqual({ keyid: 'kid-current' });
+  });
+
   it('breaks when the digest, created, nonce or keyid in the headers change (property)', () => {
     const headers = sign();
     const edits = fc.oneof(

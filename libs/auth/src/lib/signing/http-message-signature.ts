@@ -56,25 +56,33 @@ export function signatureBase(components: ReadonlyArray<readonly [string, string
  * the concatenation loop on every signed request.
  */
 function requestBase(request: SignableRequest, digest: string, components: readonly string[], signatureParams: string): string {
-  if (components === REQUIRED_COMPONENTS) return `${canonicalHead(request)}${digest}\n"@signature-params": ${signatureParams}`;
-  const values: Record<string, string> = { '@method': request.method.toUpperCase(), '@authority': request.authority.toLowerCase(), '@path': request.path, 'content-digest': digest };
+  const head = headOf(request);
+  if (components === REQUIRED_COMPONENTS) return `${head.lines}${digest}\n"@signature-params": ${signatureParams}`;
+  const values: Record<string, string> = { '@method': head.method, '@authority': head.authority, '@path': request.path, 'content-digest': digest };
   return signatureBase(
     components.map((name) => [name, values[name] as string] as const),
     signatureParams,
   );
 }
 
-// The lines before the digest in the usual base. A client sends the same method,
-// authority and path request after request, so the last one is kept: a hit costs
-// three short comparisons instead of case mapping and four concatenations.
-let lastHead = { method: '', authority: '', path: '', text: '' };
+/** A request's method and authority as components (RFC 9421 §2.2), and the usual base's lines up to the digest. */
+interface Head {
+  readonly method: string;
+  readonly authority: string;
+  readonly lines: string;
+}
 
-function canonicalHead(request: SignableRequest): string {
-  const { method, authority, path } = request;
-  if (method === lastHead.method && authority === lastHead.authority && path === lastHead.path) return lastHead.text;
-  const text = `"@method": ${method.toUpperCase()}\n"@authority": ${authority.toLowerCase()}\n"@path": ${path}\n"content-digest": `;
-  lastHead = { method, authority, path, text };
-  return text;
+// A client sends the same method, authority and path request after request, so
+// the last head is kept, keyed by the values as given: a hit costs three short
+// comparisons instead of case mapping and four concatenations.
+let last = { method: '', authority: '', path: '', head: { method: '', authority: '', lines: '' } as Head };
+
+function headOf({ method, authority, path }: SignableRequest): Head {
+  if (method === last.method && authority === last.authority && path === last.path) return last.head;
+  const upper = method.toUpperCase();
+  const lower = authority.toLowerCase();
+  last = { method, authority, path, head: { method: upper, authority: lower, lines: `"@method": ${upper}\n"@authority": ${lower}\n"@path": ${path}\n"content-digest": ` } };
+  return last.head;
 }
 
 /** Signs a request: returns the `Content-Digest`, `Signature-Input` and `Signature` headers to send. */
