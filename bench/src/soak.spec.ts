@@ -1,5 +1,4 @@
 import { soakLevels } from './soak';
-import { medianInterval } from './load';
 
 /** 5 s samples over `minutes`, RSS from `rss(t)`. */
 const run = (minutes: number, rss: (t: number) => number) => Array.from({ length: (minutes * 60) / 5 }, (_, i) => ({ t: (i + 1) * 5, rss: rss((i + 1) * 5) }));
@@ -32,19 +31,5 @@ describe('soak verdict', () => {
     expect(levels.rss_at_end_mib).toBe(300);
     expect(levels.target_within_15_percent).toBe(true);
     expect(levels.rss_range_after_first_minute_mib).toEqual([300, 900]);
-  });
-});
-
-describe('median interval (bootstrap)', () => {
-  it('is a point for constant ratios and brackets the median otherwise, the same on every call', () => {
-    expect(medianInterval([1.2, 1.2, 1.2, 1.2])).toEqual([1.2, 1.2]);
-    const ratios = [0.82, 0.95, 0.88, 0.91, 0.79, 0.93, 0.9, 0.86, 0.97, 0.84];
-    const [low, high] = medianInterval(ratios);
-    expect(low).toBeLessThanOrEqual(0.885);
-    expect(high).toBeGreaterThanOrEqual(0.885);
-    expect(low).toBeGreaterThanOrEqual(0.79);
-    expect(high).toBeLessThanOrEqual(0.97);
-    expect(low).toBeLessThan(high);
-    expect(medianInterval(ratios)).toEqual([low, high]);
   });
 });

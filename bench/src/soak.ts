@@ -48,7 +48,8 @@ export function soakLevels(samples: ReadonlyArray<{ t: number; rss: number }>, m
   const first = window(60, 120);
   const last = window(minutes * 60 - 60, Infinity);
   const meanT = after.reduce((a, s) => a + s.t, 0) / Math.max(1, after.length);
-  const meanR = after.reduce((a, s) => a + s.rss, 0) / Math.max(1, after.length);
+  const afterRss = after.map((s) => s.rss);
+  const meanR = afterRss.reduce((a, r) => a + r, 0) / Math.max(1, after.length);
   const spread = after.reduce((a, s) => a + (s.t - meanT) ** 2, 0);
   const slope = spread > 0 ? after.reduce((a, s) => a + (s.t - meanT) * (s.rss - meanR), 0) / spread : 0;
   return {
@@ -57,7 +58,7 @@ export function soakLevels(samples: ReadonlyArray<{ t: number; rss: number }>, m
     end_over_first_minute: +(last / first).toFixed(3),
     target_within_15_percent: last <= first * 1.15,
     rss_slope_mib_per_minute: +(slope * 60).toFixed(2),
-    rss_range_after_first_minute_mib: [Math.min(...after.map((s) => s.rss)), Math.max(...after.map((s) => s.rss))],
+    rss_range_after_first_minute_mib: [Math.min(...afterRss), Math.max(...afterRss)],
     // The old single-sample reading, kept to show what the medians replace.
     rss_sample_at_60s_mib: after[0]?.rss ?? 0,
     rss_last_sample_mib: samples.at(-1)?.rss ?? 0,
