@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +122,37 @@ describe('orchestrator → session-buddy', () => {
     expect(replay.isError).toBe(true);
     expect(text(replay)).toMatch(/replayed/);
     await client.close();
+  });
+
+  it("accepts a Python peer's envelope whose numbers JSON.parse would rewrite (85.0, an int beyond 2^53), and stores them as sent", async () => {
+    const timestamp = new Date().toISOString().replace('Z', '+00:00');
+    // What Python sends: json.dumps keeps 85.0 a float and time.time_ns() an exact int.
+    const content = '{"quality": 85.0, "sent_ns": 1764633600123456789}';
+    const signedText = `{"content": ${content}, "from_project": "mahavishnu", "timestamp": "${timestamp}", "to_project": "session-buddy"}`;
+    const signature = createHmac('sha256', secret).update(signedText).digest('hex');
+    const envelope = `{"message": ${signedText}, "signature": "${signature}", "algorithm": "HMAC-SHA256"}`;
+    const bearer = { authorization: `Bearer ${mint(secret, { sub: 'mahavishnu', iss: 'mahavishnu' })}` };
+    const init = await postMcp(sessionBuddy.mcpUrl, initializeBody, bearer);
+    const session = { ...bearer, 'mcp-session-id': init.headers.get('mcp-session-id') ?? '' };
+    const call = (env: string) =>
+      fetch(sessionBuddy.mcpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...session },
+        body: `{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "receive_project_message", "arguments": {"envelope": ${env}}}}`,
+      }).then((r) => r.json() as Promise<{ result: { isError?: boolean; content: Array<{ text: string }> } }>);
+    const tampered = await call(envelope.replace('85.0', '85'));
+    expect(tampered.result.isError).toBe(true);
+    expect(tampered.result.content[0]?.text).toMatch(/bad_signature/);
+    const accepted = await call(envelope);
+    expect(accepted.result.isError).toBeUndefined();
+    expect(accepted.result.content[0]?.text).toContain('"accepted":true');
+    const stored = new Database(join(dataDir, 'session-buddy.sqlite'), { readonly: true });
+    try {
+      const row = stored.prepare('SELECT content FROM project_messages WHERE signature = ?').get(signature) as { content: string };
+      expect(row.content).toBe('{"quality":85.0,"sent_ns":1764633600123456789}');
+    } finally {
+      stored.close();
+    }
   });
 
   it("returns session-buddy's tool errors to the caller intact", async () => {

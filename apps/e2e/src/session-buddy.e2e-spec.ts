@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { WORKSPACE_ROOT, runToExit, spawnApp, type RunningApp } from './support/spawn-app';
-import { connect, initializeBody, mint, newSecret, postMcp, structured, text } from './support/tokens';
+import { connect, initializeBody, mint, newSecret, postMcp, rawPost, structured, text } from './support/tokens';
 
 const secret = newSecret();
 const dataDir = () => mkdtempSync(join(tmpdir(), 'sb-e2e-'));
@@ -129,6 +129,7 @@ describe('session-buddy as its users run it', () => {
     ['no token', undefined, undefined],
     ['an expired token', () => mint(secret, { exp: Math.floor(Date.now() / 1000) - 120 }), 'expired'],
     ['a token for the orchestrator', () => mint(secret, { aud: 'orchestrator' }), 'wrong_audience'],
+    ['a typ that is not a JWT media type', () => mint(secret, {}, { typ: 'JOSE' }), 'malformed'],
     ['a token from an unknown issuer', () => mint(secret, { iss: 'intruder' }), 'wrong_issuer'],
     ['a token signed with another secret', () => mint(newSecret()), 'unknown_key'],
     ['an alg:none token', () => mint(secret, {}, { alg: 'none' }).replace(/\.[^.]+$/, '.'), 'bad_signature'],
@@ -139,6 +140,29 @@ describe('session-buddy as its users run it', () => {
     expect(challenge).toContain(`resource_metadata="${app.url}/.well-known/oauth-protected-resource/mcp"`);
     if (reason) expect(challenge).toContain(`error="invalid_token", error_description="${reason}: `);
     else expect(challenge).not.toContain('error=');
+  });
+
+  it('refuses a legacy token (no aud) saying so and naming the switch, not "another audience"', async () => {
+    const res = await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${mint(secret, { aud: undefined })}` });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain(
+      'error_description="legacy_token: Token has no audience claim (a legacy token), and this server does not accept legacy tokens; set SESSION_BUDDY_ACCEPT_LEGACY_TOKENS=true to accept them"',
+    );
+    expect(((await res.json()) as { reason: string }).reason).toBe('legacy_token');
+  });
+
+  it('refuses a request with two Authorization headers, even when the first one is valid', async () => {
+    const good = mint(secret, { sub: 'twice' });
+    const raw = await rawPost(app.port, JSON.stringify(initializeBody), [`Authorization: Bearer ${good}`, `Authorization: Bearer ${mint(secret, { sub: 'other' })}`]);
+    expect(raw.status).toBe(401);
+    expect(raw.headers['www-authenticate']).toContain('error_description="malformed: ');
+    const single = await rawPost(app.port, JSON.stringify(initializeBody), [`Authorization: Bearer ${good}`]);
+    expect(single.status).toBe(200);
+  });
+
+  it.each(['jwt', 'AT+JWT'])('accepts typ %p (media types are case-insensitive)', async (typ) => {
+    const res = await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${mint(secret, {}, { typ })}` });
+    expect(res.status).toBe(200);
   });
 
   it('accepts the canonical MCP URL as audience too', async () => {

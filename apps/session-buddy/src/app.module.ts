@@ -40,6 +40,7 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         audiences: [c.auth.audience, mcpUrl(c)],
         clockSkewSeconds: c.auth.clockSkewSeconds,
         acceptLegacyTokens: c.auth.acceptLegacyTokens,
+        legacyTokensSetting: c.auth.legacyTokensSetting,
         verificationCache: { enabled: c.auth.verificationCache },
         resourceMetadataUrl: resourceMetadataUrlFor(mcpUrl(c)),
         requireSignedRequests: c.auth.requireSignedRequests,

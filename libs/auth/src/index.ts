@@ -40,6 +40,7 @@ export { REQUIRED_COMPONENTS, signRequest, signatureBase, verifyRequest, type Si
 export { contentDigest, verifyContentDigest } from './lib/signing/content-digest';
 export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/signing/nonce-store';
 export { pythonJsonDumps } from './lib/signing/python-json';
+export { isExactNumber, parseExactJson, stringifyExactJson, type ExactNumber } from './lib/signing/exact-json';
 export {
   EnvelopeError,
   createEnvelope,

@@ -1,4 +1,5 @@
 import { createHash, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { connect as tcpConnect } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -63,4 +64,36 @@ export function signedHeaders(secret: string, method: string, url: string, body:
     'signature-input': `sig1=${params}`,
     signature: `sig1=:${createHmac('sha256', key).update(base).digest('base64')}:`,
   };
+}
+
+/**
+ * A POST to /mcp written byte by byte over TCP, for requests fetch cannot make
+ * (fetch folds repeated headers into one). Reads until the server closes.
+ */
+export function rawPost(port: number, body: string, extraHeaders: string[]): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const head = [
+    'POST /mcp HTTP/1.1',
+    `Host: 127.0.0.1:${port}`,
+    'Content-Type: application/json',
+    'Accept: application/json, text/event-stream',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    ...extraHeaders,
+  ].join('\r\n');
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect(port, '127.0.0.1', () => socket.end(`${head}\r\n\r\n${body}`));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [headText = '', ...rest] = received.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = headText.split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const at = line.indexOf(':');
+        if (at > 0) headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
+    });
+  });
 }

@@ -42,6 +42,8 @@ export interface SessionBuddyConfig {
     readonly audience: string;
     readonly authorizationServer: string;
     readonly acceptLegacyTokens: boolean;
+    /** The variable behind {@link acceptLegacyTokens}, named when a legacy token is refused. */
+    readonly legacyTokensSetting: string;
     readonly clockSkewSeconds: number;
     readonly verificationCache: boolean;
     /** `off`, `all`, or the issuers whose callers must sign requests (RFC 9421). */
@@ -75,6 +77,7 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
       audience: e.SESSION_BUDDY_AUDIENCE,
       authorizationServer: e.SESSION_BUDDY_AUTHORIZATION_SERVER,
       acceptLegacyTokens: e.SESSION_BUDDY_ACCEPT_LEGACY_TOKENS,
+      legacyTokensSetting: 'SESSION_BUDDY_ACCEPT_LEGACY_TOKENS',
       clockSkewSeconds: e.SESSION_BUDDY_CLOCK_SKEW_SECONDS,
       verificationCache: e.SESSION_BUDDY_VERIFICATION_CACHE,
       requireSignedRequests:

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AUTH_OPTIONS, EnvelopeError, MemoryNonceStore, verifyEnvelope, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, EnvelopeError, MemoryNonceStore, stringifyExactJson, verifyEnvelope, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
 import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import { sessionBuddyConfig } from '../config/session-buddy.config';
@@ -10,7 +10,7 @@ import { PROJECT_MESSAGE_REPOSITORY, type ProjectMessageRepository } from './pro
 
 const receiveInput = z.object({
   // The envelope is checked field by field by verifyEnvelope; only its size is bounded here.
-  envelope: z.record(z.string(), z.unknown()).refine((e) => JSON.stringify(e).length <= 64 * 1024, 'envelope must be at most 64 KiB'),
+  envelope: z.record(z.string(), z.unknown()).refine((e) => stringifyExactJson(e).length <= 64 * 1024, 'envelope must be at most 64 KiB'),
 });
 const listInput = z.object({ limit: z.number().int().min(1).max(100).default(20) });
 
@@ -30,7 +30,14 @@ export class MessagesTools {
     @Inject(sessionBuddyConfig.KEY) private readonly config: SessionBuddyConfig,
   ) {}
 
-  @McpTool({ name: 'receive_project_message', description: 'Receive a signed cross-project message envelope (HMAC-SHA256 over Python json.dumps(sort_keys=True)).', scopes: ['write'], input: receiveInput })
+  // exactNumbers: the HMAC covers the sender's numbers as Python wrote them (85.0, ints beyond 2^53).
+  @McpTool({
+    name: 'receive_project_message',
+    description: 'Receive a signed cross-project message envelope (HMAC-SHA256 over Python json.dumps(sort_keys=True)).',
+    scopes: ['write'],
+    input: receiveInput,
+    exactNumbers: true,
+  })
   async receive(input: z.infer<typeof receiveInput>, principal: Principal) {
     let envelope;
     try {

@@ -3,6 +3,7 @@ export interface ProjectMessageRecord {
   readonly id: string;
   readonly fromProject: string;
   readonly toProject: string;
+  /** As received: numbers may be `ExactNumber`s, stored as the sender wrote them. */
   readonly content: unknown;
   readonly sentAt: number;
   readonly receivedAt: number;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
+import { stringifyExactJson } from '@crossauth/auth';
 import { DatabaseService } from '../storage/database.service';
 import type { ProjectMessageRecord, ProjectMessageRepository } from './project-message.repository';
 
@@ -20,7 +21,7 @@ export class SqliteProjectMessageRepository implements ProjectMessageRepository 
   }
 
   async insert(m: ProjectMessageRecord): Promise<boolean> {
-    const result = this.insertRow.run(m.id, m.fromProject, m.toProject, JSON.stringify(m.content), m.sentAt, m.receivedAt, m.receivedFrom, m.signature);
+    const result = this.insertRow.run(m.id, m.fromProject, m.toProject, stringifyExactJson(m.content), m.sentAt, m.receivedAt, m.receivedFrom, m.signature);
     return result.changes === 1;
   }
 

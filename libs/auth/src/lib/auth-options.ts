@@ -35,6 +35,8 @@ export interface AuthModuleOptions {
   maxTokenBytes?: number;
   /** Accept tokens without `aud`/`type` (PyJWT predecessors). Default false: the MCP spec requires audience checks. */
   acceptLegacyTokens?: boolean;
+  /** The setting that turns legacy tokens on (e.g. `SESSION_BUDDY_ACCEPT_LEGACY_TOKENS`), named in the refusal of one. */
+  legacyTokensSetting?: string;
   /** Longest lifetime a token may claim (exp - now). Default 86,400 s. */
   maxTokenLifetimeSeconds?: number;
   /** Lifetime of tokens this service mints. Default 300 s. */
@@ -76,6 +78,7 @@ export interface ResolvedAuthOptions {
   readonly clockSkewSeconds: number;
   readonly maxTokenBytes: number;
   readonly acceptLegacyTokens: boolean;
+  readonly legacyTokensSetting?: string;
   readonly accessTokenTtlSeconds: number;
   readonly maxTokenLifetimeSeconds: number;
   readonly cacheEnabled: boolean;
@@ -123,6 +126,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     clockSkewSeconds: positive(options.clockSkewSeconds, 30, 'clock skew'),
     maxTokenBytes: positive(options.maxTokenBytes, 8192, 'max token bytes'),
     acceptLegacyTokens: options.acceptLegacyTokens ?? false,
+    legacyTokensSetting: options.legacyTokensSetting,
     accessTokenTtlSeconds: positive(options.accessTokenTtlSeconds, 300, 'access token TTL'),
     maxTokenLifetimeSeconds: positive(options.maxTokenLifetimeSeconds, 86_400, 'max token lifetime'),
     cacheEnabled: options.verificationCache?.enabled ?? true,

@@ -13,6 +13,7 @@ export const AUTH_FAILURE_REASONS = [
   'unknown_key',
   'wrong_issuer',
   'wrong_audience',
+  'legacy_token',
   'wrong_type',
   'revoked',
   'insufficient_scope',
@@ -30,6 +31,7 @@ const DESCRIPTIONS: Record<AuthFailureReason, string> = {
   unknown_key: 'Token was signed with a key this server does not have',
   wrong_issuer: 'Token issuer is not trusted by this server',
   wrong_audience: 'Token was issued for another audience',
+  legacy_token: 'Token has no audience claim (a legacy token), and this server does not accept legacy tokens',
   wrong_type: 'Token is not an access token',
   revoked: 'Token has been revoked',
   insufficient_scope: 'Token lacks a required scope',
@@ -48,8 +50,10 @@ export class AuthError extends Error {
     readonly detail?: string,
     /** Scopes that would have been needed, for `insufficient_scope` challenges. */
     readonly requiredScopes: readonly string[] = [],
+    /** A client-safe next step appended to the message, such as the setting that would change the outcome. */
+    hint?: string,
   ) {
-    super(describeFailure(reason));
+    super(hint ? `${describeFailure(reason)}; ${hint}` : describeFailure(reason));
   }
 
   /** `401` for authentication failures, `403` when the caller is known but lacks a scope. */
@@ -70,7 +74,7 @@ export class AuthError extends Error {
       case 'insufficient_scope':
         return `❌ Authorization failed: missing scope ${this.requiredScopes.join(' ')} (insufficient_scope)`;
       default:
-        return `❌ Authentication failed: Invalid token (${this.reason}: ${describeFailure(this.reason)})`;
+        return `❌ Authentication failed: Invalid token (${this.reason}: ${this.message})`;
     }
   }
 }

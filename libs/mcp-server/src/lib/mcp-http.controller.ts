@@ -13,6 +13,7 @@ import {
   SignatureError,
   buildBearerChallenge,
   challengeBody,
+  parseExactJson,
   type Principal,
 } from '@crossauth/auth';
 import type { Request, Response } from 'express';
@@ -98,9 +99,11 @@ export class McpHttpController {
 
     // Per-tool scopes need the body, so they are checked here, before anything runs,
     // to answer with HTTP 403 and a scope challenge (MCP authorization, scope step-up).
+    let exactNumbers = false;
     for (const message of messages) {
       if (message.method !== 'tools/call') continue;
       const tool = typeof message.params?.name === 'string' ? this.tools.get(message.params.name) : undefined;
+      if (tool?.exactNumbers) exactNumbers = true;
       if (!tool || tool.isPublic) continue;
       try {
         this.authenticator.authorize(principal, tool.scopes);
@@ -112,6 +115,8 @@ export class McpHttpController {
         return void res.status(403).json(challengeBody(error));
       }
     }
+
+    if (exactNumbers) restoreExactArguments(raw, messages, this.tools);
 
     if (this.options.stateless) return this.handleStateless(req, res, { authInfo, parsedBody: body });
 
@@ -245,6 +250,22 @@ export class McpHttpController {
     });
     return { principal: authentication.principal, authInfo };
   }
+}
+
+/**
+ * Gives calls to `exactNumbers` tools their arguments as the caller wrote them:
+ * the body is parsed again, numbers kept as text, only when such a tool is called.
+ */
+function restoreExactArguments(raw: Buffer, messages: JsonRpcMessage[], tools: McpToolRegistry): void {
+  const exact = parseExactJson(raw.toString('utf8'));
+  const exactMessages = (Array.isArray(exact) ? exact : [exact]) as Array<{ params?: { arguments?: unknown } }>;
+  messages.forEach((message, i) => {
+    const name = message.params?.name;
+    const args = exactMessages[i]?.params?.arguments;
+    if (message.method === 'tools/call' && typeof name === 'string' && tools.get(name)?.exactNumbers && args !== undefined) {
+      (message.params as { arguments?: unknown }).arguments = args;
+    }
+  });
 }
 
 function jsonRpcError(res: Response, status: number, code: number, message: string): void {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
-import { ListToolsRequestSchema, type CallToolResult, type ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
 import {
   ANONYMOUS_PRINCIPAL,
   AuthAuditService,
@@ -68,6 +68,7 @@ export class McpServerFactory {
       );
     }
     this.filterToolList(server, kind);
+    checkToolCallParams(server);
     return server;
   }
 
@@ -147,6 +148,34 @@ export class McpServerFactory {
       return { isError: true, content: [{ type: 'text', text: `Internal error in ${tool.name} (ref ${ref})` }] };
     }
   }
+}
+
+/** What is wrong with a `tools/call` request's params, in words, or undefined when their shape is right. */
+export function toolCallParamsProblem(params: unknown): string | undefined {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return 'params must be an object with a tool name';
+  const { name, arguments: args } = params as { name?: unknown; arguments?: unknown };
+  if (typeof name !== 'string' || name === '') return 'params.name must be the tool name as a string';
+  if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) {
+    return `params.arguments must be an object of named arguments, not ${args === null ? 'null' : Array.isArray(args) ? 'an array' : `a ${typeof args}`}`;
+  }
+  return undefined;
+}
+
+/**
+ * The SDK parses a request against its schema before any handler runs and
+ * reports a mismatch as -32603 with zod's raw issues; a malformed `tools/call`
+ * is the caller's error, so it is answered here first as -32602 in words.
+ * The handler map is private in SDK 1.x, as in filterToolList.
+ */
+function checkToolCallParams(server: McpServer): void {
+  const handlers = (server.server as unknown as { _requestHandlers: Map<string, RequestHandler> })._requestHandlers;
+  const original = handlers.get('tools/call');
+  if (!original) throw new Error('SDK did not install a tools/call handler');
+  handlers.set('tools/call', (request, extra) => {
+    const problem = toolCallParamsProblem((request as { params?: unknown }).params);
+    if (problem) return Promise.reject(new McpError(ErrorCode.InvalidParams, `Invalid params: ${problem}`));
+    return original(request, extra);
+  });
 }
 
 /**

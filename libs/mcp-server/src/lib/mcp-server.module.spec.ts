@@ -330,6 +330,27 @@ describe('McpServerModule stateless', () => {
       await ctx.app.close();
     }
   });
+
+  it.each([
+    ['arguments as a string', { name: 'whoami', arguments: '{"a":1}' }, /params\.arguments must be an object of named arguments, not a string/],
+    ['arguments as an array', { name: 'whoami', arguments: [1] }, /not an array/],
+    ['arguments as null', { name: 'whoami', arguments: null }, /not null/],
+    ['a numeric tool name', { name: 7, arguments: {} }, /params\.name must be the tool name/],
+    ['no params at all', undefined, /params must be an object/],
+  ])('answers a tools/call with %s as -32602 Invalid params in words, and runs nothing', async (_name, params, message) => {
+    const ctx = await startApp(true);
+    try {
+      const res = await post(ctx.url, { jsonrpc: '2.0', id: 9, method: 'tools/call', params }, { authorization: `Bearer ${token({ sub: 'st' })}` });
+      const body = (await res.json()) as { id: unknown; error?: { code: number; message: string } };
+      expect(body.id).toBe(9);
+      expect(body.error?.code).toBe(-32602);
+      expect(body.error?.message).toMatch(message);
+      // Readable: no zod issue dump.
+      expect(body.error?.message).not.toMatch(/"code"|invalid_type|expected/);
+    } finally {
+      await ctx.app.close();
+    }
+  });
 });
 
 describe('McpServerModule over stdio (token argument)', () => {

@@ -11,6 +11,8 @@ export interface ToolDefinition {
   readonly input: ZodObject<ZodRawShape>;
   readonly scopes: readonly string[];
   readonly isPublic: boolean;
+  /** See {@link McpToolOptions.exactNumbers}. */
+  readonly exactNumbers: boolean;
   readonly annotations?: McpToolOptions['annotations'];
   /** Calls the provider method with validated input and the caller. */
   readonly invoke: (input: Record<string, unknown>, principal: Principal) => Promise<unknown>;
@@ -63,6 +65,7 @@ export class McpToolRegistry implements OnModuleInit {
       input,
       scopes: options.scopes ?? [],
       isPublic: options.public ?? false,
+      exactNumbers: options.exactNumbers ?? false,
       annotations: options.annotations,
       invoke,
     });

@@ -17,6 +17,12 @@ export interface McpToolOptions {
    * forgetting it fails closed.
    */
   readonly public?: boolean;
+  /**
+   * Arguments reach the handler with every number as the caller wrote it
+   * (`ExactNumber` from `@crossauth/auth`), for tools that check a signature
+   * over them; `JSON.parse` would turn `85.0` into `85`. HTTP only.
+   */
+  readonly exactNumbers?: boolean;
   readonly annotations?: { readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean };
 }
 

@@ -16,6 +16,10 @@ describe('extractBearerToken', () => {
     expect(extractBearerToken({ headers: { authorization: header } })).toBe('abc.def.ghi');
   });
 
+  it('reads a single Authorization header among other raw headers', () => {
+    expect(extractBearerToken({ headers: { authorization: 'Bearer a.b.c' }, rawHeaders: ['Host', 'x', 'Authorization', 'Bearer a.b.c', 'Authorisation', 'y'] })).toBe('a.b.c');
+  });
+
   it('returns nothing without an Authorization header or with another scheme', () => {
     expect(extractBearerToken({ headers: {} })).toBeUndefined();
     expect(extractBearerToken({ headers: { authorization: 'Basic dXNlcjpwYXNz' } })).toBeUndefined();
@@ -27,6 +31,11 @@ describe('extractBearerToken', () => {
     ['"Bearer" with no token', { headers: { authorization: 'Bearer' } }],
     ['a token with spaces inside', { headers: { authorization: 'Bearer abc def' } }],
     ['two Authorization headers', { headers: { authorization: ['Bearer a.b.c', 'Bearer d.e.f'] } }],
+    [
+      'a second Authorization header that Node dropped from headers',
+      { headers: { authorization: 'Bearer a.b.c' }, rawHeaders: ['Host', 'x', 'Authorization', 'Bearer a.b.c', 'authorization', 'Bearer d.e.f'] },
+    ],
+    ['a second Authorization header with another scheme', { headers: { authorization: 'Bearer a.b.c' }, rawHeaders: ['Authorization', 'Bearer a.b.c', 'AUTHORIZATION', 'Basic dXNlcjpwYXNz'] }],
   ])('refuses %s as malformed', (_name, source) => {
     expect(reason(() => extractBearerToken(source))).toBe('malformed');
   });

@@ -4,6 +4,12 @@ import { sha256 } from '../crypto/sha256';
 /** The parts of an incoming HTTP request that carry credentials. */
 export interface CredentialSource {
   readonly headers: Record<string, string | string[] | undefined>;
+  /**
+   * The headers as received (Node's `IncomingMessage.rawHeaders`). Node keeps
+   * only the first of repeated `Authorization` headers in `headers`, so
+   * ambiguity is only visible here.
+   */
+  readonly rawHeaders?: readonly string[];
   readonly url?: string;
 }
 
@@ -21,11 +27,23 @@ export function extractBearerToken(source: CredentialSource): string | undefined
   }
   const header = source.headers['authorization'];
   if (header === undefined) return undefined;
-  if (Array.isArray(header)) throw new AuthError('malformed', 'more than one Authorization header');
+  // Two credentials are ambiguous: a proxy and the server may each pick a different one.
+  if (Array.isArray(header) || (source.rawHeaders !== undefined && countAuthorization(source.rawHeaders) > 1)) {
+    throw new AuthError('malformed', 'more than one Authorization header');
+  }
   if (!/^bearer\b/i.test(header.trim())) return undefined;
   const match = BEARER.exec(header);
   if (!match?.[1]) throw new AuthError('malformed', 'Authorization header is not "Bearer <token>"');
   return match[1];
+}
+
+function countAuthorization(raw: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+  }
+  return count;
 }
 
 /** A short stable digest of a token for comparisons and correlation; not reversible. */

@@ -1,11 +1,16 @@
+import { isExactNumber } from './exact-json';
+
 /**
  * Exactly the bytes of Python's `json.dumps(value, sort_keys=True)` with its
  * defaults (`ensure_ascii=True`, separators `", "` and `": "`), so HMACs over
  * messages match the Python predecessors byte for byte.
  *
  * Numbers: safe integers print as Python ints, everything else as Python's
- * float repr (`1e-05`, `1e+16`, `-0.0`); a `bigint` prints as an int. NaN and
- * Infinity are refused (Python would emit invalid JSON for them).
+ * float repr (`1e-05`, `1e+16`, `-0.0`); a `bigint` prints as an int. A number
+ * kept as written ({@link parseExactJson}) prints as Python would after
+ * `json.loads`: a literal with a fraction or exponent is a float (`85.0` stays
+ * `85.0`), any other is an int of any size. NaN and Infinity are refused
+ * (Python would emit invalid JSON for them).
  */
 export function pythonJsonDumps(value: unknown): string {
   if (value === null) return 'null';
@@ -14,6 +19,7 @@ export function pythonJsonDumps(value: unknown): string {
   if (typeof value === 'string') return pythonString(value);
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number') return pythonNumber(value);
+  if (isExactNumber(value)) return pythonLiteral(value.value);
   if (Array.isArray(value)) return `[${value.map(pythonJsonDumps).join(', ')}]`;
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
@@ -38,9 +44,20 @@ function pythonString(s: string): string {
   return `${out}"`;
 }
 
+const FLOAT_LITERAL = /[.eE]/;
+
+// Python's json.loads makes a float of any literal with a fraction or exponent, an int of the rest.
+function pythonLiteral(literal: string): string {
+  return FLOAT_LITERAL.test(literal) ? pythonFloat(Number(literal)) : BigInt(literal).toString();
+}
+
 function pythonNumber(n: number): string {
-  if (!Number.isFinite(n)) throw new RangeError('NaN and Infinity are not valid JSON');
   if (Number.isSafeInteger(n) && !Object.is(n, -0)) return String(n);
+  return pythonFloat(n);
+}
+
+function pythonFloat(n: number): string {
+  if (!Number.isFinite(n)) throw new RangeError('NaN and Infinity are not valid JSON');
   if (Object.is(n, -0)) return '-0.0';
   // JS and Python both print the shortest round-tripping digits; only the layout differs.
   const [mantissa, expPart] = n.toExponential().split('e') as [string, string];

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { parseExactJson } from './exact-json';
 import type { NonceStore } from './nonce-store';
 import { pythonJsonDumps } from './python-json';
 
@@ -14,8 +15,12 @@ export function signMessage(message: unknown, secret: HmacKey): string {
 
 /** Constant-time check of a {@link signMessage} signature; malformed hex is simply false. */
 export function verifyMessage(message: unknown, signature: string, secret: HmacKey): boolean {
+  return signatureMatches(pythonJsonDumps(message), signature, secret);
+}
+
+function signatureMatches(signedText: string, signature: string, secret: HmacKey): boolean {
   if (!HEX64.test(signature)) return false;
-  const expected = createHmac('sha256', secret).update(pythonJsonDumps(message)).digest();
+  const expected = createHmac('sha256', secret).update(signedText).digest();
   return timingSafeEqual(Buffer.from(signature, 'hex'), expected);
 }
 
@@ -58,12 +63,24 @@ const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]
  * Verifies an envelope. Unlike the predecessors, refuses a missing, stale
  * (> maxAge) or future (> skew) timestamp, a message for another project, and
  * a replay of the same signature inside the window. Any of `secrets` may have signed.
+ *
+ * Pass the received JSON text, or a value parsed with {@link parseExactJson}:
+ * the HMAC covers the sender's numbers (Python's `85.0`, integers beyond 2^53),
+ * which `JSON.parse` does not keep.
  */
 export function verifyEnvelope(
   envelope: unknown,
   options: { secrets: readonly HmacKey[]; recipient: string; replays: NonceStore; maxAgeSeconds?: number; skewSeconds?: number; nowMs?: number },
 ): MessageEnvelope {
-  const e = envelope as Partial<MessageEnvelope> | null;
+  let received = envelope;
+  if (typeof received === 'string') {
+    try {
+      received = parseExactJson(received);
+    } catch {
+      throw new EnvelopeError('malformed', 'envelope is not valid JSON');
+    }
+  }
+  const e = received as Partial<MessageEnvelope> | null;
   if (!e || typeof e !== 'object' || typeof e.message !== 'object' || e.message === null || typeof e.signature !== 'string') {
     throw new EnvelopeError('malformed', 'expected { message, signature, algorithm }');
   }
@@ -79,7 +96,13 @@ export function verifyEnvelope(
   if (nowMs - sentMs > maxAge * 1000) throw new EnvelopeError('stale', `older than ${maxAge}s`);
   if (sentMs - nowMs > skew * 1000) throw new EnvelopeError('from_the_future', `more than ${skew}s ahead`);
   if (m.to_project !== options.recipient) throw new EnvelopeError('wrong_recipient', `addressed to another project`);
-  if (!options.secrets.some((secret) => verifyMessage(m, e.signature as string, secret))) {
+  let signedText: string;
+  try {
+    signedText = pythonJsonDumps(m);
+  } catch {
+    throw new EnvelopeError('malformed', 'message holds a value Python JSON cannot carry (NaN, Infinity, an overflowing float)');
+  }
+  if (!options.secrets.some((secret) => signatureMatches(signedText, e.signature as string, secret))) {
     throw new EnvelopeError('bad_signature', 'HMAC does not match');
   }
   const verdict = options.replays.remember(`envelope:${e.signature}`, sentMs + maxAge * 1000, nowMs);

@@ -10,6 +10,8 @@ export interface ClaimPolicy {
   readonly clockSkewSeconds: number;
   /** Accept tokens with no `aud` and no `type` (the Python predecessors' shape). */
   readonly acceptLegacyTokens: boolean;
+  /** The setting that turns {@link acceptLegacyTokens} on, named when a legacy token is refused. */
+  readonly legacyTokensSetting?: string;
   /** Tokens whose `exp` lies further ahead than this are refused (bounds how long a revocation must be kept). */
   readonly maxTokenLifetimeSeconds: number;
 }
@@ -65,7 +67,10 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
   const rawAud = claims['aud'];
   let audience: string[];
   if (rawAud === undefined) {
-    if (!policy.acceptLegacyTokens) throw new AuthError('wrong_audience', 'token has no aud claim');
+    if (!policy.acceptLegacyTokens) {
+      const hint = policy.legacyTokensSetting ? `set ${policy.legacyTokensSetting}=true to accept them` : undefined;
+      throw new AuthError('legacy_token', 'token has no aud claim and legacy tokens are off', [], hint);
+    }
     audience = [];
   } else {
     audience = typeof rawAud === 'string' ? [rawAud] : Array.isArray(rawAud) ? rawAud.filter((a): a is string => typeof a === 'string') : [];

@@ -69,6 +69,14 @@ function macMatches(key: ManagedKey, signingInput: string, signatureSegment: str
   return sameCanonicalBase64(signatureSegment, hmacSha256(key.key, signingInput, 'base64url'));
 }
 
+// RFC 7515 §4.1.9: typ is a media type, so its name is case-insensitive and the
+// "application/" prefix may be present or left out.
+const ACCEPTED_TYPES = /^(application\/)?(jwt|at\+jwt)$/i;
+
+function isAcceptedType(typ: unknown): boolean {
+  return typeof typ === 'string' && ACCEPTED_TYPES.test(typ);
+}
+
 /**
  * Verifies the JOSE layer of an HS256 token: structure, algorithm pinning
  * (RFC 8725 §3.1: `none`, RS256 and everything else are refused), `kid`
@@ -85,8 +93,8 @@ export function verifyHs256Signature(
     throw new AuthError('bad_signature', `algorithm ${JSON.stringify(header.alg)} is not allowed; only HS256 is`);
   }
   if (header.crit !== undefined) throw new AuthError('malformed', 'crit header is not supported');
-  if (header.typ !== undefined && header.typ !== 'JWT' && header.typ !== 'at+jwt') {
-    throw new AuthError('malformed', 'typ header is not JWT');
+  if (header.typ !== undefined && !isAcceptedType(header.typ)) {
+    throw new AuthError('malformed', 'typ header is not JWT or at+jwt');
   }
   if (!decodeBase64UrlStrict(signatureSegment)?.length) throw new AuthError('malformed', 'signature is not base64url');
 

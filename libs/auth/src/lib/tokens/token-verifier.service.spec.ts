@@ -67,10 +67,14 @@ describe('TokenVerifierService', () => {
         secret,
         { kid: undefined },
       );
-      expect(reasonOf(() => verifier.verify(legacy))).toBe('wrong_audience');
+      expect(reasonOf(() => verifier.verify(legacy))).toBe('legacy_token');
       const p = verifierWith({ acceptLegacyTokens: true }).verify(legacy);
       expect(p).toMatchObject({ subject: 'mahavishnu', issuer: 'mahavishnu', role: 'orchestrator' });
       expect([...p.scopes].sort()).toEqual(['read', 'write']);
+    });
+
+    it.each(['JWT', 'jwt', 'Jwt', 'at+jwt', 'AT+JWT', 'application/at+jwt', 'Application/JWT'])('typ %p (media type names are case-insensitive, RFC 7515 §4.1.9)', (typ) => {
+      expect(verifier.verify(craftToken(accessClaims(), secret, { typ })).subject).toBe('alice');
     });
 
     it('an expired token still inside the clock-skew tolerance', () => {
@@ -109,7 +113,11 @@ describe('TokenVerifierService', () => {
       ['an issuer outside the allow-list', () => craftToken(accessClaims({ iss: 'evil' }), secret), 'wrong_issuer'],
       ['a token with no issuer', () => craftToken(accessClaims({ iss: undefined }), secret), 'wrong_issuer'],
       ['a token for another audience', () => craftToken(accessClaims({ aud: 'orchestrator' }), secret), 'wrong_audience'],
-      ['a token with no audience', () => craftToken(accessClaims({ aud: undefined }), secret), 'wrong_audience'],
+      ['a token with no audience', () => craftToken(accessClaims({ aud: undefined }), secret), 'legacy_token'],
+      ['a typ that is not a JWT media type', () => craftToken(accessClaims(), secret, { typ: 'JOSE+JSON' }), 'malformed'],
+      ['a refresh-token typ', () => craftToken(accessClaims(), secret, { typ: 'refresh+jwt' }), 'malformed'],
+      ['a typ with trailing space', () => craftToken(accessClaims(), secret, { typ: 'JWT ' }), 'malformed'],
+      ['a typ that is not a string', () => craftToken(accessClaims(), secret, { typ: 1 }), 'malformed'],
       ['a refresh token used as an access token', () => craftToken(accessClaims({ type: 'refresh' }), secret), 'wrong_type'],
       ['a token with no type', () => craftToken(accessClaims({ type: undefined }), secret), 'wrong_type'],
       ['a token with no subject', () => craftToken(accessClaims({ sub: undefined }), secret), 'malformed'],
@@ -138,6 +146,24 @@ describe('TokenVerifierService', () => {
       expect(v.cacheStats.size).toBe(1);
       expect(reasonOf(() => v.verify(token, (now + 5) * 1000))).toBe('expired');
     });
+  });
+
+  it('says what is true of a legacy token, and names the setting that accepts it when one is given', () => {
+    const legacy = craftToken(accessClaims({ aud: undefined }), secret);
+    const refusal = (v: TokenVerifierService): AuthError => {
+      try {
+        v.verify(legacy);
+      } catch (error) {
+        if (error instanceof AuthError) return error;
+      }
+      throw new Error('expected a refusal');
+    };
+    const plain = refusal(verifier);
+    expect(plain.message).toBe('Token has no audience claim (a legacy token), and this server does not accept legacy tokens');
+    expect(plain.message).not.toMatch(/another audience/);
+    const named = refusal(verifierWith({ legacyTokensSetting: 'SESSION_BUDDY_ACCEPT_LEGACY_TOKENS' }));
+    expect(named.message).toMatch(/set SESSION_BUDDY_ACCEPT_LEGACY_TOKENS=true to accept them$/);
+    expect(named.toolMessage).toContain('legacy_token');
   });
 
   it('serves repeat verifications from the cache and can evict them', () => {
