@@ -1,16 +1,24 @@
 #!/usr/bin/env node
-// `npm start`: run both services on embedded defaults. With no secret
-// configured, generate a random development secret into the git-ignored .env
-// (both services read it), say so, and never print the secret itself.
-import { spawn } from 'node:child_process';
+// `npm start`: run both services on embedded defaults, supervised. With no
+// secret configured, generate a random development secret into the
+// git-ignored .env (both services read it), say so, and never print it.
+//
+// Supervision: a service that dies after it came up is restarted with backoff
+// (1 s, 2 s, 4 s … 30 s), and each restart is announced on stderr. A service
+// that cannot start (a bad setting, a port in use) or keeps dying (5 restarts
+// within 2 minutes) stops both, with the reason, and exits non-zero: one
+// service running alone would only fail later and less clearly.
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isStale } from './freshness.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
 const envFile = join(root, '.env');
 const fileVars = existsSync(envFile) ? readFileSync(envFile, 'utf8') : '';
 const configured = (name) => Boolean(process.env[name] || process.env[`${name}_FILE`] || new RegExp(`^${name}(_FILE)?=.+`, 'm').test(fileVars));
+const say = (line) => process.stderr.write(`crossauth: ${line}\n`);
 
 if (!configured('SESSION_BUDDY_SECRET') && !configured('ORCHESTRATOR_AUTH_SECRET')) {
   const secret = randomBytes(48).toString('base64url');
@@ -22,15 +30,85 @@ if (!configured('SESSION_BUDDY_SECRET') && !configured('ORCHESTRATOR_AUTH_SECRET
   ];
   writeFileSync(envFile, fileVars + (fileVars && !fileVars.endsWith('\n') ? '\n' : '') + lines.join('\n'), { mode: 0o600 });
   chmodSync(envFile, 0o600);
-  process.stdout.write('crossauth: no secret configured, so a random development secret was written to .env (shared by both services).\n');
+  say('no secret configured, so a random development secret was written to .env (shared by both services).');
 } else if (configured('SESSION_BUDDY_SECRET') !== configured('ORCHESTRATOR_AUTH_SECRET')) {
-  process.stdout.write('crossauth: warning: only one of SESSION_BUDDY_SECRET / ORCHESTRATOR_AUTH_SECRET is set; the orchestrator will not be able to call session-buddy.\n');
+  say('warning: only one of SESSION_BUDDY_SECRET / ORCHESTRATOR_AUTH_SECRET is set; the orchestrator will not be able to call session-buddy.');
 }
 
-const child = spawn(
-  'npx',
-  ['nx', 'run-many', '-t', 'serve', '--projects=session-buddy,orchestrator', '--parallel=2', '--output-style=stream'],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' } },
-);
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code) => process.exit(code ?? 1));
+const SERVICES = ['session-buddy', 'orchestrator'];
+const LIB_INPUTS = ['libs/auth/src', 'libs/mcp-server/src', 'tsconfig.base.json', 'package-lock.json'];
+const stale = SERVICES.some((name) => isStale(root, [`dist/apps/${name}/main.js`], [`apps/${name}/src`, ...LIB_INPUTS]));
+if (stale) {
+  say('building both services (first run, or their sources changed)…');
+  const built = spawnSync('npx', ['nx', 'run-many', '-t', 'build', `--projects=${SERVICES.join(',')}`, '--output-style=static'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+  });
+  if (built.status !== 0) {
+    say('the build failed; see above.');
+    process.exit(1);
+  }
+}
+
+const START_GRACE_MS = 5_000;
+const STABLE_MS = 60_000;
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 120_000;
+const backoffMs = (attempt) => Math.min(30_000, 1000 * 2 ** attempt);
+
+let stopping = false;
+const running = new Map();
+
+function launch(name, state = { attempt: 0, restarts: [] }) {
+  const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], { cwd: root, stdio: 'inherit', env: process.env });
+  const startedAt = Date.now();
+  running.set(name, child);
+  say(`${name} started (pid ${child.pid})`);
+  child.on('exit', (code, signal) => {
+    running.delete(name);
+    if (stopping) return;
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    const ranMs = Date.now() - startedAt;
+    // Exiting on its own at once is a start-up failure (config, port); a signal is a death worth a restart.
+    if (state.restarts.length === 0 && ranMs < START_GRACE_MS && signal === null) {
+      return shutdown(1, `${name} could not start (${how}); its log above says why. Stopping both services.`);
+    }
+    const now = Date.now();
+    state.restarts = state.restarts.filter((t) => now - t < RESTART_WINDOW_MS);
+    if (state.restarts.length >= MAX_RESTARTS) {
+      return shutdown(1, `${name} died ${MAX_RESTARTS + 1} times within ${RESTART_WINDOW_MS / 1000} s (last: ${how}). Stopping both services.`);
+    }
+    if (ranMs >= STABLE_MS) state.attempt = 0;
+    const delay = backoffMs(state.attempt);
+    state.attempt += 1;
+    state.restarts.push(now);
+    say(`${name} died (${how}) after ${(ranMs / 1000).toFixed(1)} s; restarting in ${delay / 1000} s (restart ${state.restarts.length} of at most ${MAX_RESTARTS} per ${RESTART_WINDOW_MS / 1000} s)`);
+    setTimeout(() => {
+      if (!stopping) launch(name, state);
+    }, delay).unref();
+  });
+}
+
+function shutdown(code, reason) {
+  if (stopping) return;
+  stopping = true;
+  if (reason) say(reason);
+  const children = [...running.values()];
+  if (children.length === 0) process.exit(code);
+  let left = children.length;
+  for (const child of children) {
+    child.once('exit', () => {
+      left -= 1;
+      if (left === 0) process.exit(code);
+    });
+    child.kill('SIGTERM');
+  }
+  // A service that ignores SIGTERM for 10 s is killed.
+  setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 10_000).unref();
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => shutdown(0));
+// Secret rotation: both services reload their secret files on SIGHUP.
+process.on('SIGHUP', () => running.forEach((child) => child.kill('SIGHUP')));
+for (const name of SERVICES) launch(name);

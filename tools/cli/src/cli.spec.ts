@@ -27,6 +27,48 @@ describe('crossauth CLI', () => {
     expect(out).not.toContain(secret);
   });
 
+  describe('fingerprint across services', () => {
+    const other = randomSecret();
+
+    it('prints each service key id and says they match when session-buddy accepts the orchestrator key', async () => {
+      const { code, out } = await run(['fingerprint'], { SESSION_BUDDY_SECRET: secret, ORCHESTRATOR_AUTH_SECRET: secret });
+      expect(code).toBe(0);
+      expect(out).toMatch(new RegExp(`^session-buddy\\s+${deriveKeyId(secret)}\\s+current`, 'm'));
+      expect(out).toMatch(new RegExp(`^orchestrator\\s+${deriveKeyId(secret)}\\s+current`, 'm'));
+      expect(out).toContain(`match: session-buddy accepts the orchestrator's signing key ${deriveKeyId(secret)}`);
+    });
+
+    it('says MISMATCH and exits 3 when the services hold different secrets', async () => {
+      const { code, out } = await run(['fingerprint'], { SESSION_BUDDY_SECRET: secret, ORCHESTRATOR_AUTH_SECRET: other });
+      expect(code).toBe(3);
+      expect(out).toContain(deriveKeyId(secret));
+      expect(out).toContain(deriveKeyId(other));
+      expect(out).toMatch(/^MISMATCH: session-buddy does not accept the orchestrator's signing key/m);
+      expect(out).not.toContain(secret);
+      expect(out).not.toContain(other);
+    });
+
+    it("counts a match mid-rotation: the orchestrator's new key among session-buddy's previous ones", async () => {
+      const { code, out } = await run(['fingerprint'], { SESSION_BUDDY_SECRET: other, SESSION_BUDDY_PREVIOUS_SECRETS: secret, ORCHESTRATOR_AUTH_SECRET: secret });
+      expect(code).toBe(0);
+      expect(out).toMatch(new RegExp(`^session-buddy\\s+${deriveKeyId(secret)}\\s+previous`, 'm'));
+      expect(out).toContain('match:');
+    });
+
+    it('says which service is missing when only one is configured here', async () => {
+      const { code, out } = await run(['fingerprint'], { SESSION_BUDDY_SECRET: secret });
+      expect(code).toBe(0);
+      expect(out).toMatch(/only session-buddy is configured here: run fingerprint where orchestrator runs/);
+    });
+
+    it('refuses a weak secret in any service variable, naming the variable only', async () => {
+      const { code, err } = await run(['fingerprint'], { SESSION_BUDDY_SECRET: secret, ORCHESTRATOR_AUTH_SECRET: 'changeme-changeme-changeme-changeme' });
+      expect(code).toBe(1);
+      expect(err).toMatch(/ORCHESTRATOR_AUTH_SECRET is not an acceptable secret/);
+      expect(err).not.toContain('changeme-changeme');
+    });
+  });
+
   it('mints a token that inspect accepts, with the requested claims', async () => {
     const token = (await run(['mint', '--sub', 'alice', '--scope', 'read write', '--aud', 'session-buddy', '--ttl', '60'], env)).out;
     const inspected = await run(['inspect', token], env);

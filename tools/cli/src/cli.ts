@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { JwtService } from '@nestjs/jwt';
 import {
@@ -28,9 +26,13 @@ const USAGE = `crossauth <command> [options]
 
 Commands:
   secret                         print a new random secret (48 bytes, base64url)
-  fingerprint                    print the key id of the configured secret(s)
+  fingerprint [--secret-env NAME]
+                                 print each configured service's key ids (session-buddy,
+                                 orchestrator, this CLI) and whether session-buddy accepts
+                                 the orchestrator's signing key; exits 3 when it does not
   mint --sub S --scope "read write" [--aud session-buddy] [--iss orchestrator] [--ttl 300] [--role R] [--type access|refresh]
-                                 mint a token with the configured secret
+                                 mint a token with the configured secret; it lasts --ttl
+                                 seconds (default 300, at most 86400)
   inspect <token> [--aud A] [--iss I,J] [--legacy]
                                  decode a token and say whether it verifies, and why not
   revoke-token <jti|token> [--url http://127.0.0.1:8678/mcp]
@@ -44,6 +46,58 @@ picks another variable. Previous secrets (for inspect) come from NAME's
 *_PREVIOUS_SECRETS sibling when set.`;
 
 const SECRET_VARIABLES = ['CROSSAUTH_SECRET', 'ORCHESTRATOR_AUTH_SECRET', 'SESSION_BUDDY_SECRET'];
+
+/** Whose keys `fingerprint` compares: each service's current and previous secrets, and the CLI's own. */
+const KEY_OWNERS = [
+  { owner: 'session-buddy', current: 'SESSION_BUDDY_SECRET', previous: 'SESSION_BUDDY_PREVIOUS_SECRETS' },
+  { owner: 'orchestrator', current: 'ORCHESTRATOR_AUTH_SECRET', previous: 'ORCHESTRATOR_PREVIOUS_SECRETS' },
+  { owner: 'crossauth CLI', current: 'CROSSAUTH_SECRET', previous: undefined },
+] as const;
+
+/** Exit code of `fingerprint` when session-buddy would refuse the orchestrator's tokens. */
+export const KEYS_DIFFER_EXIT = 3;
+
+interface ConfiguredKeys {
+  readonly owner: string;
+  readonly variable: string;
+  readonly current: string;
+  readonly previous: string[];
+}
+
+function configuredKeys(env: Environment): ConfiguredKeys[] {
+  const out: ConfiguredKeys[] = [];
+  for (const { owner, current, previous } of KEY_OWNERS) {
+    const secret = readSecretVariable(env, current);
+    if (!secret) continue;
+    assertAcceptableSecret(current, secret);
+    out.push({ owner, variable: current, current: deriveKeyId(secret), previous: previous ? readSecretList(env, previous).map(deriveKeyId) : [] });
+  }
+  return out;
+}
+
+/** Prints every configured key id and whether session-buddy accepts what the orchestrator signs with. */
+function fingerprint(env: Environment, io: Io): number {
+  const keys = configuredKeys(env);
+  if (keys.length === 0) throw new Error(`no secret configured: set ${KEY_OWNERS.map((k) => k.current).join(' or ')} (or the _FILE variant)`);
+  const width = Math.max(...keys.map((k) => k.owner.length));
+  for (const k of keys) {
+    io.out(`${k.owner.padEnd(width)}  ${k.current}  current   (${k.variable})`);
+    for (const p of k.previous) io.out(`${k.owner.padEnd(width)}  ${p}  previous`);
+  }
+  const sb = keys.find((k) => k.owner === 'session-buddy');
+  const orch = keys.find((k) => k.owner === 'orchestrator');
+  if (!sb || !orch) {
+    const missing = sb ? 'orchestrator' : 'session-buddy';
+    io.out(`only ${sb ? 'session-buddy' : orch ? 'orchestrator' : 'the CLI'} is configured here: run fingerprint where ${missing} runs and compare the key ids`);
+    return 0;
+  }
+  if ([sb.current, ...sb.previous].includes(orch.current)) {
+    io.out(`match: session-buddy accepts the orchestrator's signing key ${orch.current}`);
+    return 0;
+  }
+  io.out(`MISMATCH: session-buddy does not accept the orchestrator's signing key ${orch.current}; its tokens will be refused as unknown_key. Give both services the same secret.`);
+  return KEYS_DIFFER_EXIT;
+}
 
 function secretFrom(env: Environment, preferred?: string): { name: string; secret: string; previous: string[] } {
   for (const name of preferred ? [preferred] : SECRET_VARIABLES) {
@@ -81,6 +135,11 @@ async function callAdminTool(env: Environment, values: { url?: string; iss?: str
     for (const [name, value] of Object.entries(signed)) headers.set(name, value);
     return fetch(target, { ...init, headers });
   };
+  // Loaded only by the commands that call a server: the client is a third of the CLI's start-up time.
+  const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]);
   const client = new Client({ name: 'crossauth-cli', version: '0.1.0' });
   await client.connect(new StreamableHTTPClientTransport(url, { fetch: signedFetch }));
   try {
@@ -117,9 +176,10 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
         io.out(randomBytes(48).toString('base64url'));
         return 0;
       case 'fingerprint': {
+        if (!values['secret-env']) return fingerprint(env, io);
         const { name, secret, previous } = secretFrom(env, values['secret-env']);
-        io.out(`${deriveKeyId(secret)}  (${name}, current)`);
-        for (const p of previous) io.out(`${deriveKeyId(p)}  (previous)`);
+        io.out(`${deriveKeyId(secret)}  current   (${name})`);
+        for (const p of previous) io.out(`${deriveKeyId(p)}  previous`);
         return 0;
       }
       case 'mint': {
