@@ -5,9 +5,32 @@
 // "tests: N passed, N failed" line summed over every jest run.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { startPostgres, startRedis } from './test-services.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+
+// PostgreSQL and Redis suites run against the URLs given, or against dedicated
+// test instances started here when the servers are installed; otherwise they are
+// skipped, and this says so before and after the run.
+const engines = [
+  ['CROSSAUTH_TEST_DATABASE_URL', 'PostgreSQL', startPostgres, 'the storage contract on PostgreSQL'],
+  ['CROSSAUTH_TEST_REDIS_URL', 'Redis', startRedis, 'the Redis store specs'],
+];
+const skipped = [];
+for (const [variable, name, start, suites] of engines) {
+  if (!env[variable]) {
+    try {
+      const url = start();
+      if (url) env[variable] = url;
+    } catch (error) {
+      process.stdout.write(`${name}: could not start a test instance (${error.message})\n`);
+    }
+  }
+  if (env[variable]) process.stdout.write(`${name}: ${variable} is set; ${suites} run on it\n`);
+  else skipped.push(`${name} is not installed and ${variable} is not set: skipped ${suites} (install postgresql and redis-server, as .ci/run does)`);
+}
+for (const line of skipped) process.stdout.write(`SKIPPED: ${line}\n`);
 const steps = [
   ['nx', 'run-many', '-t', 'build', '--output-style=static'],
   ['nx', 'run-many', '-t', 'lint', 'typecheck', '--output-style=static'],
@@ -45,5 +68,6 @@ for (const args of steps) {
   status = await run(args);
   if (status !== 0) break;
 }
+for (const line of skipped) process.stdout.write(`\nSKIPPED: ${line}`);
 process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}\n`);
 process.exit(status !== 0 ? status : totals.failed > 0 ? 1 : 0);

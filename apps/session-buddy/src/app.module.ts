@@ -6,16 +6,10 @@ import type { SessionBuddyConfig } from './config/env.schema';
 import { sessionBuddyConfig, secretReload } from './config/session-buddy.config';
 import { HealthTools } from './health/health.tools';
 import { MessagesTools } from './messages/messages.tools';
-import { PROJECT_MESSAGE_REPOSITORY } from './messages/project-message.repository';
-import { SqliteProjectMessageRepository } from './messages/sqlite-project-message.repository';
-import { REFLECTION_REPOSITORY } from './reflections/reflection.repository';
 import { ReflectionsTools } from './reflections/reflections.tools';
-import { SqliteReflectionRepository } from './reflections/sqlite-reflection.repository';
-import { SESSION_REPOSITORY } from './sessions/session.repository';
 import { SessionsTools } from './sessions/sessions.tools';
-import { SqliteSessionRepository } from './sessions/sqlite-session.repository';
 import { RevocationTools } from './revocation/revocation.tools';
-import { SqliteRevocationStore } from './revocation/sqlite-revocation.store';
+import { PersistentRevocationStore } from './revocation/persistent-revocation.store';
 import { StorageModule } from './storage/storage.module';
 
 const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
@@ -27,8 +21,8 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
     AuthModule.forRootAsync({
       isGlobal: true,
       imports: [StorageModule],
-      inject: [sessionBuddyConfig.KEY, SqliteRevocationStore],
-      useFactory: (c: SessionBuddyConfig, revocations: SqliteRevocationStore) => ({
+      inject: [sessionBuddyConfig.KEY, PersistentRevocationStore],
+      useFactory: (c: SessionBuddyConfig, revocations: PersistentRevocationStore) => ({
         revocationStore: revocations,
         mode: c.auth.mode,
         secret: c.auth.secret,
@@ -67,12 +61,9 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
     secretReload,
     AuthDiagnosticsTools,
     RevocationTools,
-    { provide: SESSION_REPOSITORY, useClass: SqliteSessionRepository },
-    { provide: REFLECTION_REPOSITORY, useClass: SqliteReflectionRepository },
     HealthTools,
     SessionsTools,
     ReflectionsTools,
-    { provide: PROJECT_MESSAGE_REPOSITORY, useClass: SqliteProjectMessageRepository },
     MessagesTools,
   ],
 })

@@ -34,7 +34,7 @@ export { RequireAuth, type RequireAuthOptions } from './lib/decorators/require-a
 export { RequiresScopes } from './lib/decorators/requires-scopes.decorator';
 export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
 export { CROSSAUTH_JWT_STRATEGY, JwtStrategy } from './lib/strategies/jwt.strategy';
-export { envBoolean, envList, parseEnvironment, readSecretList, readSecretSettings, readSecretVariable, type Environment } from './lib/config/env';
+export { envBoolean, envList, parseEnvironment, readConnectionUrl, readSecretList, readSecretSettings, readSecretVariable, type Environment } from './lib/config/env';
 export { SignatureError, type SignatureFailureReason } from './lib/signing/signature.errors';
 export { REQUIRED_COMPONENTS, signRequest, signatureBase, verifyRequest, type SignableRequest, type VerifyRequestOptions } from './lib/signing/http-message-signature';
 export { contentDigest, verifyContentDigest } from './lib/signing/content-digest';

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { envBoolean, envList, parseEnvironment, readSecretSettings, type Environment } from '@crossauth/auth';
+import { envBoolean, envList, parseEnvironment, readConnectionUrl, readSecretSettings, type Environment } from '@crossauth/auth';
 import { z } from 'zod';
 
 /** Every variable session-buddy reads, with its default. `.env.example` mirrors this. */
@@ -24,6 +24,8 @@ export const sessionBuddyEnvSchema = z.object({
   SESSION_BUDDY_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(30),
   SESSION_BUDDY_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   SESSION_BUDDY_AUTH_FAILURE_BLOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  SESSION_BUDDY_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  SESSION_BUDDY_DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   SESSION_BUDDY_PROJECT_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be a project name').default('session-buddy'),
   XDG_DATA_HOME: z.string().optional(),
 });
@@ -55,6 +57,10 @@ export interface SessionBuddyConfig {
   /** This service's name as a recipient of signed project messages. */
   readonly projectId: string;
   readonly dataDir: string;
+  /** PostgreSQL for every repository when set; SQLite in {@link dataDir} otherwise. */
+  readonly database?: { readonly url: string; readonly poolSize: number; readonly statementTimeoutMs: number };
+  /** Redis for replay protection, the failure throttle, revocation fan-out and MCP sessions, when set. */
+  readonly redisUrl?: string;
   readonly bodyLimit: number;
   readonly stateless: boolean;
   readonly sessionIdleSeconds: number;
@@ -65,6 +71,9 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
   const e = parseEnvironment(sessionBuddyEnvSchema, env);
   const { secret, previousSecrets } = readSecretSettings(env, 'SESSION_BUDDY_SECRET', 'SESSION_BUDDY_PREVIOUS_SECRETS');
   const dataHome = e.XDG_DATA_HOME ?? join(homedir(), '.local', 'share');
+  // Connection URLs carry passwords: read like secrets (NAME or NAME_FILE), checked without echoing them.
+  const databaseUrl = readConnectionUrl(env, 'SESSION_BUDDY_DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = readConnectionUrl(env, 'SESSION_BUDDY_REDIS_URL', ['redis:', 'rediss:']);
   return {
     host: e.SESSION_BUDDY_HOST,
     port: e.SESSION_BUDDY_PORT,
@@ -92,6 +101,10 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
     },
     projectId: e.SESSION_BUDDY_PROJECT_ID,
     dataDir: e.SESSION_BUDDY_DATA_DIR ?? join(dataHome, 'crossauth', 'session-buddy'),
+    database: databaseUrl
+      ? { url: databaseUrl, poolSize: e.SESSION_BUDDY_DATABASE_POOL_SIZE, statementTimeoutMs: e.SESSION_BUDDY_DATABASE_STATEMENT_TIMEOUT_MS }
+      : undefined,
+    redisUrl,
     bodyLimit: e.SESSION_BUDDY_BODY_LIMIT,
     stateless: e.SESSION_BUDDY_STATELESS,
     sessionIdleSeconds: e.SESSION_BUDDY_SESSION_IDLE_SECONDS,

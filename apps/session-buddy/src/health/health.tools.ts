@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_OPTIONS, type ResolvedAuthOptions } from '@crossauth/auth';
 import { McpTool } from '@crossauth/mcp-server';
-import { DatabaseService } from '../storage/database.service';
+import { STORAGE_ENGINE, type StorageEngine } from '../storage/storage-engine';
 
 const startedAt = Date.now();
 
@@ -9,13 +9,13 @@ const startedAt = Date.now();
 @Injectable()
 export class HealthTools {
   constructor(
-    private readonly database: DatabaseService,
+    @Inject(STORAGE_ENGINE) private readonly storage: StorageEngine,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
   ) {}
 
   @McpTool({ name: 'health_check', description: 'Liveness and storage status.', public: true, annotations: { readOnlyHint: true } })
-  healthCheck() {
-    const storage = this.database.health();
+  async healthCheck() {
+    const storage = await this.storage.health();
     return {
       status: storage.ok ? 'ok' : 'degraded',
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),

@@ -1,23 +1,21 @@
-import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { stringifyExactJson } from '@crossauth/auth';
-import { DatabaseService } from '../storage/database.service';
+import type { SqliteDatabaseService } from '../storage/sqlite-database.service';
 import type { ProjectMessageRecord, ProjectMessageRepository } from './project-message.repository';
 
 type Row = { id: string; from_project: string; to_project: string; content: string; sent_at: number; received_at: number; received_from: string; signature: string };
 
 /** {@link ProjectMessageRepository} on SQLite. */
-@Injectable()
 export class SqliteProjectMessageRepository implements ProjectMessageRepository {
   private readonly insertRow: Database.Statement;
   private readonly listRows: Database.Statement;
 
-  constructor(database: DatabaseService) {
+  constructor(database: SqliteDatabaseService) {
     this.insertRow = database.db.prepare(
       `INSERT INTO project_messages (id, from_project, to_project, content, sent_at, received_at, received_from, signature)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signature) DO NOTHING`,
     );
-    this.listRows = database.db.prepare(`SELECT * FROM project_messages WHERE to_project = ? ORDER BY received_at DESC LIMIT ?`);
+    this.listRows = database.db.prepare(`SELECT * FROM project_messages WHERE to_project = ? ORDER BY received_at DESC, id LIMIT ?`);
   }
 
   async insert(m: ProjectMessageRecord): Promise<boolean> {

@@ -1,6 +1,5 @@
-import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import { DatabaseService } from '../storage/database.service';
+import type { SqliteDatabaseService } from '../storage/sqlite-database.service';
 import type { ReflectionRecord, ReflectionRepository, ReflectionSearch, ReflectionStats } from './reflection.repository';
 
 type Row = { id: string; owner: string; project: string | null; content: string; tags: string; created_at: number };
@@ -14,7 +13,6 @@ const toRecord = (r: Row): ReflectionRecord => ({
 });
 
 /** {@link ReflectionRepository} on SQLite with an FTS5 index ranked by bm25. */
-@Injectable()
 export class SqliteReflectionRepository implements ReflectionRepository {
   private readonly db: Database.Database;
   private readonly insertRow;
@@ -22,7 +20,7 @@ export class SqliteReflectionRepository implements ReflectionRepository {
   private readonly findRow;
   private readonly deleteRow;
 
-  constructor(database: DatabaseService) {
+  constructor(database: SqliteDatabaseService) {
     this.db = database.db;
     this.insertRow = this.db.prepare(`INSERT INTO reflections (id, owner, project, content, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)`);
     this.insertTag = this.db.prepare(`INSERT OR IGNORE INTO reflection_tags (reflection_id, tag) VALUES (?, ?)`);
@@ -53,7 +51,7 @@ export class SqliteReflectionRepository implements ReflectionRepository {
     const rows = this.db
       .prepare(
         `SELECT r.*, bm25(reflections_fts, 1.0, 0.5) AS rank FROM reflections_fts JOIN reflections r ON r.rowid = reflections_fts.rowid
-         WHERE ${where.join(' AND ')} ORDER BY rank LIMIT ?`,
+         WHERE ${where.join(' AND ')} ORDER BY rank, r.created_at DESC, r.id LIMIT ?`,
       )
       .all(...params, q.limit) as Array<Row & { rank: number }>;
     // bm25 is lower-is-better; expose higher-is-better.

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AUTH_OPTIONS, AuthError, TokenVerifierService, verifyHs256Signature, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
 import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
-import { SqliteRevocationStore } from './sqlite-revocation.store';
+import { PersistentRevocationStore } from './persistent-revocation.store';
 
 const revokeTokenInput = z.object({
   jti: z.string().min(1).max(128).optional(),
@@ -19,13 +19,13 @@ export class RevocationTools {
   private readonly logger = new Logger(RevocationTools.name);
 
   constructor(
-    private readonly store: SqliteRevocationStore,
+    private readonly store: PersistentRevocationStore,
     private readonly verifier: TokenVerifierService,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
   ) {}
 
   @McpTool({ name: 'revoke_token', description: 'Revoke one token, by its jti or by the token itself (its signature must be ours; it may have expired).', scopes: ['admin'], input: revokeTokenInput, annotations: { destructiveHint: true, idempotentHint: true } })
-  revokeToken(input: z.infer<typeof revokeTokenInput>, principal: Principal) {
+  async revokeToken(input: z.infer<typeof revokeTokenInput>, principal: Principal) {
     const now = Math.floor(Date.now() / 1000);
     let jti = input.jti;
     let expiresAt = now + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds;
@@ -44,17 +44,17 @@ export class RevocationTools {
       if (typeof claims['exp'] === 'number') expiresAt = Math.min(expiresAt, claims['exp'] + this.auth.clockSkewSeconds);
     }
     if (!jti) throw new ToolError('jti or token_to_revoke is required', 'invalid_argument');
-    this.store.revokeToken(jti, expiresAt, principal.subject);
+    await this.store.revokeToken(jti, expiresAt, principal.subject);
     const evicted = this.verifier.evict((p) => p.tokenId === jti);
     this.logger.warn({ event: 'token_revoked', jti, by: principal.subject, evicted });
     return { revoked: 'token', jti, until: new Date(expiresAt * 1000).toISOString() };
   }
 
   @McpTool({ name: 'revoke_subject', description: "Revoke every token of a subject issued before a time (default: now). Tokens minted afterwards work.", scopes: ['admin'], input: revokeSubjectInput, annotations: { destructiveHint: true, idempotentHint: true } })
-  revokeSubject(input: z.infer<typeof revokeSubjectInput>, principal: Principal) {
+  async revokeSubject(input: z.infer<typeof revokeSubjectInput>, principal: Principal) {
     const before = input.issued_before ? Math.floor(Date.parse(input.issued_before) / 1000) : Math.floor(Date.now() / 1000);
     const expiresAt = before + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds;
-    this.store.revokeSubject(input.subject, before, expiresAt, principal.subject);
+    await this.store.revokeSubject(input.subject, before, expiresAt, principal.subject);
     const evicted = this.verifier.evict((p) => p.subject === input.subject && (p.issuedAt ?? 0) < before);
     this.logger.warn({ event: 'subject_revoked', subject: input.subject, before, by: principal.subject, evicted });
     return { revoked: 'subject', subject: input.subject, issued_before: new Date(before * 1000).toISOString() };

@@ -1,6 +1,5 @@
-import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import { DatabaseService } from '../storage/database.service';
+import type { SqliteDatabaseService } from '../storage/sqlite-database.service';
 import type { CheckpointRecord, SessionListFilter, SessionRecord, SessionRepository } from './session.repository';
 
 type SessionRow = {
@@ -39,12 +38,11 @@ const toCheckpoint = (r: CheckpointRow): CheckpointRecord => ({
 });
 
 /** {@link SessionRepository} on SQLite (better-sqlite3: synchronous, so each call is atomic). */
-@Injectable()
 export class SqliteSessionRepository implements SessionRepository {
   private readonly db: Database.Database;
   private readonly stmt;
 
-  constructor(database: DatabaseService) {
+  constructor(database: SqliteDatabaseService) {
     this.db = database.db;
     this.stmt = {
       insert: this.db.prepare(

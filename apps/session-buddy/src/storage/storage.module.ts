@@ -1,10 +1,62 @@
-import { Module } from '@nestjs/common';
-import { SqliteRevocationStore } from '../revocation/sqlite-revocation.store';
-import { DatabaseService } from './database.service';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { sessionBuddyConfig } from '../config/session-buddy.config';
+import type { SessionBuddyConfig } from '../config/env.schema';
+import { PROJECT_MESSAGE_REPOSITORY, type ProjectMessageRepository } from '../messages/project-message.repository';
+import { PostgresProjectMessageRepository } from '../messages/postgres-project-message.repository';
+import { SqliteProjectMessageRepository } from '../messages/sqlite-project-message.repository';
+import { PostgresReflectionRepository } from '../reflections/postgres-reflection.repository';
+import { REFLECTION_REPOSITORY, type ReflectionRepository } from '../reflections/reflection.repository';
+import { SqliteReflectionRepository } from '../reflections/sqlite-reflection.repository';
+import { PersistentRevocationStore } from '../revocation/persistent-revocation.store';
+import { PostgresRevocationRepository } from '../revocation/postgres-revocation.repository';
+import { REVOCATION_REPOSITORY, type RevocationRepository } from '../revocation/revocation.repository';
+import { SqliteRevocationRepository } from '../revocation/sqlite-revocation.repository';
+import { PostgresSessionRepository } from '../sessions/postgres-session.repository';
+import { SESSION_REPOSITORY, type SessionRepository } from '../sessions/session.repository';
+import { SqliteSessionRepository } from '../sessions/sqlite-session.repository';
+import { PostgresDatabaseService } from './postgres-database.service';
+import { SqliteDatabaseService } from './sqlite-database.service';
+import { STORAGE_ENGINE, type StorageEngine } from './storage-engine';
 
-/** The database and what the auth layer needs from it (revocations), for injection into AuthModule. */
+/** One repository per engine, chosen once from the engine the config selected. */
+const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, postgres: (db: PostgresDatabaseService) => T) => ({
+  provide: token,
+  inject: [STORAGE_ENGINE],
+  useFactory: (engine: StorageEngine): T => (engine.kind === 'postgres' ? postgres(engine) : sqlite(engine)),
+});
+
+/**
+ * The database (PostgreSQL when `SESSION_BUDDY_DATABASE_URL` is set, SQLite
+ * otherwise), every repository on it, and the revocation store the auth layer
+ * consults, for injection into AuthModule.
+ */
 @Module({
-  providers: [DatabaseService, SqliteRevocationStore],
-  exports: [DatabaseService, SqliteRevocationStore],
+  providers: [
+    {
+      provide: STORAGE_ENGINE,
+      inject: [sessionBuddyConfig.KEY],
+      useFactory: (c: SessionBuddyConfig): Promise<StorageEngine> => (c.database ? PostgresDatabaseService.connect(c.database) : SqliteDatabaseService.open(c.dataDir)),
+    },
+    byEngine<SessionRepository>(SESSION_REPOSITORY, (db) => new SqliteSessionRepository(db), (db) => new PostgresSessionRepository(db)),
+    byEngine<ReflectionRepository>(REFLECTION_REPOSITORY, (db) => new SqliteReflectionRepository(db), (db) => new PostgresReflectionRepository(db)),
+    byEngine<ProjectMessageRepository>(PROJECT_MESSAGE_REPOSITORY, (db) => new SqliteProjectMessageRepository(db), (db) => new PostgresProjectMessageRepository(db)),
+    byEngine<RevocationRepository>(REVOCATION_REPOSITORY, (db) => new SqliteRevocationRepository(db), (db) => new PostgresRevocationRepository(db)),
+    {
+      provide: PersistentRevocationStore,
+      inject: [REVOCATION_REPOSITORY, STORAGE_ENGINE],
+      useFactory: (repository: RevocationRepository, engine: StorageEngine) => PersistentRevocationStore.load(repository, { shared: engine.kind === 'postgres' }),
+    },
+  ],
+  exports: [STORAGE_ENGINE, SESSION_REPOSITORY, REFLECTION_REPOSITORY, PROJECT_MESSAGE_REPOSITORY, PersistentRevocationStore],
 })
-export class StorageModule {}
+export class StorageModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(STORAGE_ENGINE) private readonly engine: StorageEngine,
+    private readonly revocations: PersistentRevocationStore,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    this.revocations.close();
+    await this.engine.close();
+  }
+}

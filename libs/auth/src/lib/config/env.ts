@@ -64,3 +64,23 @@ export function readSecretSettings(env: Environment, name: string, previousName:
   previousSecrets.forEach((s, i) => assertAcceptableSecret(`${previousName}[${i}]`, s));
   return { secret, previousSecrets };
 }
+
+/**
+ * A connection URL that may carry a password (`postgres://user:pass@host/db`),
+ * from `NAME` or `NAME_FILE`, checked to parse and to use one of `protocols`.
+ * Errors name the variable and the rule, never the URL.
+ */
+export function readConnectionUrl(env: Environment, name: string, protocols: readonly string[]): string | undefined {
+  const raw = readSecretVariable(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new AuthConfigError(`invalid configuration:\n  - ${name}: is not a URL`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new AuthConfigError(`invalid configuration:\n  - ${name}: must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return raw;
+}

@@ -6,6 +6,11 @@ import type { Principal } from '../principal';
  */
 export interface RevocationStore {
   isRevoked(principal: Principal): boolean;
+  /**
+   * False while this store may be missing revocations made elsewhere (its
+   * fan-out is disconnected); the verifier then checks every token afresh.
+   */
+  allowsCaching?(): boolean;
 }
 
 /** The store used when an app provides none. */

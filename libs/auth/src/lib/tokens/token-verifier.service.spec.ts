@@ -176,6 +176,22 @@ describe('TokenVerifierService', () => {
     expect(v.cacheStats.size).toBe(0);
   });
 
+  it('bypasses the cache while the revocation store says revocations may be missing (fan-out down)', () => {
+    let caching = true;
+    const v = verifierWith({ revocationStore: { isRevoked: () => false, allowsCaching: () => caching } });
+    const token = craftToken(accessClaims(), secret);
+    v.verify(token);
+    v.verify(token);
+    expect(v.cacheStats).toMatchObject({ hits: 1, misses: 1 });
+    caching = false;
+    v.verify(token);
+    v.verify(token);
+    expect(v.cacheStats).toMatchObject({ hits: 1, misses: 1 });
+    caching = true;
+    v.verify(token);
+    expect(v.cacheStats).toMatchObject({ hits: 2 });
+  });
+
   it('does not cache failures: a bad token is checked again each time', () => {
     const v = verifierWith();
     const bad = craftToken(accessClaims(), randomSecret(), { kid: undefined });

@@ -28,7 +28,8 @@ export class TokenVerifierService {
   verify(token: string | undefined, nowMs: number = Date.now()): Principal {
     if (token === undefined || token === '') throw new AuthError('missing');
     if (token.length > this.options.maxTokenBytes) throw new AuthError('too_large', 'token exceeds the size limit');
-    const cached = this.cache?.get(token);
+    const cache = this.cache && this.revocations.allowsCaching?.() !== false ? this.cache : undefined;
+    const cached = cache?.get(token);
     if (cached) {
       // The LRU TTL also ends at exp + skew, but its clock is not ours to rely on.
       if (nowMs >= (cached.expiresAt + this.options.clockSkewSeconds) * 1000) throw new AuthError('expired', 'exp is in the past');
@@ -37,7 +38,7 @@ export class TokenVerifierService {
       return cached;
     }
     const principal = this.verifyUncached(token, nowMs);
-    this.cache?.set(token, principal, (principal.expiresAt + this.options.clockSkewSeconds) * 1000 - nowMs);
+    cache?.set(token, principal, (principal.expiresAt + this.options.clockSkewSeconds) * 1000 - nowMs);
     return principal;
   }
 

@@ -1,8 +1,8 @@
 /**
- * Schema migrations, applied in order; the index + 1 is the version stored in
+ * SQLite schema migrations, applied in order by {@link migrate}; the index + 1 is the version stored in
  * `PRAGMA user_version`. Never edit a released migration: append a new one.
  */
-export const MIGRATIONS: readonly string[] = [
+export const SQLITE_MIGRATIONS: readonly string[] = [
   // 1: sessions (with idempotent event ids), checkpoints, reflections with full-text search.
   `
   CREATE TABLE sessions (

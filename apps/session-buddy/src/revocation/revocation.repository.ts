@@ -1,0 +1,25 @@
+/** A persisted revocation; times are seconds since the epoch. */
+export interface RevocationRow {
+  readonly kind: 'token' | 'subject';
+  /** The token's `jti`, or the subject. */
+  readonly value: string;
+  /** For a subject: tokens issued before this are revoked. */
+  readonly issuedBefore: number | null;
+  /** When every token it covers has expired, so the row can go. */
+  readonly expiresAt: number;
+  readonly revokedAt: number;
+  readonly revokedBy: string;
+}
+
+/** Where revocations are kept, so a restart, or another instance, forgets none. */
+export interface RevocationRepository {
+  /** Inserts or widens (later `issuedBefore`, later `expiresAt`) a revocation. */
+  upsert(row: RevocationRow): Promise<void>;
+  /** Every revocation still in force at `nowSeconds`. */
+  live(nowSeconds: number): Promise<RevocationRow[]>;
+  /** Deletes revocations whose tokens have all expired. */
+  purge(nowSeconds: number): Promise<void>;
+}
+
+/** DI token for the {@link RevocationRepository}. */
+export const REVOCATION_REPOSITORY = Symbol('session-buddy:revocation-repository');

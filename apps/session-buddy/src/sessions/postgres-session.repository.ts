@@ -1,0 +1,110 @@
+import type { PostgresDatabaseService } from '../storage/postgres-database.service';
+import type { CheckpointRecord, SessionListFilter, SessionRecord, SessionRepository } from './session.repository';
+
+type SessionRow = {
+  id: string;
+  owner: string;
+  project: string;
+  working_directory: string | null;
+  status: 'open' | 'closed';
+  started_at: number;
+  ended_at: number | null;
+  summary: string | null;
+  start_event_id: string | null;
+  end_event_id: string | null;
+};
+type CheckpointRow = { id: number; session_id: string; created_at: number; notes: string; quality_score: number | null; files: string[] };
+
+const toSession = (r: SessionRow): SessionRecord => ({
+  id: r.id,
+  owner: r.owner,
+  project: r.project,
+  workingDirectory: r.working_directory,
+  status: r.status,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  summary: r.summary,
+  startEventId: r.start_event_id,
+  endEventId: r.end_event_id,
+});
+const toCheckpoint = (r: CheckpointRow): CheckpointRecord => ({
+  id: r.id,
+  sessionId: r.session_id,
+  createdAt: r.created_at,
+  notes: r.notes,
+  qualityScore: r.quality_score,
+  files: r.files,
+});
+
+/** {@link SessionRepository} on PostgreSQL: each method is one statement, so one transaction. */
+export class PostgresSessionRepository implements SessionRepository {
+  constructor(private readonly db: PostgresDatabaseService) {}
+
+  async insertOpen(s: Omit<SessionRecord, 'status' | 'endedAt' | 'summary' | 'endEventId'>): Promise<SessionRecord | undefined> {
+    const { rows } = await this.db.query<SessionRow>(
+      `INSERT INTO sessions (id, owner, project, working_directory, status, started_at, start_event_id)
+       VALUES ($1, $2, $3, $4, 'open', $5, $6) ON CONFLICT DO NOTHING RETURNING *`,
+      [s.id, s.owner, s.project, s.workingDirectory, s.startedAt, s.startEventId],
+    );
+    return rows[0] ? toSession(rows[0]) : undefined;
+  }
+
+  async findOpen(owner: string, project: string): Promise<SessionRecord | undefined> {
+    const { rows } = await this.db.query<SessionRow>(`SELECT * FROM sessions WHERE owner = $1 AND project = $2 AND status = 'open'`, [owner, project]);
+    return rows[0] ? toSession(rows[0]) : undefined;
+  }
+
+  async addCheckpoint(c: Omit<CheckpointRecord, 'id'>): Promise<CheckpointRecord> {
+    const { rows } = await this.db.query<CheckpointRow>(
+      `INSERT INTO checkpoints (session_id, created_at, notes, quality_score, files) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+      [c.sessionId, c.createdAt, c.notes, c.qualityScore, JSON.stringify(c.files)],
+    );
+    return toCheckpoint(rows[0] as CheckpointRow);
+  }
+
+  async close(id: string, endedAt: number, summary: string | null, endEventId?: string): Promise<SessionRecord | undefined> {
+    const { rows } = await this.db.query<SessionRow>(
+      `UPDATE sessions SET status = 'closed', ended_at = $1, summary = $2, end_event_id = $3 WHERE id = $4 AND status = 'open' RETURNING *`,
+      [endedAt, summary, endEventId ?? null, id],
+    );
+    return rows[0] ? toSession(rows[0]) : undefined;
+  }
+
+  async checkpoints(sessionId: string, limit: number): Promise<CheckpointRecord[]> {
+    const { rows } = await this.db.query<CheckpointRow>(`SELECT * FROM checkpoints WHERE session_id = $1 ORDER BY id DESC LIMIT $2`, [sessionId, limit]);
+    return rows.map(toCheckpoint);
+  }
+
+  async countCheckpoints(sessionId: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(`SELECT count(*) AS n FROM checkpoints WHERE session_id = $1`, [sessionId]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async list(f: SessionListFilter): Promise<SessionRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: (p: (value: unknown) => string) => string) => where.push(sql((value) => `$${params.push(value)}`));
+    if (f.owner !== undefined) add((p) => `owner = ${p(f.owner)}`);
+    if (f.project !== undefined) add((p) => `project = ${p(f.project)}`);
+    if (f.status !== undefined) add((p) => `status = ${p(f.status)}`);
+    if (f.since !== undefined) add((p) => `started_at >= ${p(f.since)}`);
+    if (f.until !== undefined) add((p) => `started_at < ${p(f.until)}`);
+    // Row comparison walks the (started_at DESC, id DESC) index from the cursor on.
+    if (f.before) add((p) => `(started_at, id) < (${p(f.before?.startedAt)}, ${p(f.before?.id)})`);
+    const limit = `$${params.push(f.limit)}`;
+    const { rows } = await this.db.query<SessionRow>(
+      `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ${limit}`,
+      params,
+    );
+    return rows.map(toSession);
+  }
+
+  async findByEvent(eventId: string): Promise<{ session: SessionRecord; kind: 'start' | 'end' } | undefined> {
+    const { rows } = await this.db.query<SessionRow & { kind: 'start' | 'end' }>(
+      `SELECT *, CASE WHEN start_event_id = $1 THEN 'start' ELSE 'end' END AS kind FROM sessions WHERE start_event_id = $1 OR end_event_id = $1 LIMIT 1`,
+      [eventId],
+    );
+    const row = rows[0];
+    return row ? { session: toSession(row), kind: row.kind } : undefined;
+  }
+}
