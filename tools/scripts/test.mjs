@@ -15,7 +15,7 @@ const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: '
 // skipped, and this says so before and after the run.
 const engines = [
   ['CROSSAUTH_TEST_DATABASE_URL', 'PostgreSQL', startPostgres, 'the storage contract on PostgreSQL'],
-  ['CROSSAUTH_TEST_REDIS_URL', 'Redis', startRedis, 'the Redis store specs'],
+  ['CROSSAUTH_TEST_REDIS_URL', 'Redis', startRedis, 'the Redis replay store and failure throttle specs'],
 ];
 const skipped = [];
 for (const [variable, name, start, suites] of engines) {

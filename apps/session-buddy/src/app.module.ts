@@ -1,15 +1,17 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { AuthModule } from '@crossauth/auth';
+import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type RedisConnection } from '@crossauth/auth';
 import { AuthDiagnosticsTools, McpServerModule, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { SessionBuddyConfig } from './config/env.schema';
 import { sessionBuddyConfig, secretReload } from './config/session-buddy.config';
+import { HealthController } from './health/health.controller';
 import { HealthTools } from './health/health.tools';
 import { MessagesTools } from './messages/messages.tools';
 import { ReflectionsTools } from './reflections/reflections.tools';
 import { SessionsTools } from './sessions/sessions.tools';
 import { RevocationTools } from './revocation/revocation.tools';
 import { PersistentRevocationStore } from './revocation/persistent-revocation.store';
+import { REDIS_CONNECTION } from './storage/storage-engine';
 import { StorageModule } from './storage/storage.module';
 
 const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
@@ -21,8 +23,8 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
     AuthModule.forRootAsync({
       isGlobal: true,
       imports: [StorageModule],
-      inject: [sessionBuddyConfig.KEY, PersistentRevocationStore],
-      useFactory: (c: SessionBuddyConfig, revocations: PersistentRevocationStore) => ({
+      inject: [sessionBuddyConfig.KEY, PersistentRevocationStore, REDIS_CONNECTION],
+      useFactory: (c: SessionBuddyConfig, revocations: PersistentRevocationStore, redis: RedisConnection | null) => ({
         revocationStore: revocations,
         mode: c.auth.mode,
         secret: c.auth.secret,
@@ -40,6 +42,10 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         requireSignedRequests: c.auth.requireSignedRequests,
         signatureMaxAgeSeconds: c.auth.signatureMaxAgeSeconds,
         failureThrottle: c.auth.failureThrottle,
+        // Shared by every instance when Redis is configured: a nonce seen anywhere is a replay everywhere.
+        nonceStore: redis ? new RedisNonceStore(redis.client) : undefined,
+        // Failures counted across instances: the limit is the deployment's, not each instance's.
+        failureThrottleStore: redis ? (rule) => new RedisFailureThrottleStore(redis, rule) : undefined,
       }),
     }),
     McpServerModule.forRootAsync({
@@ -57,6 +63,7 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
       }),
     }),
   ],
+  controllers: [HealthController],
   providers: [
     secretReload,
     AuthDiagnosticsTools,

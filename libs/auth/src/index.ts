@@ -36,9 +36,11 @@ export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
 export { CROSSAUTH_JWT_STRATEGY, JwtStrategy } from './lib/strategies/jwt.strategy';
 export { envBoolean, envList, parseEnvironment, readConnectionUrl, readSecretList, readSecretSettings, readSecretVariable, type Environment } from './lib/config/env';
 export { SignatureError, type SignatureFailureReason } from './lib/signing/signature.errors';
-export { REQUIRED_COMPONENTS, signRequest, signatureBase, verifyRequest, type SignableRequest, type VerifyRequestOptions } from './lib/signing/http-message-signature';
+export { REQUIRED_COMPONENTS, signRequest, signatureBase, verifyRequest, type SignableRequest, type VerifiedRequest, type VerifyRequestOptions } from './lib/signing/http-message-signature';
 export { contentDigest, verifyContentDigest } from './lib/signing/content-digest';
 export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/signing/nonce-store';
+export { RedisNonceStore } from './lib/signing/redis-nonce.store';
+export { RedisConnection } from './lib/redis/redis-connection';
 export { pythonJsonDumps } from './lib/signing/python-json';
 export { isExactNumber, parseExactJson, stringifyExactJson, type ExactNumber } from './lib/signing/exact-json';
 export {
@@ -53,4 +55,6 @@ export {
 } from './lib/signing/signed-message';
 export { RequestSignatureVerifierService, type SignedRequestParts } from './lib/signing/request-signature-verifier.service';
 export { AuthFailureThrottleService, AuthThrottledError } from './lib/throttle/auth-failure-throttle.service';
+export { MemoryFailureThrottleStore, type FailureRule, type FailureThrottleStore } from './lib/throttle/failure-throttle.store';
+export { RedisFailureThrottleStore } from './lib/throttle/redis-failure-throttle.store';
 export { AuthKeysService, provideSecretReload, type SecretSet } from './lib/keys/auth-keys.service';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AUTH_OPTIONS, EnvelopeError, MemoryNonceStore, stringifyExactJson, verifyEnvelope, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, EnvelopeError, stringifyExactJson, verifyEnvelope, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
 import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import { sessionBuddyConfig } from '../config/session-buddy.config';
@@ -22,7 +22,6 @@ const listInput = z.object({ limit: z.number().int().min(1).max(100).default(20)
 @Injectable()
 export class MessagesTools {
   private readonly logger = new Logger(MessagesTools.name);
-  private readonly replays = new MemoryNonceStore();
 
   constructor(
     @Inject(PROJECT_MESSAGE_REPOSITORY) private readonly messages: ProjectMessageRepository,
@@ -41,10 +40,11 @@ export class MessagesTools {
   async receive(input: z.infer<typeof receiveInput>, principal: Principal) {
     let envelope;
     try {
-      envelope = verifyEnvelope(input.envelope, {
+      envelope = await verifyEnvelope(input.envelope, {
         secrets: this.auth.keyRing?.all.map((k) => k.key) ?? [],
         recipient: this.config.projectId,
-        replays: this.replays,
+        // The request-signature replay store: shared by every instance when Redis is configured.
+        replays: this.auth.nonceStore,
         skewSeconds: this.config.auth.clockSkewSeconds,
       });
     } catch (error) {

@@ -14,3 +14,6 @@ export interface StorageHealth {
   readonly schemaVersion: number;
   readonly detail?: Record<string, unknown>;
 }
+
+/** DI token of the shared-state Redis connection (`RedisConnection`), or null when none is configured. */
+export const REDIS_CONNECTION = Symbol('session-buddy:redis-connection');

@@ -1,4 +1,5 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { RedisConnection } from '@crossauth/auth';
 import { sessionBuddyConfig } from '../config/session-buddy.config';
 import type { SessionBuddyConfig } from '../config/env.schema';
 import { PROJECT_MESSAGE_REPOSITORY, type ProjectMessageRepository } from '../messages/project-message.repository';
@@ -16,7 +17,8 @@ import { SESSION_REPOSITORY, type SessionRepository } from '../sessions/session.
 import { SqliteSessionRepository } from '../sessions/sqlite-session.repository';
 import { PostgresDatabaseService } from './postgres-database.service';
 import { SqliteDatabaseService } from './sqlite-database.service';
-import { STORAGE_ENGINE, type StorageEngine } from './storage-engine';
+import { RedisRevocationFanout } from '../revocation/redis-revocation.fanout';
+import { REDIS_CONNECTION, STORAGE_ENGINE, type StorageEngine } from './storage-engine';
 
 /** One repository per engine, chosen once from the engine the config selected. */
 const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, postgres: (db: PostgresDatabaseService) => T) => ({
@@ -27,8 +29,9 @@ const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, po
 
 /**
  * The database (PostgreSQL when `SESSION_BUDDY_DATABASE_URL` is set, SQLite
- * otherwise), every repository on it, and the revocation store the auth layer
- * consults, for injection into AuthModule.
+ * otherwise), every repository on it, Redis for state shared between
+ * instances (when `SESSION_BUDDY_REDIS_URL` is set), and the revocation store
+ * the auth layer consults, for injection into AuthModule.
  */
 @Module({
   providers: [
@@ -37,26 +40,40 @@ const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, po
       inject: [sessionBuddyConfig.KEY],
       useFactory: (c: SessionBuddyConfig): Promise<StorageEngine> => (c.database ? PostgresDatabaseService.connect(c.database) : SqliteDatabaseService.open(c.dataDir)),
     },
+    {
+      provide: REDIS_CONNECTION,
+      inject: [sessionBuddyConfig.KEY],
+      useFactory: async (c: SessionBuddyConfig): Promise<RedisConnection | null> => {
+        if (!c.redisUrl) return null;
+        const redis = new RedisConnection(c.redisUrl, 'session-buddy');
+        // Start even if Redis is away (signed calls are refused until it is back), but give it a moment.
+        await redis.waitUntilReady(5000);
+        return redis;
+      },
+    },
     byEngine<SessionRepository>(SESSION_REPOSITORY, (db) => new SqliteSessionRepository(db), (db) => new PostgresSessionRepository(db)),
     byEngine<ReflectionRepository>(REFLECTION_REPOSITORY, (db) => new SqliteReflectionRepository(db), (db) => new PostgresReflectionRepository(db)),
     byEngine<ProjectMessageRepository>(PROJECT_MESSAGE_REPOSITORY, (db) => new SqliteProjectMessageRepository(db), (db) => new PostgresProjectMessageRepository(db)),
     byEngine<RevocationRepository>(REVOCATION_REPOSITORY, (db) => new SqliteRevocationRepository(db), (db) => new PostgresRevocationRepository(db)),
     {
       provide: PersistentRevocationStore,
-      inject: [REVOCATION_REPOSITORY, STORAGE_ENGINE],
-      useFactory: (repository: RevocationRepository, engine: StorageEngine) => PersistentRevocationStore.load(repository, { shared: engine.kind === 'postgres' }),
+      inject: [REVOCATION_REPOSITORY, STORAGE_ENGINE, REDIS_CONNECTION],
+      useFactory: (repository: RevocationRepository, engine: StorageEngine, redis: RedisConnection | null) =>
+        PersistentRevocationStore.load(repository, { shared: engine.kind === 'postgres', fanout: redis ? new RedisRevocationFanout(redis) : undefined }),
     },
   ],
-  exports: [STORAGE_ENGINE, SESSION_REPOSITORY, REFLECTION_REPOSITORY, PROJECT_MESSAGE_REPOSITORY, PersistentRevocationStore],
+  exports: [STORAGE_ENGINE, REDIS_CONNECTION, SESSION_REPOSITORY, REFLECTION_REPOSITORY, PROJECT_MESSAGE_REPOSITORY, PersistentRevocationStore],
 })
 export class StorageModule implements OnApplicationShutdown {
   constructor(
     @Inject(STORAGE_ENGINE) private readonly engine: StorageEngine,
+    @Inject(REDIS_CONNECTION) private readonly redis: RedisConnection | null,
     private readonly revocations: PersistentRevocationStore,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     this.revocations.close();
+    await this.redis?.close();
     await this.engine.close();
   }
 }

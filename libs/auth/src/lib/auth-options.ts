@@ -1,3 +1,4 @@
+import type { FailureRule, FailureThrottleStore } from './throttle/failure-throttle.store';
 import { AuthConfigError } from './auth.errors';
 import { KeyRing } from './keys/key-ring';
 import { assertAcceptableSecret } from './keys/secret-policy';
@@ -58,6 +59,8 @@ export interface AuthModuleOptions {
   nonceStore?: NonceStore;
   /** Auth failures per client address before `429`; `false` turns it off. Default 30 per 60 s, blocked 60 s. */
   failureThrottle?: { limit: number; windowSeconds: number; blockSeconds: number } | false;
+  /** Where failures are counted, built from the rule; default this process's memory. Give a Redis store to count across instances. */
+  failureThrottleStore?: (rule: FailureRule) => FailureThrottleStore;
   /**
    * Opens an AsyncLocalStorage context per HTTP request so any service can read
    * the caller through {@link AuthContextService}. Default false: on Node 20
@@ -89,6 +92,7 @@ export interface ResolvedAuthOptions {
   readonly signatureMaxAgeSeconds: number;
   readonly nonceStore: NonceStore;
   readonly failureThrottle: { readonly limit: number; readonly windowSeconds: number; readonly blockSeconds: number } | false;
+  readonly failureThrottleStore: ((rule: FailureRule) => FailureThrottleStore) | undefined;
   readonly requestContext: boolean;
 }
 
@@ -137,6 +141,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     signatureMaxAgeSeconds: positive(options.signatureMaxAgeSeconds, 300, 'signature max age'),
     nonceStore: options.nonceStore ?? new MemoryNonceStore(),
     failureThrottle: options.failureThrottle === false ? false : (options.failureThrottle ?? { limit: 30, windowSeconds: 60, blockSeconds: 60 }),
+    failureThrottleStore: options.failureThrottleStore,
     requestContext: options.requestContext ?? false,
   };
 }

@@ -12,6 +12,7 @@ import {
   RequestSignatureVerifierService,
   SignatureError,
   buildBearerChallenge,
+  type SignatureFailureReason,
   challengeBody,
   parseExactJson,
   type Principal,
@@ -27,8 +28,13 @@ import { toAuthInfo } from './mcp-call-auth';
 import { releaseAnsweredJsonStreams } from './json-response-streams';
 import { NodeMcpTransport, type McpCallContext } from './node-mcp-transport';
 
-/** A full nonce store has room again as soon as its oldest nonce expires; at its bound nonces expire continuously, so 30 s is a generous hint. */
-const NONCE_STORE_RETRY_SECONDS = 30;
+/**
+ * Refusals that are ours, answered 503 with a hint: a full nonce store has room
+ * again as soon as its oldest nonce expires (at its bound they expire
+ * continuously, so 30 s is generous); an unreachable shared store is retried
+ * by its client every 2 s at most.
+ */
+const RETRY_AFTER_SECONDS: Partial<Record<SignatureFailureReason, number>> = { nonce_store_full: 30, nonce_store_unavailable: 5 };
 
 type JsonRpcMessage = { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: { name?: unknown } };
 
@@ -86,7 +92,8 @@ export class McpHttpController {
       }
       throw error;
     }
-    if (!this.signatureValid(req, res, raw, principal)) return;
+    const signed = this.signatureValid(req, res, raw, principal);
+    if (signed !== true && !(await signed)) return;
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch {
@@ -171,7 +178,8 @@ export class McpHttpController {
     if (!this.originAllowed(req, res)) return;
     const { principal, authInfo } = this.caller(req);
     if (this.options.stateless) return void jsonRpcError(res, 405, -32000, 'Method not allowed: this server is stateless');
-    if (!this.signatureValid(req, res, Buffer.alloc(0), principal)) return;
+    const signed = this.signatureValid(req, res, Buffer.alloc(0), principal);
+    if (signed !== true && !(await signed)) return;
     const sessionId = req.header('mcp-session-id');
     if (!sessionId) return void jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     const session = this.ownedSession(sessionId, principal, req, res);
@@ -189,24 +197,33 @@ export class McpHttpController {
     await this.dispatch(res, () => transport.handleNodeRequest(req, res, context));
   }
 
-  /** Checks the RFC 9421 signature when this caller must sign; answers 401 and returns false when it fails. */
-  private signatureValid(req: Request, res: Response, body: Buffer, principal: Principal): boolean {
+  /**
+   * Checks the RFC 9421 signature when this caller must sign; answers and
+   * returns false when it fails. A promise only while a shared replay store answers.
+   */
+  private signatureValid(req: Request, res: Response, body: Buffer, principal: Principal): boolean | Promise<boolean> {
+    let pending: void | Promise<unknown>;
     try {
-      this.signatures.verifyIfRequired({ method: req.method, url: req.originalUrl ?? req.url, headers: req.headers }, body, principal);
-      return true;
+      pending = this.signatures.verifyIfRequired({ method: req.method, url: req.originalUrl ?? req.url, headers: req.headers }, body, principal);
     } catch (error) {
-      if (!(error instanceof SignatureError)) throw error;
-      this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp`, transport: 'http', client: req.ip, detail: error.detail, requestId: requestIdOf(req) });
-      if (error.reason === 'nonce_store_full') {
-        // Our capacity, not the caller's fault: no failure counted, and a later retry finds room.
-        res.setHeader('Retry-After', String(NONCE_STORE_RETRY_SECONDS));
-        res.status(503).json({ error: 'temporarily_unavailable', error_description: error.reason, reason: error.reason });
-        return false;
-      }
-      void this.throttle.recordFailure(req.ip);
-      res.status(401).json({ error: 'invalid_signature', error_description: error.reason, reason: error.reason });
+      return this.refuseSignature(error, req, res, principal);
+    }
+    return pending ? pending.then(() => true, (error: unknown) => this.refuseSignature(error, req, res, principal)) : true;
+  }
+
+  private refuseSignature(error: unknown, req: Request, res: Response, principal: Principal): false {
+    if (!(error instanceof SignatureError)) throw error;
+    this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp`, transport: 'http', client: req.ip, detail: error.detail, requestId: requestIdOf(req) });
+    const retryAfter = RETRY_AFTER_SECONDS[error.reason];
+    if (retryAfter !== undefined) {
+      // Our capacity or our replay store, not the caller's fault: no failure counted. Never let it through unchecked.
+      res.setHeader('Retry-After', String(retryAfter));
+      res.status(503).json({ error: 'temporarily_unavailable', error_description: error.reason, reason: error.reason });
       return false;
     }
+    void this.throttle.recordFailure(req.ip);
+    res.status(401).json({ error: 'invalid_signature', error_description: error.reason, reason: error.reason });
+    return false;
   }
 
   /** The session, if it exists and belongs to this principal; otherwise answers and returns undefined. */

@@ -2,7 +2,7 @@ import { randomFillSync, type KeyObject } from 'node:crypto';
 import { hmacSha256 } from '../crypto/sha256';
 import { BASE64_CLASS, BASE64_LAST_OF_32_CLASS, sameCanonicalBase64 } from './canonical-base64';
 import { contentDigest, verifyContentDigest } from './content-digest';
-import type { NonceStore } from './nonce-store';
+import type { NonceStore, NonceVerdict } from './nonce-store';
 import { SignatureError } from './signature.errors';
 import { parseSignature, parseSignatureInput, serializeSignatureParams, type ParamValue } from './structured-fields';
 
@@ -270,13 +270,22 @@ function sameMac(header: string, label: string, parsed: string | undefined, mac:
   return parsed === undefined ? sameCanonicalBase64(header, mac, macStart(label), header.length - 1) : sameCanonicalBase64(parsed, mac);
 }
 
+/** A verified request: the key id that signed it. */
+export interface VerifiedRequest {
+  readonly keyid: string;
+}
+
 /**
  * Verifies an RFC 9421 request signature (HMAC-SHA256 subset, docs/auth-protocol.md).
  * Order: presence, strict parsing, covered components, freshness, key, body
  * digest, MAC (constant time), and only then the nonce, so a forger cannot
- * burn nonces. Returns the key id that signed.
+ * burn nonces. Returns the key id that signed: at once with an in-process
+ * nonce store, as a promise with a shared (asynchronous) one.
  */
-export function verifyRequest(request: SignableRequest & { headers: Record<string, HeaderValue> }, options: VerifyRequestOptions): { keyid: string } {
+export function verifyRequest(
+  request: SignableRequest & { headers: Record<string, HeaderValue> },
+  options: VerifyRequestOptions,
+): VerifiedRequest | Promise<VerifiedRequest> {
   const inputHeader = single(request.headers, 'signature-input');
   const signatureHeader = single(request.headers, 'signature');
   if (!inputHeader || !signatureHeader) throw new SignatureError('signature_missing', 'Signature and Signature-Input headers are required');
@@ -299,7 +308,12 @@ export function verifyRequest(request: SignableRequest & { headers: Record<strin
     throw new SignatureError('signature_invalid', 'HMAC does not match');
   }
   const verdict = options.nonces.remember(`${keyid}:${nonce}`, (created + maxAge) * 1000, nowMs);
+  return typeof verdict === 'string' ? settleNonce(verdict, keyid) : verdict.then((v) => settleNonce(v, keyid));
+}
+
+function settleNonce(verdict: NonceVerdict, keyid: string): VerifiedRequest {
   if (verdict === 'replayed') throw new SignatureError('signature_replayed', 'nonce already used');
   if (verdict === 'full') throw new SignatureError('nonce_store_full', 'too many signed requests inside the replay window; retry later');
+  if (verdict === 'unavailable') throw new SignatureError('nonce_store_unavailable', 'the replay store cannot be reached; retry later');
   return { keyid };
 }

@@ -2,18 +2,20 @@ import { randomFillSync } from 'node:crypto';
 
 /**
  * What {@link NonceStore.remember} found: `fresh` (now remembered), `replayed`
- * (seen inside its window, or already expired) or `full` (the store is at its
- * bound and will not forget a live nonce to make room; the caller should answer
- * "try later", not "replay").
+ * (seen inside its window, or already expired), `full` (the store is at its
+ * bound and will not forget a live nonce to make room) or `unavailable` (a
+ * shared store cannot be reached). For the last two the caller answers "try
+ * later", never "replay", and never lets the request through.
  */
-export type NonceVerdict = 'fresh' | 'replayed' | 'full';
+export type NonceVerdict = 'fresh' | 'replayed' | 'full' | 'unavailable';
 
 /**
  * Remembers request-signature nonces until their signature could no longer be
- * accepted anyway (its `created` has left the window).
+ * accepted anyway (its `created` has left the window). In-process stores
+ * answer at once; a shared one (Redis) answers with a promise.
  */
 export interface NonceStore {
-  remember(nonce: string, expiresAtMs: number, nowMs?: number): NonceVerdict;
+  remember(nonce: string, expiresAtMs: number, nowMs?: number): NonceVerdict | Promise<NonceVerdict>;
 }
 
 // Slots are three uint32s: the nonce's 64-bit fingerprint (two halves, 0/0 =

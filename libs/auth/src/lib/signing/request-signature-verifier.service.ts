@@ -38,14 +38,19 @@ export class RequestSignatureVerifierService {
     return rule.includes(principal.issuer);
   }
 
-  /** Throws {@link SignatureError} when a required signature is missing or wrong. */
-  verifyIfRequired(request: SignedRequestParts, body: Uint8Array, principal: Principal): void {
+  /**
+   * Throws (or, with a shared nonce store, rejects with) {@link SignatureError}
+   * when a required signature is missing or wrong. Returns a promise only when
+   * the replay check has to wait for the shared store.
+   */
+  verifyIfRequired(request: SignedRequestParts, body: Uint8Array, principal: Principal): void | Promise<unknown> {
     if (!this.requiredFor(principal)) return;
     if (!this.options.keyRing) throw new SignatureError('unknown_key', 'no key configured');
     const host = request.headers['host'];
     if (typeof host !== 'string') throw new SignatureError('signature_invalid', 'request has no single Host header');
     const query = request.url.indexOf('?');
     const path = query < 0 ? request.url : request.url.slice(0, query);
-    verifyRequest({ method: request.method, authority: host, path, body, headers: request.headers }, this.verifyOptions);
+    const verified = verifyRequest({ method: request.method, authority: host, path, body, headers: request.headers }, this.verifyOptions);
+    return verified instanceof Promise ? verified : undefined;
   }
 }

@@ -5,6 +5,7 @@ export type SignatureFailureReason =
   | 'signature_expired'
   | 'signature_replayed'
   | 'nonce_store_full'
+  | 'nonce_store_unavailable'
   | 'digest_mismatch'
   | 'unknown_key';
 

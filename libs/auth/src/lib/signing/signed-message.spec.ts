@@ -1,5 +1,5 @@
 import { parseExactJson } from './exact-json';
-import { MemoryNonceStore } from './nonce-store';
+import { MemoryNonceStore, type NonceStore } from './nonce-store';
 import { pythonJsonDumps } from './python-json';
 import { EnvelopeError, createEnvelope, signMessage, verifyEnvelope, verifyMessage } from './signed-message';
 
@@ -43,19 +43,19 @@ describe('message envelopes', () => {
   const now = Date.parse('2026-11-22T12:00:00Z');
   const env = (over: Partial<{ to: string; at: Date }> = {}) =>
     createEnvelope({ from_project: 'orchestrator', to_project: over.to ?? 'session-buddy', content: { hello: 'wörld' } }, secret, over.at ?? new Date(now));
-  const verify = (e: unknown, replays = new MemoryNonceStore(), nowMs = now) => {
+  const verify = async (e: unknown, replays: NonceStore = new MemoryNonceStore(), nowMs = now) => {
     try {
-      verifyEnvelope(e, { secrets: [secret], recipient: 'session-buddy', replays, nowMs });
+      await verifyEnvelope(e, { secrets: [secret], recipient: 'session-buddy', replays, nowMs });
       return 'ok';
     } catch (error) {
       return (error as EnvelopeError).reason;
     }
   };
 
-  it('accepts a fresh envelope for us, with a timestamp carrying its offset', () => {
+  it('accepts a fresh envelope for us, with a timestamp carrying its offset', async () => {
     const e = env();
     expect(e.message.timestamp).toBe('2026-11-22T12:00:00.000+00:00');
-    expect(verify(e)).toBe('ok');
+    expect(await verify(e)).toBe('ok');
   });
 
   it.each([
@@ -66,21 +66,26 @@ describe('message envelopes', () => {
     ['a tampered content', () => ({ ...env(), message: { ...env().message, content: 'changed' } }), 'bad_signature'],
     ['another algorithm', () => ({ ...env(), algorithm: 'HMAC-SHA1' }), 'malformed'],
     ['not an object', () => 'hello', 'malformed'],
-  ])('refuses %s', (_n, make, reason) => {
-    expect(verify(make())).toBe(reason);
+  ])('refuses %s', async (_n, make, reason) => {
+    expect(await verify(make())).toBe(reason);
   });
 
-  it('refuses a replayed envelope inside the window', () => {
+  it('refuses a replayed envelope inside the window', async () => {
     const replays = new MemoryNonceStore();
     const e = env();
-    expect(verify(e, replays)).toBe('ok');
-    expect(verify(e, replays, now + 10_000)).toBe('replayed');
+    expect(await verify(e, replays)).toBe('ok');
+    expect(await verify(e, replays, now + 10_000)).toBe('replayed');
   });
 
-  it('says the replay store is full rather than calling a new envelope a replay', () => {
+  it('refuses a genuine envelope when a shared replay store cannot answer (fails closed), and says so', async () => {
+    const down: NonceStore = { remember: async () => 'unavailable' as const };
+    expect(await verify(env(), down)).toBe('replay_store_unavailable');
+  });
+
+  it('says the replay store is full rather than calling a new envelope a replay', async () => {
     const replays = new MemoryNonceStore(1);
-    expect(verify(env(), replays)).toBe('ok');
-    expect(verify(env({ at: new Date(now + 1) }), replays, now + 1)).toBe('replay_store_full');
+    expect(await verify(env(), replays)).toBe('ok');
+    expect(await verify(env({ at: new Date(now + 1) }), replays, now + 1)).toBe('replay_store_full');
   });
 });
 
@@ -94,9 +99,9 @@ describe('envelopes from Python peers with Python number types', () => {
     '{"message": {"from_project": "mahavishnu", "to_project": "session-buddy", "content": {"quality": 85.0, "sent_ns": 1764633600123456789, "ratio": 1e-05, "huge": 1e+16, "neg_zero": -0.0, "count": 3, "pi": 3.141592653589793, "tags": ["a", "\\u00e9"], "nested": {"z": 1.5, "a": 2.0}}, "timestamp": "2026-12-02T01:00:00+00:00"}, "signature": "68778ec625f3e9210b167e9e885f713459988043fc5a178eb385652a12a522df", "algorithm": "HMAC-SHA256"}';
   const pythonBase =
     '{"content": {"count": 3, "huge": 1e+16, "neg_zero": -0.0, "nested": {"a": 2.0, "z": 1.5}, "pi": 3.141592653589793, "quality": 85.0, "ratio": 1e-05, "sent_ns": 1764633600123456789, "tags": ["a", "\\u00e9"]}, "from_project": "mahavishnu", "timestamp": "2026-12-02T01:00:00+00:00", "to_project": "session-buddy"}';
-  const verify = (e: unknown) => {
+  const verify = async (e: unknown) => {
     try {
-      verifyEnvelope(e, { secrets: [secret], recipient: 'session-buddy', replays: new MemoryNonceStore(), nowMs: sentAt + 1000 });
+      await verifyEnvelope(e, { secrets: [secret], recipient: 'session-buddy', replays: new MemoryNonceStore(), nowMs: sentAt + 1000 });
       return 'ok';
     } catch (error) {
       return (error as EnvelopeError).reason;
@@ -108,13 +113,13 @@ describe('envelopes from Python peers with Python number types', () => {
     expect(pythonJsonDumps(parsed.message)).toBe(pythonBase);
   });
 
-  it('accepts the genuine envelope as received text and as an exactly parsed value', () => {
-    expect(verify(wire)).toBe('ok');
-    expect(verify(parseExactJson(wire))).toBe('ok');
+  it('accepts the genuine envelope as received text and as an exactly parsed value', async () => {
+    expect(await verify(wire)).toBe('ok');
+    expect(await verify(parseExactJson(wire))).toBe('ok');
   });
 
-  it('cannot verify it once JSON.parse has rewritten its numbers (why exact parsing is needed)', () => {
-    expect(verify(JSON.parse(wire))).toBe('bad_signature');
+  it('cannot verify it once JSON.parse has rewritten its numbers (why exact parsing is needed)', async () => {
+    expect(await verify(JSON.parse(wire))).toBe('bad_signature');
   });
 
   it.each([
@@ -122,16 +127,16 @@ describe('envelopes from Python peers with Python number types', () => {
     ['an int made a float', '"count": 3', '"count": 3.0'],
     ['the last digit of a big int', '1764633600123456789', '1764633600123456788'],
     ['a changed fraction', '"z": 1.5', '"z": 1.25'],
-  ])('refuses tampering: %s', (_n, from, to) => {
+  ])('refuses tampering: %s', async (_n, from, to) => {
     expect(wire.includes(from)).toBe(true);
-    expect(verify(wire.replace(from, to))).toBe('bad_signature');
+    expect(await verify(wire.replace(from, to))).toBe('bad_signature');
   });
 
   it.each([
     ['text that is not JSON', '{"message": '],
     ['a float Python would overflow to Infinity', wire.replace('"ratio": 1e-05', '"ratio": 1e400')],
-  ])('refuses %s as malformed', (_n, text) => {
-    expect(verify(text)).toBe('malformed');
+  ])('refuses %s as malformed', async (_n, text) => {
+    expect(await verify(text)).toBe('malformed');
   });
 
   it('writes other senders\' literals as Python would after json.loads', () => {

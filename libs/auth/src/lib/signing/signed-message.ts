@@ -38,7 +38,16 @@ export interface MessageEnvelope {
 }
 
 /** Why an envelope was refused. */
-export type EnvelopeFailureReason = 'malformed' | 'missing_timestamp' | 'stale' | 'from_the_future' | 'wrong_recipient' | 'bad_signature' | 'replayed' | 'replay_store_full';
+export type EnvelopeFailureReason =
+  | 'malformed'
+  | 'missing_timestamp'
+  | 'stale'
+  | 'from_the_future'
+  | 'wrong_recipient'
+  | 'bad_signature'
+  | 'replayed'
+  | 'replay_store_full'
+  | 'replay_store_unavailable';
 
 export class EnvelopeError extends Error {
   override readonly name = 'EnvelopeError';
@@ -68,10 +77,10 @@ const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]
  * the HMAC covers the sender's numbers (Python's `85.0`, integers beyond 2^53),
  * which `JSON.parse` does not keep.
  */
-export function verifyEnvelope(
+export async function verifyEnvelope(
   envelope: unknown,
   options: { secrets: readonly HmacKey[]; recipient: string; replays: NonceStore; maxAgeSeconds?: number; skewSeconds?: number; nowMs?: number },
-): MessageEnvelope {
+): Promise<MessageEnvelope> {
   let received = envelope;
   if (typeof received === 'string') {
     try {
@@ -105,8 +114,9 @@ export function verifyEnvelope(
   if (!options.secrets.some((secret) => signatureMatches(signedText, e.signature as string, secret))) {
     throw new EnvelopeError('bad_signature', 'HMAC does not match');
   }
-  const verdict = options.replays.remember(`envelope:${e.signature}`, sentMs + maxAge * 1000, nowMs);
+  const verdict = await options.replays.remember(`envelope:${e.signature}`, sentMs + maxAge * 1000, nowMs);
   if (verdict === 'replayed') throw new EnvelopeError('replayed', 'this envelope was already received');
   if (verdict === 'full') throw new EnvelopeError('replay_store_full', 'too many envelopes inside the replay window; retry later');
+  if (verdict === 'unavailable') throw new EnvelopeError('replay_store_unavailable', 'the replay store cannot be reached; retry later');
   return e as MessageEnvelope;
 }
