@@ -14,8 +14,8 @@ const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: '
 // test instances started here when the servers are installed; otherwise they are
 // skipped, and this says so before and after the run.
 const engines = [
-  ['CROSSAUTH_TEST_DATABASE_URL', 'PostgreSQL', startPostgres, 'the storage contract on PostgreSQL'],
-  ['CROSSAUTH_TEST_REDIS_URL', 'Redis', startRedis, 'the Redis replay store and failure throttle specs'],
+  ['CROSSAUTH_TEST_DATABASE_URL', 'PostgreSQL', startPostgres, 'the storage contract on PostgreSQL and the multi-instance e2e'],
+  ['CROSSAUTH_TEST_REDIS_URL', 'Redis', startRedis, 'the Redis replay store and failure throttle specs and the multi-instance e2e'],
 ];
 const skipped = [];
 for (const [variable, name, start, suites] of engines) {

@@ -1,0 +1,252 @@
+import { spawnSync } from 'node:child_process';
+import { createHmac, randomInt, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client as PgClient } from 'pg';
+import { WORKSPACE_ROOT, spawnApp, type RunningApp } from './support/spawn-app';
+import { connect, initializeBody, mint, newSecret, signedHeaders, structured, text } from './support/tokens';
+
+/**
+ * Two session-buddy instances on one PostgreSQL and one Redis, and the
+ * orchestrator in front of one of them: what one instance learns (a nonce, a
+ * revocation, a failure count, a write) the other knows. Needs
+ * CROSSAUTH_TEST_DATABASE_URL and CROSSAUTH_TEST_REDIS_URL (npm test sets them
+ * when the servers are installed); the outage cases also need the dedicated
+ * test instances, which they stop and restart.
+ */
+const databaseUrl = process.env['CROSSAUTH_TEST_DATABASE_URL'];
+const redisUrl = process.env['CROSSAUTH_TEST_REDIS_URL'];
+if (!databaseUrl || !redisUrl) process.stderr.write('multi-instance e2e: skipped (CROSSAUTH_TEST_DATABASE_URL and CROSSAUTH_TEST_REDIS_URL are needed)\n');
+const describeShared = databaseUrl && redisUrl ? describe : describe.skip;
+
+const testServices = (command: 'stop' | 'start', which: 'postgres' | 'redis') => {
+  const run = spawnSync(process.execPath, [join(WORKSPACE_ROOT, 'tools/scripts/test-services.mjs'), command, which], { stdio: 'ignore' });
+  if (run.status !== 0) throw new Error(`test-services ${command} ${which} failed`);
+};
+// Only the instances npm test started are ours to stop.
+const ownServices = databaseUrl?.includes(':55432/') && redisUrl?.endsWith(':56379');
+
+/** A raw POST to one instance, as a load balancer would forward it (the Host the client signed for). */
+function forward(app: RunningApp, host: string, headers: Record<string, string>, body: string, localAddress = '127.0.0.1'): Promise<{ status: number; body: string; retryAfter?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: app.port, path: '/mcp', method: 'POST', localAddress, headers: { ...headers, host, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let data = '';
+        res.on('data', (c: Buffer) => (data += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, retryAfter: res.headers['retry-after'] as string | undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const reasonOf = (body: string): string | undefined => (JSON.parse(body) as { reason?: string }).reason;
+
+describeShared('several session-buddy instances on PostgreSQL and Redis', () => {
+  const secret = newSecret();
+  const schema = `e2e_${randomUUID().replace(/-/g, '')}`;
+  let a: RunningApp;
+  let b: RunningApp;
+  let orchestrator: RunningApp;
+  const admin = async (sql: string) => {
+    const client = new PgClient({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  const instanceEnv = () => {
+    const url = new URL(databaseUrl as string);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    return {
+      SESSION_BUDDY_SECRET: secret,
+      SESSION_BUDDY_DATABASE_URL: url.toString(),
+      SESSION_BUDDY_REDIS_URL: redisUrl as string,
+      SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: 'orchestrator',
+      SESSION_BUDDY_AUTH_FAILURE_LIMIT: '5',
+      SESSION_BUDDY_AUTH_FAILURE_BLOCK_SECONDS: '30',
+      SESSION_BUDDY_DATA_DIR: join(WORKSPACE_ROOT, 'tmp', 'unused-with-postgres'),
+    };
+  };
+  const both = () => [a, b] as const;
+  const token = (sub: string, claims: Record<string, unknown> = {}) => mint(secret, { sub, iss: 'mahavishnu', scope: 'read write', ...claims });
+
+  beforeAll(async () => {
+    await admin(`CREATE SCHEMA ${schema}`);
+    // Both start at once on an empty schema: the migration lock is part of what is tested.
+    [a, b] = await Promise.all([spawnApp('session-buddy', instanceEnv()), spawnApp('session-buddy', instanceEnv())]);
+    orchestrator = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_SESSION_BUDDY_URL: a.mcpUrl });
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all([orchestrator?.stop(), a?.stop(), b?.stop()]);
+    await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  });
+
+  it('reads through one instance what was written through the other, and through the orchestrator', async () => {
+    const writer = await connect(a.mcpUrl, token('shared-writer'));
+    const reader = await connect(b.mcpUrl, token('shared-writer'));
+    const stored = structured<{ id: string }>(await writer.callTool({ name: 'store_reflection', arguments: { content: 'written on A, read on B', tags: ['multi'] } }));
+    const found = structured<{ results: Array<{ id: string }> }>(await reader.callTool({ name: 'quick_search', arguments: { query: 'written' } }));
+    expect(found.results.map((r) => r.id)).toEqual([stored.id]);
+    await reader.callTool({ name: 'start', arguments: { project: 'both' } });
+    const again = await writer.callTool({ name: 'start', arguments: { project: 'both' } });
+    expect(again.isError).toBe(true);
+    expect(text(again)).toMatch(/already has an open session/);
+    await Promise.all([writer.close(), reader.close()]);
+
+    const caller = await connect(orchestrator.mcpUrl, mint(secret, { sub: 'via-orch', aud: 'orchestrator', iss: 'orchestrator', scope: 'read write' }));
+    expect((await caller.callTool({ name: 'begin_project_session', arguments: { project: 'orch' } })).isError).toBeFalsy();
+    await caller.close();
+    const onB = await connect(b.mcpUrl, token('via-orch'));
+    expect(structured(await onB.callTool({ name: 'status', arguments: { project: 'orch' } }))).toMatchObject({ project: 'orch', owner: 'via-orch' });
+    await onB.close();
+  });
+
+  it('refuses on one instance a signed request the other accepted (a replay), and an envelope too', async () => {
+    const bearer = mint(secret, { sub: 'signer', iss: 'orchestrator' });
+    const body = JSON.stringify(initializeBody);
+    const host = new URL(a.mcpUrl).host;
+    const headers = { authorization: `Bearer ${bearer}`, ...signedHeaders(secret, 'POST', a.mcpUrl, body) };
+    expect((await forward(a, host, headers, body)).status).toBe(200);
+    const replay = await forward(b, host, headers, body);
+    expect(replay.status).toBe(401);
+    expect(reasonOf(replay.body)).toBe('signature_replayed');
+
+    const timestamp = new Date().toISOString().replace('Z', '+00:00');
+    const signedText = `{"content": "once", "from_project": "mahavishnu", "timestamp": "${timestamp}", "to_project": "session-buddy"}`;
+    const envelope = { message: JSON.parse(signedText) as unknown, signature: createHmac('sha256', secret).update(signedText).digest('hex'), algorithm: 'HMAC-SHA256' };
+    const [onA, onB] = await Promise.all(both().map((app) => connect(app.mcpUrl, token('mahavishnu'))));
+    expect(structured((await onA?.callTool({ name: 'receive_project_message', arguments: { envelope } })) as object)).toMatchObject({ accepted: true });
+    const again = await onB?.callTool({ name: 'receive_project_message', arguments: { envelope } });
+    expect(again?.isError).toBe(true);
+    expect(text(again)).toMatch(/replayed/);
+    await Promise.all([onA?.close(), onB?.close()]);
+  });
+
+  it('refuses on the other instance, within 1 s, a token revoked on one, even though it had it cached', async () => {
+    const victim = token('victim', { jti: `jti-${randomUUID()}` });
+    const onB = await connect(b.mcpUrl, victim);
+    // Twice: the second call is served from B's verification cache.
+    await onB.callTool({ name: 'health_check', arguments: {} });
+    await onB.callTool({ name: 'list_sessions', arguments: {} });
+    const ops = await connect(a.mcpUrl, token('ops', { scope: 'admin' }));
+    const revokedAt = Date.now();
+    expect(structured(await ops.callTool({ name: 'revoke_token', arguments: { token_to_revoke: victim } }))).toMatchObject({ revoked: 'token' });
+    await ops.close();
+    let refusedAfter = -1;
+    while (Date.now() - revokedAt < 1000) {
+      const res = await forward(b, new URL(b.mcpUrl).host, { authorization: `Bearer ${victim}` }, JSON.stringify(initializeBody));
+      if (res.status === 401 && reasonOf(res.body) === 'revoked') {
+        refusedAfter = Date.now() - revokedAt;
+        break;
+      }
+      await sleep(20);
+    }
+    expect(refusedAfter).toBeGreaterThanOrEqual(0);
+    expect(refusedAfter).toBeLessThan(1000);
+    await onB.close().catch(() => undefined);
+  });
+
+  it('trips the failure throttle at the configured limit counted across both instances, not at twice it', async () => {
+    // A loopback address of its own, so no other test's client is blocked.
+    const client = `127.${randomInt(1, 250)}.${randomInt(1, 250)}.${randomInt(2, 250)}`;
+    const bad = mint(newSecret(), { sub: 'guesser' });
+    const body = JSON.stringify(initializeBody);
+    const statuses: number[] = [];
+    // Limit 5: failures 1-6 alternate A, B, A, B, A, B; the sixth is over the limit and starts the block.
+    for (let i = 0; i < 6; i++) statuses.push((await forward(i % 2 ? b : a, 'sb', { authorization: `Bearer ${bad}` }, body, client)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401]);
+    await sleep(100);
+    for (const app of both()) {
+      const blocked = await forward(app, 'sb', { authorization: `Bearer ${bad}` }, body, client);
+      expect(blocked.status).toBe(429);
+      expect(Number(blocked.retryAfter)).toBeGreaterThan(20);
+    }
+    // Another client is not affected.
+    expect((await forward(a, 'sb', { authorization: `Bearer ${token('fine')}` }, body)).status).toBe(200);
+  });
+
+  it('loses no acknowledged write when an instance is SIGKILLed during a stream of writes', async () => {
+    const owner = `stream-${randomUUID().slice(0, 8)}`;
+    const victim = await spawnApp('session-buddy', instanceEnv());
+    const writer = await connect(victim.mcpUrl, token(owner));
+    const acknowledged: string[] = [];
+    let failures = 0;
+    const stream = (async () => {
+      for (let i = 0; i < 400; i++) {
+        try {
+          const r = structured<{ id: string }>(await writer.callTool({ name: 'store_reflection', arguments: { content: `write ${i}`, tags: ['stream'] } }));
+          acknowledged.push(r.id);
+        } catch {
+          failures++;
+          break;
+        }
+      }
+    })();
+    while (acknowledged.length < 20) await sleep(5);
+    await victim.kill();
+    await stream;
+    expect(failures).toBe(1);
+    const reader = await connect(b.mcpUrl, token(owner));
+    const stats = structured<{ total: number }>(await reader.callTool({ name: 'reflection_stats', arguments: {} }));
+    // Every acknowledged write is there; at most the one in flight may be too.
+    expect(stats.total === acknowledged.length || stats.total === acknowledged.length + 1).toBe(true);
+    await reader.close();
+  });
+
+  (ownServices ? it : it.skip)('refuses signed calls with 503 while Redis is down, accepts each once when it is back, without a restart', async () => {
+    const bearer = mint(secret, { sub: 'outage', iss: 'orchestrator' });
+    const body = JSON.stringify(initializeBody);
+    const host = new URL(a.mcpUrl).host;
+    const headers = { authorization: `Bearer ${bearer}`, ...signedHeaders(secret, 'POST', a.mcpUrl, body) };
+    testServices('stop', 'redis');
+    try {
+      const during = await forward(a, host, headers, body);
+      expect(during.status).toBe(503);
+      expect(reasonOf(during.body)).toBe('nonce_store_unavailable');
+      expect(Number(during.retryAfter)).toBeGreaterThan(0);
+      // Bearer-only callers go on.
+      expect((await forward(b, 'sb', { authorization: `Bearer ${token('bearer-only')}` }, body)).status).toBe(200);
+    } finally {
+      testServices('start', 'redis');
+    }
+    let after = { status: 0, body: '' };
+    for (let i = 0; i < 50 && after.status !== 200; i++) {
+      await sleep(100);
+      after = await forward(a, host, headers, body);
+    }
+    expect(after.status).toBe(200);
+    const replay = await forward(b, host, headers, body);
+    expect(reasonOf(replay.body)).toBe('signature_replayed');
+  }, 30_000);
+
+  (ownServices ? it : it.skip)('answers tools with a retryable error while PostgreSQL is down, and works again when it is back, without a restart', async () => {
+    const client = await connect(a.mcpUrl, token('pg-outage'));
+    testServices('stop', 'postgres');
+    try {
+      const during = await client.callTool({ name: 'store_reflection', arguments: { content: 'while down' } });
+      expect(during.isError).toBe(true);
+      expect(text(during)).toMatch(/storage is unavailable .*retry shortly/);
+      const ready = await fetch(`${a.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ database: 'down' });
+    } finally {
+      testServices('start', 'postgres');
+    }
+    let result = await client.callTool({ name: 'store_reflection', arguments: { content: 'after the restart' } });
+    for (let i = 0; i < 50 && result.isError; i++) {
+      await sleep(100);
+      result = await client.callTool({ name: 'store_reflection', arguments: { content: 'after the restart' } });
+    }
+    expect(result.isError).toBeFalsy();
+    let readyB = 0;
+    for (let i = 0; i < 20 && readyB !== 200; i++) readyB = (await fetch(`${b.url}/health/ready`)).status;
+    expect(readyB).toBe(200);
+    await client.close();
+  }, 30_000);
+});
