@@ -107,6 +107,29 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
     await onB.close();
   });
 
+  it('continues on one instance a 2025-era session opened on the other, and refuses it to another principal on both', async () => {
+    const bearer = token('roamer');
+    const opened = await forward(a, 'sb', { authorization: `Bearer ${bearer}` }, JSON.stringify(initializeBody));
+    expect(opened.status).toBe(200);
+    const sessionId = await new Promise<string>((resolve, reject) => {
+      // The session id comes back as a header; forward() keeps only the body, so ask once more with http.
+      const req = request({ host: '127.0.0.1', port: a.port, path: '/mcp', method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
+        res.resume();
+        resolve(String(res.headers['mcp-session-id'] ?? ''));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(initializeBody));
+    });
+    expect(sessionId).not.toBe('');
+    const call = (app: RunningApp, who: string, id: number) =>
+      forward(app, 'sb', { authorization: `Bearer ${who}`, 'mcp-session-id': sessionId }, JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'health_check', arguments: {} } }));
+    const onB = await call(b, bearer, 2);
+    expect(onB.status).toBe(200);
+    expect((JSON.parse(onB.body) as { result: { structuredContent: { status: string } } }).result.structuredContent.status).toBe('ok');
+    expect((await call(a, bearer, 3)).status).toBe(200);
+    for (const app of both()) expect((await call(app, token('mallory'), 4)).status).toBe(403);
+  });
+
   it('refuses on one instance a signed request the other accepted (a replay), and an envelope too', async () => {
     const bearer = mint(secret, { sub: 'signer', iss: 'orchestrator' });
     const body = JSON.stringify(initializeBody);

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { AuthModule } from '@crossauth/auth';
-import { AuthDiagnosticsTools, McpServerModule, resourceMetadataUrlFor } from '@crossauth/mcp-server';
+import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type RedisConnection } from '@crossauth/auth';
+import { AuthDiagnosticsTools, McpServerModule, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from './config/env.schema';
 import { orchestratorConfig, secretReload } from './config/orchestrator.config';
+import { REDIS_CONNECTION, SharedStateModule } from './shared-state/shared-state.module';
 import { DownstreamTokenCache } from './session-buddy-client/downstream-token.cache';
 import { SessionBuddyClient } from './session-buddy-client/session-buddy.client';
 import { DiagnosticsTools } from './workflows/diagnostics.tools';
@@ -14,10 +15,12 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, envFilePath: ['.env'], load: [orchestratorConfig] }),
+    SharedStateModule,
     AuthModule.forRootAsync({
       isGlobal: true,
-      inject: [orchestratorConfig.KEY],
-      useFactory: (c: OrchestratorConfig) => ({
+      imports: [SharedStateModule],
+      inject: [orchestratorConfig.KEY, REDIS_CONNECTION],
+      useFactory: (c: OrchestratorConfig, redis: RedisConnection | null) => ({
         mode: c.auth.mode,
         secret: c.auth.secret,
         secretName: 'ORCHESTRATOR_AUTH_SECRET',
@@ -28,11 +31,15 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
         clockSkewSeconds: c.auth.clockSkewSeconds,
         accessTokenTtlSeconds: c.sessionBuddy.tokenTtlSeconds,
         resourceMetadataUrl: resourceMetadataUrlFor(mcpUrl(c)),
+        // With Redis, replays and failure counts are the deployment's, not each instance's.
+        nonceStore: redis ? new RedisNonceStore(redis.client) : undefined,
+        failureThrottleStore: redis ? (rule) => new RedisFailureThrottleStore(redis, rule) : undefined,
       }),
     }),
     McpServerModule.forRootAsync({
-      inject: [orchestratorConfig.KEY],
-      useFactory: (c: OrchestratorConfig) => ({
+      imports: [SharedStateModule],
+      inject: [orchestratorConfig.KEY, REDIS_CONNECTION],
+      useFactory: (c: OrchestratorConfig, redis: RedisConnection | null) => ({
         name: 'orchestrator',
         version: '0.1.0',
         resourceUrl: mcpUrl(c),
@@ -40,6 +47,7 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
         authorizationServers: [c.publicUrl],
         stateless: c.stateless,
         maxBodyBytes: c.bodyLimit,
+        sessionStore: redis ? new RedisMcpSessionStore(redis) : undefined,
       }),
     }),
   ],

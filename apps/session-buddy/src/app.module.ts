@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type RedisConnection } from '@crossauth/auth';
-import { AuthDiagnosticsTools, McpServerModule, resourceMetadataUrlFor } from '@crossauth/mcp-server';
+import { AuthDiagnosticsTools, McpServerModule, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { SessionBuddyConfig } from './config/env.schema';
 import { sessionBuddyConfig, secretReload } from './config/session-buddy.config';
 import { HealthController } from './health/health.controller';
@@ -49,8 +49,9 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
       }),
     }),
     McpServerModule.forRootAsync({
-      inject: [sessionBuddyConfig.KEY],
-      useFactory: (c: SessionBuddyConfig) => ({
+      imports: [StorageModule],
+      inject: [sessionBuddyConfig.KEY, REDIS_CONNECTION],
+      useFactory: (c: SessionBuddyConfig, redis: RedisConnection | null) => ({
         name: 'session-buddy',
         version: '0.1.0',
         resourceUrl: mcpUrl(c),
@@ -59,6 +60,8 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         stateless: c.stateless,
         maxBodyBytes: c.bodyLimit,
         sessionIdleTimeoutMs: c.sessionIdleSeconds * 1000,
+        // 2025-era sessions are served by whichever instance a request reaches.
+        sessionStore: redis ? new RedisMcpSessionStore(redis) : undefined,
         instructions: 'Track work sessions (start, checkpoint, end, status) and reflections (store_reflection, quick_search) per project.',
       }),
     }),

@@ -4,6 +4,8 @@ export { McpTool, toolAccessOf, toolAccessOfModule, type McpToolOptions } from '
 export { McpToolRegistry, type ToolDefinition } from './lib/mcp-tool-registry.service';
 export { McpServerFactory, RelayedToolResult, toToolResult, type McpTransportKind } from './lib/mcp-server.factory';
 export { McpSessionRegistry, ownerOf, shortSessionId, type McpSession } from './lib/mcp-session-registry.service';
+export { type McpSessionRecord, type McpSessionStore } from './lib/mcp-session.store';
+export { RedisMcpSessionStore } from './lib/redis-mcp-session.store';
 export { McpStdioRunner } from './lib/mcp-stdio.runner';
 export { ToolError } from './lib/tool-error';
 export { resourceMetadataUrlFor } from './lib/protected-resource-metadata.controller';

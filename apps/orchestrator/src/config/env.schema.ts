@@ -1,4 +1,4 @@
-import { envBoolean, envList, parseEnvironment, readSecretSettings, type Environment } from '@crossauth/auth';
+import { envBoolean, envList, parseEnvironment, readConnectionUrl, readSecretSettings, type Environment } from '@crossauth/auth';
 import { z } from 'zod';
 
 /** Every variable the orchestrator reads, with its default. `.env.example` mirrors this. */
@@ -44,6 +44,8 @@ export interface OrchestratorConfig {
   };
   readonly bodyLimit: number;
   readonly stateless: boolean;
+  /** Redis for the replay store and the failure throttle, shared by every instance, when set. */
+  readonly redisUrl?: string;
 }
 
 /** Validates the environment once, at start-up. Errors name variables, never values. */
@@ -72,5 +74,7 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     },
     bodyLimit: e.ORCHESTRATOR_BODY_LIMIT,
     stateless: e.ORCHESTRATOR_STATELESS,
+    // May carry a password: read like a secret (NAME or NAME_FILE), never echoed.
+    redisUrl: readConnectionUrl(env, 'ORCHESTRATOR_REDIS_URL', ['redis:', 'rediss:']),
   };
 }

@@ -43,13 +43,7 @@ const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, po
     {
       provide: REDIS_CONNECTION,
       inject: [sessionBuddyConfig.KEY],
-      useFactory: async (c: SessionBuddyConfig): Promise<RedisConnection | null> => {
-        if (!c.redisUrl) return null;
-        const redis = new RedisConnection(c.redisUrl, 'session-buddy');
-        // Start even if Redis is away (signed calls are refused until it is back), but give it a moment.
-        await redis.waitUntilReady(5000);
-        return redis;
-      },
+      useFactory: (c: SessionBuddyConfig): Promise<RedisConnection | null> => (c.redisUrl ? RedisConnection.open(c.redisUrl, 'session-buddy') : Promise.resolve(null)),
     },
     byEngine<SessionRepository>(SESSION_REPOSITORY, (db) => new SqliteSessionRepository(db), (db) => new PostgresSessionRepository(db)),
     byEngine<ReflectionRepository>(REFLECTION_REPOSITORY, (db) => new SqliteReflectionRepository(db), (db) => new PostgresReflectionRepository(db)),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Delete, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import {
   AuthAuditService,
   AuthFailureThrottleService,
@@ -20,7 +20,8 @@ import {
 import type { Request, Response } from 'express';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
 import { McpServerFactory } from './mcp-server.factory';
-import { McpSessionRegistry, ownerOf, shortSessionId } from './mcp-session-registry.service';
+import { McpSessionRegistry, ownerOf, shortSessionId, type McpSession } from './mcp-session-registry.service';
+import type { McpSessionRecord } from './mcp-session.store';
 import { McpToolRegistry } from './mcp-tool-registry.service';
 import { BodyTooLargeError, readBody } from './request-body';
 import { resourceMetadataUrlFor } from './protected-resource-metadata.controller';
@@ -129,7 +130,8 @@ export class McpHttpController {
 
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string' && sessionId !== '') {
-      const session = this.ownedSession(sessionId, principal, req, res);
+      const found = this.ownedSession(sessionId, principal, req, res);
+      const session = found === undefined || 'id' in found ? found : await found;
       if (session) {
         await this.dispatch(res, () => session.transport.handleNodeRequest(req, res, { authInfo, parsedBody: body }));
         if (this.jsonResponses) releaseAnsweredJsonStreams(session.transport);
@@ -144,24 +146,65 @@ export class McpHttpController {
     }
     const server = this.factory.create('http');
     const owner = ownerOf(principal);
-    const transport = new NodeMcpTransport({
-      sessionIdGenerator: () => randomUUID(),
+    const initialize = messages.find((m) => isInitializeRequest(m)) as { params: { protocolVersion: string; capabilities: Record<string, unknown>; clientInfo: McpSessionRecord['clientInfo'] } };
+    let shared: Promise<void> | undefined;
+    const transport = this.sessionTransport(() => randomUUID(), (id) => {
+      const now = Date.now();
+      const store = this.sessions.store;
+      this.sessions.add({ id, sharedKey: store?.keyOf(id), server, transport, owner, createdAt: now, lastSeenAt: now, lastSharedTouchAt: now });
+      this.logger.log({ event: 'mcp_session_opened', session: shortSessionId(id), subject: principal.subject });
+      const { protocolVersion, capabilities, clientInfo } = initialize.params;
+      // The negotiated version, as the SDK answers it: the client's if supported, else the latest.
+      const negotiated = SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersion) ? protocolVersion : LATEST_PROTOCOL_VERSION;
+      shared = store?.save({ id, owner, protocolVersion: negotiated, clientCapabilities: capabilities, clientInfo, createdAt: now }, this.sessions.idleTimeoutMs);
+    });
+    await server.connect(transport);
+    await this.dispatch(res, () => transport.handleNodeRequest(req, res, { authInfo, parsedBody: body }));
+    if (this.jsonResponses) releaseAnsweredJsonStreams(transport);
+    // A client's next request may reach another instance: the record must exist by then.
+    await shared?.catch((error: unknown) => this.logger.warn({ event: 'mcp_session_not_shared', error: error instanceof Error ? error.message : String(error) }));
+  }
+
+  /** A session transport whose closing, by the client or by expiry, reaches the registry (and the store, on DELETE). */
+  private sessionTransport(id: () => string, opened?: (id: string) => void): NodeMcpTransport {
+    const transport: NodeMcpTransport = new NodeMcpTransport({
+      sessionIdGenerator: id,
       // JSON mode leaks one stream entry per request in SDK 1.x (typescript-sdk#2559);
       // releaseAnsweredJsonStreams runs after each POST.
       enableJsonResponse: this.jsonResponses,
-      onsessioninitialized: (id) => {
-        const now = Date.now();
-        this.sessions.add({ id, server, transport, owner, createdAt: now, lastSeenAt: now });
-        this.logger.log({ event: 'mcp_session_opened', session: shortSessionId(id), subject: principal.subject });
+      onsessioninitialized: opened,
+      onsessionclosed: (closed) => {
+        void this.sessions.close(closed, 'deleted by client');
+        void this.sessions.store?.remove(closed).catch(() => undefined);
       },
-      onsessionclosed: (id) => void this.sessions.close(id, 'deleted by client'),
     });
     transport.onclose = () => {
       if (transport.sessionId) this.sessions.remove(transport.sessionId);
     };
+    return transport;
+  }
+
+  /**
+   * A session another instance opened, rebuilt here from the shared record:
+   * a server and transport in the state `initialize` left them in. The SDK 1.x
+   * has no public way to resume a session elsewhere, so the three fields
+   * `initialize` sets are set here (the mcp-server spec fails if they move).
+   */
+  private async restore(record: McpSessionRecord): Promise<McpSession> {
+    const server = this.factory.create('http');
+    const transport = this.sessionTransport(() => record.id);
+    const t = transport as unknown as { sessionId?: string; _initialized: boolean };
+    t.sessionId = record.id;
+    t._initialized = true;
+    const s = server.server as unknown as { _clientCapabilities?: unknown; _clientVersion?: unknown };
+    s._clientCapabilities = record.clientCapabilities;
+    s._clientVersion = record.clientInfo;
     await server.connect(transport);
-    await this.dispatch(res, () => transport.handleNodeRequest(req, res, { authInfo, parsedBody: body }));
-    if (this.jsonResponses) releaseAnsweredJsonStreams(transport);
+    const now = Date.now();
+    const session: McpSession = { id: record.id, sharedKey: this.sessions.store?.keyOf(record.id), server, transport, owner: record.owner, createdAt: record.createdAt, lastSeenAt: now, lastSharedTouchAt: now };
+    this.sessions.add(session);
+    this.logger.log({ event: 'mcp_session_resumed', session: shortSessionId(record.id) });
+    return session;
   }
 
   @Get()
@@ -182,7 +225,8 @@ export class McpHttpController {
     if (signed !== true && !(await signed)) return;
     const sessionId = req.header('mcp-session-id');
     if (!sessionId) return void jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-    const session = this.ownedSession(sessionId, principal, req, res);
+    const found = this.ownedSession(sessionId, principal, req, res);
+    const session = found === undefined || 'id' in found ? found : await found;
     if (session) await this.dispatch(res, () => session.transport.handleNodeRequest(req, res, { authInfo }));
   }
 
@@ -226,21 +270,40 @@ export class McpHttpController {
     return false;
   }
 
-  /** The session, if it exists and belongs to this principal; otherwise answers and returns undefined. */
-  private ownedSession(id: string, principal: Principal, req: Request, res: Response) {
+  /**
+   * The session, if it exists and belongs to this principal; otherwise answers
+   * and returns undefined. A session this instance does not hold is looked up
+   * in the shared store (a promise then) and rebuilt here.
+   */
+  private ownedSession(id: string, principal: Principal, req: Request, res: Response): McpSession | undefined | Promise<McpSession | undefined> {
     const session = this.sessions.get(id);
-    if (!session) {
-      jsonRpcError(res, 404, -32001, 'Session not found');
-      return undefined;
+    if (session) {
+      if (!this.ownedBy(session.owner, id, principal, req, res)) return undefined;
+      this.sessions.touch(session);
+      return session;
     }
-    if (session.owner !== ownerOf(principal)) {
-      // Sessions are not authentication: a valid token for someone else cannot ride this session.
-      this.audit.record({ outcome: 'deny', reason: 'session_owner_mismatch', subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp session ${shortSessionId(id)}`, transport: 'http', client: req.ip, requestId: requestIdOf(req) });
-      jsonRpcError(res, 403, -32003, 'Forbidden: this session belongs to another principal');
-      return undefined;
-    }
-    session.lastSeenAt = Date.now();
-    return session;
+    const store = this.sessions.store;
+    if (!store) return notFound(res);
+    return store.find(id).then(
+      (record) => {
+        if (!record || this.sessions.tooOld(record.createdAt)) return notFound(res);
+        if (!this.ownedBy(record.owner, id, principal, req, res)) return undefined;
+        // Another request may have rebuilt it meanwhile.
+        return this.sessions.get(id) ?? this.restore(record);
+      },
+      () => {
+        jsonRpcError(res, 503, -32000, 'Session store unavailable; retry shortly');
+        return undefined;
+      },
+    );
+  }
+
+  private ownedBy(owner: string, id: string, principal: Principal, req: Request, res: Response): boolean {
+    if (owner === ownerOf(principal)) return true;
+    // Sessions are not authentication: a valid token for someone else cannot ride this session.
+    this.audit.record({ outcome: 'deny', reason: 'session_owner_mismatch', subject: principal.subject, issuer: principal.issuer, target: `${req.method} /mcp session ${shortSessionId(id)}`, transport: 'http', client: req.ip, requestId: requestIdOf(req) });
+    jsonRpcError(res, 403, -32003, 'Forbidden: this session belongs to another principal');
+    return false;
   }
 
   private async dispatch(res: Response, handle: () => Promise<void>): Promise<void> {
@@ -283,6 +346,11 @@ function restoreExactArguments(raw: Buffer, messages: JsonRpcMessage[], tools: M
       (message.params as { arguments?: unknown }).arguments = args;
     }
   });
+}
+
+function notFound(res: Response): undefined {
+  jsonRpcError(res, 404, -32001, 'Session not found');
+  return undefined;
 }
 
 function jsonRpcError(res: Response, status: number, code: number, message: string): void {

@@ -1,3 +1,4 @@
+import type { McpSessionStore } from './mcp-session.store';
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 
 /** Settings for the MCP endpoint. Apps build these from their validated config. */
@@ -36,6 +37,12 @@ export interface McpServerModuleOptions {
   readonly responseMode?: 'json' | 'sse';
   /** Instructions for clients, returned by `initialize`. */
   readonly instructions?: string;
+  /**
+   * Where sessions are shared between instances (Redis), so a request with
+   * `Mcp-Session-Id` is served by any of them. Default: none, each instance
+   * knows only its own sessions.
+   */
+  readonly sessionStore?: McpSessionStore;
 }
 
 export const {

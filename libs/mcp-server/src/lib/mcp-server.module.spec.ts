@@ -14,6 +14,33 @@ import { McpToolRegistry } from './mcp-tool-registry.service';
 import { ToolError } from './tool-error';
 import { openStreamCount } from './json-response-streams';
 import { McpSessionRegistry, type McpSession } from './mcp-session-registry.service';
+import type { McpSessionRecord, McpSessionStore } from './mcp-session.store';
+
+/** Two instances' view of one shared store (Redis in production; the e2e runs that). */
+class SharedSessions implements McpSessionStore {
+  readonly records = new Map<string, McpSessionRecord>();
+  private readonly listeners: Array<(key: string) => void> = [];
+  async save(record: McpSessionRecord): Promise<void> {
+    this.records.set(record.id, structuredClone(record));
+  }
+  async find(id: string): Promise<McpSessionRecord | undefined> {
+    return this.records.get(id);
+  }
+  touched = 0;
+  touch(): void {
+    this.touched++;
+  }
+  async remove(id: string): Promise<void> {
+    this.records.delete(id);
+    for (const listener of this.listeners) listener(this.keyOf(id));
+  }
+  onRemoved(listener: (key: string) => void): void {
+    this.listeners.push(listener);
+  }
+  keyOf(id: string): string {
+    return `k:${id}`;
+  }
+}
 
 @Injectable()
 class FixtureTools {
@@ -55,11 +82,11 @@ class FixtureTools {
 const secret = randomSecret();
 const token = (claims: Record<string, unknown> = {}) => craftToken(accessClaims({ aud: 'fixture', ...claims }), secret);
 
-async function startApp(stateless = false, requestContext = false, responseMode?: 'json' | 'sse', auth: Partial<AuthModuleOptions> = {}) {
+async function startApp(stateless = false, requestContext = false, responseMode?: 'json' | 'sse', auth: Partial<AuthModuleOptions> = {}, sessionStore?: McpSessionStore) {
   const moduleRef = await Test.createTestingModule({
     imports: [
       AuthModule.forRoot({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['fixture'], resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp', requestContext, ...auth }),
-      McpServerModule.forRoot({ name: 'fixture', version: '1.0.0', resourceUrl: 'http://127.0.0.1/mcp', authorizationServers: ['http://127.0.0.1:1/'], stateless, maxBodyBytes: 4096, responseMode }),
+      McpServerModule.forRoot({ name: 'fixture', version: '1.0.0', resourceUrl: 'http://127.0.0.1/mcp', authorizationServers: ['http://127.0.0.1:1/'], stateless, maxBodyBytes: 4096, responseMode, sessionStore }),
     ],
     providers: [FixtureTools],
   }).compile();
@@ -394,5 +421,55 @@ describe('McpServerModule over stdio (token argument)', () => {
 
   it('lets public tools run without a token', async () => {
     expect(textOf(await client.callTool({ name: 'ping', arguments: {} }))).toBe('pong');
+  });
+});
+
+describe('McpServerModule with sessions shared between two instances', () => {
+  const store = new SharedSessions();
+  let one: Awaited<ReturnType<typeof startApp>>;
+  let two: Awaited<ReturnType<typeof startApp>>;
+  beforeAll(async () => {
+    [one, two] = await Promise.all([startApp(false, false, 'json', {}, store), startApp(false, false, 'json', {}, store)]);
+  });
+  afterAll(() => Promise.all([one.app.close(), two.app.close()]));
+
+  const call = (url: string, bearer: string, sessionId: string, body: unknown) => post(url, body, { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId });
+
+  it('serves on the second instance a session opened on the first, as negotiated there', async () => {
+    const bearer = token({ sub: 'roamer', scope: 'read write' });
+    const init = await post(one.url, { ...initialize, params: { ...initialize.params, protocolVersion: '2025-06-18', capabilities: { roots: {} } } }, { authorization: `Bearer ${bearer}` });
+    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    expect(store.records.get(sessionId)).toMatchObject({ protocolVersion: '2025-06-18', clientCapabilities: { roots: {} }, clientInfo: { name: 'raw' } });
+    const listed = await call(two.url, bearer, sessionId, { jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { result: { tools: unknown[] } }).result.tools.length).toBeGreaterThan(0);
+    const called = await call(two.url, bearer, sessionId, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
+    expect(((await called.json()) as { result: { structuredContent: { subject: string } } }).result.structuredContent.subject).toBe('roamer');
+    // The rebuilt server holds what initialize told the first one (the SDK fields restore() sets).
+    const restored = two.app.get(McpSessionRegistry).get(sessionId) as McpSession;
+    expect(restored.server.server.getClientCapabilities()).toEqual({ roots: {} });
+    expect(restored.server.server.getClientVersion()).toMatchObject({ name: 'raw' });
+  });
+
+  it('refuses the session to another principal on the instance that did not open it, without rebuilding it', async () => {
+    const init = await post(one.url, initialize, { authorization: `Bearer ${token({ sub: 'holder' })}` });
+    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    const hijack = await call(two.url, token({ sub: 'mallory' }), sessionId, { jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    expect(hijack.status).toBe(403);
+    expect(two.app.get(McpSessionRegistry).get(sessionId)).toBeUndefined();
+  });
+
+  it('deletes a session everywhere: DELETE on one instance, 404 on both', async () => {
+    const bearer = token({ sub: 'leaver' });
+    const init = await post(one.url, initialize, { authorization: `Bearer ${bearer}` });
+    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    expect((await call(two.url, bearer, sessionId, { jsonrpc: '2.0', id: 2, method: 'tools/list' })).status).toBe(200);
+    const del = await fetch(`${two.url}/mcp`, { method: 'DELETE', headers: { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId } });
+    expect(del.status).toBe(200);
+    for (const ctx of [one, two]) expect((await call(ctx.url, bearer, sessionId, { jsonrpc: '2.0', id: 4, method: 'tools/list' })).status).toBe(404);
+  });
+
+  it('answers 404 for an id no instance knows', async () => {
+    expect((await call(two.url, token(), 'no-such-session', { jsonrpc: '2.0', id: 2, method: 'tools/list' })).status).toBe(404);
   });
 });

@@ -4,16 +4,21 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { NodeMcpTransport } from './node-mcp-transport';
 import type { Principal } from '@crossauth/auth';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
+import type { McpSessionStore } from './mcp-session.store';
 
 /** One stateful MCP session. Bound to the principal that created it. */
 export interface McpSession {
   readonly id: string;
+  /** The session store's key for it, when sessions are shared. */
+  readonly sharedKey?: string;
   readonly server: McpServer;
   readonly transport: NodeMcpTransport;
   /** `iss` + `sub` of the creator: sessions are not authentication, but they are owned. */
   readonly owner: string;
   readonly createdAt: number;
   lastSeenAt: number;
+  /** When this instance last pushed the shared record's expiry back. */
+  lastSharedTouchAt?: number;
 }
 
 /** The owner key of a principal. A refreshed token for the same principal keeps its sessions. */
@@ -34,7 +39,15 @@ export class McpSessionRegistry implements OnModuleDestroy {
   readonly maxSessions: number;
   private readonly sweeper: NodeJS.Timeout;
 
+  /** Shared with the other instances, when a store is configured. */
+  readonly store: McpSessionStore | undefined;
+
   constructor(@Inject(MCP_MODULE_OPTIONS) options: McpServerModuleOptions) {
+    this.store = options.sessionStore;
+    // A session deleted on another instance is dropped here too.
+    this.store?.onRemoved((key) => {
+      for (const session of this.sessions.values()) if (session.sharedKey === key) void this.close(session.id, 'deleted on another instance');
+    });
     this.idleMs = options.sessionIdleTimeoutMs ?? 30 * 60_000;
     this.maxLifetimeMs = options.sessionMaxLifetimeMs ?? 12 * 3_600_000;
     this.maxSessions = options.maxSessions ?? 10_000;
@@ -53,6 +66,24 @@ export class McpSessionRegistry implements OnModuleDestroy {
       return undefined;
     }
     return session;
+  }
+
+  /** The idle timeout, for the shared records' expiry. */
+  get idleTimeoutMs(): number {
+    return this.idleMs;
+  }
+
+  /** Whether a shared record created at `createdAt` has outlived the absolute lifetime. */
+  tooOld(createdAt: number, now = Date.now()): boolean {
+    return now - createdAt > this.maxLifetimeMs;
+  }
+
+  /** Marks a session used now; pushes the shared record's expiry back at most every quarter of the idle timeout. */
+  touch(session: McpSession, now = Date.now()): void {
+    session.lastSeenAt = now;
+    if (!this.store || now - (session.lastSharedTouchAt ?? session.createdAt) < this.idleMs / 4) return;
+    session.lastSharedTouchAt = now;
+    this.store.touch(session.id, this.idleMs);
   }
 
   /** Forgets a session (called by the transport when it closes). */

@@ -40,6 +40,16 @@ export class RedisConnection {
     this.client.on('ready', () => (this.wasReady = true));
   }
 
+  /**
+   * Connects, waiting up to `waitMs` for Redis. A service starts even when
+   * Redis is away (what needs it is refused or degrades until it is back).
+   */
+  static async open(url: string, name: string, waitMs = 5000): Promise<RedisConnection> {
+    const connection = new RedisConnection(url, name);
+    await connection.waitUntilReady(waitMs);
+    return connection;
+  }
+
   /** Whether commands can be sent now. */
   get ready(): boolean {
     return this.client.status === 'ready';
