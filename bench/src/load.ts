@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { BENCH_DIST, MCP_HEADERS, ROOT, SECRET, callBody, callRequests, cpuMicros, machine, median, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
 
-interface RunResult {
+export interface RunResult {
   callsPerSecond: number;
   p50: number;
   p99: number;
@@ -32,7 +32,7 @@ const REPS = Number(process.env['BENCH_REPS'] ?? 10);
 const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 12);
 const REWARM = Number(process.env['BENCH_REWARM_SECONDS'] ?? 4);
 
-interface DriveOptions {
+export interface DriveOptions {
   connections: number;
   stateful: boolean;
   seconds?: number;
@@ -49,7 +49,7 @@ interface Prepared {
 }
 
 /** Opens the session and builds (and, when asked, signs) the requests for one cell. */
-async function prepare(server: Server, opts: DriveOptions): Promise<Prepared> {
+export async function prepare(server: Server, opts: DriveOptions): Promise<Prepared> {
   const seconds = opts.seconds ?? DURATION;
   const headers: Record<string, string> = { ...MCP_HEADERS };
   if (opts.bearer) headers['authorization'] = `Bearer ${opts.bearer}`;
@@ -58,7 +58,7 @@ async function prepare(server: Server, opts: DriveOptions): Promise<Prepared> {
 }
 
 /** Drives `tools/call` at a server with autocannon (unique JSON-RPC ids, fresh signatures when asked). */
-async function drive(server: Server, opts: DriveOptions, prepared?: Prepared): Promise<RunResult> {
+export async function drive(server: Server, opts: DriveOptions, prepared?: Prepared): Promise<RunResult> {
   const seconds = opts.seconds ?? DURATION;
   const { requests } = prepared ?? (await prepare(server, opts));
   const cpuBefore = cpuMicros(server);
@@ -74,7 +74,7 @@ async function drive(server: Server, opts: DriveOptions, prepared?: Prepared): P
   };
 }
 
-function summarise(runs: RunResult[]): RunResult {
+export function summarise(runs: RunResult[]): RunResult {
   return {
     callsPerSecond: Math.round(median(runs.map((r) => r.callsPerSecond))),
     p50: median(runs.map((r) => r.p50)),
@@ -87,12 +87,12 @@ function summarise(runs: RunResult[]): RunResult {
 }
 
 /** Per repetition: this run / the baseline's run in the same repetition (drift cancels pairwise). */
-function pairs(runs: RunResult[], baseline: RunResult[], pick: (r: RunResult) => number): number[] {
+export function pairs(runs: RunResult[], baseline: RunResult[], pick: (r: RunResult) => number): number[] {
   return runs.map((r, i) => pick(r) / pick(baseline[i] as RunResult));
 }
 
 /** Median of the paired ratios. */
-function pairedRatio(runs: RunResult[], baseline: RunResult[], pick: (r: RunResult) => number): number {
+export function pairedRatio(runs: RunResult[], baseline: RunResult[], pick: (r: RunResult) => number): number {
   return +median(pairs(runs, baseline, pick)).toFixed(3);
 }
 

@@ -1,14 +1,17 @@
 // The same echo tool through @crossauth/mcp-server with auth required.
 // Flags: --stateless, --no-cache, --signed, --no-auth (framework cost alone), --sse (event-stream answers).
+// BENCH_REDIS_URL: the replay store in Redis (the scale bench's signed row), as session-buddy has it with SESSION_BUDDY_REDIS_URL.
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
-import { AuthModule } from '@crossauth/auth';
+import { AuthModule, RedisConnection, RedisNonceStore } from '@crossauth/auth';
 import { McpServerModule, McpTool, startMcpApplication } from '@crossauth/mcp-server';
 import { z } from 'zod';
 
 const flag = (name: string) => process.argv.includes(name);
 const port = Number(process.env['PORT'] ?? 0);
 const secret = process.env['BENCH_SECRET'] ?? '';
+const redisUrl = process.env['BENCH_REDIS_URL'];
+const redis = redisUrl ? new RedisConnection(redisUrl, 'bench') : undefined;
 
 @Injectable()
 class EchoTools {
@@ -30,6 +33,7 @@ class EchoTools {
       // Only for the replay-window experiment in docs/benchmarks.md; the default is the product's.
       ...(process.env['BENCH_SIG_WINDOW'] ? { signatureMaxAgeSeconds: Number(process.env['BENCH_SIG_WINDOW']) } : {}),
       failureThrottle: false,
+      ...(redis ? { nonceStore: new RedisNonceStore(redis.client) } : {}),
     }),
     McpServerModule.forRoot({ name: 'bench', version: '1.0.0', resourceUrl: `http://127.0.0.1:${port}/mcp`, authorizationServers: ['http://127.0.0.1'], stateless: flag('--stateless'), responseMode: flag('--sse') ? 'sse' : 'json' }),
   ],

@@ -54,12 +54,18 @@ export class PostgresSessionRepository implements SessionRepository {
     return rows[0] ? toSession(rows[0]) : undefined;
   }
 
-  async addCheckpoint(c: Omit<CheckpointRecord, 'id'>): Promise<CheckpointRecord> {
-    const { rows } = await this.db.query<CheckpointRow>(
-      `INSERT INTO checkpoints (session_id, created_at, notes, quality_score, files) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-      [c.sessionId, c.createdAt, c.notes, c.qualityScore, JSON.stringify(c.files)],
+  async addCheckpointToOpen(owner: string, project: string, c: Omit<CheckpointRecord, 'id' | 'sessionId'>): Promise<{ checkpoint: CheckpointRecord; total: number } | undefined> {
+    // One statement, one round trip. The count's snapshot predates the insert, hence + 1.
+    const { rows } = await this.db.query<CheckpointRow & { total: number }>(
+      `WITH open AS (SELECT id FROM sessions WHERE owner = $1 AND project = $2 AND status = 'open'),
+       added AS (
+         INSERT INTO checkpoints (session_id, created_at, notes, quality_score, files) SELECT open.id, $3, $4, $5, $6 FROM open RETURNING *
+       )
+       SELECT added.*, (SELECT count(*) FROM checkpoints c WHERE c.session_id = added.session_id) + 1 AS total FROM added`,
+      [owner, project, c.createdAt, c.notes, c.qualityScore, JSON.stringify(c.files)],
     );
-    return toCheckpoint(rows[0] as CheckpointRow);
+    const row = rows[0];
+    return row ? { checkpoint: toCheckpoint(row), total: row.total } : undefined;
   }
 
   async close(id: string, endedAt: number, summary: string | null, endEventId?: string): Promise<SessionRecord | undefined> {

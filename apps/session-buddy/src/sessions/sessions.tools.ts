@@ -57,6 +57,8 @@ function decodeCursor(cursor: string): { startedAt: number; id: string } {
   throw new ToolError('cursor: not a cursor returned by list_sessions', 'invalid_argument');
 }
 
+const noOpenSession = (project: string) => new ToolError(`project ${project} has no open session; call start first`, 'no_open_session');
+
 /**
  * Work-session tools. Every session belongs to the token's subject; callers
  * see and change only their own, except that `admin` may list everyone's.
@@ -74,15 +76,16 @@ export class SessionsTools {
 
   @McpTool({ name: 'checkpoint', description: "Record progress in the project's open session: notes, optional quality score (0-100) and files touched.", scopes: ['write'], input: checkpointInput })
   async checkpoint(input: z.infer<typeof checkpointInput>, principal: Principal) {
-    const session = await this.requireOpen(principal.subject, resolveProject(input).project);
-    const checkpoint = await this.sessions.addCheckpoint({
-      sessionId: session.id,
+    const { project } = resolveProject(input);
+    const added = await this.sessions.addCheckpointToOpen(principal.subject, project, {
       createdAt: Date.now(),
       notes: input.notes,
       qualityScore: input.quality_score ?? null,
       files: input.files_touched ?? [],
     });
-    return { session_id: session.id, checkpoint_id: checkpoint.id, recorded_at: iso(checkpoint.createdAt), checkpoints: await this.sessions.countCheckpoints(session.id) };
+    if (!added) throw noOpenSession(project);
+    const { checkpoint, total } = added;
+    return { session_id: checkpoint.sessionId, checkpoint_id: checkpoint.id, recorded_at: iso(checkpoint.createdAt), checkpoints: total };
   }
 
   @McpTool({ name: 'end', description: "Close the project's open session with a summary. Returns its duration and checkpoint count.", scopes: ['write'], input: endInput })
@@ -162,7 +165,7 @@ export class SessionsTools {
 
   private async requireOpen(owner: string, project: string): Promise<SessionRecord> {
     const session = await this.sessions.findOpen(owner, project);
-    if (!session) throw new ToolError(`project ${project} has no open session; call start first`, 'no_open_session');
+    if (!session) throw noOpenSession(project);
     return session;
   }
 

@@ -72,8 +72,13 @@ export class SqliteSessionRepository implements SessionRepository {
     return row ? toSession(row) : undefined;
   }
 
-  async addCheckpoint(c: Omit<CheckpointRecord, 'id'>): Promise<CheckpointRecord> {
-    return toCheckpoint(this.stmt.addCheckpoint.get(c.sessionId, c.createdAt, c.notes, c.qualityScore, JSON.stringify(c.files)) as CheckpointRow);
+  async addCheckpointToOpen(owner: string, project: string, c: Omit<CheckpointRecord, 'id' | 'sessionId'>): Promise<{ checkpoint: CheckpointRecord; total: number } | undefined> {
+    return this.db.transaction(() => {
+      const open = this.stmt.findOpen.get(owner, project) as SessionRow | undefined;
+      if (!open) return undefined;
+      const checkpoint = toCheckpoint(this.stmt.addCheckpoint.get(open.id, c.createdAt, c.notes, c.qualityScore, JSON.stringify(c.files)) as CheckpointRow);
+      return { checkpoint, total: (this.stmt.countCheckpoints.get(open.id) as { n: number }).n };
+    })();
   }
 
   async close(id: string, endedAt: number, summary: string | null, endEventId?: string): Promise<SessionRecord | undefined> {

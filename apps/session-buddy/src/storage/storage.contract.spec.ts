@@ -154,13 +154,17 @@ describe.each(engines)('storage contract on $name', (spec) => {
       expect(new Set(everyone.map((s) => s.owner))).toEqual(new Set(['fil', 'other']));
     });
 
-    it('stores checkpoints with their files, counts them, and returns the newest first', async () => {
+    it('stores checkpoints in the open session only, with their files, counts them, and returns the newest first', async () => {
+      expect(await repo.sessions.addCheckpointToOpen('cp', 'p', { createdAt: 1, notes: 'none open', qualityScore: null, files: [] })).toBeUndefined();
       const s = (await open('cp', 'p', 30_000)) as SessionRecord;
       for (let i = 1; i <= 3; i++) {
-        const c = await repo.sessions.addCheckpoint({ sessionId: s.id, createdAt: 30_000 + i, notes: `n${i}`, qualityScore: i === 2 ? null : 50 + i, files: [`f${i}.ts`, 'é/ü.md'] });
-        expect(c).toMatchObject({ sessionId: s.id, notes: `n${i}`, files: [`f${i}.ts`, 'é/ü.md'] });
-        expect(typeof c.id).toBe('number');
+        const added = await repo.sessions.addCheckpointToOpen('cp', 'p', { createdAt: 30_000 + i, notes: `n${i}`, qualityScore: i === 2 ? null : 50 + i, files: [`f${i}.ts`, 'é/ü.md'] });
+        expect(added?.checkpoint).toMatchObject({ sessionId: s.id, notes: `n${i}`, files: [`f${i}.ts`, 'é/ü.md'] });
+        expect(added?.total).toBe(i);
+        expect(typeof added?.checkpoint.id).toBe('number');
       }
+      // Another owner's project of the same name has no open session.
+      expect(await repo.sessions.addCheckpointToOpen('someone-else', 'p', { createdAt: 1, notes: 'x', qualityScore: null, files: [] })).toBeUndefined();
       expect(await repo.sessions.countCheckpoints(s.id)).toBe(3);
       expect((await repo.sessions.checkpoints(s.id, 2)).map((c) => [c.notes, c.qualityScore])).toEqual([
         ['n3', 53],

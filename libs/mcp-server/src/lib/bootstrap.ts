@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AUTH_OPTIONS, type ResolvedAuthOptions } from '@crossauth/auth';
 import { ExpressHttpAdapter } from './express-http.adapter';
 import { DEFAULT_REDACTED_KEYS, JsonLogger } from './json-logger';
+import { InFlightRequests } from './in-flight-requests.service';
 import { McpStdioRunner } from './mcp-stdio.runner';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -13,6 +14,24 @@ function logLevels(): LogLevel[] {
   const wanted = (process.env['LOG_LEVEL'] ?? 'log') as LogLevel;
   const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
   return order.slice(0, Math.max(1, order.indexOf(wanted) + 1));
+}
+
+/** How long a shutdown waits for requests already running before it closes storage under them. */
+const DRAIN_MS = 10_000;
+
+/**
+ * A graceful stop: no new connections, then the requests already running are
+ * let finish (up to {@link DRAIN_MS}), then modules close (sessions, storage,
+ * Redis), then the process ends by the same signal.
+ */
+async function drainAndClose(app: INestApplication, signal: NodeJS.Signals): Promise<void> {
+  const log = new Logger('Shutdown');
+  const inFlight = app.get(InFlightRequests);
+  log.log({ event: 'draining', signal, inFlight: inFlight.size });
+  (app.getHttpServer() as { close(): void }).close();
+  if (!(await inFlight.drained(DRAIN_MS))) log.warn({ event: 'drain_timeout', inFlight: inFlight.size });
+  await app.close().catch((error: unknown) => log.error({ event: 'close_failed', error: error instanceof Error ? error.message : String(error) }));
+  process.kill(process.pid, signal);
 }
 
 /** Where to listen, from the app's validated config. */
@@ -48,7 +67,7 @@ export async function startMcpApplication(
   }
   const app = await NestFactory.create<NestExpressApplication>(rootModule as never, new ExpressHttpAdapter(), { logger, bodyParser: false });
   // Not SIGHUP: that one reloads secrets (AuthKeysService.reloadOn).
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void drainAndClose(app, signal));
   const target = listenTarget(app);
   const port = target.port;
   let host = target.host;

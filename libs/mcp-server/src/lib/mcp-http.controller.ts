@@ -19,6 +19,7 @@ import {
 } from '@crossauth/auth';
 import type { Request, Response } from 'express';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
+import { InFlightRequests } from './in-flight-requests.service';
 import { McpServerFactory } from './mcp-server.factory';
 import { McpSessionRegistry, ownerOf, shortSessionId, type McpSession } from './mcp-session-registry.service';
 import type { McpSessionRecord } from './mcp-session.store';
@@ -61,6 +62,7 @@ export class McpHttpController {
     private readonly audit: AuthAuditService,
     private readonly signatures: RequestSignatureVerifierService,
     private readonly throttle: AuthFailureThrottleService,
+    private readonly inFlight: InFlightRequests,
     @Inject(MCP_MODULE_OPTIONS) private readonly options: McpServerModuleOptions,
   ) {
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
@@ -79,7 +81,11 @@ export class McpHttpController {
   }
 
   @Post()
-  async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+  post(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.inFlight.track(() => this.handlePost(req, res));
+  }
+
+  private async handlePost(req: Request, res: Response): Promise<void> {
     if (!this.originAllowed(req, res)) return;
     const { principal, authInfo } = this.caller(req);
     let body: unknown;
@@ -213,8 +219,8 @@ export class McpHttpController {
   }
 
   @Delete()
-  async delete(@Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.sessionRequest(req, res);
+  delete(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.inFlight.track(() => this.sessionRequest(req, res));
   }
 
   private async sessionRequest(req: Request, res: Response): Promise<void> {

@@ -5,6 +5,7 @@ import { McpHttpController } from './mcp-http.controller';
 import { McpMetricsService } from './mcp-metrics.service';
 import { MetricsController } from './metrics.controller';
 import { McpServerFactory } from './mcp-server.factory';
+import { InFlightRequests } from './in-flight-requests.service';
 import { McpSessionRegistry } from './mcp-session-registry.service';
 import { McpStdioRunner } from './mcp-stdio.runner';
 import { McpToolRegistry } from './mcp-tool-registry.service';
@@ -18,7 +19,7 @@ import { ProtectedResourceMetadataController } from './protected-resource-metada
 @Module({
   imports: [DiscoveryModule],
   controllers: [McpHttpController, ProtectedResourceMetadataController, MetricsController],
-  providers: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner, McpMetricsService],
-  exports: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner, McpMetricsService],
+  providers: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
+  exports: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
 })
 export class McpServerModule extends McpConfigurableModule {}
