@@ -156,7 +156,7 @@ export function scaleSection(result: Json | undefined): string[] {
   const lines = [
     '## Several instances (PostgreSQL and Redis)',
     '',
-    `\`BENCH_DATABASE_URL=… BENCH_REDIS_URL=… npm run bench -- scale\`: ${result['repetitions']} alternating repetitions of ${result['seconds_per_run']} s per cell after a warm-up, each cell after 2 s of unmeasured load on the same server; 16 connections, stateful; ratios are medians of paired runs with 90% bootstrap intervals, as in the load table. PostgreSQL 15 on loopback with its defaults (fsync and synchronous_commit on, as SQLite's synchronous=FULL): a write acknowledged is on disk in both. Redis 7 on loopback, no persistence. Machine: ${JSON.stringify(result['machine'])}.`,
+    `\`BENCH_DATABASE_URL=… BENCH_REDIS_URL=… npm run bench -- scale\`: ${result['repetitions']} alternating repetitions of ${result['seconds_per_run']} s per cell after a warm-up, each cell after 2 s of unmeasured load on the same server; 16 connections, stateful; ratios are medians of paired runs with 90% bootstrap intervals, as in the load table. PostgreSQL 15 with its defaults (fsync and synchronous_commit on, as SQLite's synchronous=FULL): a write acknowledged is on disk in both. Redis 7 and PostgreSQL on loopback, unpinned: their CPU is not in the server's column, and they may use the load generator's core. Redis without persistence. Machine: ${JSON.stringify(result['machine'])}.`,
     '',
     '| what | server | calls/s | ratio | target | p50 ms | p99 ms | CPU µs/call | non-2xx |',
     '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
