@@ -1,5 +1,5 @@
 import { stringifyExactJson } from '@crossauth/auth';
-import type { PostgresDatabaseService } from '../storage/postgres-database.service';
+import type { PostgresDatabaseService } from '@crossauth/storage';
 import type { ProjectMessageRecord, ProjectMessageRepository } from './project-message.repository';
 
 type Row = { id: string; from_project: string; to_project: string; content: string; sent_at: number; received_at: number; received_from: string; signature: string };

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { stringifyExactJson } from '@crossauth/auth';
-import type { SqliteDatabaseService } from '../storage/sqlite-database.service';
+import type { SqliteDatabaseService } from '@crossauth/storage';
 import type { ProjectMessageRecord, ProjectMessageRepository } from './project-message.repository';
 
 type Row = { id: string; from_project: string; to_project: string; content: string; sent_at: number; received_at: number; received_from: string; signature: string };

@@ -1,4 +1,4 @@
-import type { PostgresDatabaseService } from '../storage/postgres-database.service';
+import type { PostgresDatabaseService } from '@crossauth/storage';
 import type { ReflectionRecord, ReflectionRepository, ReflectionSearch, ReflectionStats } from './reflection.repository';
 
 type Row = { id: string; owner: string; project: string | null; content: string; tags: string[]; created_at: number };

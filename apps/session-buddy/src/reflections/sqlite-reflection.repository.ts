@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { SqliteDatabaseService } from '../storage/sqlite-database.service';
+import type { SqliteDatabaseService } from '@crossauth/storage';
 import type { ReflectionRecord, ReflectionRepository, ReflectionSearch, ReflectionStats } from './reflection.repository';
 
 type Row = { id: string; owner: string; project: string | null; content: string; tags: string; created_at: number };

@@ -1,4 +1,4 @@
-import type { PostgresDatabaseService } from '../storage/postgres-database.service';
+import type { PostgresDatabaseService } from '@crossauth/storage';
 import type { RevocationRepository, RevocationRow } from './revocation.repository';
 import { toRevocation } from './sqlite-revocation.repository';
 

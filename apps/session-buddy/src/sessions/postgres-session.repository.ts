@@ -1,4 +1,4 @@
-import type { PostgresDatabaseService } from '../storage/postgres-database.service';
+import type { PostgresDatabaseService } from '@crossauth/storage';
 import type { CheckpointRecord, SessionListFilter, SessionRecord, SessionRepository } from './session.repository';
 
 type SessionRow = {

@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ANONYMOUS_PRINCIPAL, type Principal } from '@crossauth/auth';
 import { ToolError } from '@crossauth/mcp-server';
-import { SqliteDatabaseService } from '../storage/sqlite-database.service';
+import { SqliteDatabaseService } from '@crossauth/storage';
+import { SQLITE_MIGRATIONS } from '../storage/sqlite-migrations';
 import { SessionsTools } from './sessions.tools';
 import { SqliteSessionRepository } from './sqlite-session.repository';
 
 const principal = (subject: string, scopes = ['read', 'write']): Principal => ({ ...ANONYMOUS_PRINCIPAL, subject, issuer: 'orchestrator', scopes, anonymous: false });
 
 async function tools() {
-  const db = await SqliteDatabaseService.open(mkdtempSync(join(tmpdir(), 'sb-spec-')));
+  const db = await SqliteDatabaseService.open(mkdtempSync(join(tmpdir(), 'sb-spec-')), 'session-buddy', SQLITE_MIGRATIONS);
   return { db, tools: new SessionsTools(new SqliteSessionRepository(db)) };
 }
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { SqliteDatabaseService } from '../storage/sqlite-database.service';
+import type { SqliteDatabaseService } from '@crossauth/storage';
 import type { CheckpointRecord, SessionListFilter, SessionRecord, SessionRepository } from './session.repository';
 
 type SessionRow = {

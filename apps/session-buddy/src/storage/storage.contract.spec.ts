@@ -16,8 +16,9 @@ import { SqliteRevocationRepository } from '../revocation/sqlite-revocation.repo
 import { PostgresSessionRepository } from '../sessions/postgres-session.repository';
 import type { SessionRecord, SessionRepository } from '../sessions/session.repository';
 import { SqliteSessionRepository } from '../sessions/sqlite-session.repository';
-import { PostgresDatabaseService } from './postgres-database.service';
-import { SqliteDatabaseService } from './sqlite-database.service';
+import { PostgresDatabaseService, SqliteDatabaseService } from '@crossauth/storage';
+import { POSTGRES_MIGRATIONS } from './postgres-migrations';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import type { StorageEngine } from './storage-engine';
 
 /**
@@ -37,7 +38,7 @@ interface Engine {
 
 function sqliteEngine(): Engine {
   const dir = mkdtempSync(join(tmpdir(), 'sb-contract-'));
-  return { name: 'SQLite', prepare: async () => undefined, connect: () => SqliteDatabaseService.open(dir), cleanup: async () => undefined };
+  return { name: 'SQLite', prepare: async () => undefined, connect: () => SqliteDatabaseService.open(dir, 'session-buddy', SQLITE_MIGRATIONS), cleanup: async () => undefined };
 }
 
 function postgresEngine(baseUrl: string): Engine {
@@ -56,7 +57,7 @@ function postgresEngine(baseUrl: string): Engine {
   return {
     name: 'PostgreSQL',
     prepare: () => admin(`CREATE SCHEMA ${schema}`),
-    connect: () => PostgresDatabaseService.connect({ url: url.toString(), poolSize: 4, statementTimeoutMs: 5000 }, 0),
+    connect: () => PostgresDatabaseService.connect({ url: url.toString(), poolSize: 4, statementTimeoutMs: 5000 }, { name: 'session-buddy', migrations: POSTGRES_MIGRATIONS, setting: 'CROSSAUTH_TEST_DATABASE_URL' }, 0),
     cleanup: () => admin(`DROP SCHEMA ${schema} CASCADE`),
   };
 }

@@ -15,8 +15,9 @@ import { SqliteRevocationRepository } from '../revocation/sqlite-revocation.repo
 import { PostgresSessionRepository } from '../sessions/postgres-session.repository';
 import { SESSION_REPOSITORY, type SessionRepository } from '../sessions/session.repository';
 import { SqliteSessionRepository } from '../sessions/sqlite-session.repository';
-import { PostgresDatabaseService } from './postgres-database.service';
-import { SqliteDatabaseService } from './sqlite-database.service';
+import { PostgresDatabaseService, SqliteDatabaseService } from '@crossauth/storage';
+import { POSTGRES_MIGRATIONS } from './postgres-migrations';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { RedisRevocationFanout } from '../revocation/redis-revocation.fanout';
 import { REDIS_CONNECTION, STORAGE_ENGINE, type StorageEngine } from './storage-engine';
 
@@ -38,7 +39,10 @@ const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, po
     {
       provide: STORAGE_ENGINE,
       inject: [sessionBuddyConfig.KEY],
-      useFactory: (c: SessionBuddyConfig): Promise<StorageEngine> => (c.database ? PostgresDatabaseService.connect(c.database) : SqliteDatabaseService.open(c.dataDir)),
+      useFactory: (c: SessionBuddyConfig): Promise<StorageEngine> =>
+        c.database
+          ? PostgresDatabaseService.connect(c.database, { name: 'session-buddy', migrations: POSTGRES_MIGRATIONS, setting: 'SESSION_BUDDY_DATABASE_URL' })
+          : SqliteDatabaseService.open(c.dataDir, 'session-buddy', SQLITE_MIGRATIONS),
     },
     {
       provide: REDIS_CONNECTION,

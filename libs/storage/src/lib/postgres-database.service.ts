@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { ToolError } from '@crossauth/mcp-server';
 import { Pool, types, type PoolClient, type QueryResultRow } from 'pg';
+import { createHash } from 'node:crypto';
 import { migrate } from './migrator';
-import { POSTGRES_MIGRATIONS } from './postgres-migrations';
-import type { StorageHealth } from './storage-engine';
+import type { StorageHealth } from './storage-health';
 
 /** Connection settings; the URL carries a password and is never logged. */
 export interface PostgresSettings {
@@ -12,8 +12,15 @@ export interface PostgresSettings {
   readonly statementTimeoutMs: number;
 }
 
-// Any key, as long as every instance uses the same one: "crossauth" in ASCII.
-const MIGRATION_LOCK_KEY = 0x63726f7373617574n;
+/** Whose database this is: its migrations, and the setting to name in errors. */
+export interface PostgresSchema {
+  /** The service (`session-buddy`): names its migrations table and its lock, so services may share a database. */
+  readonly name: string;
+  readonly migrations: readonly string[];
+  /** The variable that holds the URL, named (never the URL) when connecting fails. */
+  readonly setting: string;
+}
+
 const INT8_OID = 20;
 
 /**
@@ -42,18 +49,28 @@ function unavailableCause(error: unknown): string | undefined {
 }
 
 /**
- * session-buddy's data on PostgreSQL: a bounded pool with a statement timeout
- * on every connection. A lost database makes calls fail with
+ * A service's data on PostgreSQL: a bounded pool with a statement timeout on
+ * every connection. A lost database makes calls fail with
  * {@link StorageUnavailableError}; the pool reconnects by itself once it is back.
  */
 export class PostgresDatabaseService {
   readonly kind = 'postgres';
   private static readonly logger = new Logger(PostgresDatabaseService.name);
 
-  private constructor(readonly pool: Pool) {}
+  private readonly migrationsTable: string;
+  private readonly lockKey: string;
+
+  private constructor(
+    readonly pool: Pool,
+    private readonly schema: PostgresSchema,
+  ) {
+    this.migrationsTable = `schema_migrations_${schema.name.replace(/[^a-z0-9]/g, '_')}`;
+    // Any 64-bit key, as long as every instance of this service uses the same one.
+    this.lockKey = createHash('sha256').update(`crossauth/migrations/${schema.name}`).digest().readBigInt64BE().toString();
+  }
 
   /** Connects and migrates, retrying while the database is starting or unreachable, for up to `waitMs`. */
-  static async connect(settings: PostgresSettings, waitMs = 30_000): Promise<PostgresDatabaseService> {
+  static async connect(settings: PostgresSettings, schema: PostgresSchema, waitMs = 30_000): Promise<PostgresDatabaseService> {
     const pool = new Pool({
       connectionString: settings.url,
       max: settings.poolSize,
@@ -61,13 +78,13 @@ export class PostgresDatabaseService {
       // A pool waiting longer than a statement may run would only hide an outage.
       connectionTimeoutMillis: Math.max(1000, settings.statementTimeoutMs),
       idleTimeoutMillis: 30_000,
-      application_name: 'session-buddy',
+      application_name: schema.name,
       // Times and counts are BIGINT; every value stored fits a double exactly.
       types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : types.getTypeParser(oid, format as 'text'))) as typeof types.getTypeParser },
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', (error) => PostgresDatabaseService.logger.warn({ event: 'postgres_idle_client_error', cause: unavailableCause(error) ?? error.message }));
-    const service = new PostgresDatabaseService(pool);
+    const service = new PostgresDatabaseService(pool, schema);
     const deadline = Date.now() + waitMs;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -77,7 +94,7 @@ export class PostgresDatabaseService {
         const cause = unavailableCause(error);
         if (!cause || Date.now() > deadline) {
           await pool.end().catch(() => undefined);
-          throw new Error(`PostgreSQL (SESSION_BUDDY_DATABASE_URL): ${cause ?? (error instanceof Error ? error.message : String(error))}`);
+          throw new Error(`PostgreSQL (${schema.setting}): ${cause ?? (error instanceof Error ? error.message : String(error))}`);
         }
         PostgresDatabaseService.logger.warn({ event: 'postgres_waiting', attempt, cause });
         await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 200 * attempt)));
@@ -91,25 +108,25 @@ export class PostgresDatabaseService {
       await migrate(
         {
           exclusive: async (fn) => {
-            await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+            await client.query('SELECT pg_advisory_lock($1)', [this.lockKey]);
             try {
               return await fn();
             } finally {
-              await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
+              await client.query('SELECT pg_advisory_unlock($1)', [this.lockKey]);
             }
           },
           version: async () => {
-            await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-            const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+            await client.query(`CREATE TABLE IF NOT EXISTS ${this.migrationsTable} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+            const { rows } = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${this.migrationsTable}`);
             return rows[0]?.v ?? 0;
           },
           apply: (version, sql) =>
             this.transaction(async (tx) => {
               await tx.query(sql);
-              await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+              await tx.query(`INSERT INTO ${this.migrationsTable} (version) VALUES ($1)`, [version]);
             }, client),
         },
-        POSTGRES_MIGRATIONS,
+        this.schema.migrations,
         PostgresDatabaseService.logger,
       );
     } finally {
@@ -150,7 +167,7 @@ export class PostgresDatabaseService {
 
   async health(): Promise<StorageHealth> {
     try {
-      const { rows } = await this.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+      const { rows } = await this.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${this.migrationsTable}`);
       return { ok: true, engine: 'postgres', schemaVersion: rows[0]?.v ?? 0, detail: { pool: { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount } } };
     } catch (error) {
       return { ok: false, engine: 'postgres', schemaVersion: 0, detail: { error: unavailableCause(error) ?? 'query failed' } };

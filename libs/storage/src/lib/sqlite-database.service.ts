@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { migrate } from './migrator';
-import { SQLITE_MIGRATIONS } from './sqlite-migrations';
-import type { StorageHealth } from './storage-engine';
+import type { StorageHealth } from './storage-health';
 
 /**
- * The SQLite database in the data directory. WAL with `synchronous=FULL`: a
- * write that returned has been fsynced, so what a tool acknowledged survives a
- * crash or power loss.
+ * A service's SQLite database in its data directory, the zero-configuration
+ * default. WAL with `synchronous=FULL`: a write that returned has been
+ * fsynced, so what a tool acknowledged survives a crash or power loss.
  */
 export class SqliteDatabaseService {
   readonly kind = 'sqlite';
@@ -17,10 +16,10 @@ export class SqliteDatabaseService {
 
   private constructor(readonly db: Database.Database) {}
 
-  /** Opens (creating it if needed) and migrates the database in `dataDir`. */
-  static async open(dataDir: string): Promise<SqliteDatabaseService> {
+  /** Opens (creating it if needed) `<dataDir>/<name>.sqlite` and applies `migrations`. */
+  static async open(dataDir: string, name: string, migrations: readonly string[]): Promise<SqliteDatabaseService> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const db = new Database(join(dataDir, 'session-buddy.sqlite'));
+    const db = new Database(join(dataDir, `${name}.sqlite`));
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
@@ -39,7 +38,7 @@ export class SqliteDatabaseService {
           }).immediate();
         },
       },
-      SQLITE_MIGRATIONS,
+      migrations,
       SqliteDatabaseService.logger,
     );
     return new SqliteDatabaseService(db);

@@ -1,0 +1,4 @@
+export { migrate, type MigrationTarget } from './lib/migrator';
+export { SqliteDatabaseService } from './lib/sqlite-database.service';
+export { PostgresDatabaseService, StorageUnavailableError, type PostgresSchema, type PostgresSettings } from './lib/postgres-database.service';
+export { type StorageHealth } from './lib/storage-health';
