@@ -4,7 +4,12 @@ import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type RedisConne
 import { AuthDiagnosticsTools, McpServerModule, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from './config/env.schema';
 import { orchestratorConfig, secretReload } from './config/orchestrator.config';
+import { AuthorizationServerMetadataController } from './oauth/authorization-server-metadata.controller';
+import { OAuthClientsService } from './oauth/oauth-clients.service';
+import { OAuthClientsTools } from './oauth/oauth-clients.tools';
+import { TokenController } from './oauth/token.controller';
 import { REDIS_CONNECTION, SharedStateModule } from './shared-state/shared-state.module';
+import { StorageModule } from './storage/storage.module';
 import { DownstreamTokenCache } from './session-buddy-client/downstream-token.cache';
 import { SessionBuddyClient } from './session-buddy-client/session-buddy.client';
 import { DiagnosticsTools } from './workflows/diagnostics.tools';
@@ -16,6 +21,7 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
   imports: [
     ConfigModule.forRoot({ isGlobal: true, envFilePath: ['.env'], load: [orchestratorConfig] }),
     SharedStateModule,
+    StorageModule,
     AuthModule.forRootAsync({
       isGlobal: true,
       imports: [SharedStateModule],
@@ -51,6 +57,7 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
       }),
     }),
   ],
-  providers: [secretReload, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools],
+  controllers: [AuthorizationServerMetadataController, TokenController],
+  providers: [secretReload, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools],
 })
 export class AppModule {}

@@ -18,6 +18,18 @@ describe('orchestrator tool permissions', () => {
   "jwt_diagnostics": [
     "admin",
   ],
+  "oauth_client_add": [
+    "admin",
+  ],
+  "oauth_client_list": [
+    "admin",
+  ],
+  "oauth_client_remove": [
+    "admin",
+  ],
+  "oauth_client_rotate_secret": [
+    "admin",
+  ],
   "project_status": [
     "read",
   ],

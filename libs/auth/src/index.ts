@@ -41,6 +41,7 @@ export { contentDigest, verifyContentDigest } from './lib/signing/content-digest
 export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/signing/nonce-store';
 export { RedisNonceStore } from './lib/signing/redis-nonce.store';
 export { RedisConnection } from './lib/redis/redis-connection';
+export { clientSecretMatches, deriveClientSecretKey, generateClientSecret, hashClientSecret } from './lib/oauth/client-secret';
 export { pythonJsonDumps } from './lib/signing/python-json';
 export { isExactNumber, parseExactJson, stringifyExactJson, type ExactNumber } from './lib/signing/exact-json';
 export {

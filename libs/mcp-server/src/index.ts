@@ -15,3 +15,4 @@ export { AuthDiagnosticsTools } from './lib/auth-diagnostics.tools';
 export { McpMetricsService } from './lib/mcp-metrics.service';
 export { DEFAULT_REDACTED_KEYS, JsonLogger, redact } from './lib/json-logger';
 export { releaseAnsweredJsonStreams } from './lib/json-response-streams';
+export { BodyTooLargeError, readBody } from './lib/request-body';

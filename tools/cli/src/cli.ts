@@ -39,6 +39,10 @@ Commands:
   revoke-subject <sub> [--before ISO-8601] [--url …]
                                  revoke through session-buddy's admin tools (effective at once,
                                  persisted); authenticates with a 60 s admin token it mints
+  client add <id> --scope "read write" --resource <MCP server URL> [--resource …] [--name N] [--url http://127.0.0.1:8679/mcp]
+  client list | client rotate-secret <id> | client remove <id>   [--url …]
+                                 OAuth clients of the orchestrator's token endpoint (client_credentials);
+                                 a secret is printed once, when it is made
 
 The secret is read from CROSSAUTH_SECRET, ORCHESTRATOR_AUTH_SECRET or
 SESSION_BUDDY_SECRET (or their _FILE variants), in that order; --secret-env NAME
@@ -149,7 +153,58 @@ async function callAdminTool(env: Environment, values: { url?: string; iss?: str
   }
 }
 
-/** Runs one CLI invocation. Resolves to the exit code. Never prints a secret. */
+const ORCHESTRATOR_MCP = 'http://127.0.0.1:8679/mcp';
+
+/** `crossauth client add|list|rotate-secret|remove`, through the orchestrator's admin tools. */
+async function clientCommand(
+  env: Environment,
+  values: { url?: string; iss?: string; aud?: string; 'secret-env'?: string; scope?: string; resource?: string[]; name?: string },
+  [action, id]: string[],
+  io: Io,
+): Promise<number> {
+  const call = async (tool: string, args: Record<string, unknown>) => {
+    const result = await callAdminTool(env, { ...values, url: values.url ?? ORCHESTRATOR_MCP, aud: values.aud ?? 'orchestrator' }, tool, args);
+    const text = (result.content as Array<{ text?: string }>)[0]?.text ?? '';
+    if (result.isError) throw new Error(text);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  switch (action) {
+    case 'add': {
+      if (!id) throw new Error('client add needs an id');
+      const scopes = (values.scope ?? '').split(/[ ,]+/).filter(Boolean);
+      const added = await call('oauth_client_add', { id, scopes, resources: values.resource ?? [], ...(values.name ? { name: values.name } : {}) });
+      io.out(`client_id:     ${String(added['client_id'])}`);
+      io.out(`client_secret: ${String(added['client_secret'])}`);
+      io.out(`scopes:        ${(added['scopes'] as string[]).join(' ')}`);
+      io.out(`resources:     ${(added['resources'] as string[]).join(' ')}`);
+      io.err('crossauth: the secret is shown this once; store it now (it is kept only as a keyed hash).');
+      return 0;
+    }
+    case 'list': {
+      const { clients } = (await call('oauth_client_list', {})) as { clients: Array<Record<string, unknown>> };
+      if (clients.length === 0) io.out('(no clients)');
+      for (const c of clients) io.out(`${String(c['client_id'])}  scopes=${(c['scopes'] as string[]).join(' ')}  resources=${(c['resources'] as string[]).join(' ')}  created=${String(c['created_at'])}`);
+      return 0;
+    }
+    case 'rotate-secret': {
+      if (!id) throw new Error('client rotate-secret needs an id');
+      const rotated = await call('oauth_client_rotate_secret', { id });
+      io.out(`client_secret: ${String(rotated['client_secret'])}`);
+      io.err('crossauth: the old secret no longer works; the new one is shown this once.');
+      return 0;
+    }
+    case 'remove': {
+      if (!id) throw new Error('client remove needs an id');
+      const removed = await call('oauth_client_remove', { id });
+      io.out(removed['removed'] ? `removed ${id}` : `no client ${id}`);
+      return removed['removed'] ? 0 : 1;
+    }
+    default:
+      throw new Error('client needs add, list, rotate-secret or remove');
+  }
+}
+
+/** Runs one CLI invocation. Resolves to the exit code. Never prints a service secret (a client secret once, when it is made). */
 export async function runCli(argv: string[], env: Environment, io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -166,6 +221,8 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
       'secret-env': { type: 'string' },
       url: { type: 'string' },
       before: { type: 'string' },
+      resource: { type: 'string', multiple: true },
+      name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -246,6 +303,8 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
         io.out(text);
         return 0;
       }
+      case 'client':
+        return await clientCommand(env, values, rest, io);
       default:
         io.out(USAGE);
         return command === undefined || values.help ? 0 : 1;

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { envBoolean, envList, parseEnvironment, readConnectionUrl, readSecretSettings, type Environment } from '@crossauth/auth';
 import { z } from 'zod';
 
@@ -18,6 +20,11 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   ORCHESTRATOR_STATELESS: envBoolean.default(false),
   ORCHESTRATOR_SIGN_REQUESTS: envBoolean.default(true),
+  ORCHESTRATOR_DATA_DIR: z.string().min(1).optional(),
+  ORCHESTRATOR_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+  ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
+  XDG_DATA_HOME: z.string().optional(),
 });
 
 /** The orchestrator's validated configuration. */
@@ -46,12 +53,19 @@ export interface OrchestratorConfig {
   readonly stateless: boolean;
   /** Redis for the replay store and the failure throttle, shared by every instance, when set. */
   readonly redisUrl?: string;
+  /** SQLite (registered OAuth clients) lives here unless {@link database} is set. */
+  readonly dataDir: string;
+  /** PostgreSQL for the orchestrator's store, when set. */
+  readonly database?: { readonly url: string; readonly poolSize: number; readonly statementTimeoutMs: number };
+  /** The OAuth authorization server: lifetime of the tokens its token endpoint grants. */
+  readonly oauth: { readonly tokenTtlSeconds: number };
 }
 
 /** Validates the environment once, at start-up. Errors name variables, never values. */
 export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
   const e = parseEnvironment(orchestratorEnvSchema, env);
   const { secret, previousSecrets } = readSecretSettings(env, 'ORCHESTRATOR_AUTH_SECRET', 'ORCHESTRATOR_PREVIOUS_SECRETS');
+  const databaseUrl = readConnectionUrl(env, 'ORCHESTRATOR_DATABASE_URL', ['postgres:', 'postgresql:']);
   return {
     host: e.ORCHESTRATOR_HOST,
     port: e.ORCHESTRATOR_PORT,
@@ -76,5 +90,10 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     stateless: e.ORCHESTRATOR_STATELESS,
     // May carry a password: read like a secret (NAME or NAME_FILE), never echoed.
     redisUrl: readConnectionUrl(env, 'ORCHESTRATOR_REDIS_URL', ['redis:', 'rediss:']),
+    dataDir: e.ORCHESTRATOR_DATA_DIR ?? join(e.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'crossauth', 'orchestrator'),
+    database: databaseUrl
+      ? { url: databaseUrl, poolSize: e.ORCHESTRATOR_DATABASE_POOL_SIZE, statementTimeoutMs: e.ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS }
+      : undefined,
+    oauth: { tokenTtlSeconds: e.ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS },
   };
 }

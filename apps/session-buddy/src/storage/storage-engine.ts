@@ -1,7 +1,7 @@
-import type { PostgresDatabaseService, SqliteDatabaseService } from '@crossauth/storage';
+import type { DatabaseEngine } from '@crossauth/storage';
 
 /** The database session-buddy was configured with: PostgreSQL when a URL is set, SQLite otherwise. */
-export type StorageEngine = SqliteDatabaseService | PostgresDatabaseService;
+export type StorageEngine = DatabaseEngine;
 
 /** DI token of the {@link StorageEngine}. */
 export const STORAGE_ENGINE = Symbol('session-buddy:storage-engine');

@@ -15,7 +15,7 @@ import { SqliteRevocationRepository } from '../revocation/sqlite-revocation.repo
 import { PostgresSessionRepository } from '../sessions/postgres-session.repository';
 import { SESSION_REPOSITORY, type SessionRepository } from '../sessions/session.repository';
 import { SqliteSessionRepository } from '../sessions/sqlite-session.repository';
-import { PostgresDatabaseService, SqliteDatabaseService } from '@crossauth/storage';
+import { openDatabase, type PostgresDatabaseService, type SqliteDatabaseService } from '@crossauth/storage';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { RedisRevocationFanout } from '../revocation/redis-revocation.fanout';
@@ -40,9 +40,7 @@ const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, po
       provide: STORAGE_ENGINE,
       inject: [sessionBuddyConfig.KEY],
       useFactory: (c: SessionBuddyConfig): Promise<StorageEngine> =>
-        c.database
-          ? PostgresDatabaseService.connect(c.database, { name: 'session-buddy', migrations: POSTGRES_MIGRATIONS, setting: 'SESSION_BUDDY_DATABASE_URL' })
-          : SqliteDatabaseService.open(c.dataDir, 'session-buddy', SQLITE_MIGRATIONS),
+        openDatabase(c, { name: 'session-buddy', setting: 'SESSION_BUDDY_DATABASE_URL', sqlite: SQLITE_MIGRATIONS, postgres: POSTGRES_MIGRATIONS }),
     },
     {
       provide: REDIS_CONNECTION,

@@ -1,0 +1,35 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Public, SCOPES } from '@crossauth/auth';
+import type { OrchestratorConfig } from '../config/env.schema';
+import { orchestratorConfig } from '../config/orchestrator.config';
+
+/**
+ * RFC 8414 authorization server metadata, describing what is implemented and
+ * nothing more: the client-credentials grant at the token endpoint, with
+ * client secrets (Basic or in the body). The authorization endpoint is listed
+ * because SDK 1.x clients require the field; it refuses every request.
+ */
+@Public()
+@Controller('.well-known')
+export class AuthorizationServerMetadataController {
+  private readonly metadata: Record<string, unknown>;
+
+  constructor(@Inject(orchestratorConfig.KEY) config: OrchestratorConfig) {
+    const base = config.publicUrl;
+    this.metadata = {
+      issuer: base,
+      token_endpoint: `${base}/oauth/token`,
+      authorization_endpoint: `${base}/oauth/authorize`,
+      response_types_supported: [],
+      grant_types_supported: ['client_credentials'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      scopes_supported: [...SCOPES],
+    };
+  }
+
+  @Get('oauth-authorization-server')
+  @Header('Cache-Control', 'public, max-age=300')
+  get(): Record<string, unknown> {
+    return this.metadata;
+  }
+}

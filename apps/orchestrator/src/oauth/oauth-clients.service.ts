@@ -1,0 +1,135 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  AUTH_OPTIONS,
+  SCOPES,
+  clientSecretMatches,
+  deriveClientSecretKey,
+  generateClientSecret,
+  hashClientSecret,
+  type ResolvedAuthOptions,
+} from '@crossauth/auth';
+import { ToolError } from '@crossauth/mcp-server';
+import { OAUTH_CLIENT_REPOSITORY, type OAuthClientRecord, type OAuthClientRepository } from './oauth-client.repository';
+
+/** What registering a client takes. */
+export interface NewClient {
+  readonly id: string;
+  readonly name?: string;
+  readonly scopes: readonly string[];
+  readonly resources: readonly string[];
+}
+
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+// Spent on unknown client ids too, so a miss takes as long as a wrong secret.
+const DECOY_HASH = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+/**
+ * Registered OAuth clients and their secrets. A secret is generated here,
+ * returned once, and stored only as a keyed hash under a key derived from the
+ * orchestrator's current secret (its key id stored beside it); after a
+ * rotation of that secret, a client's next successful authentication re-hashes
+ * it under the new key, and clients that have not authenticated before the old
+ * secret is dropped need `rotate-secret`.
+ */
+@Injectable()
+export class OAuthClientsService {
+  private readonly logger = new Logger(OAuthClientsService.name);
+  private readonly hashKeys = new Map<string, Buffer>();
+
+  constructor(
+    @Inject(OAUTH_CLIENT_REPOSITORY) private readonly clients: OAuthClientRepository,
+    @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
+  ) {}
+
+  async add(input: NewClient): Promise<{ client: OAuthClientRecord; secret: string }> {
+    validate(input);
+    const { hash, kid } = this.hashWithCurrentKey(generateClientSecret());
+    const secret = hash.secret;
+    const client: OAuthClientRecord = {
+      id: input.id,
+      name: input.name ?? null,
+      allowedScopes: [...new Set(input.scopes)],
+      allowedResources: [...new Set(input.resources)],
+      secretHash: hash.value,
+      secretKeyId: kid,
+      createdAt: Date.now(),
+      secretRotatedAt: null,
+    };
+    if (!(await this.clients.insert(client))) throw new ToolError(`client ${input.id} already exists`, 'client_exists');
+    this.logger.log({ event: 'oauth_client_added', client: input.id, scopes: client.allowedScopes, resources: client.allowedResources });
+    return { client, secret };
+  }
+
+  async rotateSecret(id: string): Promise<string> {
+    const { hash, kid } = this.hashWithCurrentKey(generateClientSecret());
+    if (!(await this.clients.updateSecret(id, hash.value, kid, Date.now()))) throw new ToolError(`no client ${id}`, 'client_not_found');
+    this.logger.log({ event: 'oauth_client_secret_rotated', client: id });
+    return hash.secret;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const removed = await this.clients.remove(id);
+    if (removed) this.logger.warn({ event: 'oauth_client_removed', client: id });
+    return removed;
+  }
+
+  list(): Promise<OAuthClientRecord[]> {
+    return this.clients.list();
+  }
+
+  /** The client when `secret` is its secret; undefined for an unknown client or a wrong secret, alike. */
+  async authenticate(id: string, secret: string): Promise<OAuthClientRecord | undefined> {
+    const client = CLIENT_ID.test(id) ? await this.clients.find(id) : undefined;
+    const key = client?.secretKeyId ? this.hashKey(client.secretKeyId) : undefined;
+    if (!client?.secretHash || !key) {
+      clientSecretMatches(secret, DECOY_HASH, this.hashKey(this.currentKid()) ?? Buffer.alloc(32));
+      return undefined;
+    }
+    if (!clientSecretMatches(secret, client.secretHash, key)) return undefined;
+    if (client.secretKeyId !== this.currentKid()) {
+      const { hash, kid } = this.hashWithCurrentKey(secret);
+      await this.clients.updateSecret(client.id, hash.value, kid, client.secretRotatedAt ?? client.createdAt);
+    }
+    return client;
+  }
+
+  private currentKid(): string {
+    const ring = this.auth.keyRing;
+    if (!ring) throw new ToolError('auth is disabled: no key to protect client secrets with', 'auth_disabled');
+    return ring.current.kid;
+  }
+
+  private hashKey(kid: string): Buffer | undefined {
+    let key = this.hashKeys.get(kid);
+    if (!key) {
+      const managed = this.auth.keyRing?.find(kid);
+      if (!managed) return undefined;
+      key = deriveClientSecretKey(managed.key);
+      this.hashKeys.set(kid, key);
+    }
+    return key;
+  }
+
+  private hashWithCurrentKey(secret: string): { hash: { secret: string; value: string }; kid: string } {
+    const kid = this.currentKid();
+    return { hash: { secret, value: hashClientSecret(secret, this.hashKey(kid) as Buffer) }, kid };
+  }
+}
+
+function validate(input: NewClient): void {
+  if (!CLIENT_ID.test(input.id)) throw new ToolError('id: 1-128 characters of letters, digits and . _ : -, starting with a letter or digit', 'invalid_argument');
+  if (input.scopes.length === 0) throw new ToolError('scopes: at least one', 'invalid_argument');
+  const unknown = input.scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown.length) throw new ToolError(`scopes: unknown ${unknown.join(' ')} (known: ${SCOPES.join(' ')})`, 'invalid_argument');
+  if (input.resources.length === 0) throw new ToolError('resources: at least one MCP server URL', 'invalid_argument');
+  for (const r of input.resources) {
+    let url: URL;
+    try {
+      url = new URL(r);
+    } catch {
+      throw new ToolError(`resources: ${r} is not a URL`, 'invalid_argument');
+    }
+    // RFC 8707 §2: an absolute URI without a fragment.
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash) throw new ToolError(`resources: ${r} must be an http(s) URL without a fragment`, 'invalid_argument');
+  }
+}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { McpTool } from '@crossauth/mcp-server';
+import { z } from 'zod';
+import type { OAuthClientRecord } from './oauth-client.repository';
+import { OAuthClientsService } from './oauth-clients.service';
+
+const addInput = z.object({
+  id: z.string().min(1).max(128),
+  name: z.string().max(200).optional(),
+  scopes: z.array(z.string().min(1).max(64)).min(1).max(16),
+  resources: z.array(z.string().min(1).max(2048)).min(1).max(16),
+});
+const idInput = z.object({ id: z.string().min(1).max(128) });
+
+const view = (c: OAuthClientRecord) => ({
+  client_id: c.id,
+  name: c.name,
+  scopes: c.allowedScopes,
+  resources: c.allowedResources,
+  created_at: new Date(c.createdAt).toISOString(),
+  secret_rotated_at: c.secretRotatedAt === null ? null : new Date(c.secretRotatedAt).toISOString(),
+});
+
+/**
+ * Admin tools that manage the OAuth clients of the token endpoint (`crossauth
+ * client …` calls them). A secret appears once, in the answer that made it.
+ */
+@Injectable()
+export class OAuthClientsTools {
+  constructor(private readonly clients: OAuthClientsService) {}
+
+  @McpTool({ name: 'oauth_client_add', description: 'Register an OAuth client for client_credentials: its scopes and the resources (MCP server URLs) it may get tokens for. Returns its secret, once.', scopes: ['admin'], input: addInput })
+  async add(input: z.infer<typeof addInput>) {
+    const { client, secret } = await this.clients.add(input);
+    return { ...view(client), client_secret: secret };
+  }
+
+  @McpTool({ name: 'oauth_client_list', description: 'Registered OAuth clients (never their secrets).', scopes: ['admin'], annotations: { readOnlyHint: true } })
+  async list() {
+    return { clients: (await this.clients.list()).map(view) };
+  }
+
+  @McpTool({ name: 'oauth_client_rotate_secret', description: "Give a client a new secret (returned once); the old one stops working at once.", scopes: ['admin'], input: idInput, annotations: { destructiveHint: true } })
+  async rotate(input: z.infer<typeof idInput>) {
+    return { client_id: input.id, client_secret: await this.clients.rotateSecret(input.id) };
+  }
+
+  @McpTool({ name: 'oauth_client_remove', description: 'Remove a client: it can get no more tokens.', scopes: ['admin'], input: idInput, annotations: { destructiveHint: true, idempotentHint: true } })
+  async remove(input: z.infer<typeof idInput>) {
+    return { client_id: input.id, removed: await this.clients.remove(input.id) };
+  }
+}

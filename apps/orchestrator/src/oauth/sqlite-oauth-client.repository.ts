@@ -1,0 +1,63 @@
+import type { SqliteDatabaseService } from '@crossauth/storage';
+import type { OAuthClientRecord, OAuthClientRepository } from './oauth-client.repository';
+
+type Row = {
+  id: string;
+  name: string | null;
+  allowed_scopes: string;
+  allowed_resources: string;
+  secret_hash: string | null;
+  secret_key_id: string | null;
+  created_at: number;
+  secret_rotated_at: number | null;
+};
+
+const toRecord = (r: Row): OAuthClientRecord => ({
+  id: r.id,
+  name: r.name,
+  allowedScopes: JSON.parse(r.allowed_scopes) as string[],
+  allowedResources: JSON.parse(r.allowed_resources) as string[],
+  secretHash: r.secret_hash,
+  secretKeyId: r.secret_key_id,
+  createdAt: r.created_at,
+  secretRotatedAt: r.secret_rotated_at,
+});
+
+/** {@link OAuthClientRepository} on SQLite. */
+export class SqliteOAuthClientRepository implements OAuthClientRepository {
+  private readonly stmt;
+
+  constructor(database: SqliteDatabaseService) {
+    const db = database.db;
+    this.stmt = {
+      insert: db.prepare(
+        `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      ),
+      find: db.prepare(`SELECT * FROM oauth_clients WHERE id = ?`),
+      list: db.prepare(`SELECT * FROM oauth_clients ORDER BY id`),
+      updateSecret: db.prepare(`UPDATE oauth_clients SET secret_hash = ?, secret_key_id = ?, secret_rotated_at = ? WHERE id = ?`),
+      remove: db.prepare(`DELETE FROM oauth_clients WHERE id = ?`),
+    };
+  }
+
+  async insert(c: OAuthClientRecord): Promise<boolean> {
+    return this.stmt.insert.run(c.id, c.name, JSON.stringify(c.allowedScopes), JSON.stringify(c.allowedResources), c.secretHash, c.secretKeyId, c.createdAt).changes === 1;
+  }
+
+  async find(id: string): Promise<OAuthClientRecord | undefined> {
+    const row = this.stmt.find.get(id) as Row | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(): Promise<OAuthClientRecord[]> {
+    return (this.stmt.list.all() as Row[]).map(toRecord);
+  }
+
+  async updateSecret(id: string, secretHash: string, secretKeyId: string, rotatedAt: number): Promise<boolean> {
+    return this.stmt.updateSecret.run(secretHash, secretKeyId, rotatedAt, id).changes === 1;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return this.stmt.remove.run(id).changes === 1;
+  }
+}

@@ -1,0 +1,150 @@
+import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { AuthAuditService, AuthFailureThrottleService, AuthThrottledError, Public, TokenIssuerService } from '@crossauth/auth';
+import { BodyTooLargeError, readBody } from '@crossauth/mcp-server';
+import type { Request, Response } from 'express';
+import type { OrchestratorConfig } from '../config/env.schema';
+import { orchestratorConfig } from '../config/orchestrator.config';
+import { OAuthClientsService } from './oauth-clients.service';
+
+const MAX_BODY = 16 * 1024;
+/** RFC 6749 §5.2 error codes (RFC 8707 adds invalid_target). */
+type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target';
+
+class OAuthError extends Error {
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly description: string,
+    /** Set for invalid_client after Basic authentication: the 401 challenge to send. */
+    readonly challenge?: string,
+  ) {
+    super(description);
+  }
+}
+
+/**
+ * The orchestrator's OAuth 2.1 token endpoint, `client_credentials` only (the
+ * MCP client-credentials extension, SEP-1046): a registered client proves
+ * itself with its secret (`client_secret_basic` or `client_secret_post`) and
+ * gets a short-lived token for one registered resource (RFC 8707), with the
+ * scopes it asked for that it may have. Public (the client authenticates
+ * itself here), throttled on failures like every other auth failure.
+ */
+@Public()
+@Controller('oauth')
+export class TokenController {
+  private readonly logger = new Logger(TokenController.name);
+
+  constructor(
+    private readonly clients: OAuthClientsService,
+    private readonly issuer: TokenIssuerService,
+    private readonly throttle: AuthFailureThrottleService,
+    private readonly audit: AuthAuditService,
+    @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
+  ) {}
+
+  @Post('token')
+  async token(@Req() req: Request, @Res() res: Response): Promise<void> {
+    // Tokens and errors alike must never be cached (RFC 6749 §5.1).
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Pragma', 'no-cache');
+    try {
+      this.throttle.assertNotBlocked(req.ip);
+    } catch (error) {
+      if (!(error instanceof AuthThrottledError)) throw error;
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      return void res.status(429).json({ error: 'slow_down', error_description: 'too many failed client authentications; retry later' });
+    }
+    let clientId: string | undefined;
+    try {
+      const form = await this.readForm(req);
+      const grant = single(form, 'grant_type');
+      if (!grant) throw new OAuthError('invalid_request', 'grant_type is required');
+      if (grant !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
+      const client = await this.authenticate(req, form);
+      clientId = client.id;
+
+      const resources = form.getAll('resource');
+      if (resources.length > 1) throw new OAuthError('invalid_target', 'one resource per token: its audience');
+      const resource = resources[0] ?? (client.allowedResources.length === 1 ? client.allowedResources[0] : undefined);
+      if (!resource) throw new OAuthError('invalid_target', 'resource is required: this client may get tokens for more than one');
+      if (!client.allowedResources.includes(resource)) throw new OAuthError('invalid_target', 'resource is not registered for this client');
+
+      const asked = single(form, 'scope');
+      const requested = asked === undefined ? [...client.allowedScopes] : asked.split(' ').filter(Boolean);
+      const granted = requested.filter((s) => client.allowedScopes.includes(s));
+      if (granted.length === 0) throw new OAuthError('invalid_scope', asked === undefined ? 'this client may have no scope' : 'none of the requested scopes is allowed for this client');
+
+      const minted = this.issuer.mint({ subject: client.id, audience: resource, scopes: granted, ttlSeconds: this.config.oauth.tokenTtlSeconds });
+      this.audit.record({ outcome: 'allow', reason: 'client_credentials', subject: client.id, scopes: granted, target: `POST /oauth/token for ${resource}`, transport: 'http', client: req.ip });
+      res.status(200).json({ access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresAt - minted.issuedAt, scope: granted.join(' ') });
+    } catch (thrown) {
+      const error = thrown instanceof BodyTooLargeError ? new OAuthError('invalid_request', `body exceeds ${MAX_BODY} bytes`) : thrown;
+      if (!(error instanceof OAuthError)) throw error;
+      this.audit.record({ outcome: 'deny', reason: error.code, subject: clientId, target: 'POST /oauth/token', transport: 'http', client: req.ip, detail: error.description });
+      if (error.code === 'invalid_client') {
+        await this.throttle.recordFailure(req.ip);
+        if (error.challenge) res.setHeader('WWW-Authenticate', error.challenge);
+        return void res.status(401).json({ error: error.code, error_description: error.description });
+      }
+      res.status(400).json({ error: error.code, error_description: error.description });
+    }
+  }
+
+  /** There is no authorization endpoint flow here; RFC 8414 consumers (SDK 1.x) still require the field, so it exists and refuses. */
+  @Get('authorize')
+  authorize(@Res() res: Response): void {
+    res.status(400).json({ error: 'unsupported_response_type', error_description: 'this authorization server issues tokens for client_credentials only' });
+  }
+
+  private async readForm(req: Request): Promise<URLSearchParams> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/x-www-form-urlencoded') throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
+    const form = new URLSearchParams((await readBody(req, MAX_BODY)).toString('utf8'));
+    // RFC 6749 §3.2: no parameter more than once (resource, RFC 8707, may repeat; refused above if it does).
+    const seen = new Set<string>();
+    for (const name of form.keys()) {
+      if (seen.has(name) && name !== 'resource') throw new OAuthError('invalid_request', `${name} appears more than once`);
+      seen.add(name);
+    }
+    return form;
+  }
+
+  /** client_secret_basic or client_secret_post, exactly one (RFC 6749 §2.3). */
+  private async authenticate(req: Request, form: URLSearchParams) {
+    const header = req.headers.authorization;
+    const postedId = single(form, 'client_id');
+    const postedSecret = single(form, 'client_secret');
+    if (form.has('client_assertion') || form.has('client_assertion_type')) throw new OAuthError('invalid_client', 'private_key_jwt is not supported by this server');
+    let id: string | undefined;
+    let secret: string | undefined;
+    let basic = false;
+    if (header !== undefined) {
+      if (postedSecret !== undefined) throw new OAuthError('invalid_request', 'use one client authentication method, not two');
+      const match = /^basic[ ]+([A-Za-z0-9+/]+={0,2})$/i.exec(header.trim());
+      const decoded = match ? Buffer.from(match[1] as string, 'base64').toString('utf8') : '';
+      const colon = decoded.indexOf(':');
+      if (colon < 0) throw new OAuthError('invalid_client', 'Authorization is not HTTP Basic with client_id:client_secret', 'Basic realm="crossauth"');
+      // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+      try {
+        id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+        secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+      } catch {
+        throw new OAuthError('invalid_client', 'client credentials are not form-urlencoded', 'Basic realm="crossauth"');
+      }
+      if (postedId !== undefined && postedId !== id) throw new OAuthError('invalid_request', 'client_id differs from the Basic credentials');
+      basic = true;
+    } else {
+      id = postedId;
+      secret = postedSecret;
+    }
+    if (!id || !secret) throw new OAuthError('invalid_client', 'client authentication is required (client_secret_basic or client_secret_post)', basic ? 'Basic realm="crossauth"' : undefined);
+    const client = await this.clients.authenticate(id, secret);
+    // Unknown client and wrong secret read the same, so ids cannot be probed.
+    if (!client) throw new OAuthError('invalid_client', 'client authentication failed', basic ? 'Basic realm="crossauth"' : undefined);
+    return client;
+  }
+}
+
+function single(form: URLSearchParams, name: string): string | undefined {
+  return form.get(name) ?? undefined;
+}

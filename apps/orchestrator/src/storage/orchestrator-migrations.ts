@@ -1,0 +1,21 @@
+/**
+ * The orchestrator's schema: registered OAuth clients. One list per engine,
+ * applied in order by `migrate` (@crossauth/storage); never edit a released
+ * migration, append one. Times are ms since the epoch.
+ */
+const CLIENTS = (json: string, bigint: string) => `
+  CREATE TABLE oauth_clients (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    allowed_scopes ${json} NOT NULL,
+    allowed_resources ${json} NOT NULL,
+    -- HMAC-SHA256 of the secret under a key derived from the orchestrator's secret (key id beside it); never the secret.
+    secret_hash TEXT,
+    secret_key_id TEXT,
+    created_at ${bigint} NOT NULL,
+    secret_rotated_at ${bigint}
+  );
+`;
+
+export const SQLITE_MIGRATIONS: readonly string[] = [CLIENTS('TEXT', 'INTEGER')];
+export const POSTGRES_MIGRATIONS: readonly string[] = [CLIENTS('JSONB', 'BIGINT')];

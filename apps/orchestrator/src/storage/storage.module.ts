@@ -1,0 +1,34 @@
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { openDatabase, type DatabaseEngine } from '@crossauth/storage';
+import type { OrchestratorConfig } from '../config/env.schema';
+import { orchestratorConfig } from '../config/orchestrator.config';
+import { OAUTH_CLIENT_REPOSITORY } from '../oauth/oauth-client.repository';
+import { PostgresOAuthClientRepository } from '../oauth/postgres-oauth-client.repository';
+import { SqliteOAuthClientRepository } from '../oauth/sqlite-oauth-client.repository';
+import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './orchestrator-migrations';
+
+const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
+
+/** The orchestrator's store (registered OAuth clients): PostgreSQL when `ORCHESTRATOR_DATABASE_URL` is set, SQLite otherwise. */
+@Module({
+  providers: [
+    {
+      provide: STORAGE_ENGINE,
+      inject: [orchestratorConfig.KEY],
+      useFactory: (c: OrchestratorConfig) => openDatabase(c, { name: 'orchestrator', setting: 'ORCHESTRATOR_DATABASE_URL', sqlite: SQLITE_MIGRATIONS, postgres: POSTGRES_MIGRATIONS }),
+    },
+    {
+      provide: OAUTH_CLIENT_REPOSITORY,
+      inject: [STORAGE_ENGINE],
+      useFactory: (engine: DatabaseEngine) => (engine.kind === 'postgres' ? new PostgresOAuthClientRepository(engine) : new SqliteOAuthClientRepository(engine)),
+    },
+  ],
+  exports: [OAUTH_CLIENT_REPOSITORY],
+})
+export class StorageModule implements OnApplicationShutdown {
+  constructor(@Inject(STORAGE_ENGINE) private readonly engine: DatabaseEngine) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.engine.close();
+  }
+}

@@ -1,0 +1,22 @@
+import { PostgresDatabaseService, type PostgresSettings } from './postgres-database.service';
+import { SqliteDatabaseService } from './sqlite-database.service';
+
+/** A service's database: SQLite by default, PostgreSQL when configured. */
+export type DatabaseEngine = SqliteDatabaseService | PostgresDatabaseService;
+
+/** A service's schema on both engines. */
+export interface ServiceSchema {
+  /** The service: names the SQLite file, the PostgreSQL migrations table and lock. */
+  readonly name: string;
+  /** The variable holding the PostgreSQL URL, named (never the URL) in errors. */
+  readonly setting: string;
+  readonly sqlite: readonly string[];
+  readonly postgres: readonly string[];
+}
+
+/** Opens and migrates PostgreSQL when `database` is set, else SQLite in `dataDir`. */
+export function openDatabase(where: { readonly database?: PostgresSettings; readonly dataDir: string }, schema: ServiceSchema): Promise<DatabaseEngine> {
+  return where.database
+    ? PostgresDatabaseService.connect(where.database, { name: schema.name, migrations: schema.postgres, setting: schema.setting })
+    : SqliteDatabaseService.open(where.dataDir, schema.name, schema.sqlite);
+}
