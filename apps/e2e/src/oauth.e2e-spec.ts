@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -69,7 +70,8 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       issuer: orchestrator.url,
       token_endpoint: tokenUrl,
       grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
       response_types_supported: [],
     });
     expect((await fetch(`${orchestrator.url}/oauth/authorize?response_type=code`)).status).toBe(400);
@@ -89,7 +91,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     ['a wrong secret (Basic)', () => form({ grant_type: 'client_credentials', resource: 'x' }, basic('robot', 'wrong')), 401, 'invalid_client'],
     ['an unknown client', () => form({ grant_type: 'client_credentials' }, basic('nobody', 'whatever')), 401, 'invalid_client'],
     ['no client authentication', () => form({ grant_type: 'client_credentials' }), 401, 'invalid_client'],
-    ['a client assertion (private_key_jwt is not offered)', () => form({ grant_type: 'client_credentials', client_id: 'robot', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: 'a.b.c' }), 401, 'invalid_client'],
+    ['a client assertion for a client that has a secret, not keys', () => form({ grant_type: 'client_credentials', client_id: 'robot', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: 'a.b.c' }), 401, 'invalid_client'],
     ['an unregistered resource', () => form({ grant_type: 'client_credentials', resource: 'http://127.0.0.1:1/mcp' }, basic('robot', robotSecret)), 400, 'invalid_target'],
     ['two resources', () => fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('robot', robotSecret) }, body: `grant_type=client_credentials&resource=${encodeURIComponent(sessionBuddy.mcpUrl)}&resource=${encodeURIComponent(orchestrator.mcpUrl)}` }), 400, 'invalid_target'],
     ['a scope outside its allowance', () => form({ grant_type: 'client_credentials', resource: sessionBuddy.mcpUrl, scope: 'admin' }, basic('robot', robotSecret)), 400, 'invalid_scope'],
@@ -106,6 +108,81 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     expect(body['access_token']).toBeUndefined();
     expect(res.headers.get('cache-control')).toBe('no-store');
     if (status === 401 && res.headers.get('www-authenticate')) expect(res.headers.get('www-authenticate')).toBe('Basic realm="crossauth"');
+  });
+
+  describe('private_key_jwt (RFC 7523)', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'signer-1', use: 'sig' };
+    beforeAll(async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'oauth-keys-')), 'jwks.json');
+      writeFileSync(file, JSON.stringify({ keys: [jwk] }));
+      const added = await admin(['client', 'add', 'signer', '--scope', 'read write', '--resource', sessionBuddy.mcpUrl, '--jwks-file', file]);
+      expect(added.out).toContain('auth_method:   private_key_jwt');
+      expect(added.out).not.toContain('client_secret');
+    });
+    /** An assertion made from first principles (not with the SDK's jose), ES256 over the compact JWS. */
+    const assertion = (claims: Record<string, unknown> = {}) => {
+      const now = Math.floor(Date.now() / 1000);
+      const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const input = `${b64({ alg: 'ES256', kid: 'signer-1' })}.${b64({ iss: 'signer', sub: 'signer', aud: tokenUrl, iat: now, exp: now + 60, jti: randomUUID(), ...claims })}`;
+      return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+    };
+    const withAssertion = (value: string, extra: Record<string, string> = {}) =>
+      form({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: value, resource: sessionBuddy.mcpUrl, ...extra });
+
+    it("lets the SDK's PrivateKeyJwtProvider discover, sign an assertion, get a token and call a tool", async () => {
+      // In its own process: the provider loads jose, an ES module Jest cannot require.
+      const child = spawn(process.execPath, [join(__dirname, 'support', 'private-key-jwt-client.mjs'), sessionBuddy.mcpUrl, 'signer', 'start', JSON.stringify({ project: 'signed-robot' })], {
+        cwd: WORKSPACE_ROOT,
+        env: { PATH: process.env['PATH'] ?? '', CLIENT_KEY: JSON.stringify(privateKey.export({ format: 'jwk' })) },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      if (code !== 0) throw new Error(`client failed (${code}): ${err}`);
+      expect(structured(JSON.parse(out))).toMatchObject({ owner: 'signer', status: 'open' });
+    });
+
+    it('grants once per assertion: the same jti again is refused as invalid_client', async () => {
+      const once = assertion();
+      expect((await withAssertion(once)).status).toBe(200);
+      const replay = await withAssertion(once);
+      expect(replay.status).toBe(401);
+      expect(await replay.json()).toMatchObject({ error: 'invalid_client', error_description: expect.stringMatching(/already used/) });
+    });
+
+    it.each([
+      ['an assertion for another audience', () => assertion({ aud: 'https://elsewhere.example/token' }), /aud must be/],
+      ['an expired assertion', () => assertion({ exp: Math.floor(Date.now() / 1000) - 120 }), /expired/],
+      ['an assertion living an hour', () => assertion({ exp: Math.floor(Date.now() / 1000) + 3600 }), /ahead/],
+      ['an assertion without jti', () => assertion({ jti: undefined }), /jti is required/],
+      ['an assertion naming another client', () => assertion({ iss: 'robot', sub: 'robot' }), /client authentication failed|iss and sub/],
+      ['an HS256 assertion keyed with the public key', () => {
+        const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+        const now = Math.floor(Date.now() / 1000);
+        const input = `${b64({ alg: 'HS256', kid: 'signer-1' })}.${b64({ iss: 'signer', sub: 'signer', aud: tokenUrl, exp: now + 60, jti: randomUUID() })}`;
+        return `${input}.${Buffer.from(JSON.stringify(jwk)).toString('base64url')}`;
+      }, /alg must be/],
+      ['an assertion carrying its own key in the header', () => {
+        const [, p, s] = assertion().split('.');
+        return `${Buffer.from(JSON.stringify({ alg: 'ES256', jwk })).toString('base64url')}.${p}.${s}`;
+      }, /jwk header is not accepted/],
+    ])('refuses %s as invalid_client, naming why', async (_n, make, why) => {
+      const res = await withAssertion(make());
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as { error: string; error_description: string };
+      expect(body.error).toBe('invalid_client');
+      expect(body.error_description).toMatch(why);
+    });
+
+    it('refuses a wrong client_assertion_type, and a secret rotation for a key-based client', async () => {
+      const res = await form({ grant_type: 'client_credentials', client_assertion_type: 'urn:example:saml', client_assertion: assertion() });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
+      expect((await admin(['client', 'rotate-secret', 'signer'])).err).toMatch(/private_key_jwt: it has keys, not a secret/);
+    });
   });
 
   it('lists clients without secrets, rotates a secret (the old one stops at once) and removes a client', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -39,7 +40,7 @@ Commands:
   revoke-subject <sub> [--before ISO-8601] [--url …]
                                  revoke through session-buddy's admin tools (effective at once,
                                  persisted); authenticates with a 60 s admin token it mints
-  client add <id> --scope "read write" --resource <MCP server URL> [--resource …] [--name N] [--url http://127.0.0.1:8679/mcp]
+  client add <id> --scope "read write" --resource <MCP server URL> [--resource …] [--name N] [--jwks-file keys.json] [--url http://127.0.0.1:8679/mcp]
   client list | client rotate-secret <id> | client remove <id>   [--url …]
                                  OAuth clients of the orchestrator's token endpoint (client_credentials);
                                  a secret is printed once, when it is made
@@ -158,7 +159,7 @@ const ORCHESTRATOR_MCP = 'http://127.0.0.1:8679/mcp';
 /** `crossauth client add|list|rotate-secret|remove`, through the orchestrator's admin tools. */
 async function clientCommand(
   env: Environment,
-  values: { url?: string; iss?: string; aud?: string; 'secret-env'?: string; scope?: string; resource?: string[]; name?: string },
+  values: { url?: string; iss?: string; aud?: string; 'secret-env'?: string; scope?: string; resource?: string[]; name?: string; 'jwks-file'?: string },
   [action, id]: string[],
   io: Io,
 ): Promise<number> {
@@ -172,12 +173,15 @@ async function clientCommand(
     case 'add': {
       if (!id) throw new Error('client add needs an id');
       const scopes = (values.scope ?? '').split(/[ ,]+/).filter(Boolean);
-      const added = await call('oauth_client_add', { id, scopes, resources: values.resource ?? [], ...(values.name ? { name: values.name } : {}) });
+      const jwksFile = values['jwks-file'];
+      const jwks = jwksFile ? (JSON.parse(readFileSync(jwksFile, 'utf8')) as unknown) : undefined;
+      const added = await call('oauth_client_add', { id, scopes, resources: values.resource ?? [], ...(values.name ? { name: values.name } : {}), ...(jwks ? { jwks } : {}) });
       io.out(`client_id:     ${String(added['client_id'])}`);
-      io.out(`client_secret: ${String(added['client_secret'])}`);
+      if (added['client_secret']) io.out(`client_secret: ${String(added['client_secret'])}`);
+      else io.out('auth_method:   private_key_jwt (signed with the keys registered)');
       io.out(`scopes:        ${(added['scopes'] as string[]).join(' ')}`);
       io.out(`resources:     ${(added['resources'] as string[]).join(' ')}`);
-      io.err('crossauth: the secret is shown this once; store it now (it is kept only as a keyed hash).');
+      if (added['client_secret']) io.err('crossauth: the secret is shown this once; store it now (it is kept only as a keyed hash).');
       return 0;
     }
     case 'list': {
@@ -222,6 +226,7 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
       url: { type: 'string' },
       before: { type: 'string' },
       resource: { type: 'string', multiple: true },
+      'jwks-file': { type: 'string' },
       name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -1,12 +1,12 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { Public, SCOPES } from '@crossauth/auth';
+import { CLIENT_ASSERTION_ALGORITHMS, Public, SCOPES } from '@crossauth/auth';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 
 /**
  * RFC 8414 authorization server metadata, describing what is implemented and
  * nothing more: the client-credentials grant at the token endpoint, with
- * client secrets (Basic or in the body). The authorization endpoint is listed
+ * client secrets (Basic or in the body) or signed client assertions. The authorization endpoint is listed
  * because SDK 1.x clients require the field; it refuses every request.
  */
 @Public()
@@ -22,7 +22,8 @@ export class AuthorizationServerMetadataController {
       authorization_endpoint: `${base}/oauth/authorize`,
       response_types_supported: [],
       grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       scopes_supported: [...SCOPES],
     };
   }

@@ -1,3 +1,5 @@
+import type { ClientJwks } from '@crossauth/auth';
+
 /** A registered OAuth client. Times are ms since the epoch. */
 export interface OAuthClientRecord {
   readonly id: string;
@@ -9,6 +11,8 @@ export interface OAuthClientRecord {
   /** Keyed hash of its secret, and the id of the key; never the secret. */
   readonly secretHash: string | null;
   readonly secretKeyId: string | null;
+  /** Public keys for `private_key_jwt`, instead of a secret. */
+  readonly jwks: ClientJwks | null;
   readonly createdAt: number;
   readonly secretRotatedAt: number | null;
 }

@@ -2,10 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   AUTH_OPTIONS,
   SCOPES,
+  ClientAssertionError,
+  assertPublicJwks,
   clientSecretMatches,
   deriveClientSecretKey,
   generateClientSecret,
   hashClientSecret,
+  verifyClientAssertion,
+  type ClientJwks,
   type ResolvedAuthOptions,
 } from '@crossauth/auth';
 import { ToolError } from '@crossauth/mcp-server';
@@ -17,9 +21,16 @@ export interface NewClient {
   readonly name?: string;
   readonly scopes: readonly string[];
   readonly resources: readonly string[];
+  /** Public keys for `private_key_jwt`; without them the client gets a secret. */
+  readonly jwks?: unknown;
 }
 
+/** Why a client assertion was refused, in the words the token endpoint answers with. */
+export type AssertionOutcome = { client: OAuthClientRecord } | { refused: string; retryLater?: boolean };
+
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Longest an assertion may live (the SDK's default lifetime): bounds how long its jti is remembered. */
+const ASSERTION_MAX_LIFETIME_SECONDS = 300;
 // Spent on unknown client ids too, so a miss takes as long as a wrong secret.
 const DECOY_HASH = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
@@ -41,17 +52,27 @@ export class OAuthClientsService {
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
   ) {}
 
-  async add(input: NewClient): Promise<{ client: OAuthClientRecord; secret: string }> {
+  async add(input: NewClient): Promise<{ client: OAuthClientRecord; secret?: string }> {
     validate(input);
-    const { hash, kid } = this.hashWithCurrentKey(generateClientSecret());
-    const secret = hash.secret;
+    let jwks: ClientJwks | null = null;
+    if (input.jwks !== undefined) {
+      try {
+        jwks = assertPublicJwks(input.jwks);
+      } catch (error) {
+        if (error instanceof ClientAssertionError) throw new ToolError(`jwks: ${error.message}`, 'invalid_argument');
+        throw error;
+      }
+    }
+    const { hash, kid } = jwks ? { hash: undefined, kid: null } : this.hashWithCurrentKey(generateClientSecret());
+    const secret = hash?.secret;
     const client: OAuthClientRecord = {
       id: input.id,
       name: input.name ?? null,
       allowedScopes: [...new Set(input.scopes)],
       allowedResources: [...new Set(input.resources)],
-      secretHash: hash.value,
+      secretHash: hash?.value ?? null,
       secretKeyId: kid,
+      jwks,
       createdAt: Date.now(),
       secretRotatedAt: null,
     };
@@ -61,6 +82,7 @@ export class OAuthClientsService {
   }
 
   async rotateSecret(id: string): Promise<string> {
+    if ((await this.clients.find(id))?.jwks) throw new ToolError(`client ${id} authenticates with private_key_jwt: it has keys, not a secret`, 'invalid_argument');
     const { hash, kid } = this.hashWithCurrentKey(generateClientSecret());
     if (!(await this.clients.updateSecret(id, hash.value, kid, Date.now()))) throw new ToolError(`no client ${id}`, 'client_not_found');
     this.logger.log({ event: 'oauth_client_secret_rotated', client: id });
@@ -75,6 +97,35 @@ export class OAuthClientsService {
 
   list(): Promise<OAuthClientRecord[]> {
     return this.clients.list();
+  }
+
+  /**
+   * `private_key_jwt` (RFC 7523): the client whose registered key signed the
+   * assertion for one of `audiences`, once: its `jti` goes into the replay store
+   * (shared across instances with Redis) until the assertion expires.
+   */
+  async authenticateAssertion(assertion: string, claimedId: string | undefined, audiences: readonly string[]): Promise<AssertionOutcome> {
+    const id = claimedId ?? unverifiedIssuer(assertion);
+    const client = id && CLIENT_ID.test(id) ? await this.clients.find(id) : undefined;
+    if (!client?.jwks) return { refused: 'client authentication failed' };
+    let verified: { jti: string; exp: number };
+    try {
+      verified = verifyClientAssertion(assertion, {
+        clientId: client.id,
+        jwks: client.jwks,
+        audiences,
+        nowSeconds: Math.floor(Date.now() / 1000),
+        clockSkewSeconds: this.auth.clockSkewSeconds,
+        maxLifetimeSeconds: ASSERTION_MAX_LIFETIME_SECONDS + this.auth.clockSkewSeconds,
+      });
+    } catch (error) {
+      if (error instanceof ClientAssertionError) return { refused: `client assertion refused: ${error.message}` };
+      throw error;
+    }
+    const verdict = await this.auth.nonceStore.remember(`client-assertion:${client.id}:${verified.jti}`, (verified.exp + this.auth.clockSkewSeconds) * 1000);
+    if (verdict === 'replayed') return { refused: 'client assertion refused: this jti was already used' };
+    if (verdict !== 'fresh') return { refused: 'the replay store cannot take the assertion now', retryLater: true };
+    return { client };
   }
 
   /** The client when `secret` is its secret; undefined for an unknown client or a wrong secret, alike. */
@@ -131,5 +182,15 @@ function validate(input: NewClient): void {
     }
     // RFC 8707 §2: an absolute URI without a fragment.
     if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash) throw new ToolError(`resources: ${r} must be an http(s) URL without a fragment`, 'invalid_argument');
+  }
+}
+
+/** The `iss` of an assertion, read before verification only to find whose keys verify it. */
+function unverifiedIssuer(assertion: string): string | undefined {
+  try {
+    const iss = (JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
   }
 }

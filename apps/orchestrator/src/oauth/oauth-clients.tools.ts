@@ -9,6 +9,7 @@ const addInput = z.object({
   name: z.string().max(200).optional(),
   scopes: z.array(z.string().min(1).max(64)).min(1).max(16),
   resources: z.array(z.string().min(1).max(2048)).min(1).max(16),
+  jwks: z.record(z.string(), z.unknown()).optional().describe('public keys (a JWK Set) for private_key_jwt; without it the client gets a secret'),
 });
 const idInput = z.object({ id: z.string().min(1).max(128) });
 
@@ -17,6 +18,7 @@ const view = (c: OAuthClientRecord) => ({
   name: c.name,
   scopes: c.allowedScopes,
   resources: c.allowedResources,
+  auth_method: c.jwks ? 'private_key_jwt' : 'client_secret',
   created_at: new Date(c.createdAt).toISOString(),
   secret_rotated_at: c.secretRotatedAt === null ? null : new Date(c.secretRotatedAt).toISOString(),
 });
@@ -32,7 +34,7 @@ export class OAuthClientsTools {
   @McpTool({ name: 'oauth_client_add', description: 'Register an OAuth client for client_credentials: its scopes and the resources (MCP server URLs) it may get tokens for. Returns its secret, once.', scopes: ['admin'], input: addInput })
   async add(input: z.infer<typeof addInput>) {
     const { client, secret } = await this.clients.add(input);
-    return { ...view(client), client_secret: secret };
+    return { ...view(client), ...(secret ? { client_secret: secret } : { auth_method: 'private_key_jwt' }) };
   }
 
   @McpTool({ name: 'oauth_client_list', description: 'Registered OAuth clients (never their secrets).', scopes: ['admin'], annotations: { readOnlyHint: true } })

@@ -1,4 +1,5 @@
 import type { PostgresDatabaseService } from '@crossauth/storage';
+import type { ClientJwks } from '@crossauth/auth';
 import type { OAuthClientRecord, OAuthClientRepository } from './oauth-client.repository';
 
 type Row = {
@@ -8,6 +9,7 @@ type Row = {
   allowed_resources: string[];
   secret_hash: string | null;
   secret_key_id: string | null;
+  jwks: ClientJwks | null;
   created_at: number;
   secret_rotated_at: number | null;
 };
@@ -19,6 +21,7 @@ const toRecord = (r: Row): OAuthClientRecord => ({
   allowedResources: r.allowed_resources,
   secretHash: r.secret_hash,
   secretKeyId: r.secret_key_id,
+  jwks: r.jwks,
   createdAt: r.created_at,
   secretRotatedAt: r.secret_rotated_at,
 });
@@ -29,8 +32,8 @@ export class PostgresOAuthClientRepository implements OAuthClientRepository {
 
   async insert(c: OAuthClientRecord): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-      [c.id, c.name, JSON.stringify(c.allowedScopes), JSON.stringify(c.allowedResources), c.secretHash, c.secretKeyId, c.createdAt],
+      `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, jwks, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+      [c.id, c.name, JSON.stringify(c.allowedScopes), JSON.stringify(c.allowedResources), c.secretHash, c.secretKeyId, c.jwks === null ? null : JSON.stringify(c.jwks), c.createdAt],
     );
     return rowCount === 1;
   }

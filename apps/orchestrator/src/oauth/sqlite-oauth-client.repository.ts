@@ -1,4 +1,5 @@
 import type { SqliteDatabaseService } from '@crossauth/storage';
+import type { ClientJwks } from '@crossauth/auth';
 import type { OAuthClientRecord, OAuthClientRepository } from './oauth-client.repository';
 
 type Row = {
@@ -8,6 +9,7 @@ type Row = {
   allowed_resources: string;
   secret_hash: string | null;
   secret_key_id: string | null;
+  jwks: string | null;
   created_at: number;
   secret_rotated_at: number | null;
 };
@@ -19,6 +21,7 @@ const toRecord = (r: Row): OAuthClientRecord => ({
   allowedResources: JSON.parse(r.allowed_resources) as string[],
   secretHash: r.secret_hash,
   secretKeyId: r.secret_key_id,
+  jwks: r.jwks === null ? null : (JSON.parse(r.jwks) as ClientJwks),
   createdAt: r.created_at,
   secretRotatedAt: r.secret_rotated_at,
 });
@@ -31,7 +34,7 @@ export class SqliteOAuthClientRepository implements OAuthClientRepository {
     const db = database.db;
     this.stmt = {
       insert: db.prepare(
-        `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+        `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, jwks, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
       ),
       find: db.prepare(`SELECT * FROM oauth_clients WHERE id = ?`),
       list: db.prepare(`SELECT * FROM oauth_clients ORDER BY id`),
@@ -41,7 +44,7 @@ export class SqliteOAuthClientRepository implements OAuthClientRepository {
   }
 
   async insert(c: OAuthClientRecord): Promise<boolean> {
-    return this.stmt.insert.run(c.id, c.name, JSON.stringify(c.allowedScopes), JSON.stringify(c.allowedResources), c.secretHash, c.secretKeyId, c.createdAt).changes === 1;
+    return this.stmt.insert.run(c.id, c.name, JSON.stringify(c.allowedScopes), JSON.stringify(c.allowedResources), c.secretHash, c.secretKeyId, c.jwks === null ? null : JSON.stringify(c.jwks), c.createdAt).changes === 1;
   }
 
   async find(id: string): Promise<OAuthClientRecord | undefined> {

@@ -8,7 +8,8 @@ import { OAuthClientsService } from './oauth-clients.service';
 
 const MAX_BODY = 16 * 1024;
 /** RFC 6749 §5.2 error codes (RFC 8707 adds invalid_target). */
-type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target';
+type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target' | 'temporarily_unavailable';
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 class OAuthError extends Error {
   constructor(
@@ -24,7 +25,8 @@ class OAuthError extends Error {
 /**
  * The orchestrator's OAuth 2.1 token endpoint, `client_credentials` only (the
  * MCP client-credentials extension, SEP-1046): a registered client proves
- * itself with its secret (`client_secret_basic` or `client_secret_post`) and
+ * itself with its secret (`client_secret_basic`, `client_secret_post`) or a
+ * JWT signed with its registered key (`private_key_jwt`, RFC 7523) and
  * gets a short-lived token for one registered resource (RFC 8707), with the
  * scopes it asked for that it may have. Public (the client authenticates
  * itself here), throttled on failures like every other auth failure.
@@ -33,6 +35,7 @@ class OAuthError extends Error {
 @Controller('oauth')
 export class TokenController {
   private readonly logger = new Logger(TokenController.name);
+  private readonly tokenEndpoint: string;
 
   constructor(
     private readonly clients: OAuthClientsService,
@@ -40,7 +43,9 @@ export class TokenController {
     private readonly throttle: AuthFailureThrottleService,
     private readonly audit: AuthAuditService,
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
-  ) {}
+  ) {
+    this.tokenEndpoint = `${config.publicUrl}/oauth/token`;
+  }
 
   @Post('token')
   async token(@Req() req: Request, @Res() res: Response): Promise<void> {
@@ -81,6 +86,10 @@ export class TokenController {
       const error = thrown instanceof BodyTooLargeError ? new OAuthError('invalid_request', `body exceeds ${MAX_BODY} bytes`) : thrown;
       if (!(error instanceof OAuthError)) throw error;
       this.audit.record({ outcome: 'deny', reason: error.code, subject: clientId, target: 'POST /oauth/token', transport: 'http', client: req.ip, detail: error.description });
+      if (error.code === 'temporarily_unavailable') {
+        res.setHeader('Retry-After', '5');
+        return void res.status(503).json({ error: error.code, error_description: error.description });
+      }
       if (error.code === 'invalid_client') {
         await this.throttle.recordFailure(req.ip);
         if (error.challenge) res.setHeader('WWW-Authenticate', error.challenge);
@@ -114,7 +123,14 @@ export class TokenController {
     const header = req.headers.authorization;
     const postedId = single(form, 'client_id');
     const postedSecret = single(form, 'client_secret');
-    if (form.has('client_assertion') || form.has('client_assertion_type')) throw new OAuthError('invalid_client', 'private_key_jwt is not supported by this server');
+    if (form.has('client_assertion') || form.has('client_assertion_type')) {
+      if (header !== undefined || postedSecret !== undefined) throw new OAuthError('invalid_request', 'use one client authentication method, not two');
+      if (single(form, 'client_assertion_type') !== JWT_BEARER) throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER}`);
+      const outcome = await this.clients.authenticateAssertion(single(form, 'client_assertion') ?? '', postedId, [this.tokenEndpoint, this.config.publicUrl]);
+      if ('client' in outcome) return outcome.client;
+      if (outcome.retryLater) throw new OAuthError('temporarily_unavailable', outcome.refused);
+      throw new OAuthError('invalid_client', outcome.refused);
+    }
     let id: string | undefined;
     let secret: string | undefined;
     let basic = false;

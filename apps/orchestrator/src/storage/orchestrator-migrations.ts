@@ -17,5 +17,8 @@ const CLIENTS = (json: string, bigint: string) => `
   );
 `;
 
-export const SQLITE_MIGRATIONS: readonly string[] = [CLIENTS('TEXT', 'INTEGER')];
-export const POSTGRES_MIGRATIONS: readonly string[] = [CLIENTS('JSONB', 'BIGINT')];
+// 2: public keys (a JWK Set) of clients that authenticate with private_key_jwt (RFC 7523).
+const CLIENT_KEYS = (json: string) => `ALTER TABLE oauth_clients ADD COLUMN jwks ${json};`;
+
+export const SQLITE_MIGRATIONS: readonly string[] = [CLIENTS('TEXT', 'INTEGER'), CLIENT_KEYS('TEXT')];
+export const POSTGRES_MIGRATIONS: readonly string[] = [CLIENTS('JSONB', 'BIGINT'), CLIENT_KEYS('JSONB')];
