@@ -72,6 +72,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
+      revocation_endpoint: `${orchestrator.url}/oauth/revoke`,
       response_types_supported: [],
     });
     expect((await fetch(`${orchestrator.url}/oauth/authorize?response_type=code`)).status).toBe(400);
@@ -108,6 +109,58 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     expect(body['access_token']).toBeUndefined();
     expect(res.headers.get('cache-control')).toBe('no-store');
     if (status === 401 && res.headers.get('www-authenticate')) expect(res.headers.get('www-authenticate')).toBe('Basic realm="crossauth"');
+  });
+
+  describe('revocation: RFC 7009 and client removal reach session-buddy at once', () => {
+    let pass: string;
+    beforeAll(async () => {
+      pass = secretOf((await admin(['client', 'add', 'revocable', '--scope', 'read', '--resource', sessionBuddy.mcpUrl])).out);
+      await admin(['client', 'add', 'bystander', '--scope', 'read', '--resource', sessionBuddy.mcpUrl]);
+    });
+    const grant = async (id: string, secretValue: string) => {
+      const res = await form({ grant_type: 'client_credentials', resource: sessionBuddy.mcpUrl }, basic(id, secretValue));
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    const statusAt = async (token: string) => {
+      const res = await fetch(sessionBuddy.mcpUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'r', version: '1' } } }),
+      });
+      return { status: res.status, reason: res.status === 200 ? undefined : ((await res.json()) as { reason?: string }).reason };
+    };
+    const refusedWithin = async (token: string, ms: number) => {
+      const started = Date.now();
+      while (Date.now() - started < ms) {
+        const s = await statusAt(token);
+        if (s.status === 401 && s.reason === 'revoked') return true;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return false;
+    };
+    const revoke = (token: string, headers: Record<string, string>) =>
+      fetch(`${orchestrator.url}/oauth/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ token }).toString() });
+
+    it("refuses a revocation by another client (answering 200, revealing nothing) and by a wrong secret, and revokes the owner's token at session-buddy within 1 s", async () => {
+      const token = await grant('revocable', pass);
+      expect((await statusAt(token)).status).toBe(200);
+      const foreign = await revoke(token, basic('robot-does-not-exist', 'x'));
+      expect(foreign.status).toBe(401);
+      const bystanderPass = secretOf((await admin(['client', 'rotate-secret', 'bystander'])).out);
+      expect((await revoke(token, basic('bystander', bystanderPass))).status).toBe(200);
+      expect((await statusAt(token)).status).toBe(200);
+      expect((await revoke('not.a.token', basic('revocable', pass))).status).toBe(200);
+      expect((await revoke(token, basic('revocable', pass))).status).toBe(200);
+      expect(await refusedWithin(token, 1000)).toBe(true);
+    });
+
+    it("stops a removed client's tokens at session-buddy within 1 s", async () => {
+      const token = await grant('bystander', secretOf((await admin(['client', 'rotate-secret', 'bystander'])).out));
+      expect((await statusAt(token)).status).toBe(200);
+      const removed = await admin(['client', 'remove', 'bystander']);
+      expect(removed.out).toContain('removed bystander');
+      expect(await refusedWithin(token, 1000)).toBe(true);
+    });
   });
 
   describe('private_key_jwt (RFC 7523)', () => {

@@ -5,6 +5,7 @@ import { AuthDiagnosticsTools, McpServerModule, RedisMcpSessionStore, resourceMe
 import type { OrchestratorConfig } from './config/env.schema';
 import { orchestratorConfig, secretReload } from './config/orchestrator.config';
 import { AuthorizationServerMetadataController } from './oauth/authorization-server-metadata.controller';
+import { GrantRevocationService } from './oauth/grant-revocation.service';
 import { OAuthClientsService } from './oauth/oauth-clients.service';
 import { OAuthClientsTools } from './oauth/oauth-clients.tools';
 import { TokenController } from './oauth/token.controller';
@@ -58,6 +59,6 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
     }),
   ],
   controllers: [AuthorizationServerMetadataController, TokenController],
-  providers: [secretReload, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools],
+  providers: [secretReload, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools, GrantRevocationService],
 })
 export class AppModule {}

@@ -99,6 +99,10 @@ export class OAuthClientsService {
     return this.clients.list();
   }
 
+  find(id: string): Promise<OAuthClientRecord | undefined> {
+    return this.clients.find(id);
+  }
+
   /**
    * `private_key_jwt` (RFC 7523): the client whose registered key signed the
    * assertion for one of `audiences`, once: its `jti` goes into the replay store

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { McpTool } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import type { OAuthClientRecord } from './oauth-client.repository';
+import { GrantRevocationService } from './grant-revocation.service';
 import { OAuthClientsService } from './oauth-clients.service';
 
 const addInput = z.object({
@@ -29,7 +30,10 @@ const view = (c: OAuthClientRecord) => ({
  */
 @Injectable()
 export class OAuthClientsTools {
-  constructor(private readonly clients: OAuthClientsService) {}
+  constructor(
+    private readonly clients: OAuthClientsService,
+    private readonly revocations: GrantRevocationService,
+  ) {}
 
   @McpTool({ name: 'oauth_client_add', description: 'Register an OAuth client for client_credentials: its scopes and the resources (MCP server URLs) it may get tokens for. Returns its secret, once.', scopes: ['admin'], input: addInput })
   async add(input: z.infer<typeof addInput>) {
@@ -47,8 +51,11 @@ export class OAuthClientsTools {
     return { client_id: input.id, client_secret: await this.clients.rotateSecret(input.id) };
   }
 
-  @McpTool({ name: 'oauth_client_remove', description: 'Remove a client: it can get no more tokens.', scopes: ['admin'], input: idInput, annotations: { destructiveHint: true, idempotentHint: true } })
+  @McpTool({ name: 'oauth_client_remove', description: 'Remove a client: it gets no more tokens, and the tokens it holds are revoked at session-buddy at once.', scopes: ['admin'], input: idInput, annotations: { destructiveHint: true, idempotentHint: true } })
   async remove(input: z.infer<typeof idInput>) {
-    return { client_id: input.id, removed: await this.clients.remove(input.id) };
+    const client = await this.clients.find(input.id);
+    const removed = await this.clients.remove(input.id);
+    const revokedAt = removed && client ? await this.revocations.revokeClient(client.id, client.allowedResources) : [];
+    return { client_id: input.id, removed, tokens_revoked_at: revokedAt };
   }
 }

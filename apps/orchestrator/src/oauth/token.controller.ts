@@ -1,9 +1,19 @@
 import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
-import { AuthAuditService, AuthFailureThrottleService, AuthThrottledError, Public, TokenIssuerService } from '@crossauth/auth';
+import {
+  AUTH_OPTIONS,
+  AuthAuditService,
+  AuthFailureThrottleService,
+  AuthThrottledError,
+  Public,
+  TokenIssuerService,
+  verifyHs256Signature,
+  type ResolvedAuthOptions,
+} from '@crossauth/auth';
 import { BodyTooLargeError, readBody } from '@crossauth/mcp-server';
 import type { Request, Response } from 'express';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
+import { GrantRevocationService } from './grant-revocation.service';
 import { OAuthClientsService } from './oauth-clients.service';
 
 const MAX_BODY = 16 * 1024;
@@ -42,6 +52,8 @@ export class TokenController {
     private readonly issuer: TokenIssuerService,
     private readonly throttle: AuthFailureThrottleService,
     private readonly audit: AuthAuditService,
+    private readonly revocations: GrantRevocationService,
+    @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
   ) {
     this.tokenEndpoint = `${config.publicUrl}/oauth/token`;
@@ -52,13 +64,7 @@ export class TokenController {
     // Tokens and errors alike must never be cached (RFC 6749 §5.1).
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
-    try {
-      this.throttle.assertNotBlocked(req.ip);
-    } catch (error) {
-      if (!(error instanceof AuthThrottledError)) throw error;
-      res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return void res.status(429).json({ error: 'slow_down', error_description: 'too many failed client authentications; retry later' });
-    }
+    if (this.throttled(req, res)) return;
     let clientId: string | undefined;
     try {
       const form = await this.readForm(req);
@@ -83,19 +89,82 @@ export class TokenController {
       this.audit.record({ outcome: 'allow', reason: 'client_credentials', subject: client.id, scopes: granted, target: `POST /oauth/token for ${resource}`, transport: 'http', client: req.ip });
       res.status(200).json({ access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresAt - minted.issuedAt, scope: granted.join(' ') });
     } catch (thrown) {
-      const error = thrown instanceof BodyTooLargeError ? new OAuthError('invalid_request', `body exceeds ${MAX_BODY} bytes`) : thrown;
-      if (!(error instanceof OAuthError)) throw error;
-      this.audit.record({ outcome: 'deny', reason: error.code, subject: clientId, target: 'POST /oauth/token', transport: 'http', client: req.ip, detail: error.description });
-      if (error.code === 'temporarily_unavailable') {
-        res.setHeader('Retry-After', '5');
-        return void res.status(503).json({ error: error.code, error_description: error.description });
+      await this.refuse(thrown, req, res, clientId, 'POST /oauth/token');
+    }
+  }
+
+  /**
+   * RFC 7009 token revocation, for the client the token was granted to. The
+   * token stops working at its resource at once (see GrantRevocationService).
+   * Per §2.2 an unknown, foreign or malformed token is answered 200 all the
+   * same: the caller learns nothing about tokens that are not its own.
+   */
+  @Post('revoke')
+  async revoke(@Req() req: Request, @Res() res: Response): Promise<void> {
+    res.setHeader('Cache-Control', 'no-store');
+    if (this.throttled(req, res)) return;
+    let clientId: string | undefined;
+    try {
+      const form = await this.readForm(req);
+      const client = await this.authenticate(req, form);
+      clientId = client.id;
+      const token = single(form, 'token');
+      if (!token) throw new OAuthError('invalid_request', 'token is required');
+      const hint = single(form, 'token_type_hint');
+      if (hint !== undefined && hint !== 'access_token') throw new OAuthError('invalid_request', 'only access tokens are issued here');
+      const grant = this.grantOf(token);
+      if (grant && grant.subject === client.id && grant.jti) {
+        const revoked = await this.revocations.revokeToken(grant.jti, grant.audience);
+        this.audit.record({ outcome: 'allow', reason: 'token_revoked', subject: client.id, target: `POST /oauth/revoke at ${grant.audience}`, transport: 'http', client: req.ip, detail: revoked ? 'propagated' : 'expires on its own' });
       }
-      if (error.code === 'invalid_client') {
-        await this.throttle.recordFailure(req.ip);
-        if (error.challenge) res.setHeader('WWW-Authenticate', error.challenge);
-        return void res.status(401).json({ error: error.code, error_description: error.description });
-      }
-      res.status(400).json({ error: error.code, error_description: error.description });
+      res.status(200).end();
+    } catch (thrown) {
+      await this.refuse(thrown, req, res, clientId, 'POST /oauth/revoke');
+    }
+  }
+
+  /** Answers 429 with Retry-After while this address is blocked for failed client authentications. */
+  private throttled(req: Request, res: Response): boolean {
+    try {
+      this.throttle.assertNotBlocked(req.ip);
+      return false;
+    } catch (error) {
+      if (!(error instanceof AuthThrottledError)) throw error;
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      res.status(429).json({ error: 'slow_down', error_description: 'too many failed client authentications; retry later' });
+      return true;
+    }
+  }
+
+  /** Audits and answers an OAuth error (RFC 6749 §5.2); a failed client authentication counts towards the throttle. */
+  private async refuse(thrown: unknown, req: Request, res: Response, clientId: string | undefined, target: string): Promise<void> {
+    const error = thrown instanceof BodyTooLargeError ? new OAuthError('invalid_request', `body exceeds ${MAX_BODY} bytes`) : thrown;
+    if (!(error instanceof OAuthError)) throw error;
+    this.audit.record({ outcome: 'deny', reason: error.code, subject: clientId, target, transport: 'http', client: req.ip, detail: error.description });
+    const body = { error: error.code, error_description: error.description };
+    if (error.code === 'temporarily_unavailable') {
+      res.setHeader('Retry-After', '5');
+      return void res.status(503).json(body);
+    }
+    if (error.code === 'invalid_client') {
+      await this.throttle.recordFailure(req.ip);
+      if (error.challenge) res.setHeader('WWW-Authenticate', error.challenge);
+      return void res.status(401).json(body);
+    }
+    res.status(400).json(body);
+  }
+
+  /** Who a token of ours was granted to, and for what; undefined unless its signature is ours (expiry does not matter here). */
+  private grantOf(token: string): { subject: string; audience: string; jti?: string } | undefined {
+    const keys = this.auth.keyRing;
+    if (!keys) return undefined;
+    try {
+      const { claims } = verifyHs256Signature(token, keys);
+      const aud = Array.isArray(claims['aud']) ? claims['aud'][0] : claims['aud'];
+      if (typeof claims['sub'] !== 'string' || typeof aud !== 'string') return undefined;
+      return { subject: claims['sub'], audience: aud, jti: typeof claims['jti'] === 'string' ? claims['jti'] : undefined };
+    } catch {
+      return undefined;
     }
   }
 
