@@ -11,7 +11,7 @@ const secret = newSecret();
 const callerToken = (sub: string, claims: Record<string, unknown> = {}, key = secret) =>
   mint(key, { sub, aud: 'orchestrator', iss: 'orchestrator', scope: 'read write', ...claims });
 
-type Decision = { event: string; outcome: string; reason: string; subject?: string; actor?: string; scopes?: string[]; target: string };
+type Decision = { event: string; outcome: string; reason: string; subject?: string; actor?: string; actors?: string[]; scopes?: string[]; target: string };
 const decisions = (app: RunningApp): Decision[] =>
   app
     .logs()
@@ -67,6 +67,15 @@ describe('orchestrator → session-buddy', () => {
     expect(start).toMatchObject({ outcome: 'allow', actor: 'orchestrator', scopes: ['write'] });
     const search = decisions(sessionBuddy).find((d) => d.target === 'tools/call:quick_search' && d.subject === 'carol');
     expect(search).toMatchObject({ outcome: 'allow', actor: 'orchestrator', scopes: ['read'] });
+  });
+
+  it("keeps the delegation chain when the caller itself acts for someone: session-buddy's audit names the subject and every actor", async () => {
+    // A service (mahavishnu) acting for erin calls the orchestrator, which calls session-buddy for erin.
+    const client = await connect(orchestrator.mcpUrl, callerToken('erin', { act: { sub: 'mahavishnu' } }));
+    expect(structured(await client.callTool({ name: 'begin_project_session', arguments: { project: 'chain' } }))).toMatchObject({ owner: 'erin' });
+    await client.close();
+    const start = decisions(sessionBuddy).find((d) => d.target === 'tools/call:start' && d.subject === 'erin');
+    expect(start).toMatchObject({ outcome: 'allow', actor: 'orchestrator', actors: ['orchestrator', 'mahavishnu'] });
   });
 
   it('refuses unsigned requests from orchestrator-issued tokens, and a signed request replayed byte for byte', async () => {

@@ -32,6 +32,15 @@ describe('DownstreamTokenCache', () => {
     expect(cache.tokenFor('a', ['write'])).not.toBe(a);
   });
 
+  it("keeps a caller's own actors under the orchestrator (nested act), and never shares a token across chains", () => {
+    const cache = make();
+    const chained = cache.tokenFor('dave', ['read'], Date.now(), ['mahavishnu']);
+    expect(verifier.verify(chained)).toMatchObject({ subject: 'dave', actor: 'orchestrator', actors: ['orchestrator', 'mahavishnu'] });
+    const direct = cache.tokenFor('dave', ['read']);
+    expect(direct).not.toBe(chained);
+    expect(verifier.verify(direct).actors).toEqual(['orchestrator']);
+  });
+
   it('mints afresh after invalidation (the 401 path)', () => {
     const cache = make();
     const a = cache.tokenFor('a', ['read']);

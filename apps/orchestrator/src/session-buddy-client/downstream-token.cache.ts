@@ -10,14 +10,18 @@ interface CachedToken {
 
 const MAX_ENTRIES = 10_000;
 
-/** One cache slot per subject and scope set (order and duplicates ignored). */
-const cacheKey = (subject: string, scopes: readonly string[]): string => `${subject}\u0000${[...new Set(scopes)].sort().join(' ')}`;
+/** One cache slot per subject, scope set (order and duplicates ignored) and earlier actors. */
+const cacheKey = (subject: string, scopes: readonly string[], onBehalfOf: readonly string[] = []): string =>
+  `${subject}\u0000${[...new Set(scopes)].sort().join(' ')}\u0000${onBehalfOf.join(' ')}`;
 
 /**
- * Tokens the orchestrator mints for session-buddy, cached per (subject,
- * scopes) and renewed at 80% of their life, so minting stays off the hot path.
- * These are the orchestrator's own tokens (iss = orchestrator, act = orchestrator):
- * a caller's token is never forwarded.
+ * The on-behalf-of exchange (RFC 8693 semantics): for a caller, the
+ * orchestrator mints its own token for session-buddy, never forwarding the
+ * caller's: `sub` stays the caller, `act` names the orchestrator (with the
+ * caller's own actors nested inside it when the caller was itself acting),
+ * `aud` is session-buddy, and the scopes are only those the tool needs.
+ * Cached per (subject, scopes, earlier actors) and renewed at 80% of their
+ * life, so minting stays off the hot path.
  */
 @Injectable()
 export class DownstreamTokenCache {
@@ -29,15 +33,18 @@ export class DownstreamTokenCache {
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
   ) {}
 
-  /** A valid token for `subject` with exactly `scopes` (sorted, de-duplicated). */
-  tokenFor(subject: string, scopes: readonly string[], nowMs = Date.now()): string {
+  /**
+   * A valid token for `subject` with exactly `scopes` (sorted, de-duplicated);
+   * `onBehalfOf` is the caller's own actor chain, kept under the orchestrator's.
+   */
+  tokenFor(subject: string, scopes: readonly string[], nowMs = Date.now(), onBehalfOf: readonly string[] = []): string {
     const wanted = [...new Set(scopes)].sort();
-    const key = cacheKey(subject, wanted);
+    const key = cacheKey(subject, wanted, onBehalfOf);
     const cached = this.cache.get(key);
     if (cached && nowMs < cached.renewAt) return cached.token;
     const ttl = this.config.sessionBuddy.tokenTtlSeconds;
     const minted = this.issuer.mint(
-      { subject, audience: this.config.sessionBuddy.audience, scopes: wanted, ttlSeconds: ttl, actor: this.config.auth.issuer },
+      { subject, audience: this.config.sessionBuddy.audience, scopes: wanted, ttlSeconds: ttl, actor: [this.config.auth.issuer, ...onBehalfOf] },
       nowMs,
     );
     this.minted++;
@@ -47,8 +54,8 @@ export class DownstreamTokenCache {
   }
 
   /** Forgets a token (after a 401, so the next request mints afresh). */
-  invalidate(subject: string, scopes: readonly string[]): void {
-    this.cache.delete(cacheKey(subject, scopes));
+  invalidate(subject: string, scopes: readonly string[], onBehalfOf: readonly string[] = []): void {
+    this.cache.delete(cacheKey(subject, scopes, onBehalfOf));
   }
 
   get stats(): { cached: number; minted: number } {

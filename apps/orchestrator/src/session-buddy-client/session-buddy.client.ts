@@ -14,6 +14,8 @@ import { createHttpFetch } from './http-fetch';
 interface CallState {
   readonly subject: string;
   readonly scopes: readonly string[];
+  /** The caller's own actors, nested under the orchestrator in the downstream token. */
+  readonly onBehalfOf: readonly string[];
   challenge?: string;
 }
 
@@ -36,7 +38,7 @@ export interface KeyCheck {
 const MAX_POOLED = 256;
 const IDLE_MS = 5 * 60_000;
 
-const poolKey = (subject: string, scopes: readonly string[]) => `${subject}\n${[...scopes].sort().join(' ')}`;
+const poolKey = (subject: string, scopes: readonly string[], onBehalfOf: readonly string[]) => `${subject}\n${[...scopes].sort().join(' ')}\n${onBehalfOf.join(' ')}`;
 
 const challengeParam = (challenge: string | undefined, name: string): string | undefined =>
   challenge ? new RegExp(`${name}="([^"]*)"`).exec(challenge)?.[1] : undefined;
@@ -86,14 +88,14 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
    * Tool errors come back as results (`isError`), untouched; auth refusals and
    * unreachable servers become {@link ToolError}s that say what failed.
    */
-  async callTool(subject: string, scopes: readonly string[], name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  async callTool(subject: string, scopes: readonly string[], name: string, args: Record<string, unknown>, onBehalfOf: readonly string[] = []): Promise<CallToolResult> {
     const attempts = this.config.sessionBuddy.retries + 1;
     let lastError: unknown;
-    const key = poolKey(subject, scopes);
+    const key = poolKey(subject, scopes, onBehalfOf);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       let state: CallState | undefined;
       try {
-        const pooled = await this.clientFor(key, subject, scopes);
+        const pooled = await this.clientFor(key, subject, scopes, onBehalfOf);
         state = pooled.state;
         pooled.lastUsed = Date.now();
         return (await pooled.client.callTool({ name, arguments: args })) as CallToolResult;
@@ -161,11 +163,11 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     return `session-buddy refused ${tool}: ${description}`;
   }
 
-  private clientFor(key: string, subject: string, scopes: readonly string[]): Promise<PooledClient> {
+  private clientFor(key: string, subject: string, scopes: readonly string[], onBehalfOf: readonly string[]): Promise<PooledClient> {
     let pooled = this.pool.get(key);
     if (!pooled) {
       if (this.pool.size >= MAX_POOLED) void this.drop(this.pool.keys().next().value as string);
-      pooled = this.connect({ subject, scopes });
+      pooled = this.connect({ subject, scopes, onBehalfOf });
       this.pool.set(key, pooled);
       pooled.catch(() => this.pool.delete(key));
     }
@@ -189,12 +191,12 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private async authorizedFetch(state: CallState, url: string | URL, init?: RequestInit): Promise<Response> {
-    const { subject, scopes } = state;
+    const { subject, scopes, onBehalfOf } = state;
     // The SDK builds a fresh Headers per request, so it can be filled in place.
     const headers = init?.headers instanceof Headers ? init.headers : new Headers(init?.headers);
     const send = () => {
       const keys = this.auth.keyRing;
-      if (keys) headers.set('authorization', `Bearer ${this.tokens.tokenFor(subject, scopes)}`);
+      if (keys) headers.set('authorization', `Bearer ${this.tokens.tokenFor(subject, scopes, Date.now(), onBehalfOf)}`);
       if (keys && this.config.sessionBuddy.signRequests) {
         // Each attempt gets a fresh nonce and created time; a retry is a new request.
         const target = url instanceof URL ? url : new URL(url);
@@ -211,7 +213,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     if (response.status === 401 && this.auth.keyRing) {
       // Perhaps our cached token expired or was revoked: mint once more, then give up.
       await response.body?.cancel();
-      this.tokens.invalidate(subject, scopes);
+      this.tokens.invalidate(subject, scopes, onBehalfOf);
       response = await send();
     }
     if (!response.ok) state.challenge = response.headers.get('www-authenticate') ?? undefined;

@@ -76,6 +76,7 @@ export class WorkflowTools {
   }
 
   private async relay(principal: Principal, scopes: string[], tool: string, input: Record<string, unknown>): Promise<RelayedToolResult> {
-    return new RelayedToolResult(await this.sessionBuddy.callTool(principal.subject, scopes, tool, input));
+    // The caller's own actors (a service acting for a person) stay in the chain, under the orchestrator.
+    return new RelayedToolResult(await this.sessionBuddy.callTool(principal.subject, scopes, tool, input, principal.actors ?? []));
   }
 }

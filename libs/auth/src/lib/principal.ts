@@ -27,6 +27,12 @@ export interface Principal {
   readonly issuedAt?: number;
   /** RFC 8693 `act.sub`: the service acting on the subject's behalf. */
   readonly actor?: string;
+  /**
+   * The whole delegation chain when actors act for actors (RFC 8693 §4.1,
+   * nested `act`): the current actor first, then each earlier one. Set only
+   * when the token has an `act`.
+   */
+  readonly actors?: readonly string[];
   /** True only for calls let through by `optional` mode without a token. */
   readonly anonymous: boolean;
 }

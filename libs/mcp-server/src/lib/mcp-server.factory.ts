@@ -124,6 +124,7 @@ export class McpServerFactory {
       subject: principal.subject,
       issuer: principal.issuer,
       actor: principal.actor,
+        ...(principal.actors && principal.actors.length > 1 ? { actors: principal.actors } : {}),
       scopes: principal.scopes,
       target,
       transport: kind,

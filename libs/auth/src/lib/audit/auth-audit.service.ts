@@ -9,6 +9,8 @@ export interface AuthDecision {
   readonly subject?: string;
   readonly issuer?: string;
   readonly actor?: string;
+  /** The delegation chain (current actor first), when there is more than one actor. */
+  readonly actors?: readonly string[];
   /** The principal's effective scopes, on allow decisions. */
   readonly scopes?: readonly string[];
   /** What was being reached: a route, `tools/call:<name>`, … */

@@ -94,6 +94,7 @@ export class JwtAuthGuard implements CanActivate {
         subject: principal.subject,
         issuer: principal.issuer,
         actor: principal.actor,
+        ...(principal.actors && principal.actors.length > 1 ? { actors: principal.actors } : {}),
         target: targetOf(request),
         transport: 'http',
         client,

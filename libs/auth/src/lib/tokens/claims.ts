@@ -44,6 +44,24 @@ function numericDate(claims: JwtClaims, name: string, required: boolean): number
   return value;
 }
 
+/** Deepest delegation chain accepted: a longer one is refused, not truncated. */
+const MAX_ACTORS = 5;
+
+/** RFC 8693 `act`, nested for chains: the current actor first. Undefined when absent. */
+function readActors(act: unknown): string[] | undefined {
+  if (act === undefined) return undefined;
+  const actors: string[] = [];
+  let node: unknown = act;
+  while (node !== undefined) {
+    const sub = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)['sub'] : undefined;
+    if (typeof sub !== 'string' || !SUBJECT.test(sub)) throw new AuthError('malformed', 'act claim has no plain sub');
+    if (actors.length === MAX_ACTORS) throw new AuthError('malformed', `act chain is longer than ${MAX_ACTORS}`);
+    actors.push(sub);
+    node = (node as Record<string, unknown>)['act'];
+  }
+  return actors;
+}
+
 /**
  * Validates registered and crossauth claims (RFC 7519 §4.1, RFC 8725 §3.8–3.11)
  * and turns them into a {@link Principal}. Order matters for diagnosability:
@@ -94,13 +112,7 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
   if (jti !== undefined && (typeof jti !== 'string' || jti.length === 0 || jti.length > 128)) {
     throw new AuthError('malformed', 'jti claim is not a short string');
   }
-  const act = claims['act'];
-  let actor: string | undefined;
-  if (act !== undefined) {
-    const actSub = typeof act === 'object' && act !== null ? (act as Record<string, unknown>)['sub'] : undefined;
-    if (typeof actSub !== 'string') throw new AuthError('malformed', 'act claim has no sub');
-    actor = actSub;
-  }
+  const actors = readActors(claims['act']);
 
   return {
     subject,
@@ -111,7 +123,8 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
     tokenId: jti,
     expiresAt: exp,
     issuedAt: iat,
-    actor,
+    actor: actors?.[0],
+    ...(actors ? { actors } : {}),
     anonymous: false,
   };
 }

@@ -15,8 +15,11 @@ export interface MintRequest {
   readonly ttlSeconds?: number;
   readonly type?: 'access' | 'refresh';
   readonly role?: string;
-  /** RFC 8693 actor: the service acting on the subject's behalf. */
-  readonly actor?: string;
+  /**
+   * RFC 8693 actor: the service acting on the subject's behalf, or a chain
+   * (current actor first, then each earlier one), written as nested `act`.
+   */
+  readonly actor?: string | readonly string[];
 }
 
 /** A minted token and the facts a caller needs to cache it. Never log `token`. */
@@ -58,7 +61,8 @@ export class TokenIssuerService {
       scope: request.scopes.join(' '),
     };
     if (request.role) payload['role'] = request.role;
-    if (request.actor) payload['act'] = { sub: request.actor };
+    const chain = typeof request.actor === 'string' ? [request.actor] : (request.actor ?? []);
+    if (chain.length) payload['act'] = chain.reduceRight<Record<string, unknown> | undefined>((inner, sub) => (inner ? { sub, act: inner } : { sub }), undefined);
     const token = this.jwt.sign(payload, {
       privateKey: key.key,
       algorithm: 'HS256',

@@ -48,6 +48,17 @@ describe('TokenVerifierService', () => {
       expect(p).toMatchObject({ subject: 'bob', actor: 'orchestrator', tokenId: minted.tokenId, expiresAt: minted.expiresAt });
     });
 
+    it('a delegation chain (nested act, RFC 8693 §4.1), current actor first; minted chains nest the same way', () => {
+      const p = verifier.verify(craftToken(accessClaims({ act: { sub: 'orchestrator', act: { sub: 'mahavishnu' } } }), secret));
+      expect(p).toMatchObject({ subject: 'alice', actor: 'orchestrator', actors: ['orchestrator', 'mahavishnu'] });
+      const issuer = new TokenIssuerService(resolveAuthOptions(baseOptions), new JwtService({}));
+      const minted = issuer.mint({ subject: 'bob', audience: 'session-buddy', scopes: ['read'], actor: ['orchestrator', 'mahavishnu', 'cron'] });
+      const claims = JSON.parse(Buffer.from(minted.token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+      expect(claims['act']).toEqual({ sub: 'orchestrator', act: { sub: 'mahavishnu', act: { sub: 'cron' } } });
+      expect(verifier.verify(minted.token).actors).toEqual(['orchestrator', 'mahavishnu', 'cron']);
+      expect(verifier.verify(craftToken(accessClaims(), secret)).actors).toBeUndefined();
+    });
+
     it('scopes given as a `scopes` array or an `scp` claim', () => {
       const t1 = craftToken(accessClaims({ scope: undefined, scopes: ['read', 'delete'] }), secret);
       const t2 = craftToken(accessClaims({ scope: undefined, scp: 'write' }), secret);
@@ -125,6 +136,10 @@ describe('TokenVerifierService', () => {
       ['a scope claim that is not a string list', () => craftToken(accessClaims({ scopes: [1, 2] }), secret), 'malformed'],
       ['a token claiming a lifetime beyond the maximum', () => craftToken(accessClaims({ exp: now + 90_000 }), secret), 'malformed'],
       ['a crit header', () => craftToken(accessClaims(), secret, { crit: ['exp'] }), 'malformed'],
+      ['an act without sub', () => craftToken(accessClaims({ act: { client_id: 'x' } }), secret), 'malformed'],
+      ['a nested act without sub', () => craftToken(accessClaims({ act: { sub: 'a', act: { name: 'b' } } }), secret), 'malformed'],
+      ['an act chain of six', () => craftToken(accessClaims({ act: ['a', 'b', 'c', 'd', 'e', 'f'].reduceRight<unknown>((inner, sub) => (inner ? { sub, act: inner } : { sub }), undefined) }), secret), 'malformed'],
+      ['an act sub with control characters', () => craftToken(accessClaims({ act: { sub: 'a\nb' } }), secret), 'malformed'],
     ];
     it.each(cases)('%s', (_name, token, reason) => {
       expect(reasonOf(() => verifier.verify(token()))).toBe(reason);
