@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -242,5 +244,45 @@ describe('session-buddy over stdio', () => {
     const expired = await client.callTool({ name: 'status', arguments: { project: 'desk', token: mint(secret, { exp: 1000 }) } });
     expect(text(expired)).toBe('❌ Authentication failed: Token has expired');
     await client.close();
+  });
+
+  it("verifies a Python peer's envelope over stdio with the numbers as written (85.0, an int beyond 2^53)", async () => {
+    const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'dist/apps/session-buddy/main.js'), '--stdio'], {
+      env: { PATH: process.env['PATH'] ?? '', SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: dataDir() },
+      cwd: join(WORKSPACE_ROOT, 'tmp'),
+    });
+    const replies = new Map<number, string>();
+    let pending = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      for (let i = pending.indexOf('\n'); i !== -1; i = pending.indexOf('\n')) {
+        const line = pending.slice(0, i);
+        pending = pending.slice(i + 1);
+        const id = (JSON.parse(line) as { id?: number }).id;
+        if (typeof id === 'number') replies.set(id, line);
+      }
+    });
+    const reply = async (id: number) => {
+      for (let n = 0; n < 200 && !replies.has(id); n++) await new Promise((r) => setTimeout(r, 25));
+      return replies.get(id) ?? '';
+    };
+    try {
+      child.stdin.write(`${JSON.stringify({ ...initializeBody, id: 1 })}\n`);
+      await reply(1);
+      child.stdin.write('{"jsonrpc": "2.0", "method": "notifications/initialized"}\n');
+      const timestamp = new Date().toISOString().replace('Z', '+00:00');
+      const signedText = `{"content": {"quality": 85.0, "sent_ns": 1764633600123456789}, "from_project": "mahavishnu", "timestamp": "${timestamp}", "to_project": "session-buddy"}`;
+      const signature = createHmac('sha256', secret).update(signedText).digest('hex');
+      const envelope = `{"message": ${signedText}, "signature": "${signature}", "algorithm": "HMAC-SHA256"}`;
+      const token = mint(secret, { sub: 'mahavishnu', iss: 'mahavishnu' });
+      const send = (id: number, env: string) =>
+        child.stdin.write(`{"jsonrpc": "2.0", "id": ${id}, "method": "tools/call", "params": {"name": "receive_project_message", "arguments": {"envelope": ${env}, "token": "${token}"}}}\n`);
+      send(2, envelope.replace('85.0', '85'));
+      expect(await reply(2)).toMatch(/bad_signature/);
+      send(3, envelope);
+      expect(await reply(3)).toContain('\\"accepted\\":true');
+    } finally {
+      child.kill();
+    }
   });
 });

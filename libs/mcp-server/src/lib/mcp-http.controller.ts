@@ -14,11 +14,11 @@ import {
   buildBearerChallenge,
   type SignatureFailureReason,
   challengeBody,
-  parseExactJson,
   type Principal,
 } from '@crossauth/auth';
 import type { Request, Response } from 'express';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
+import { restoreExactArguments } from './exact-arguments';
 import { InFlightRequests } from './in-flight-requests.service';
 import { McpServerFactory } from './mcp-server.factory';
 import { McpSessionRegistry, ownerOf, shortSessionId, type McpSession } from './mcp-session-registry.service';
@@ -130,7 +130,7 @@ export class McpHttpController {
       }
     }
 
-    if (exactNumbers) restoreExactArguments(raw, messages, this.tools);
+    if (exactNumbers) restoreExactArguments(raw.toString('utf8'), messages, this.tools);
 
     if (this.options.stateless) return this.handleStateless(req, res, { authInfo, parsedBody: body });
 
@@ -336,22 +336,6 @@ export class McpHttpController {
     });
     return { principal: authentication.principal, authInfo };
   }
-}
-
-/**
- * Gives calls to `exactNumbers` tools their arguments as the caller wrote them:
- * the body is parsed again, numbers kept as text, only when such a tool is called.
- */
-function restoreExactArguments(raw: Buffer, messages: JsonRpcMessage[], tools: McpToolRegistry): void {
-  const exact = parseExactJson(raw.toString('utf8'));
-  const exactMessages = (Array.isArray(exact) ? exact : [exact]) as Array<{ params?: { arguments?: unknown } }>;
-  messages.forEach((message, i) => {
-    const name = message.params?.name;
-    const args = exactMessages[i]?.params?.arguments;
-    if (message.method === 'tools/call' && typeof name === 'string' && tools.get(name)?.exactNumbers && args !== undefined) {
-      (message.params as { arguments?: unknown }).arguments = args;
-    }
-  });
 }
 
 function notFound(res: Response): undefined {

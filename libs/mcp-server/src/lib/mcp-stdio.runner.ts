@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { McpServerFactory } from './mcp-server.factory';
+import { McpToolRegistry } from './mcp-tool-registry.service';
+import { StdioLineTransport } from './stdio-line.transport';
 
 /**
  * Serves the tools over stdio for desktop clients. There are no headers, so
@@ -10,12 +11,15 @@ import { McpServerFactory } from './mcp-server.factory';
 export class McpStdioRunner {
   private readonly logger = new Logger(McpStdioRunner.name);
 
-  constructor(private readonly factory: McpServerFactory) {}
+  constructor(
+    private readonly factory: McpServerFactory,
+    private readonly tools: McpToolRegistry,
+  ) {}
 
   /** Resolves when the client disconnects (stdin closes). */
   async run(): Promise<void> {
     const server = this.factory.create('stdio');
-    const transport = new StdioServerTransport();
+    const transport = new StdioLineTransport(this.tools);
     const closed = new Promise<void>((resolve) => {
       transport.onclose = () => resolve();
       process.stdin.once('end', () => resolve());

@@ -20,7 +20,7 @@ export interface McpToolOptions {
   /**
    * Arguments reach the handler with every number as the caller wrote it
    * (`ExactNumber` from `@crossauth/auth`), for tools that check a signature
-   * over them; `JSON.parse` would turn `85.0` into `85`. HTTP only.
+   * over them; `JSON.parse` would turn `85.0` into `85`. Over HTTP and stdio.
    */
   readonly exactNumbers?: boolean;
   readonly annotations?: { readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean };
