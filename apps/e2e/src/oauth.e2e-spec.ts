@@ -111,6 +111,40 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     if (status === 401 && res.headers.get('www-authenticate')) expect(res.headers.get('www-authenticate')).toBe('Basic realm="crossauth"');
   });
 
+  describe('crossauth call (a real MCP client for scripts)', () => {
+    let pass: string;
+    beforeAll(async () => {
+      pass = secretOf((await admin(['client', 'add', 'scripted', '--scope', 'read', '--resource', sessionBuddy.mcpUrl])).out);
+    });
+
+    it('calls a tool by discovery and client credentials, the secret coming from the environment', async () => {
+      const run = await cli(['call', sessionBuddy.mcpUrl, 'list_sessions', '{"limit": 5}', '--client-id', 'scripted', '--issuer', orchestrator.url], { CROSSAUTH_CLIENT_SECRET: pass });
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.out)).toMatchObject({ sessions: [] });
+    });
+
+    it('calls with a minted, signed token when no client is given', async () => {
+      const run = await cli(['call', sessionBuddy.mcpUrl, 'health_check'], { CROSSAUTH_SECRET: secret });
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.out)).toMatchObject({ status: 'ok' });
+    });
+
+    it.each([
+      ['a wrong client secret', ['call', '<sb>', 'list_sessions', '--client-id', 'scripted', '--issuer', '<as>'], { CROSSAUTH_CLIENT_SECRET: 'wrong-secret' }, /client authentication failed/],
+      ['a client id with no secret in the environment', ['call', '<sb>', 'list_sessions', '--client-id', 'scripted', '--issuer', '<as>'], {}, /needs CROSSAUTH_CLIENT_SECRET/],
+      ['a client id without the issuer to trust', ['call', '<sb>', 'list_sessions', '--client-id', 'scripted'], { CROSSAUTH_CLIENT_SECRET: 'x' }, /needs --issuer/],
+      ['an authorization server other than the one named', ['call', '<sb>', 'list_sessions', '--client-id', 'scripted', '--issuer', 'http://127.0.0.1:1'], { CROSSAUTH_CLIENT_SECRET: 'x' }, /issuer/i],
+      ['arguments that are not a JSON object', ['call', '<sb>', 'list_sessions', '[1]'], {}, /must be a JSON object/],
+      ['a tool its scopes do not reach', ['call', '<sb>', 'start', '{"project": "p"}', '--scope', 'read'], { CROSSAUTH_SECRET: 'x' }, /insufficient_scope|403/],
+    ])('exits 1 on %s, saying why', async (_n, args, env: Record<string, string>, message) => {
+      // 'x' stands for the real service secret, which the table cannot name before it exists.
+      const realEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, k === 'CROSSAUTH_SECRET' ? secret : v]));
+      const run = await cli(args.map((a) => (a === '<sb>' ? sessionBuddy.mcpUrl : a === '<as>' ? orchestrator.url : a)), realEnv);
+      expect(run.code).toBe(1);
+      expect(`${run.out}${run.err}`).toMatch(message);
+    });
+  });
+
   describe('revocation: RFC 7009 and client removal reach session-buddy at once', () => {
     let pass: string;
     beforeAll(async () => {

@@ -42,6 +42,12 @@ Commands:
                                  persisted); authenticates with a 60 s admin token it mints
   client add <id> --scope "read write" --resource <MCP server URL> [--resource …] [--name N] [--jwks-file keys.json] [--url http://127.0.0.1:8679/mcp]
   client list | client rotate-secret <id> | client remove <id>   [--url …]
+  call <mcp url> <tool> ['{"json": "args"}'] [--client-id ID --issuer AS-URL] [--sub S --scope "read"]
+                                 call a tool as a script would: with --client-id, by OAuth discovery and
+                                 client credentials (secret from CROSSAUTH_CLIENT_SECRET, sent only to
+                                 the authorization server --issuer names); otherwise with
+                                 a 60 s token minted with the configured secret for that URL; prints the
+                                 result, exits 1 when the tool answers an error
                                  OAuth clients of the orchestrator's token endpoint (client_credentials);
                                  a secret is printed once, when it is made
 
@@ -125,13 +131,25 @@ const decodeSegment = (segment: string | undefined): unknown => {
 };
 
 /** Calls one session-buddy admin tool as `crossauth-cli`, signing the requests. */
-async function callAdminTool(env: Environment, values: { url?: string; iss?: string; aud?: string; 'secret-env'?: string }, tool: string, args: Record<string, unknown>): Promise<CallToolResult> {
+/** What a token minted by the CLI says. */
+interface MintedCaller {
+  readonly url: URL;
+  readonly subject: string;
+  readonly audience: string;
+  readonly scopes: readonly string[];
+}
+
+/**
+ * Calls one tool with a 60 s token minted with the configured secret, signing
+ * each request (RFC 9421), so servers that require signed requests from our
+ * issuer accept it too.
+ */
+async function callWithMintedToken(env: Environment, values: { iss?: string; 'secret-env'?: string }, caller: MintedCaller, tool: string, args: Record<string, unknown>): Promise<CallToolResult> {
   const { secret } = secretFrom(env, values['secret-env']);
   const issuer = values.iss ?? 'orchestrator';
   const options = resolveAuthOptions({ secret, issuer, allowedIssuers: [issuer], audiences: ['unused'] });
   const keys = options.keyRing as KeyRing;
-  const token = new TokenIssuerService(options, new JwtService({})).mint({ subject: 'crossauth-cli', audience: values.aud ?? 'session-buddy', scopes: ['admin'], ttlSeconds: 60 }).token;
-  const url = new URL(values.url ?? 'http://127.0.0.1:8678/mcp');
+  const token = new TokenIssuerService(options, new JwtService({})).mint({ subject: caller.subject, audience: caller.audience, scopes: caller.scopes, ttlSeconds: 60 }).token;
   const signedFetch = (target: string | URL, init?: RequestInit): Promise<Response> => {
     const headers = new Headers(init?.headers);
     headers.set('authorization', `Bearer ${token}`);
@@ -140,13 +158,26 @@ async function callAdminTool(env: Environment, values: { url?: string; iss?: str
     for (const [name, value] of Object.entries(signed)) headers.set(name, value);
     return fetch(target, { ...init, headers });
   };
-  // Loaded only by the commands that call a server: the client is a third of the CLI's start-up time.
+  const { Client, StreamableHTTPClientTransport } = await mcpClient();
+  return withClient(new Client({ name: 'crossauth-cli', version: '0.1.0' }), new StreamableHTTPClientTransport(caller.url, { fetch: signedFetch }), tool, args);
+}
+
+// Loaded only by the commands that call a server: the client is a third of the CLI's start-up time.
+async function mcpClient() {
   const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([
     import('@modelcontextprotocol/sdk/client/index.js'),
     import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
   ]);
-  const client = new Client({ name: 'crossauth-cli', version: '0.1.0' });
-  await client.connect(new StreamableHTTPClientTransport(url, { fetch: signedFetch }));
+  return { Client, StreamableHTTPClientTransport };
+}
+
+async function withClient(
+  client: InstanceType<Awaited<ReturnType<typeof mcpClient>>['Client']>,
+  transport: InstanceType<Awaited<ReturnType<typeof mcpClient>>['StreamableHTTPClientTransport']>,
+  tool: string,
+  args: Record<string, unknown>,
+): Promise<CallToolResult> {
+  await client.connect(transport);
   try {
     return (await client.callTool({ name: tool, arguments: args })) as CallToolResult;
   } finally {
@@ -154,7 +185,52 @@ async function callAdminTool(env: Environment, values: { url?: string; iss?: str
   }
 }
 
+/** Calls one session-buddy (or orchestrator) admin tool as `crossauth-cli`. */
+function callAdminTool(env: Environment, values: { url?: string; iss?: string; aud?: string; 'secret-env'?: string }, tool: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  const caller = { url: new URL(values.url ?? 'http://127.0.0.1:8678/mcp'), subject: 'crossauth-cli', audience: values.aud ?? 'session-buddy', scopes: ['admin'] };
+  return callWithMintedToken(env, values, caller, tool, args);
+}
+
 const ORCHESTRATOR_MCP = 'http://127.0.0.1:8679/mcp';
+
+/** `crossauth call <url> <tool> [json]`: a real MCP client for scripts and operators. */
+async function callCommand(
+  env: Environment,
+  values: { sub?: string; scope?: string; iss?: string; 'secret-env'?: string; 'client-id'?: string; issuer?: string },
+  [target, tool, json]: string[],
+  io: Io,
+): Promise<number> {
+  if (!target || !tool) throw new Error('call needs an MCP server URL and a tool name');
+  const url = new URL(target);
+  let args: unknown = {};
+  if (json !== undefined) {
+    try {
+      args = JSON.parse(json);
+    } catch {
+      throw new Error('the arguments must be a JSON object');
+    }
+  }
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new Error('the arguments must be a JSON object');
+  const clientId = values['client-id'];
+  let result: CallToolResult;
+  if (clientId) {
+    // From the environment, never the command line (shell history, process lists).
+    const clientSecret = readSecretVariable(env, 'CROSSAUTH_CLIENT_SECRET');
+    if (!clientSecret) throw new Error('--client-id needs CROSSAUTH_CLIENT_SECRET (or CROSSAUTH_CLIENT_SECRET_FILE)');
+    // Without it the MCP server would choose where the client secret is sent.
+    if (!values.issuer) throw new Error('--client-id needs --issuer <authorization server URL>: the secret is sent only there');
+    const [{ Client, StreamableHTTPClientTransport }, { ClientCredentialsProvider }] = await Promise.all([mcpClient(), import('@modelcontextprotocol/sdk/client/auth-extensions.js')]);
+    const transport = new StreamableHTTPClientTransport(url, { authProvider: new ClientCredentialsProvider({ clientId, clientSecret, expectedIssuer: values.issuer }) });
+    result = await withClient(new Client({ name: 'crossauth-cli', version: '0.1.0' }), transport, tool, args as Record<string, unknown>);
+  } else {
+    // The canonical MCP URL is an audience every crossauth server accepts for itself.
+    const scopes = (values.scope ?? 'read').split(/[ ,]+/).filter(Boolean);
+    result = await callWithMintedToken(env, values, { url, subject: values.sub ?? 'crossauth-cli', audience: url.href, scopes }, tool, args as Record<string, unknown>);
+  }
+  const out = result.structuredContent ?? (result.content as Array<{ text?: string }>).map((c) => c.text ?? '').join('\n');
+  io.out(typeof out === 'string' ? out : JSON.stringify(out, null, 2));
+  return result.isError ? 1 : 0;
+}
 
 /** `crossauth client add|list|rotate-secret|remove`, through the orchestrator's admin tools. */
 async function clientCommand(
@@ -227,6 +303,8 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
       before: { type: 'string' },
       resource: { type: 'string', multiple: true },
       'jwks-file': { type: 'string' },
+      'client-id': { type: 'string' },
+      issuer: { type: 'string' },
       name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -289,6 +367,8 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
           return 2;
         }
       }
+      case 'call':
+        return await callCommand(env, values, rest, io);
       case 'revoke-token':
       case 'revoke-subject': {
         const target = rest[0];
