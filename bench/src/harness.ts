@@ -13,6 +13,13 @@ export const RESULTS = join(ROOT, 'docs', 'bench-results');
 export const BENCH_DIST = join(ROOT, 'bench', 'dist');
 export const SECRET = randomBytes(36).toString('base64url');
 
+/** Repetitions, seconds per cell and warm-up of the shorter paired runs (scale, oauth); BENCH_* override. */
+export const SHORT_RUNS = {
+  reps: Number(process.env['BENCH_REPS'] ?? 8),
+  seconds: Number(process.env['BENCH_SECONDS'] ?? 3),
+  warmup: Number(process.env['BENCH_WARMUP_SECONDS'] ?? 8),
+} as const;
+
 /** A server process under test. */
 export interface Server {
   readonly name: string;

@@ -1,5 +1,6 @@
 // npm run bench            micro, load and allocation benchmarks, then docs/benchmarks.md
 // npm run bench -- soak    the 10-minute soak (--minutes N to change)
+// npm run bench -- oauth   the orchestrator's token endpoint against authenticated tool calls
 // npm run bench -- scale   several instances: Redis replay store, PostgreSQL writes, two instances (BENCH_DATABASE_URL, BENCH_REDIS_URL)
 // npm run bench -- report  rewrite docs/benchmarks.md from docs/bench-results/
 // npm run bench -- hop     only the orchestrator hop, printed, not saved
@@ -15,6 +16,7 @@ import { A_A_LABEL, BORN_LABEL, CACHED_LABEL, NEST_LABEL, NO_AUTH_LABEL, SIGNED_
 import { instructions, instructionsSection } from './instructions';
 import { micro } from './micro';
 import { profile, profileDiff } from './profile';
+import { oauth, oauthSection } from './oauth';
 import { scale, scaleSection } from './scale';
 import { soak } from './soak';
 
@@ -81,6 +83,7 @@ function report(): void {
     lines.push('## Soak', '', `${s['minutes']} minutes against session-buddy, 8 workers each opening a session, making 20 calls, then deleting (half) or abandoning (half) it; idle timeout 20 s. ${s['calls']} calls, ${s['sessions_opened']} sessions.`, '', `RSS sampled every 5 s; a level is the median of one minute's samples, because RSS saws up and down by about a fifth as sessions open and expire and the heap is collected (after the first minute it ranged ${JSON.stringify(s['rss_range_after_first_minute_mib'])} MiB), so single samples decide by where each falls on a tooth. Level in the second minute: ${s['rss_after_first_minute_mib']} MiB; in the last minute: ${s['rss_at_end_mib']} MiB (×${s['end_over_first_minute']}; target ≤ ×1.15: ${s['target_within_15_percent'] ? 'met' : 'missed'}). Least-squares slope after the first minute: ${s['rss_slope_mib_per_minute']} MiB per minute. (The sample at 60 s and the last one: ${s['rss_sample_at_60s_mib']} and ${s['rss_last_sample_mib']} MiB.)`, '', '![RSS during the soak](soak-rss.svg)', '');
   }
   lines.push(...scaleSection(read('scale')));
+  lines.push(...oauthSection(read('oauth')));
   lines.push(...targets(m, l, s));
   lines.push(...findings(l));
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), `${lines.join('\n')}\n`);
@@ -210,6 +213,7 @@ async function main(): Promise<void> {
   if (mode === 'default' || mode === 'alloc') await alloc(numberFlag('--calls', 60_000));
   if (mode === 'soak') await soak(numberFlag('--minutes', 10));
   if (mode === 'scale') await scale();
+  if (mode === 'oauth') await oauth();
   if (mode === 'instructions') await instructions(numberFlag('--warmup', 10_000), numberFlag('--calls', 3_000));
   report();
 }

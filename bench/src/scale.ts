@@ -5,12 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { BENCH_DIST, MCP_HEADERS, ROOT, SECRET, callRequests, machine, median, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
+import { BENCH_DIST, MCP_HEADERS, ROOT, SECRET, callRequests, machine, median, openSession, pinSelf, saveResult, startServer, token, SHORT_RUNS, type Server } from './harness';
 import { drive, medianInterval, pairedRatio, pairs, prepare, summarise, type DriveOptions, type RunResult } from './load';
 
-const REPS = Number(process.env['BENCH_REPS'] ?? 8);
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
-const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 8);
+const { reps: REPS, seconds: SECONDS, warmup: WARMUP } = SHORT_RUNS;
 
 interface Cell {
   readonly label: string;

@@ -287,6 +287,13 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     expect((await admin(['client', 'remove', 'robot'])).code).toBe(1);
   });
 
+  it('counts grants and refusals in its Prometheus metrics by reason', async () => {
+    const metrics = await (await fetch(`${orchestrator.url}/metrics`)).text();
+    expect(metrics).toMatch(/crossauth_auth_decisions_total\{outcome="allow",reason="client_credentials"\} [1-9]/);
+    expect(metrics).toMatch(/crossauth_auth_decisions_total\{outcome="deny",reason="invalid_client"\} [1-9]/);
+    expect(metrics).toMatch(/crossauth_auth_decisions_total\{outcome="deny",reason="invalid_target"\} [1-9]/);
+  });
+
   it('refuses to register a client with an unknown scope or a resource that is not a URL, and never logs a secret', async () => {
     expect((await admin(['client', 'add', 'bad1', '--scope', 'superuser', '--resource', sessionBuddy.mcpUrl])).err).toMatch(/scopes: unknown superuser/);
     expect((await admin(['client', 'add', 'bad2', '--scope', 'read', '--resource', 'not a url'])).err).toMatch(/resources: not a url is not a URL/);
