@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type autocannon from 'autocannon';
 import { JwtService } from '@nestjs/jwt';
@@ -64,7 +64,8 @@ export async function startServer(name: string, script: string, args: string[], 
   const affinity = cores ? (pin ? cores : `0-${cpus().length - 1}`) : undefined;
   const [command, argv] = affinity ? ['taskset', ['-c', affinity, process.execPath, ...nodeArgs, script, ...args]] : [process.execPath, [...nodeArgs, script, ...args]];
   const child = spawn(command as string, argv as string[], {
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', BENCH_SECRET: SECRET, PORT: String(port), [portVar]: String(port), ...env },
+    // A data home of its own: a server's default data directory is never the machine's real one.
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', BENCH_SECRET: SECRET, PORT: String(port), [portVar]: String(port), XDG_DATA_HOME: mkdtempSync(join(tmpdir(), 'bench-data-')), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}/mcp`;

@@ -73,6 +73,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
       revocation_endpoint: `${orchestrator.url}/oauth/revoke`,
+      introspection_endpoint: `${orchestrator.url}/oauth/introspect`,
       response_types_supported: [],
     });
     expect((await fetch(`${orchestrator.url}/oauth/authorize?response_type=code`)).status).toBe(400);
@@ -194,6 +195,62 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       const removed = await admin(['client', 'remove', 'bystander']);
       expect(removed.out).toContain('removed bystander');
       expect(await refusedWithin(token, 1000)).toBe(true);
+    });
+  });
+
+  describe('introspection (RFC 7662) and the orchestrator refusing what it revoked', () => {
+    const secrets: Record<string, string> = {};
+    beforeAll(async () => {
+      for (const [id, resource] of [
+        ['sb-resource', sessionBuddy.mcpUrl],
+        ['intro-target', sessionBuddy.mcpUrl],
+        ['orch-resource', orchestrator.mcpUrl],
+        ['orch-user', orchestrator.mcpUrl],
+      ]) {
+        secrets[id as string] = secretOf((await admin(['client', 'add', id as string, '--scope', 'read', '--resource', resource as string])).out);
+      }
+    });
+    const tokenOf = async (id: string) =>
+      ((await (await form({ grant_type: 'client_credentials' }, basic(id, secrets[id] as string))).json()) as { access_token: string }).access_token;
+    const introspect = async (as: string, token: string, pass = secrets[as] as string) => {
+      const res = await fetch(`${orchestrator.url}/oauth/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic(as, pass) }, body: new URLSearchParams({ token }).toString() });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+
+    it('tells a resource server what a live token of its audience holds, and nothing about others', async () => {
+      const token = await tokenOf('intro-target');
+      expect(await introspect('sb-resource', token)).toEqual({
+        status: 200,
+        body: expect.objectContaining({ active: true, sub: 'intro-target', client_id: 'intro-target', scope: 'read', aud: [sessionBuddy.mcpUrl], iss: 'orchestrator', token_type: 'Bearer' }),
+      });
+      // A client whose resources do not include the token's audience learns nothing.
+      expect(await introspect('orch-resource', token)).toEqual({ status: 200, body: { active: false } });
+      expect(await introspect('sb-resource', 'not.a.token')).toEqual({ status: 200, body: { active: false } });
+      expect((await introspect('sb-resource', token, 'wrong')).status).toBe(401);
+      // Revoked by its owner: inactive at once.
+      await fetch(`${orchestrator.url}/oauth/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('intro-target', secrets['intro-target'] as string) }, body: new URLSearchParams({ token }).toString() });
+      expect(await introspect('sb-resource', token)).toEqual({ status: 200, body: { active: false } });
+    });
+
+    it("refuses at the orchestrator, within 1 s, a removed client's token for the orchestrator itself", async () => {
+      const token = await tokenOf('orch-user');
+      const init = () =>
+        fetch(orchestrator.mcpUrl, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'o', version: '1' } } }),
+        });
+      expect((await init()).status).toBe(200);
+      await admin(['client', 'remove', 'orch-user']);
+      const started = Date.now();
+      let refused: { status: number; reason?: string } = { status: 0 };
+      while (Date.now() - started < 1000) {
+        const res = await init();
+        refused = { status: res.status, reason: res.status === 401 ? ((await res.json()) as { reason: string }).reason : undefined };
+        if (refused.status === 401) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(refused).toEqual({ status: 401, reason: 'revoked' });
     });
   });
 

@@ -25,6 +25,8 @@ function startSupervisor(env: Record<string, string>, ports: { sb: number; orch:
       ORCHESTRATOR_PORT: String(ports.orch),
       ORCHESTRATOR_SESSION_BUDDY_URL: `http://127.0.0.1:${ports.sb}/mcp`,
       SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'start-e2e-')),
+      // The orchestrator's default data directory, away from the machine's real one.
+      XDG_DATA_HOME: mkdtempSync(join(tmpdir(), 'start-e2e-data-')),
       ...env,
     },
   });

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { PersistentRevocationStore } from '@crossauth/storage';
 import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type RedisConnection } from '@crossauth/auth';
 import { AuthDiagnosticsTools, McpServerModule, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from './config/env.schema';
@@ -25,9 +26,11 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
     StorageModule,
     AuthModule.forRootAsync({
       isGlobal: true,
-      imports: [SharedStateModule],
-      inject: [orchestratorConfig.KEY, REDIS_CONNECTION],
-      useFactory: (c: OrchestratorConfig, redis: RedisConnection | null) => ({
+      imports: [SharedStateModule, StorageModule],
+      inject: [orchestratorConfig.KEY, REDIS_CONNECTION, PersistentRevocationStore],
+      useFactory: (c: OrchestratorConfig, redis: RedisConnection | null, revocations: PersistentRevocationStore) => ({
+        // What this server granted and then revoked is refused here too.
+        revocationStore: revocations,
         mode: c.auth.mode,
         secret: c.auth.secret,
         secretName: 'ORCHESTRATOR_AUTH_SECRET',

@@ -10,7 +10,7 @@ import { MessagesTools } from './messages/messages.tools';
 import { ReflectionsTools } from './reflections/reflections.tools';
 import { SessionsTools } from './sessions/sessions.tools';
 import { RevocationTools } from './revocation/revocation.tools';
-import { PersistentRevocationStore } from './revocation/persistent-revocation.store';
+import { PersistentRevocationStore } from '@crossauth/storage';
 import { REDIS_CONNECTION } from './storage/storage-engine';
 import { StorageModule } from './storage/storage.module';
 

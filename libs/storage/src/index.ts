@@ -3,3 +3,8 @@ export { SqliteDatabaseService } from './lib/sqlite-database.service';
 export { PostgresDatabaseService, StorageUnavailableError, type PostgresSchema, type PostgresSettings } from './lib/postgres-database.service';
 export { type StorageHealth } from './lib/storage-health';
 export { openDatabase, type DatabaseEngine, type ServiceSchema } from './lib/open-database';
+export { type RevocationRepository, type RevocationRow } from './lib/revocation.repository';
+export { SqliteRevocationRepository } from './lib/sqlite-revocation.repository';
+export { PostgresRevocationRepository } from './lib/postgres-revocation.repository';
+export { PersistentRevocationStore, type RevocationFanout } from './lib/persistent-revocation.store';
+export { RedisRevocationFanout } from './lib/redis-revocation.fanout';

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,9 +39,12 @@ export interface RunningApp {
 
 const PORT_VAR: Record<AppName, string> = { 'session-buddy': 'SESSION_BUDDY_PORT', orchestrator: 'ORCHESTRATOR_PORT' };
 
-/** The environment a child gets: PATH and HOME only, plus what the test sets. */
+/**
+ * The environment a child gets: PATH and HOME, a data home of its own (so no
+ * default data directory is ever the machine's real one), plus what the test sets.
+ */
 function baseEnv(): Record<string, string> {
-  return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', LOG_LEVEL: 'log' };
+  return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', XDG_DATA_HOME: mkdtempSync(join(tmpdir(), 'e2e-data-')), LOG_LEVEL: 'log' };
 }
 
 /** Spawns `node dist/apps/<name>/main.js` (as `nx serve` does) and waits until it answers. */

@@ -1,15 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AUTH_OPTIONS, type ResolvedAuthOptions } from '@crossauth/auth';
+import { PersistentRevocationStore } from '@crossauth/storage';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import { SessionBuddyClient } from '../session-buddy-client/session-buddy.client';
 
 /**
- * Carries revocations of tokens this authorization server granted into the
- * resource servers' own revocation machinery (session-buddy's `revoke_token`
- * and `revoke_subject`, persisted and fanned out to all its instances), so a
- * revoked grant or a removed client stops working there at once. Resources
- * other than session-buddy hold no revocation store this server can reach;
- * their tokens run out within their lifetime (300 s by default).
+ * Revokes tokens this authorization server granted: in its own record (which
+ * its verifier and introspection consult, persisted and fanned out to its
+ * instances) and in the resource servers' own revocation machinery
+ * (session-buddy's `revoke_token` and `revoke_subject`, likewise), so a
+ * revoked grant or a removed client stops working there at once. Other
+ * resources hold no store this server can reach; their tokens run out within
+ * their lifetime (300 s by default), and introspection calls them inactive.
  */
 @Injectable()
 export class GrantRevocationService {
@@ -17,20 +20,24 @@ export class GrantRevocationService {
 
   constructor(
     private readonly sessionBuddy: SessionBuddyClient,
+    private readonly record: PersistentRevocationStore,
+    @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
   ) {}
 
   /** Every token of `clientId` issued so far stops working at the resources it could reach. */
   async revokeClient(clientId: string, resources: readonly string[]): Promise<string[]> {
-    if (!resources.includes(this.config.sessionBuddy.url)) return [];
     // "Before" the next second: the client is gone, so nothing newer can exist.
-    const before = new Date((Math.floor(Date.now() / 1000) + 1) * 1000).toISOString();
-    await this.call('revoke_subject', { subject: clientId, issued_before: before });
-    return [this.config.sessionBuddy.url];
+    const before = Math.floor(Date.now() / 1000) + 1;
+    await this.record.revokeSubject(clientId, before, before + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds, 'oauth_client_remove');
+    if (!resources.includes(this.config.sessionBuddy.url)) return [this.config.publicUrl];
+    await this.call('revoke_subject', { subject: clientId, issued_before: new Date(before * 1000).toISOString() });
+    return [this.config.publicUrl, this.config.sessionBuddy.url];
   }
 
-  /** One token (by its jti) stops working at its audience. */
-  async revokeToken(jti: string, audience: string): Promise<boolean> {
+  /** One token (by its jti) stops working here and at its audience. */
+  async revokeToken(jti: string, expiresAt: number, audience: string, by: string): Promise<boolean> {
+    await this.record.revokeToken(jti, expiresAt + this.auth.clockSkewSeconds, by);
     if (audience !== this.config.sessionBuddy.url) return false;
     await this.call('revoke_token', { jti });
     return true;

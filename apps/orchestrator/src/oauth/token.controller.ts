@@ -6,7 +6,9 @@ import {
   AuthThrottledError,
   Public,
   TokenIssuerService,
+  validateClaims,
   verifyHs256Signature,
+  type Principal,
   type ResolvedAuthOptions,
 } from '@crossauth/auth';
 import { BodyTooLargeError, readBody } from '@crossauth/mcp-server';
@@ -14,6 +16,7 @@ import type { Request, Response } from 'express';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import { GrantRevocationService } from './grant-revocation.service';
+import type { OAuthClientRecord } from './oauth-client.repository';
 import { OAuthClientsService } from './oauth-clients.service';
 
 const MAX_BODY = 16 * 1024;
@@ -100,27 +103,17 @@ export class TokenController {
    * same: the caller learns nothing about tokens that are not its own.
    */
   @Post('revoke')
-  async revoke(@Req() req: Request, @Res() res: Response): Promise<void> {
-    res.setHeader('Cache-Control', 'no-store');
-    if (this.throttled(req, res)) return;
-    let clientId: string | undefined;
-    try {
-      const form = await this.readForm(req);
-      const client = await this.authenticate(req, form);
-      clientId = client.id;
-      const token = single(form, 'token');
-      if (!token) throw new OAuthError('invalid_request', 'token is required');
+  revoke(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.tokenRequest(req, res, 'POST /oauth/revoke', async (client, token, form) => {
       const hint = single(form, 'token_type_hint');
       if (hint !== undefined && hint !== 'access_token') throw new OAuthError('invalid_request', 'only access tokens are issued here');
       const grant = this.grantOf(token);
       if (grant && grant.subject === client.id && grant.jti) {
-        const revoked = await this.revocations.revokeToken(grant.jti, grant.audience);
-        this.audit.record({ outcome: 'allow', reason: 'token_revoked', subject: client.id, target: `POST /oauth/revoke at ${grant.audience}`, transport: 'http', client: req.ip, detail: revoked ? 'propagated' : 'expires on its own' });
+        const revoked = await this.revocations.revokeToken(grant.jti, grant.expiresAt, grant.audience, client.id);
+        this.audit.record({ outcome: 'allow', reason: 'token_revoked', subject: client.id, target: `POST /oauth/revoke at ${grant.audience}`, transport: 'http', client: req.ip, detail: revoked ? 'propagated' : 'recorded here' });
       }
       res.status(200).end();
-    } catch (thrown) {
-      await this.refuse(thrown, req, res, clientId, 'POST /oauth/revoke');
-    }
+    });
   }
 
   /** Answers 429 with Retry-After while this address is blocked for failed client authentications. */
@@ -154,15 +147,74 @@ export class TokenController {
     res.status(400).json(body);
   }
 
+  /**
+   * RFC 7662 token introspection, for resource servers registered as clients:
+   * a client may introspect tokens whose audience is one of its registered
+   * resources; for any other token, and for a token that is not ours, expired,
+   * or revoked here, the answer is `{"active": false}` and nothing more.
+   */
+  @Post('introspect')
+  introspect(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.tokenRequest(req, res, 'POST /oauth/introspect', async (client, token) => {
+      const principal = this.activePrincipal(token, client.allowedResources);
+      this.audit.record({ outcome: 'allow', reason: 'introspection', subject: client.id, target: 'POST /oauth/introspect', transport: 'http', client: req.ip, detail: principal ? 'active' : 'inactive' });
+      if (!principal) return void res.status(200).json({ active: false });
+      res.status(200).json({
+        active: true,
+        token_type: 'Bearer',
+        sub: principal.subject,
+        client_id: principal.subject,
+        scope: principal.scopes.join(' '),
+        aud: principal.audience,
+        iss: principal.issuer,
+        exp: principal.expiresAt,
+        ...(principal.issuedAt !== undefined ? { iat: principal.issuedAt } : {}),
+        ...(principal.tokenId ? { jti: principal.tokenId } : {}),
+        ...(principal.actors ? { act: principal.actors.reduceRight<Record<string, unknown> | undefined>((inner, sub) => (inner ? { sub, act: inner } : { sub }), undefined) } : {}),
+      });
+    });
+  }
+
+  /** A client-authenticated request about one token (revocation, introspection): no-store, throttled, errors per §5.2. */
+  private async tokenRequest(req: Request, res: Response, target: string, handle: (client: OAuthClientRecord, token: string, form: URLSearchParams) => Promise<void>): Promise<void> {
+    res.setHeader('Cache-Control', 'no-store');
+    if (this.throttled(req, res)) return;
+    let clientId: string | undefined;
+    try {
+      const form = await this.readForm(req);
+      const client = await this.authenticate(req, form);
+      clientId = client.id;
+      const token = single(form, 'token');
+      if (!token) throw new OAuthError('invalid_request', 'token is required');
+      await handle(client, token, form);
+    } catch (thrown) {
+      await this.refuse(thrown, req, res, clientId, target);
+    }
+  }
+
+  /** The principal of a token this server issued for one of `audiences`, if it is valid and not revoked here. */
+  private activePrincipal(token: string, audiences: readonly string[]): Principal | undefined {
+    const keys = this.auth.keyRing;
+    if (!keys || audiences.length === 0 || token.length > this.auth.maxTokenBytes) return undefined;
+    try {
+      const { claims } = verifyHs256Signature(token, keys);
+      const principal = validateClaims(claims, { ...this.auth, allowedIssuers: [this.auth.issuer], audiences, acceptLegacyTokens: false }, Math.floor(Date.now() / 1000));
+      return this.auth.revocationStore.isRevoked(principal) ? undefined : principal;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Who a token of ours was granted to, and for what; undefined unless its signature is ours (expiry does not matter here). */
-  private grantOf(token: string): { subject: string; audience: string; jti?: string } | undefined {
+  private grantOf(token: string): { subject: string; audience: string; jti?: string; expiresAt: number } | undefined {
     const keys = this.auth.keyRing;
     if (!keys) return undefined;
     try {
       const { claims } = verifyHs256Signature(token, keys);
       const aud = Array.isArray(claims['aud']) ? claims['aud'][0] : claims['aud'];
       if (typeof claims['sub'] !== 'string' || typeof aud !== 'string') return undefined;
-      return { subject: claims['sub'], audience: aud, jti: typeof claims['jti'] === 'string' ? claims['jti'] : undefined };
+      const exp = typeof claims['exp'] === 'number' ? claims['exp'] : Math.floor(Date.now() / 1000) + this.auth.maxTokenLifetimeSeconds;
+      return { subject: claims['sub'], audience: aud, jti: typeof claims['jti'] === 'string' ? claims['jti'] : undefined, expiresAt: exp };
     } catch {
       return undefined;
     }

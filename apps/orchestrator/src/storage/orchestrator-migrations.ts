@@ -20,5 +20,18 @@ const CLIENTS = (json: string, bigint: string) => `
 // 2: public keys (a JWK Set) of clients that authenticate with private_key_jwt (RFC 7523).
 const CLIENT_KEYS = (json: string) => `ALTER TABLE oauth_clients ADD COLUMN jwks ${json};`;
 
-export const SQLITE_MIGRATIONS: readonly string[] = [CLIENTS('TEXT', 'INTEGER'), CLIENT_KEYS('TEXT')];
-export const POSTGRES_MIGRATIONS: readonly string[] = [CLIENTS('JSONB', 'BIGINT'), CLIENT_KEYS('JSONB')];
+// 3: revocations of granted tokens and removed clients (the table session-buddy has), kept until what they cover has expired.
+const REVOCATIONS = (bigint: string) => `
+  CREATE TABLE revocations (
+    kind TEXT NOT NULL CHECK (kind IN ('token', 'subject')),
+    value TEXT NOT NULL,
+    issued_before ${bigint},
+    expires_at ${bigint} NOT NULL,
+    revoked_at ${bigint} NOT NULL,
+    revoked_by TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+  );
+`;
+
+export const SQLITE_MIGRATIONS: readonly string[] = [CLIENTS('TEXT', 'INTEGER'), CLIENT_KEYS('TEXT'), REVOCATIONS('INTEGER')];
+export const POSTGRES_MIGRATIONS: readonly string[] = [CLIENTS('JSONB', 'BIGINT'), CLIENT_KEYS('JSONB'), REVOCATIONS('BIGINT')];

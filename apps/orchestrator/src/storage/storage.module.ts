@@ -1,16 +1,31 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { openDatabase, type DatabaseEngine } from '@crossauth/storage';
+import type { RedisConnection } from '@crossauth/auth';
+import {
+  PersistentRevocationStore,
+  PostgresRevocationRepository,
+  RedisRevocationFanout,
+  SqliteRevocationRepository,
+  openDatabase,
+  type DatabaseEngine,
+} from '@crossauth/storage';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import { OAUTH_CLIENT_REPOSITORY } from '../oauth/oauth-client.repository';
 import { PostgresOAuthClientRepository } from '../oauth/postgres-oauth-client.repository';
 import { SqliteOAuthClientRepository } from '../oauth/sqlite-oauth-client.repository';
+import { REDIS_CONNECTION, SharedStateModule } from '../shared-state/shared-state.module';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './orchestrator-migrations';
 
 const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
 
-/** The orchestrator's store (registered OAuth clients): PostgreSQL when `ORCHESTRATOR_DATABASE_URL` is set, SQLite otherwise. */
+/**
+ * The orchestrator's store: registered OAuth clients and the revocations of
+ * what it granted, which its own verifier consults (PostgreSQL when
+ * `ORCHESTRATOR_DATABASE_URL` is set, SQLite otherwise; revocations fanned out
+ * over Redis when configured).
+ */
 @Module({
+  imports: [SharedStateModule],
   providers: [
     {
       provide: STORAGE_ENGINE,
@@ -22,13 +37,26 @@ const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
       inject: [STORAGE_ENGINE],
       useFactory: (engine: DatabaseEngine) => (engine.kind === 'postgres' ? new PostgresOAuthClientRepository(engine) : new SqliteOAuthClientRepository(engine)),
     },
+    {
+      provide: PersistentRevocationStore,
+      inject: [STORAGE_ENGINE, REDIS_CONNECTION],
+      useFactory: (engine: DatabaseEngine, redis: RedisConnection | null) =>
+        PersistentRevocationStore.load(engine.kind === 'postgres' ? new PostgresRevocationRepository(engine) : new SqliteRevocationRepository(engine), {
+          shared: engine.kind === 'postgres',
+          fanout: redis ? new RedisRevocationFanout(redis) : undefined,
+        }),
+    },
   ],
-  exports: [OAUTH_CLIENT_REPOSITORY],
+  exports: [OAUTH_CLIENT_REPOSITORY, PersistentRevocationStore],
 })
 export class StorageModule implements OnApplicationShutdown {
-  constructor(@Inject(STORAGE_ENGINE) private readonly engine: DatabaseEngine) {}
+  constructor(
+    @Inject(STORAGE_ENGINE) private readonly engine: DatabaseEngine,
+    private readonly revocations: PersistentRevocationStore,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    this.revocations.close();
     await this.engine.close();
   }
 }

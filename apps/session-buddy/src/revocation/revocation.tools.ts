@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AUTH_OPTIONS, AuthError, TokenVerifierService, verifyHs256Signature, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
 import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
-import { PersistentRevocationStore } from './persistent-revocation.store';
+import { PersistentRevocationStore } from '@crossauth/storage';
 
 const revokeTokenInput = z.object({
   jti: z.string().min(1).max(128).optional(),

@@ -10,13 +10,16 @@ import { SqliteProjectMessageRepository } from '../messages/sqlite-project-messa
 import { PostgresReflectionRepository } from '../reflections/postgres-reflection.repository';
 import type { ReflectionRepository } from '../reflections/reflection.repository';
 import { SqliteReflectionRepository } from '../reflections/sqlite-reflection.repository';
-import { PostgresRevocationRepository } from '../revocation/postgres-revocation.repository';
-import type { RevocationRepository } from '../revocation/revocation.repository';
-import { SqliteRevocationRepository } from '../revocation/sqlite-revocation.repository';
 import { PostgresSessionRepository } from '../sessions/postgres-session.repository';
 import type { SessionRecord, SessionRepository } from '../sessions/session.repository';
 import { SqliteSessionRepository } from '../sessions/sqlite-session.repository';
-import { PostgresDatabaseService, SqliteDatabaseService } from '@crossauth/storage';
+import {
+  PostgresDatabaseService,
+  PostgresRevocationRepository,
+  SqliteDatabaseService,
+  SqliteRevocationRepository,
+  type RevocationRepository,
+} from '@crossauth/storage';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import type { StorageEngine } from './storage-engine';

@@ -8,20 +8,27 @@ import { SqliteProjectMessageRepository } from '../messages/sqlite-project-messa
 import { PostgresReflectionRepository } from '../reflections/postgres-reflection.repository';
 import { REFLECTION_REPOSITORY, type ReflectionRepository } from '../reflections/reflection.repository';
 import { SqliteReflectionRepository } from '../reflections/sqlite-reflection.repository';
-import { PersistentRevocationStore } from '../revocation/persistent-revocation.store';
-import { PostgresRevocationRepository } from '../revocation/postgres-revocation.repository';
-import { REVOCATION_REPOSITORY, type RevocationRepository } from '../revocation/revocation.repository';
-import { SqliteRevocationRepository } from '../revocation/sqlite-revocation.repository';
 import { PostgresSessionRepository } from '../sessions/postgres-session.repository';
 import { SESSION_REPOSITORY, type SessionRepository } from '../sessions/session.repository';
 import { SqliteSessionRepository } from '../sessions/sqlite-session.repository';
-import { openDatabase, type PostgresDatabaseService, type SqliteDatabaseService } from '@crossauth/storage';
+import {
+  PersistentRevocationStore,
+  PostgresRevocationRepository,
+  RedisRevocationFanout,
+  SqliteRevocationRepository,
+  openDatabase,
+  type PostgresDatabaseService,
+  type RevocationRepository,
+  type SqliteDatabaseService,
+} from '@crossauth/storage';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
-import { RedisRevocationFanout } from '../revocation/redis-revocation.fanout';
 import { REDIS_CONNECTION, STORAGE_ENGINE, type StorageEngine } from './storage-engine';
 
 /** One repository per engine, chosen once from the engine the config selected. */
+/** DI token of session-buddy's revocation repository. */
+const REVOCATION_REPOSITORY = Symbol('session-buddy:revocation-repository');
+
 const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, postgres: (db: PostgresDatabaseService) => T) => ({
   provide: token,
   inject: [STORAGE_ENGINE],

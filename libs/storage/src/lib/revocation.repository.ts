@@ -21,5 +21,3 @@ export interface RevocationRepository {
   purge(nowSeconds: number): Promise<void>;
 }
 
-/** DI token for the {@link RevocationRepository}. */
-export const REVOCATION_REPOSITORY = Symbol('session-buddy:revocation-repository');

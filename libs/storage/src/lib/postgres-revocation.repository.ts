@@ -1,4 +1,4 @@
-import type { PostgresDatabaseService } from '@crossauth/storage';
+import type { PostgresDatabaseService } from './postgres-database.service';
 import type { RevocationRepository, RevocationRow } from './revocation.repository';
 import { toRevocation } from './sqlite-revocation.repository';
 

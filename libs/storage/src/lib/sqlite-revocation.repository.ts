@@ -1,4 +1,4 @@
-import type { SqliteDatabaseService } from '@crossauth/storage';
+import type { SqliteDatabaseService } from './sqlite-database.service';
 import type { RevocationRepository, RevocationRow } from './revocation.repository';
 
 type Row = { kind: 'token' | 'subject'; value: string; issued_before: number | null; expires_at: number; revoked_at: number; revoked_by: string };
