@@ -244,6 +244,13 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
       after = await forward(a, host, headers, body);
     }
     expect(after.status).toBe(200);
+    // Each instance reconnects on its own schedule (every 2 s at most): wait until B is ready again too.
+    let readyB = 0;
+    for (let i = 0; i < 50 && readyB !== 200; i++) {
+      readyB = (await fetch(`${b.url}/health/ready`)).status;
+      if (readyB !== 200) await sleep(100);
+    }
+    expect(readyB).toBe(200);
     const replay = await forward(b, host, headers, body);
     expect(reasonOf(replay.body)).toBe('signature_replayed');
   }, 30_000);
