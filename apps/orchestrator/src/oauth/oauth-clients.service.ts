@@ -63,15 +63,15 @@ export class OAuthClientsService {
         throw error;
       }
     }
-    const { hash, kid } = jwks ? { hash: undefined, kid: null } : this.hashWithCurrentKey(generateClientSecret());
-    const secret = hash?.secret;
+    const secret = jwks ? undefined : generateClientSecret();
+    const hashed = secret === undefined ? undefined : this.hashUnderCurrentKey(secret);
     const client: OAuthClientRecord = {
       id: input.id,
       name: input.name ?? null,
       allowedScopes: [...new Set(input.scopes)],
       allowedResources: [...new Set(input.resources)],
-      secretHash: hash?.value ?? null,
-      secretKeyId: kid,
+      secretHash: hashed?.hash ?? null,
+      secretKeyId: hashed?.kid ?? null,
       jwks,
       createdAt: Date.now(),
       secretRotatedAt: null,
@@ -83,10 +83,11 @@ export class OAuthClientsService {
 
   async rotateSecret(id: string): Promise<string> {
     if ((await this.clients.find(id))?.jwks) throw new ToolError(`client ${id} authenticates with private_key_jwt: it has keys, not a secret`, 'invalid_argument');
-    const { hash, kid } = this.hashWithCurrentKey(generateClientSecret());
-    if (!(await this.clients.updateSecret(id, hash.value, kid, Date.now()))) throw new ToolError(`no client ${id}`, 'client_not_found');
+    const secret = generateClientSecret();
+    const { hash, kid } = this.hashUnderCurrentKey(secret);
+    if (!(await this.clients.updateSecret(id, hash, kid, Date.now()))) throw new ToolError(`no client ${id}`, 'client_not_found');
     this.logger.log({ event: 'oauth_client_secret_rotated', client: id });
-    return hash.secret;
+    return secret;
   }
 
   async remove(id: string): Promise<boolean> {
@@ -142,8 +143,8 @@ export class OAuthClientsService {
     }
     if (!clientSecretMatches(secret, client.secretHash, key)) return undefined;
     if (client.secretKeyId !== this.currentKid()) {
-      const { hash, kid } = this.hashWithCurrentKey(secret);
-      await this.clients.updateSecret(client.id, hash.value, kid, client.secretRotatedAt ?? client.createdAt);
+      const { hash, kid } = this.hashUnderCurrentKey(secret);
+      await this.clients.updateSecret(client.id, hash, kid, client.secretRotatedAt ?? client.createdAt);
     }
     return client;
   }
@@ -165,9 +166,9 @@ export class OAuthClientsService {
     return key;
   }
 
-  private hashWithCurrentKey(secret: string): { hash: { secret: string; value: string }; kid: string } {
+  private hashUnderCurrentKey(secret: string): { hash: string; kid: string } {
     const kid = this.currentKid();
-    return { hash: { secret, value: hashClientSecret(secret, this.hashKey(kid) as Buffer) }, kid };
+    return { hash: hashClientSecret(secret, this.hashKey(kid) as Buffer), kid };
   }
 }
 

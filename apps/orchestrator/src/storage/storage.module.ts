@@ -1,13 +1,5 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import type { RedisConnection } from '@crossauth/auth';
-import {
-  PersistentRevocationStore,
-  PostgresRevocationRepository,
-  RedisRevocationFanout,
-  SqliteRevocationRepository,
-  openDatabase,
-  type DatabaseEngine,
-} from '@crossauth/storage';
+import { PersistentRevocationStore, openDatabase, openRevocationStore, type DatabaseEngine } from '@crossauth/storage';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import { OAUTH_CLIENT_REPOSITORY } from '../oauth/oauth-client.repository';
@@ -40,11 +32,7 @@ const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
     {
       provide: PersistentRevocationStore,
       inject: [STORAGE_ENGINE, REDIS_CONNECTION],
-      useFactory: (engine: DatabaseEngine, redis: RedisConnection | null) =>
-        PersistentRevocationStore.load(engine.kind === 'postgres' ? new PostgresRevocationRepository(engine) : new SqliteRevocationRepository(engine), {
-          shared: engine.kind === 'postgres',
-          fanout: redis ? new RedisRevocationFanout(redis) : undefined,
-        }),
+      useFactory: openRevocationStore,
     },
   ],
   exports: [OAUTH_CLIENT_REPOSITORY, PersistentRevocationStore],

@@ -1,8 +1,8 @@
 import { stringifyExactJson } from '@crossauth/auth';
 import type { PostgresDatabaseService } from '@crossauth/storage';
+import { toProjectMessage, type ProjectMessageRow } from './project-message-row';
 import type { ProjectMessageRecord, ProjectMessageRepository } from './project-message.repository';
 
-type Row = { id: string; from_project: string; to_project: string; content: string; sent_at: number; received_at: number; received_from: string; signature: string };
 
 /** {@link ProjectMessageRepository} on PostgreSQL; the unique signature makes a replay a no-op insert. */
 export class PostgresProjectMessageRepository implements ProjectMessageRepository {
@@ -18,16 +18,7 @@ export class PostgresProjectMessageRepository implements ProjectMessageRepositor
   }
 
   async list(toProject: string, limit: number): Promise<ProjectMessageRecord[]> {
-    const { rows } = await this.db.query<Row>(`SELECT * FROM project_messages WHERE to_project = $1 ORDER BY received_at DESC, id LIMIT $2`, [toProject, limit]);
-    return rows.map((r) => ({
-      id: r.id,
-      fromProject: r.from_project,
-      toProject: r.to_project,
-      content: JSON.parse(r.content) as unknown,
-      sentAt: r.sent_at,
-      receivedAt: r.received_at,
-      receivedFrom: r.received_from,
-      signature: r.signature,
-    }));
+    const { rows } = await this.db.query<ProjectMessageRow>(`SELECT * FROM project_messages WHERE to_project = $1 ORDER BY received_at DESC, id LIMIT $2`, [toProject, limit]);
+    return rows.map(toProjectMessage);
   }
 }

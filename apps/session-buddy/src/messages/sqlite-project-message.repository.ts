@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import { stringifyExactJson } from '@crossauth/auth';
 import type { SqliteDatabaseService } from '@crossauth/storage';
+import { toProjectMessage, type ProjectMessageRow } from './project-message-row';
 import type { ProjectMessageRecord, ProjectMessageRepository } from './project-message.repository';
 
-type Row = { id: string; from_project: string; to_project: string; content: string; sent_at: number; received_at: number; received_from: string; signature: string };
 
 /** {@link ProjectMessageRepository} on SQLite. */
 export class SqliteProjectMessageRepository implements ProjectMessageRepository {
@@ -24,15 +24,6 @@ export class SqliteProjectMessageRepository implements ProjectMessageRepository 
   }
 
   async list(toProject: string, limit: number): Promise<ProjectMessageRecord[]> {
-    return (this.listRows.all(toProject, limit) as Row[]).map((r) => ({
-      id: r.id,
-      fromProject: r.from_project,
-      toProject: r.to_project,
-      content: JSON.parse(r.content) as unknown,
-      sentAt: r.sent_at,
-      receivedAt: r.received_at,
-      receivedFrom: r.received_from,
-      signature: r.signature,
-    }));
+    return (this.listRows.all(toProject, limit) as ProjectMessageRow[]).map(toProjectMessage);
   }
 }

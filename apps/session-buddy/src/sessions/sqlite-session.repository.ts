@@ -1,41 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { SqliteDatabaseService } from '@crossauth/storage';
+import { toCheckpoint, toSession, type CheckpointRow, type SessionRow } from './session-row';
 import type { CheckpointRecord, SessionListFilter, SessionRecord, SessionRepository } from './session.repository';
-
-type SessionRow = {
-  id: string;
-  owner: string;
-  project: string;
-  working_directory: string | null;
-  status: 'open' | 'closed';
-  started_at: number;
-  ended_at: number | null;
-  summary: string | null;
-  start_event_id: string | null;
-  end_event_id: string | null;
-};
-type CheckpointRow = { id: number; session_id: string; created_at: number; notes: string; quality_score: number | null; files: string };
-
-const toSession = (r: SessionRow): SessionRecord => ({
-  id: r.id,
-  owner: r.owner,
-  project: r.project,
-  workingDirectory: r.working_directory,
-  status: r.status,
-  startedAt: r.started_at,
-  endedAt: r.ended_at,
-  summary: r.summary,
-  startEventId: r.start_event_id,
-  endEventId: r.end_event_id,
-});
-const toCheckpoint = (r: CheckpointRow): CheckpointRecord => ({
-  id: r.id,
-  sessionId: r.session_id,
-  createdAt: r.created_at,
-  notes: r.notes,
-  qualityScore: r.quality_score,
-  files: JSON.parse(r.files) as string[],
-});
 
 /** {@link SessionRepository} on SQLite (better-sqlite3: synchronous, so each call is atomic). */
 export class SqliteSessionRepository implements SessionRepository {

@@ -11,24 +11,12 @@ import { SqliteReflectionRepository } from '../reflections/sqlite-reflection.rep
 import { PostgresSessionRepository } from '../sessions/postgres-session.repository';
 import { SESSION_REPOSITORY, type SessionRepository } from '../sessions/session.repository';
 import { SqliteSessionRepository } from '../sessions/sqlite-session.repository';
-import {
-  PersistentRevocationStore,
-  PostgresRevocationRepository,
-  RedisRevocationFanout,
-  SqliteRevocationRepository,
-  openDatabase,
-  type PostgresDatabaseService,
-  type RevocationRepository,
-  type SqliteDatabaseService,
-} from '@crossauth/storage';
+import { PersistentRevocationStore, openDatabase, openRevocationStore, type PostgresDatabaseService, type SqliteDatabaseService } from '@crossauth/storage';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { REDIS_CONNECTION, STORAGE_ENGINE, type StorageEngine } from './storage-engine';
 
 /** One repository per engine, chosen once from the engine the config selected. */
-/** DI token of session-buddy's revocation repository. */
-const REVOCATION_REPOSITORY = Symbol('session-buddy:revocation-repository');
-
 const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, postgres: (db: PostgresDatabaseService) => T) => ({
   provide: token,
   inject: [STORAGE_ENGINE],
@@ -57,12 +45,10 @@ const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, po
     byEngine<SessionRepository>(SESSION_REPOSITORY, (db) => new SqliteSessionRepository(db), (db) => new PostgresSessionRepository(db)),
     byEngine<ReflectionRepository>(REFLECTION_REPOSITORY, (db) => new SqliteReflectionRepository(db), (db) => new PostgresReflectionRepository(db)),
     byEngine<ProjectMessageRepository>(PROJECT_MESSAGE_REPOSITORY, (db) => new SqliteProjectMessageRepository(db), (db) => new PostgresProjectMessageRepository(db)),
-    byEngine<RevocationRepository>(REVOCATION_REPOSITORY, (db) => new SqliteRevocationRepository(db), (db) => new PostgresRevocationRepository(db)),
     {
       provide: PersistentRevocationStore,
-      inject: [REVOCATION_REPOSITORY, STORAGE_ENGINE, REDIS_CONNECTION],
-      useFactory: (repository: RevocationRepository, engine: StorageEngine, redis: RedisConnection | null) =>
-        PersistentRevocationStore.load(repository, { shared: engine.kind === 'postgres', fanout: redis ? new RedisRevocationFanout(redis) : undefined }),
+      inject: [STORAGE_ENGINE, REDIS_CONNECTION],
+      useFactory: openRevocationStore,
     },
   ],
   exports: [STORAGE_ENGINE, REDIS_CONNECTION, SESSION_REPOSITORY, REFLECTION_REPOSITORY, PROJECT_MESSAGE_REPOSITORY, PersistentRevocationStore],

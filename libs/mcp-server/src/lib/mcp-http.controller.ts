@@ -18,7 +18,7 @@ import {
 } from '@crossauth/auth';
 import type { Request, Response } from 'express';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
-import { restoreExactArguments } from './exact-arguments';
+import { callsExactNumbersTool, restoreExactArguments } from './exact-arguments';
 import { InFlightRequests } from './in-flight-requests.service';
 import { McpServerFactory } from './mcp-server.factory';
 import { McpSessionRegistry, ownerOf, shortSessionId, type McpSession } from './mcp-session-registry.service';
@@ -113,11 +113,9 @@ export class McpHttpController {
 
     // Per-tool scopes need the body, so they are checked here, before anything runs,
     // to answer with HTTP 403 and a scope challenge (MCP authorization, scope step-up).
-    let exactNumbers = false;
     for (const message of messages) {
       if (message.method !== 'tools/call') continue;
       const tool = typeof message.params?.name === 'string' ? this.tools.get(message.params.name) : undefined;
-      if (tool?.exactNumbers) exactNumbers = true;
       if (!tool || tool.isPublic) continue;
       try {
         this.authenticator.authorize(principal, tool.scopes);
@@ -130,7 +128,7 @@ export class McpHttpController {
       }
     }
 
-    if (exactNumbers) restoreExactArguments(raw.toString('utf8'), messages, this.tools);
+    if (callsExactNumbersTool(messages, this.tools)) restoreExactArguments(raw.toString('utf8'), messages, this.tools);
 
     if (this.options.stateless) return this.handleStateless(req, res, { authInfo, parsedBody: body });
 

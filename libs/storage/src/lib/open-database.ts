@@ -1,5 +1,10 @@
+import type { RedisConnection } from '@crossauth/auth';
+import { PersistentRevocationStore } from './persistent-revocation.store';
 import { PostgresDatabaseService, type PostgresSettings } from './postgres-database.service';
+import { PostgresRevocationRepository } from './postgres-revocation.repository';
+import { RedisRevocationFanout } from './redis-revocation.fanout';
 import { SqliteDatabaseService } from './sqlite-database.service';
+import { SqliteRevocationRepository } from './sqlite-revocation.repository';
 
 /** A service's database: SQLite by default, PostgreSQL when configured. */
 export type DatabaseEngine = SqliteDatabaseService | PostgresDatabaseService;
@@ -19,4 +24,13 @@ export function openDatabase(where: { readonly database?: PostgresSettings; read
   return where.database
     ? PostgresDatabaseService.connect(where.database, { name: schema.name, migrations: schema.postgres, setting: schema.setting })
     : SqliteDatabaseService.open(where.dataDir, schema.name, schema.sqlite);
+}
+
+/**
+ * A service's revocation store on its database: shared (polled) on PostgreSQL,
+ * and fanned out over Redis when there is one.
+ */
+export function openRevocationStore(engine: DatabaseEngine, redis: RedisConnection | null): Promise<PersistentRevocationStore> {
+  const repository = engine.kind === 'postgres' ? new PostgresRevocationRepository(engine) : new SqliteRevocationRepository(engine);
+  return PersistentRevocationStore.load(repository, { shared: engine.kind === 'postgres', fanout: redis ? new RedisRevocationFanout(redis) : undefined });
 }
