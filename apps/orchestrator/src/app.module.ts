@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { PersistentRevocationStore } from '@crossauth/storage';
-import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type RedisConnection } from '@crossauth/auth';
+import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type FileSigningKeys, type RedisConnection } from '@crossauth/auth';
 import { AuthDiagnosticsTools, McpServerModule, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from './config/env.schema';
 import { orchestratorConfig, secretReload } from './config/orchestrator.config';
@@ -10,6 +10,10 @@ import { GrantRevocationService } from './oauth/grant-revocation.service';
 import { OAuthClientsService } from './oauth/oauth-clients.service';
 import { OAuthClientsTools } from './oauth/oauth-clients.tools';
 import { TokenController } from './oauth/token.controller';
+import { TokenExchangeService } from './oauth/token-exchange.service';
+import { JwksController } from './signing-keys/jwks.controller';
+import { SIGNING_KEYS, SigningKeysModule } from './signing-keys/signing-keys.module';
+import { SigningKeysTools } from './signing-keys/signing-keys.tools';
 import { REDIS_CONNECTION, SharedStateModule } from './shared-state/shared-state.module';
 import { StorageModule } from './storage/storage.module';
 import { DownstreamTokenCache } from './session-buddy-client/downstream-token.cache';
@@ -24,11 +28,14 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
     ConfigModule.forRoot({ isGlobal: true, envFilePath: ['.env'], load: [orchestratorConfig] }),
     SharedStateModule,
     StorageModule,
+    SigningKeysModule,
     AuthModule.forRootAsync({
       isGlobal: true,
-      imports: [SharedStateModule, StorageModule],
-      inject: [orchestratorConfig.KEY, REDIS_CONNECTION, PersistentRevocationStore],
-      useFactory: (c: OrchestratorConfig, redis: RedisConnection | null, revocations: PersistentRevocationStore) => ({
+      imports: [SharedStateModule, StorageModule, SigningKeysModule],
+      inject: [orchestratorConfig.KEY, REDIS_CONNECTION, PersistentRevocationStore, SIGNING_KEYS],
+      useFactory: (c: OrchestratorConfig, redis: RedisConnection | null, revocations: PersistentRevocationStore, signingKeys: FileSigningKeys | null) => ({
+        // EdDSA/ES256: tokens are signed with the key set and verified with its public keys; the secret still verifies HS256 callers.
+        signingKeys: signingKeys ?? undefined,
         // What this server granted and then revoked is refused here too.
         revocationStore: revocations,
         mode: c.auth.mode,
@@ -61,7 +68,7 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
       }),
     }),
   ],
-  controllers: [AuthorizationServerMetadataController, TokenController],
-  providers: [secretReload, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools, GrantRevocationService],
+  controllers: [AuthorizationServerMetadataController, TokenController, JwksController],
+  providers: [secretReload, TokenExchangeService, SigningKeysTools, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools, GrantRevocationService],
 })
 export class AppModule {}

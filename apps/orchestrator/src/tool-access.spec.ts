@@ -51,6 +51,12 @@ describe('orchestrator tool permissions', () => {
   "session_diagnostics": [
     "admin",
   ],
+  "signing_key_list": [
+    "admin",
+  ],
+  "signing_key_rotate": [
+    "admin",
+  ],
   "validate_jwt_token": [
     "admin",
   ],

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type RedisConnection } from '@crossauth/auth';
+import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type JwksKeySource, type RedisConnection } from '@crossauth/auth';
 import { AuthDiagnosticsTools, McpServerModule, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { SessionBuddyConfig } from './config/env.schema';
 import { sessionBuddyConfig, secretReload } from './config/session-buddy.config';
 import { HealthController } from './health/health.controller';
 import { HealthTools } from './health/health.tools';
+import { ISSUER_KEYS, IssuerKeysModule } from './issuer-keys/issuer-keys.module';
 import { MessagesTools } from './messages/messages.tools';
 import { ReflectionsTools } from './reflections/reflections.tools';
 import { SessionsTools } from './sessions/sessions.tools';
@@ -20,18 +21,21 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
   imports: [
     ConfigModule.forRoot({ isGlobal: true, envFilePath: ['.env'], load: [sessionBuddyConfig] }),
     StorageModule,
+    IssuerKeysModule,
     AuthModule.forRootAsync({
       isGlobal: true,
-      imports: [StorageModule],
-      inject: [sessionBuddyConfig.KEY, PersistentRevocationStore, REDIS_CONNECTION],
-      useFactory: (c: SessionBuddyConfig, revocations: PersistentRevocationStore, redis: RedisConnection | null) => ({
+      imports: [StorageModule, IssuerKeysModule],
+      inject: [sessionBuddyConfig.KEY, PersistentRevocationStore, REDIS_CONNECTION, ISSUER_KEYS],
+      useFactory: (c: SessionBuddyConfig, revocations: PersistentRevocationStore, redis: RedisConnection | null, issuerKeys: JwksKeySource | null) => ({
         revocationStore: revocations,
+        // The authorization server's JWKS: its tokens verify with public keys, and HS256 tokens naming it are refused.
+        publicKeys: issuerKeys ?? undefined,
         mode: c.auth.mode,
         secret: c.auth.secret,
         secretName: 'SESSION_BUDDY_SECRET',
         previousSecrets: c.auth.previousSecrets,
         issuer: c.auth.audience,
-        allowedIssuers: c.auth.allowedIssuers,
+        allowedIssuers: [...new Set([...c.auth.allowedIssuers, ...(c.auth.jwks ? [c.auth.jwks.issuer] : [])])],
         // The configured id (what the Python clients send) and the canonical MCP URL.
         audiences: [c.auth.audience, mcpUrl(c)],
         clockSkewSeconds: c.auth.clockSkewSeconds,

@@ -1,6 +1,6 @@
 export { AuthModule } from './lib/auth.module';
 export { AUTH_OPTIONS } from './lib/auth.constants';
-export { resolveAuthOptions, type AuthMode, type AuthModuleOptions, type ResolvedAuthOptions } from './lib/auth-options';
+export { resolveAuthOptions, signingKeyId, verificationKeyIds, type AuthMode, type AuthModuleOptions, type ResolvedAuthOptions } from './lib/auth-options';
 export { AUTH_FAILURE_REASONS, AuthConfigError, AuthError, describeFailure, type AuthFailureReason } from './lib/auth.errors';
 export {
   ANONYMOUS_PRINCIPAL,
@@ -15,10 +15,28 @@ export {
 } from './lib/principal';
 export { KeyRing, deriveKeyId, deriveRequestSigningKey, type ManagedKey } from './lib/keys/key-ring';
 export { MIN_SECRET_LENGTH, assertAcceptableSecret } from './lib/keys/secret-policy';
+export {
+  TOKEN_SIGNING_ALGORITHMS,
+  algorithmOfJwk,
+  generateSigningKey,
+  jwkThumbprint,
+  publicJwkOf,
+  signJwsInput,
+  signingKeyFromJwk,
+  signingKeyFromPrivate,
+  verifyJwsInput,
+  type AsymmetricAlgorithm,
+  type PrivateSigningKey,
+  type PublicSigningKey,
+  type TokenSigningAlgorithm,
+} from './lib/keys/asymmetric-key';
+export type { PublicKeySource, SigningKeySource } from './lib/keys/public-key-source';
+export { JwksError, JwksKeySource, parseJwks, type JwksKeySourceOptions } from './lib/keys/jwks-key-source';
+export { FileSigningKeys, type KeySchedule, type SigningKeyInfo, type SigningKeyState } from './lib/keys/file-signing-keys';
 export { TokenVerifierService } from './lib/tokens/token-verifier.service';
 export { TokenIssuerService, type MintRequest, type MintedToken } from './lib/tokens/token-issuer.service';
 export { validateClaims, type ClaimPolicy } from './lib/tokens/claims';
-export { decodeBase64UrlStrict, verifyHs256Signature, type JwtClaims, type JwtHeader } from './lib/tokens/jwt-codec';
+export { decodeBase64UrlStrict, verifyHs256Signature, verifyJwsSignature, type JwtClaims, type JwtHeader, type VerificationKeys, type VerifiedSignature } from './lib/tokens/jwt-codec';
 export { NoRevocations, type RevocationStore } from './lib/revocation/revocation-store';
 export { RevocationIndex } from './lib/revocation/revocation-index';
 export { AuthContextService, type AuthContextState } from './lib/context/auth-context.service';

@@ -19,7 +19,10 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   ORCHESTRATOR_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   ORCHESTRATOR_STATELESS: envBoolean.default(false),
-  ORCHESTRATOR_SIGN_REQUESTS: envBoolean.default(true),
+  ORCHESTRATOR_SIGN_REQUESTS: envBoolean.optional(),
+  ORCHESTRATOR_SIGNING_ALG: z.enum(['HS256', 'EdDSA', 'ES256']).default('HS256'),
+  ORCHESTRATOR_SIGNING_KEYS_FILE: z.string().min(1).optional(),
+  ORCHESTRATOR_SIGNING_KEY_PUBLISH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   ORCHESTRATOR_DATA_DIR: z.string().min(1).optional(),
   ORCHESTRATOR_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
   ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
@@ -46,8 +49,20 @@ export interface OrchestratorConfig {
     readonly audience: string;
     readonly tokenTtlSeconds: number;
     readonly retries: number;
-    /** Sign every request to session-buddy (RFC 9421, HKDF-derived key). */
+    /** Sign every request to session-buddy (RFC 9421, HKDF-derived key). Default on with HS256, off with public-key signing (session-buddy then holds no shared key to check with). */
     readonly signRequests: boolean;
+  };
+  /**
+   * How tokens are signed: HS256 with the shared secret, or an asymmetric key
+   * set (EdDSA, ES256) kept in `keysFile` and published as a JWKS.
+   */
+  readonly signing: {
+    readonly alg: 'HS256' | 'EdDSA' | 'ES256';
+    readonly keysFile: string;
+    /** A new key is in the JWKS this long before it signs. */
+    readonly publishSeconds: number;
+    /** A replaced key stays in the JWKS this long: the longest life of a token it signed. */
+    readonly retainSeconds: number;
   };
   readonly bodyLimit: number;
   readonly stateless: boolean;
@@ -66,6 +81,7 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
   const e = parseEnvironment(orchestratorEnvSchema, env);
   const { secret, previousSecrets } = readSecretSettings(env, 'ORCHESTRATOR_AUTH_SECRET', 'ORCHESTRATOR_PREVIOUS_SECRETS');
   const databaseUrl = readConnectionUrl(env, 'ORCHESTRATOR_DATABASE_URL', ['postgres:', 'postgresql:']);
+  const dataDir = e.ORCHESTRATOR_DATA_DIR ?? join(e.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'crossauth', 'orchestrator');
   return {
     host: e.ORCHESTRATOR_HOST,
     port: e.ORCHESTRATOR_PORT,
@@ -84,13 +100,19 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
       audience: e.ORCHESTRATOR_SESSION_BUDDY_AUDIENCE,
       tokenTtlSeconds: e.ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS,
       retries: e.ORCHESTRATOR_DOWNSTREAM_RETRIES,
-      signRequests: e.ORCHESTRATOR_SIGN_REQUESTS,
+      signRequests: e.ORCHESTRATOR_SIGN_REQUESTS ?? e.ORCHESTRATOR_SIGNING_ALG === 'HS256',
+    },
+    signing: {
+      alg: e.ORCHESTRATOR_SIGNING_ALG,
+      keysFile: e.ORCHESTRATOR_SIGNING_KEYS_FILE ?? join(dataDir, 'signing-keys.json'),
+      publishSeconds: e.ORCHESTRATOR_SIGNING_KEY_PUBLISH_SECONDS,
+      retainSeconds: Math.max(e.ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS, e.ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS) + e.ORCHESTRATOR_CLOCK_SKEW_SECONDS,
     },
     bodyLimit: e.ORCHESTRATOR_BODY_LIMIT,
     stateless: e.ORCHESTRATOR_STATELESS,
     // May carry a password: read like a secret (NAME or NAME_FILE), never echoed.
     redisUrl: readConnectionUrl(env, 'ORCHESTRATOR_REDIS_URL', ['redis:', 'rediss:']),
-    dataDir: e.ORCHESTRATOR_DATA_DIR ?? join(e.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'crossauth', 'orchestrator'),
+    dataDir,
     database: databaseUrl
       ? { url: databaseUrl, poolSize: e.ORCHESTRATOR_DATABASE_POOL_SIZE, statementTimeoutMs: e.ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS }
       : undefined,

@@ -2,10 +2,11 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { CLIENT_ASSERTION_ALGORITHMS, Public, SCOPES } from '@crossauth/auth';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
+import { TOKEN_EXCHANGE_GRANT } from './token.controller';
 
 /**
  * RFC 8414 authorization server metadata, describing what is implemented and
- * nothing more: the client-credentials grant at the token endpoint, with
+ * nothing more: the client-credentials and token-exchange grants, with
  * client secrets (Basic or in the body) or signed client assertions. The authorization endpoint is listed
  * because SDK 1.x clients require the field; it refuses every request.
  */
@@ -21,7 +22,9 @@ export class AuthorizationServerMetadataController {
       token_endpoint: `${base}/oauth/token`,
       authorization_endpoint: `${base}/oauth/authorize`,
       response_types_supported: [],
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['client_credentials', TOKEN_EXCHANGE_GRANT],
+      // Only with public-key signing: an HS256 issuer has nothing to publish.
+      ...(config.signing.alg === 'HS256' ? {} : { jwks_uri: `${base}/.well-known/jwks.json` }),
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       revocation_endpoint: `${base}/oauth/revoke`,

@@ -7,7 +7,7 @@ import {
   Public,
   TokenIssuerService,
   validateClaims,
-  verifyHs256Signature,
+  verifyJwsSignature,
   type Principal,
   type ResolvedAuthOptions,
 } from '@crossauth/auth';
@@ -18,11 +18,16 @@ import { orchestratorConfig } from '../config/orchestrator.config';
 import { GrantRevocationService } from './grant-revocation.service';
 import type { OAuthClientRecord } from './oauth-client.repository';
 import { OAuthClientsService } from './oauth-clients.service';
+import { ExchangeRefusedError, TokenExchangeService } from './token-exchange.service';
 
 const MAX_BODY = 16 * 1024;
 /** RFC 6749 §5.2 error codes (RFC 8707 adds invalid_target). */
 type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target' | 'temporarily_unavailable';
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** RFC 8693 grant and token type identifiers. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 class OAuthError extends Error {
   constructor(
@@ -36,8 +41,9 @@ class OAuthError extends Error {
 }
 
 /**
- * The orchestrator's OAuth 2.1 token endpoint, `client_credentials` only (the
- * MCP client-credentials extension, SEP-1046): a registered client proves
+ * The orchestrator's OAuth 2.1 token endpoint. `client_credentials` (the MCP
+ * client-credentials extension, SEP-1046) and the RFC 8693 token exchange
+ * (on-behalf-of: see {@link TokenExchangeService}). A registered client proves
  * itself with its secret (`client_secret_basic`, `client_secret_post`) or a
  * JWT signed with its registered key (`private_key_jwt`, RFC 7523) and
  * gets a short-lived token for one registered resource (RFC 8707), with the
@@ -56,6 +62,7 @@ export class TokenController {
     private readonly throttle: AuthFailureThrottleService,
     private readonly audit: AuthAuditService,
     private readonly revocations: GrantRevocationService,
+    private readonly exchanges: TokenExchangeService,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
   ) {
@@ -73,15 +80,11 @@ export class TokenController {
       const form = await this.readForm(req);
       const grant = single(form, 'grant_type');
       if (!grant) throw new OAuthError('invalid_request', 'grant_type is required');
-      if (grant !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
+      if (grant !== 'client_credentials' && grant !== TOKEN_EXCHANGE_GRANT) throw new OAuthError('unsupported_grant_type', `only client_credentials and ${TOKEN_EXCHANGE_GRANT} are supported`);
       const client = await this.authenticate(req, form);
       clientId = client.id;
-
-      const resources = form.getAll('resource');
-      if (resources.length > 1) throw new OAuthError('invalid_target', 'one resource per token: its audience');
-      const resource = resources[0] ?? (client.allowedResources.length === 1 ? client.allowedResources[0] : undefined);
-      if (!resource) throw new OAuthError('invalid_target', 'resource is required: this client may get tokens for more than one');
-      if (!client.allowedResources.includes(resource)) throw new OAuthError('invalid_target', 'resource is not registered for this client');
+      const resource = this.resourceFor(client, form);
+      if (grant === TOKEN_EXCHANGE_GRANT) return void this.exchange(req, res, client, resource, form);
 
       const asked = single(form, 'scope');
       const requested = asked === undefined ? [...client.allowedScopes] : asked.split(' ').filter(Boolean);
@@ -93,6 +96,53 @@ export class TokenController {
       res.status(200).json({ access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresAt - minted.issuedAt, scope: granted.join(' ') });
     } catch (thrown) {
       await this.refuse(thrown, req, res, clientId, 'POST /oauth/token');
+    }
+  }
+
+  /** RFC 8707: one resource, registered for this client; the only one when it has one and none is named. */
+  private resourceFor(client: OAuthClientRecord, form: URLSearchParams): string {
+    const resources = form.getAll('resource');
+    if (resources.length > 1) throw new OAuthError('invalid_target', 'one resource per token: its audience');
+    const resource = resources[0] ?? (client.allowedResources.length === 1 ? client.allowedResources[0] : undefined);
+    if (!resource) throw new OAuthError('invalid_target', 'resource is required: this client may get tokens for more than one');
+    if (!client.allowedResources.includes(resource)) throw new OAuthError('invalid_target', 'resource is not registered for this client');
+    return resource;
+  }
+
+  /**
+   * RFC 8693 token exchange. The client is the actor: it presents a token it
+   * received as a resource (its audience must name the client) and gets one
+   * for `resource` with the same subject, itself added to `act`, scopes
+   * narrowed to what the subject holds and the client may have. An invalid
+   * subject token is `invalid_request` (§2.2.2); `actor_token` is refused,
+   * since the client authentication already says who acts.
+   */
+  private exchange(req: Request, res: Response, client: OAuthClientRecord, resource: string, form: URLSearchParams): void {
+    const subjectToken = single(form, 'subject_token');
+    if (!subjectToken) throw new OAuthError('invalid_request', 'subject_token is required');
+    const subjectType = single(form, 'subject_token_type');
+    if (subjectType !== ACCESS_TOKEN_TYPE && subjectType !== JWT_TOKEN_TYPE) throw new OAuthError('invalid_request', `subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
+    const requestedType = single(form, 'requested_token_type');
+    if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE) throw new OAuthError('invalid_request', `only ${ACCESS_TOKEN_TYPE} is issued`);
+    if (form.has('actor_token') || form.has('actor_token_type')) throw new OAuthError('invalid_request', 'actor_token is not accepted: the authenticated client is the actor');
+    const subject = this.activePrincipal(subjectToken, [client.id]);
+    if (!subject) throw new OAuthError('invalid_request', 'subject_token is not a valid, unrevoked token of ours issued to this client');
+    if (subject.subject === client.id && !subject.actors) throw new OAuthError('invalid_request', 'a client cannot act for itself; use client_credentials');
+    const asked = single(form, 'scope');
+    try {
+      const minted = this.exchanges.exchange({
+        subject,
+        actor: client.id,
+        audience: resource,
+        scopes: asked === undefined ? subject.scopes : asked.split(' ').filter(Boolean),
+        allowedScopes: client.allowedScopes,
+        ttlSeconds: this.config.oauth.tokenTtlSeconds,
+      });
+      this.audit.record({ outcome: 'allow', reason: 'token_exchange', subject: subject.subject, actor: client.id, scopes: minted.scopes, target: `POST /oauth/token for ${resource}`, transport: 'http', client: req.ip });
+      res.status(200).json({ access_token: minted.token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: minted.expiresAt - minted.issuedAt, scope: minted.scopes.join(' ') });
+    } catch (error) {
+      if (error instanceof ExchangeRefusedError) throw new OAuthError(error.code, error.message);
+      throw error;
     }
   }
 
@@ -194,10 +244,9 @@ export class TokenController {
 
   /** The principal of a token this server issued for one of `audiences`, if it is valid and not revoked here. */
   private activePrincipal(token: string, audiences: readonly string[]): Principal | undefined {
-    const keys = this.auth.keyRing;
-    if (!keys || audiences.length === 0 || token.length > this.auth.maxTokenBytes) return undefined;
+    if (audiences.length === 0 || token.length > this.auth.maxTokenBytes) return undefined;
     try {
-      const { claims } = verifyHs256Signature(token, keys);
+      const { claims } = verifyJwsSignature(token, this.auth);
       const principal = validateClaims(claims, { ...this.auth, allowedIssuers: [this.auth.issuer], audiences, acceptLegacyTokens: false }, Math.floor(Date.now() / 1000));
       return this.auth.revocationStore.isRevoked(principal) ? undefined : principal;
     } catch {
@@ -207,10 +256,8 @@ export class TokenController {
 
   /** Who a token of ours was granted to, and for what; undefined unless its signature is ours (expiry does not matter here). */
   private grantOf(token: string): { subject: string; audience: string; jti?: string; expiresAt: number } | undefined {
-    const keys = this.auth.keyRing;
-    if (!keys) return undefined;
     try {
-      const { claims } = verifyHs256Signature(token, keys);
+      const { claims } = verifyJwsSignature(token, this.auth);
       const aud = Array.isArray(claims['aud']) ? claims['aud'][0] : claims['aud'];
       if (typeof claims['sub'] !== 'string' || typeof aud !== 'string') return undefined;
       const exp = typeof claims['exp'] === 'number' ? claims['exp'] : Math.floor(Date.now() / 1000) + this.auth.maxTokenLifetimeSeconds;

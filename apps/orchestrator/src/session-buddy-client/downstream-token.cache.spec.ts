@@ -2,13 +2,14 @@ import { JwtService } from '@nestjs/jwt';
 import { TokenIssuerService, TokenVerifierService, resolveAuthOptions } from '@crossauth/auth';
 import { randomSecret } from '@crossauth/auth/testing';
 import type { OrchestratorConfig } from '../config/env.schema';
+import { TokenExchangeService } from '../oauth/token-exchange.service';
 import { DownstreamTokenCache } from './downstream-token.cache';
 
 describe('DownstreamTokenCache', () => {
   const secret = randomSecret();
   const auth = resolveAuthOptions({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['session-buddy'] });
   const config = { auth: { issuer: 'orchestrator' }, sessionBuddy: { audience: 'session-buddy', tokenTtlSeconds: 100 } } as OrchestratorConfig;
-  const make = () => new DownstreamTokenCache(new TokenIssuerService(auth, new JwtService({})), config);
+  const make = () => new DownstreamTokenCache(new TokenExchangeService(new TokenIssuerService(auth, new JwtService({}))), config);
   const verifier = new TokenVerifierService(auth);
 
   it('mints a token for session-buddy as the caller, acted for by the orchestrator, with exactly the scopes asked', () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { TokenIssuerService } from '@crossauth/auth';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import type { OrchestratorConfig } from '../config/env.schema';
+import { TokenExchangeService } from '../oauth/token-exchange.service';
 
 interface CachedToken {
   readonly token: string;
@@ -15,13 +15,13 @@ const cacheKey = (subject: string, scopes: readonly string[], onBehalfOf: readon
   `${subject}\u0000${[...new Set(scopes)].sort().join(' ')}\u0000${onBehalfOf.join(' ')}`;
 
 /**
- * The on-behalf-of exchange (RFC 8693 semantics): for a caller, the
- * orchestrator mints its own token for session-buddy, never forwarding the
- * caller's: `sub` stays the caller, `act` names the orchestrator (with the
- * caller's own actors nested inside it when the caller was itself acting),
- * `aud` is session-buddy, and the scopes are only those the tool needs.
- * Cached per (subject, scopes, earlier actors) and renewed at 80% of their
- * life, so minting stays off the hot path.
+ * The orchestrator's downstream tokens: for a caller, the result of the same
+ * RFC 8693 exchange the token endpoint performs ({@link TokenExchangeService}),
+ * never the caller's own token: `sub` stays the caller, `act` names the
+ * orchestrator (with the caller's own actors nested inside it when the caller
+ * was itself acting), `aud` is session-buddy, and the scopes are only those
+ * the tool needs. Cached per (subject, scopes, earlier actors) and renewed at
+ * 80% of their life, so minting stays off the hot path.
  */
 @Injectable()
 export class DownstreamTokenCache {
@@ -29,7 +29,7 @@ export class DownstreamTokenCache {
   private minted = 0;
 
   constructor(
-    private readonly issuer: TokenIssuerService,
+    private readonly exchange: TokenExchangeService,
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
   ) {}
 
@@ -43,8 +43,9 @@ export class DownstreamTokenCache {
     const cached = this.cache.get(key);
     if (cached && nowMs < cached.renewAt) return cached.token;
     const ttl = this.config.sessionBuddy.tokenTtlSeconds;
-    const minted = this.issuer.mint(
-      { subject, audience: this.config.sessionBuddy.audience, scopes: wanted, ttlSeconds: ttl, actor: [this.config.auth.issuer, ...onBehalfOf] },
+    // The caller's scopes were checked against the tool's before we got here (see SessionBuddyClient.callTool).
+    const minted = this.exchange.exchange(
+      { subject: { subject, scopes: wanted, actors: onBehalfOf }, actor: this.config.auth.issuer, audience: this.config.sessionBuddy.audience, scopes: wanted, ttlSeconds: ttl },
       nowMs,
     );
     this.minted++;

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { AUTH_OPTIONS, signRequest, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, signRequest, signingKeyId, type ResolvedAuthOptions } from '@crossauth/auth';
 import { ToolError } from '@crossauth/mcp-server';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import type { OrchestratorConfig } from '../config/env.schema';
@@ -123,7 +123,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
 
   /** Compares our signing key id with the ones session-buddy reports in `health_check`. */
   async checkKeys(): Promise<KeyCheck> {
-    const ourKeyId = this.auth.keyRing?.current.kid ?? null;
+    const ourKeyId = signingKeyId(this.auth);
     let check: KeyCheck;
     try {
       const result = await this.callTool(this.config.auth.issuer, [], 'health_check', {});
@@ -196,7 +196,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     const headers = init?.headers instanceof Headers ? init.headers : new Headers(init?.headers);
     const send = () => {
       const keys = this.auth.keyRing;
-      if (keys) headers.set('authorization', `Bearer ${this.tokens.tokenFor(subject, scopes, Date.now(), onBehalfOf)}`);
+      if (this.canMint) headers.set('authorization', `Bearer ${this.tokens.tokenFor(subject, scopes, Date.now(), onBehalfOf)}`);
       if (keys && this.config.sessionBuddy.signRequests) {
         // Each attempt gets a fresh nonce and created time; a retry is a new request.
         const target = url instanceof URL ? url : new URL(url);
@@ -210,7 +210,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
       return this.http.fetch(url, init?.headers === headers ? init : { ...init, headers });
     };
     let response = await send();
-    if (response.status === 401 && this.auth.keyRing) {
+    if (response.status === 401 && this.canMint) {
       // Perhaps our cached token expired or was revoked: mint once more, then give up.
       await response.body?.cancel();
       this.tokens.invalidate(subject, scopes, onBehalfOf);
@@ -218,6 +218,10 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     }
     if (!response.ok) state.challenge = response.headers.get('www-authenticate') ?? undefined;
     return response;
+  }
+
+  private get canMint(): boolean {
+    return Boolean(this.auth.keyRing || this.auth.signingKeys);
   }
 
   private async drop(key: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AUTH_OPTIONS, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, verificationKeyIds, type ResolvedAuthOptions } from '@crossauth/auth';
 import { McpTool } from '@crossauth/mcp-server';
 import { DownstreamTokenCache } from '../session-buddy-client/downstream-token.cache';
 import { SessionBuddyClient } from '../session-buddy-client/session-buddy.client';
@@ -15,7 +15,7 @@ export class DiagnosticsTools {
 
   @McpTool({ name: 'health_check', description: 'Liveness of the orchestrator.', public: true, annotations: { readOnlyHint: true } })
   health() {
-    return { status: 'ok', auth: { mode: this.auth.mode, key_ids: this.auth.keyRing?.keyIds ?? [] } };
+    return { status: 'ok', auth: { mode: this.auth.mode, key_ids: verificationKeyIds(this.auth) } };
   }
 
   @McpTool({ name: 'session_buddy_diagnostics', description: "Checks session-buddy is reachable and shares our secret (by key id); shows the client's pool and token cache.", scopes: ['admin'], annotations: { readOnlyHint: true } })

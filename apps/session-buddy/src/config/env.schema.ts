@@ -13,6 +13,10 @@ export const sessionBuddyEnvSchema = z.object({
   SESSION_BUDDY_AUDIENCE: z.string().min(1).default('session-buddy'),
   SESSION_BUDDY_AUTHORIZATION_SERVER: z.url().default('http://127.0.0.1:8679'),
   SESSION_BUDDY_ACCEPT_LEGACY_TOKENS: envBoolean.default(false),
+  SESSION_BUDDY_JWKS_URL: z.url().optional(),
+  SESSION_BUDDY_JWKS_ISSUER: z.string().min(1).default('orchestrator'),
+  SESSION_BUDDY_JWKS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   SESSION_BUDDY_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   SESSION_BUDDY_VERIFICATION_CACHE: envBoolean.default(true),
   SESSION_BUDDY_DATA_DIR: z.string().min(1).optional(),
@@ -48,6 +52,12 @@ export interface SessionBuddyConfig {
     readonly legacyTokensSetting: string;
     readonly clockSkewSeconds: number;
     readonly verificationCache: boolean;
+    /**
+     * Verify one issuer's tokens with its published keys (EdDSA, ES256) instead
+     * of a shared secret. With no secret set, session-buddy then holds nothing
+     * that can mint a token.
+     */
+    readonly jwks?: { readonly url: string; readonly issuer: string; readonly refreshSeconds: number; readonly minRefetchSeconds: number };
     /** `off`, `all`, or the issuers whose callers must sign requests (RFC 9421). */
     readonly requireSignedRequests: 'off' | 'all' | string[];
     readonly signatureMaxAgeSeconds: number;
@@ -89,6 +99,9 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
       legacyTokensSetting: 'SESSION_BUDDY_ACCEPT_LEGACY_TOKENS',
       clockSkewSeconds: e.SESSION_BUDDY_CLOCK_SKEW_SECONDS,
       verificationCache: e.SESSION_BUDDY_VERIFICATION_CACHE,
+      jwks: e.SESSION_BUDDY_JWKS_URL
+        ? { url: e.SESSION_BUDDY_JWKS_URL, issuer: e.SESSION_BUDDY_JWKS_ISSUER, refreshSeconds: e.SESSION_BUDDY_JWKS_REFRESH_SECONDS, minRefetchSeconds: e.SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS }
+        : undefined,
       requireSignedRequests:
         e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS === 'off' || e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS === 'all'
           ? e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS

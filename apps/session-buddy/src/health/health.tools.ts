@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AUTH_OPTIONS, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, verificationKeyIds, type ResolvedAuthOptions } from '@crossauth/auth';
 import { McpTool } from '@crossauth/mcp-server';
 import { STORAGE_ENGINE, type StorageEngine } from '../storage/storage-engine';
 
@@ -22,7 +22,7 @@ export class HealthTools {
       storage,
       // Key ids are fingerprints, not secrets: comparing them is how two services
       // learn whether they share a secret (the seed 002 incident).
-      auth: { mode: this.auth.mode, key_ids: this.auth.keyRing?.keyIds ?? [] },
+      auth: { mode: this.auth.mode, key_ids: verificationKeyIds(this.auth) },
     };
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AUTH_OPTIONS, AuthError, TokenVerifierService, verifyHs256Signature, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, AuthError, TokenVerifierService, verifyJwsSignature, verificationKeyIds, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
 import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import { PersistentRevocationStore } from '@crossauth/storage';
@@ -30,11 +30,10 @@ export class RevocationTools {
     let jti = input.jti;
     let expiresAt = now + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds;
     if (input.token_to_revoke) {
-      const keys = this.auth.keyRing;
-      if (!keys) throw new ToolError('auth is disabled: there is nothing to revoke', 'auth_disabled');
+      if (verificationKeyIds(this.auth).length === 0) throw new ToolError('auth is disabled: there is nothing to revoke', 'auth_disabled');
       let claims: Record<string, unknown>;
       try {
-        ({ claims } = verifyHs256Signature(input.token_to_revoke, keys));
+        ({ claims } = verifyJwsSignature(input.token_to_revoke, this.auth));
       } catch (error) {
         if (error instanceof AuthError) throw new ToolError(`token_to_revoke: not a token of ours (${error.reason})`, 'invalid_argument');
         throw error;

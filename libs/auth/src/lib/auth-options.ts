@@ -1,6 +1,7 @@
 import type { FailureRule, FailureThrottleStore } from './throttle/failure-throttle.store';
 import { AuthConfigError } from './auth.errors';
 import { KeyRing } from './keys/key-ring';
+import type { PublicKeySource, SigningKeySource } from './keys/public-key-source';
 import { assertAcceptableSecret } from './keys/secret-policy';
 import { NoRevocations, type RevocationStore } from './revocation/revocation-store';
 import { MemoryNonceStore, type NonceStore } from './signing/nonce-store';
@@ -22,6 +23,13 @@ export interface AuthModuleOptions {
   secret?: string;
   /** Secrets still accepted for verification during a rotation. Never used to sign. */
   previousSecrets?: readonly string[];
+  /**
+   * Public keys to verify EdDSA/ES256 tokens with (a remote issuer's JWKS). With
+   * these and no secret, the service verifies tokens but holds nothing that can mint one.
+   */
+  publicKeys?: PublicKeySource;
+  /** An asymmetric key set to mint with instead of the secret; its public keys also verify. */
+  signingKeys?: SigningKeySource;
   /** The configuration name of the secret, used in start-up errors (e.g. `SESSION_BUDDY_SECRET`). */
   secretName?: string;
   /** This service's issuer id, written as `iss` when it mints. */
@@ -75,6 +83,10 @@ export interface ResolvedAuthOptions {
   readonly mode: AuthMode;
   /** Replaced in place by {@link AuthKeysService.rotate}; read it at use, never cache it. */
   keyRing: KeyRing | undefined;
+  /** Verifies EdDSA/ES256 tokens: the signing key set's public keys, or a remote JWKS. */
+  readonly publicKeys: PublicKeySource | undefined;
+  /** Mints with this key set when set; with the key ring otherwise. */
+  readonly signingKeys: SigningKeySource | undefined;
   readonly issuer: string;
   readonly allowedIssuers: readonly string[];
   readonly audiences: readonly string[];
@@ -102,11 +114,14 @@ export interface ResolvedAuthOptions {
  */
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
   const name = options.secretName ?? 'auth secret';
-  const mode: AuthMode = options.mode ?? (options.secret ? 'required' : 'disabled');
-  if (mode === 'disabled' && options.secret) {
-    throw new AuthConfigError(`auth mode "disabled" is only allowed when ${name} is not set`);
+  if (options.publicKeys && options.signingKeys) throw new AuthConfigError('give public keys (to verify another issuer) or signing keys (to issue), not both');
+  const publicKeys = options.signingKeys ?? options.publicKeys;
+  const hasKeys = Boolean(options.secret || publicKeys);
+  const mode: AuthMode = options.mode ?? (hasKeys ? 'required' : 'disabled');
+  if (mode === 'disabled' && hasKeys) {
+    throw new AuthConfigError(`auth mode "disabled" is only allowed when ${name} is not set and no public keys are configured`);
   }
-  if (mode !== 'disabled' && !options.secret) {
+  if (mode !== 'disabled' && !hasKeys) {
     throw new AuthConfigError(`${name} is required when auth mode is "${mode}"`);
   }
   if (options.secret) assertAcceptableSecret(name, options.secret);
@@ -124,6 +139,8 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   return {
     mode,
     keyRing: options.secret ? new KeyRing(options.secret, options.previousSecrets ?? []) : undefined,
+    publicKeys,
+    signingKeys: options.signingKeys,
     issuer: options.issuer,
     allowedIssuers: [...options.allowedIssuers],
     audiences: [...options.audiences],
@@ -144,4 +161,14 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     failureThrottleStore: options.failureThrottleStore,
     requestContext: options.requestContext ?? false,
   };
+}
+
+/** Ids of every key the service verifies with: shared-secret fingerprints, then public key ids. */
+export function verificationKeyIds(options: Pick<ResolvedAuthOptions, 'keyRing' | 'publicKeys'>): string[] {
+  return [...(options.keyRing?.keyIds ?? []), ...(options.publicKeys?.keyIds ?? [])];
+}
+
+/** The id of the key this service signs tokens with, if it can sign at all. */
+export function signingKeyId(options: Pick<ResolvedAuthOptions, 'keyRing' | 'signingKeys'>): string | null {
+  return options.signingKeys?.current.kid ?? options.keyRing?.current.kid ?? null;
 }

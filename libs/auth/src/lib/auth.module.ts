@@ -4,7 +4,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AUTH_OPTIONS } from './auth.constants';
 import { AUTH_MODULE_OPTIONS, AuthConfigurableModule } from './auth.module-definition';
-import { resolveAuthOptions, type AuthModuleOptions, type ResolvedAuthOptions } from './auth-options';
+import { resolveAuthOptions, verificationKeyIds, type AuthModuleOptions, type ResolvedAuthOptions } from './auth-options';
 import { AuthAuditService } from './audit/auth-audit.service';
 import { AuthContextMiddleware } from './context/auth-context.middleware';
 import { AuthContextService } from './context/auth-context.service';
@@ -39,7 +39,7 @@ const logger = new Logger('AuthModule');
             message: 'AUTHENTICATION IS DISABLED: no secret is configured, every call runs with full access. Bind to loopback only.',
           });
         } else {
-          logger.log({ event: 'auth_configured', mode: resolved.mode, keyIds: resolved.keyRing?.keyIds, allowedIssuers: resolved.allowedIssuers, audiences: resolved.audiences });
+          logger.log({ event: 'auth_configured', mode: resolved.mode, keyIds: verificationKeyIds(resolved), allowedIssuers: resolved.allowedIssuers, audiences: resolved.audiences });
         }
         return resolved;
       },

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AUTH_OPTIONS, AuthError, TokenVerifierService, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, AuthError, TokenVerifierService, signingKeyId, verificationKeyIds, type ResolvedAuthOptions } from '@crossauth/auth';
 import { z } from 'zod';
 import { McpSessionRegistry } from './mcp-session-registry.service';
 import { McpTool } from './mcp-tool.decorator';
@@ -34,8 +34,8 @@ export class AuthDiagnosticsTools {
       algorithm: 'HS256',
       accepted_issuers: this.auth.allowedIssuers,
       audiences: this.auth.audiences,
-      key_ids: this.auth.keyRing?.keyIds ?? [],
-      signing_key_id: this.auth.keyRing?.current.kid ?? null,
+      key_ids: verificationKeyIds(this.auth),
+      signing_key_id: signingKeyId(this.auth),
       clock_skew_seconds: this.auth.clockSkewSeconds,
       max_token_bytes: this.auth.maxTokenBytes,
       max_token_lifetime_seconds: this.auth.maxTokenLifetimeSeconds,

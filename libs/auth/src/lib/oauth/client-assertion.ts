@@ -1,4 +1,5 @@
-import { constants, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { algorithmOfJwk as algorithmOf, verifyJwsInput } from '../keys/asymmetric-key';
 import { decodeBase64UrlStrict, splitCompact } from '../tokens/jwt-codec';
 
 /** Why a client assertion (RFC 7523) was refused. Client-safe. */
@@ -17,14 +18,6 @@ export interface ClientJwks {
 
 // Headers that would let the token pick its own key: the registered keys are the only keys.
 const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit'];
-
-/** The algorithm a public key verifies: one per key type, so the header cannot choose another. */
-function algorithmOf(jwk: JsonWebKey): Algorithm | undefined {
-  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
-  if (jwk.kty === 'RSA') return jwk.alg === 'PS256' ? 'PS256' : 'RS256';
-  return undefined;
-}
 
 /**
  * Checks a JWK Set given at registration: public keys only, of a supported
@@ -92,7 +85,7 @@ export function verifyClientAssertion(assertion: string, policy: ClientAssertion
   const signature = decodeBase64UrlStrict(s);
   if (!signature?.length) throw new ClientAssertionError('signature is not base64url');
   const input = Buffer.from(`${h}.${p}`, 'ascii');
-  if (!candidates.some((jwk) => verifies(alg as Algorithm, createPublicKey({ key: jwk, format: 'jwk' }), input, signature))) {
+  if (!candidates.some((jwk) => verifyJwsInput(alg as Algorithm, createPublicKey({ key: jwk, format: 'jwk' }), input, signature))) {
     throw new ClientAssertionError('signature does not verify with the client\'s registered keys');
   }
 
@@ -112,24 +105,6 @@ export function verifyClientAssertion(assertion: string, policy: ClientAssertion
   const jti = claims['jti'];
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw new ClientAssertionError('jti is required');
   return { jti, exp };
-}
-
-function verifies(alg: Algorithm, key: KeyObject, input: Buffer, signature: Buffer): boolean {
-  try {
-    switch (alg) {
-      case 'EdDSA':
-        return verify(null, input, key, signature);
-      case 'ES256':
-        // JWS carries r||s (IEEE P1363), not DER.
-        return signature.length === 64 && verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature);
-      case 'RS256':
-        return verify('sha256', input, key, signature);
-      case 'PS256':
-        return verify('sha256', input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
-    }
-  } catch {
-    return false;
-  }
 }
 
 function json(segment: string, what: string): Record<string, unknown> {

@@ -6,7 +6,7 @@ import { AUTH_OPTIONS } from '../auth.constants';
 import { AuthError } from '../auth.errors';
 import type { ResolvedAuthOptions } from '../auth-options';
 import type { Principal } from '../principal';
-import { verifyHs256Signature } from '../tokens/jwt-codec';
+import { verifyJwsSignature } from '../tokens/jwt-codec';
 import { TokenVerifierService } from '../tokens/token-verifier.service';
 
 /** Name for `AuthGuard(CROSSAUTH_JWT_STRATEGY)`. */
@@ -15,8 +15,10 @@ export const CROSSAUTH_JWT_STRATEGY = 'crossauth-jwt';
 /**
  * A passport-jwt strategy backed by {@link TokenVerifierService}, for apps that
  * compose passport guards. The verifier decides (so reasons, rotation and
- * revocation match the global guard); passport-jwt then re-checks the MAC with
- * the matching KeyObject (never a string secret: that path is ~40x slower).
+ * revocation match the global guard); passport-jwt then re-checks the signature
+ * with the matching KeyObject (never a string secret: that path is ~40x slower).
+ * jsonwebtoken 9 knows HS256 and ES256 but not EdDSA, so EdDSA tokens are for
+ * the global guard ({@link JwtAuthGuard}) only.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, CROSSAUTH_JWT_STRATEGY) {
@@ -26,14 +28,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, CROSSAUTH_JWT_STRATE
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      algorithms: ['HS256'],
+      algorithms: ['HS256', 'ES256'],
       passReqToCallback: true,
       secretOrKeyProvider: (_req: Request, rawJwt: string, done: (err: unknown, key?: string | Buffer) => void) => {
-        const keys = options.keyRing;
-        if (!keys) return done(new AuthError('unknown_key', 'auth is disabled'));
+        if (!options.keyRing && !options.publicKeys) return done(new AuthError('unknown_key', 'auth is disabled'));
         try {
           // jsonwebtoken 9 accepts a KeyObject here; the passport-jwt typings predate that.
-          done(null, verifyHs256Signature(rawJwt, keys).key.key as unknown as Buffer);
+          const { key } = verifyJwsSignature(rawJwt, options);
+          done(null, ('publicKey' in key ? key.publicKey : key.key) as unknown as Buffer);
         } catch (error) {
           done(error);
         }

@@ -2,13 +2,16 @@ import { AuthError } from '../auth.errors';
 import { hmacSha256 } from '../crypto/sha256';
 import { sameCanonicalBase64 } from '../signing/canonical-base64';
 import type { KeyRing, ManagedKey } from '../keys/key-ring';
+import { verifyJwsInput, type PublicSigningKey } from '../keys/asymmetric-key';
+import type { PublicKeySource } from '../keys/public-key-source';
 
-/** A decoded JOSE header. Only what HS256 verification needs is typed. */
+/** A decoded JOSE header. Only what verification needs is typed. */
 export interface JwtHeader {
   readonly alg?: unknown;
   readonly typ?: unknown;
   readonly kid?: unknown;
   readonly crit?: unknown;
+  readonly [name: string]: unknown;
 }
 
 /** Raw JWT claims as decoded; validated by {@link validateClaims}. */
@@ -77,6 +80,76 @@ function isAcceptedType(typ: unknown): boolean {
   return typeof typ === 'string' && ACCEPTED_TYPES.test(typ);
 }
 
+/** The keys a verifier holds: a shared-secret ring (HS256), public keys (EdDSA, ES256), or both. */
+export interface VerificationKeys {
+  readonly keyRing?: KeyRing;
+  readonly publicKeys?: PublicKeySource;
+}
+
+/** What signature verification established. Claims are not validated yet. */
+export interface VerifiedSignature {
+  readonly header: JwtHeader;
+  readonly claims: JwtClaims;
+  /** The shared-secret key that matched (HS256), or the public key (EdDSA, ES256). */
+  readonly key: ManagedKey | PublicSigningKey;
+  readonly symmetric: boolean;
+}
+
+// Headers that would let a token name its own key (RFC 8725 §3.10): the only
+// keys are the configured ring and the issuer's published JWKS.
+const KEY_CARRYING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const;
+// Thumbprints are 43 characters; other issuers' ids get some room, but only in a
+// plain alphabet, so a kid can never smuggle a path, URL or query anywhere.
+const PLAIN_KID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+function commonHeaderChecks(header: JwtHeader): void {
+  if (header.crit !== undefined) throw new AuthError('malformed', 'crit header is not supported');
+  if (header.typ !== undefined && !isAcceptedType(header.typ)) {
+    throw new AuthError('malformed', 'typ header is not JWT or at+jwt');
+  }
+}
+
+/**
+ * Verifies the JOSE layer of a token with the algorithm the *key* dictates
+ * (RFC 8725 §3.1): HS256 only against the shared-secret ring, EdDSA and ES256
+ * only against public keys of that type; `none`, RS256 and the rest are
+ * refused, as is any header that carries or points at a key. An unknown `kid`
+ * is reported to the key source (which may refetch, rate-limited) and refused.
+ */
+export function verifyJwsSignature(token: string, keys: VerificationKeys): VerifiedSignature {
+  const [headerSegment, payloadSegment, signatureSegment] = splitCompact(token);
+  const header = parseHeader(headerSegment);
+  if (header.alg === 'HS256') {
+    if (!keys.keyRing) {
+      throw new AuthError('bad_signature', 'HS256 is not accepted here: this server verifies with its issuers\' public keys and holds no shared secret');
+    }
+    const verified = verifyHs256Signature(token, keys.keyRing);
+    return { ...verified, symmetric: true };
+  }
+  if (header.alg !== 'EdDSA' && header.alg !== 'ES256') {
+    throw new AuthError('bad_signature', `algorithm ${JSON.stringify(header.alg)} is not allowed; only ${keys.publicKeys ? 'EdDSA, ES256 and ' : ''}HS256 are`);
+  }
+  const source = keys.publicKeys;
+  if (!source) throw new AuthError('bad_signature', `algorithm ${header.alg} is not accepted here: this server holds no public keys`);
+  commonHeaderChecks(header);
+  for (const name of KEY_CARRYING_HEADERS) {
+    if (header[name] !== undefined) throw new AuthError('bad_signature', `the ${name} header is not accepted: keys come from the issuer's published JWKS`);
+  }
+  if (typeof header.kid !== 'string') throw new AuthError('malformed', 'kid is required for public-key tokens');
+  if (!PLAIN_KID.test(header.kid)) throw new AuthError('malformed', 'kid is not a plain key id');
+  const key = source.find(header.kid);
+  if (!key) {
+    source.unknownKey?.(header.kid);
+    throw new AuthError('unknown_key', `token kid ${header.kid} is not among the issuer's published keys`);
+  }
+  if (key.alg !== header.alg) throw new AuthError('bad_signature', `key ${key.kid} verifies ${key.alg}, not ${header.alg}`);
+  const signature = decodeBase64UrlStrict(signatureSegment);
+  if (!signature?.length) throw new AuthError('malformed', 'signature is not base64url');
+  const input = Buffer.from(token.slice(0, headerSegment.length + 1 + payloadSegment.length), 'ascii');
+  if (!verifyJwsInput(key.alg, key.publicKey, input, signature)) throw new AuthError('bad_signature', `${key.alg} signature does not verify`);
+  return { header, claims: parseJsonObject(payloadSegment, 'payload'), key, symmetric: false };
+}
+
 /**
  * Verifies the JOSE layer of an HS256 token: structure, algorithm pinning
  * (RFC 8725 §3.1: `none`, RS256 and everything else are refused), `kid`
@@ -92,10 +165,7 @@ export function verifyHs256Signature(
   if (header.alg !== 'HS256') {
     throw new AuthError('bad_signature', `algorithm ${JSON.stringify(header.alg)} is not allowed; only HS256 is`);
   }
-  if (header.crit !== undefined) throw new AuthError('malformed', 'crit header is not supported');
-  if (header.typ !== undefined && !isAcceptedType(header.typ)) {
-    throw new AuthError('malformed', 'typ header is not JWT or at+jwt');
-  }
+  commonHeaderChecks(header);
   if (!decodeBase64UrlStrict(signatureSegment)?.length) throw new AuthError('malformed', 'signature is not base64url');
 
   const signingInput = token.slice(0, headerSegment.length + 1 + payloadSegment.length);

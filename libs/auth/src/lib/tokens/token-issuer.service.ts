@@ -4,6 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import { AUTH_OPTIONS } from '../auth.constants';
 import { AuthConfigError } from '../auth.errors';
 import type { ResolvedAuthOptions } from '../auth-options';
+import { signJwsInput, type PrivateSigningKey } from '../keys/asymmetric-key';
 
 /** What to put in a minted token. */
 export interface MintRequest {
@@ -31,9 +32,10 @@ export interface MintedToken {
 }
 
 /**
- * Mints HS256 tokens through `@nestjs/jwt`, always with the current key as a
- * KeyObject (a string secret makes jsonwebtoken try PEM parsing first, ~40x slower)
- * and its `kid` in the header.
+ * Mints tokens. HS256 goes through `@nestjs/jwt`, always with the current key
+ * as a KeyObject (a string secret makes jsonwebtoken try PEM parsing first,
+ * ~40x slower) and its `kid` in the header. With an asymmetric key set the
+ * current private key signs with plain node:crypto: jsonwebtoken 9 has no EdDSA.
  */
 @Injectable()
 export class TokenIssuerService {
@@ -43,8 +45,9 @@ export class TokenIssuerService {
   ) {}
 
   mint(request: MintRequest, nowMs: number = Date.now()): MintedToken {
+    const signing = this.options.signingKeys?.current;
     const key = this.options.keyRing?.current;
-    if (!key) throw new AuthConfigError('cannot mint tokens: auth is disabled and no secret is configured');
+    if (!signing && !key) throw new AuthConfigError('cannot mint tokens: this service holds no signing key');
     const issuedAt = Math.floor(nowMs / 1000);
     const expiresAt = issuedAt + (request.ttlSeconds ?? this.options.accessTokenTtlSeconds);
     const tokenId = randomUUID();
@@ -63,11 +66,25 @@ export class TokenIssuerService {
     if (request.role) payload['role'] = request.role;
     const chain = typeof request.actor === 'string' ? [request.actor] : (request.actor ?? []);
     if (chain.length) payload['act'] = chain.reduceRight<Record<string, unknown> | undefined>((inner, sub) => (inner ? { sub, act: inner } : { sub }), undefined);
-    const token = this.jwt.sign(payload, {
-      privateKey: key.key,
-      algorithm: 'HS256',
-      header: { alg: 'HS256', typ: 'JWT', kid: key.kid },
-    });
+    const token = signing
+      ? signAsymmetric(payload, signing)
+      : this.jwt.sign(payload, {
+          privateKey: key?.key as NonNullable<typeof key>['key'],
+          algorithm: 'HS256',
+          header: { alg: 'HS256', typ: 'JWT', kid: key?.kid },
+        });
     return { token, tokenId, issuedAt, expiresAt };
   }
+}
+
+const headerSegments = new WeakMap<PrivateSigningKey, string>();
+
+function signAsymmetric(payload: Record<string, unknown>, key: PrivateSigningKey): string {
+  let header = headerSegments.get(key);
+  if (!header) {
+    header = Buffer.from(JSON.stringify({ alg: key.alg, typ: 'JWT', kid: key.kid })).toString('base64url');
+    headerSegments.set(key, header);
+  }
+  const input = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${signJwsInput(input, key).toString('base64url')}`;
 }

@@ -5,12 +5,13 @@ import type { ResolvedAuthOptions } from '../auth-options';
 import type { Principal } from '../principal';
 import type { RevocationStore } from '../revocation/revocation-store';
 import { validateClaims } from './claims';
-import { verifyHs256Signature } from './jwt-codec';
+import { verifyJwsSignature } from './jwt-codec';
 import { VerificationCache } from './verification-cache';
 
 /**
- * Verifies access tokens: size limit, HS256 signature against the key ring,
- * claims, then revocation. Successful results are cached (bounded, per token,
+ * Verifies access tokens: size limit, signature (HS256 against the key ring,
+ * EdDSA/ES256 against public keys, each key pinned to its algorithm), claims,
+ * the key's issuer, then revocation. Successful results are cached (bounded, per token,
  * never past `exp`); revocation is still checked on every hit so a revoked
  * token stops working at once, whichever process revoked it.
  */
@@ -45,10 +46,15 @@ export class TokenVerifierService {
   /** Full verification with no cache: for diagnostics that must explain a token. */
   verifyUncached(token: string, nowMs: number = Date.now()): Principal {
     if (token.length > this.options.maxTokenBytes) throw new AuthError('too_large', 'token exceeds the size limit');
-    const keys = this.options.keyRing;
-    if (!keys) throw new AuthError('unknown_key', 'auth is disabled: this server holds no key');
-    const { claims } = verifyHs256Signature(token, keys);
+    const { keyRing, publicKeys } = this.options;
+    if (!keyRing && !publicKeys) throw new AuthError('unknown_key', 'auth is disabled: this server holds no key');
+    const { claims, key, symmetric } = verifyJwsSignature(token, this.options);
     const principal = validateClaims(claims, this.options, Math.floor(nowMs / 1000));
+    // A key speaks for one issuer: an issuer's JWKS cannot vouch for another, and an
+    // issuer that signs with public keys cannot be impersonated with a shared secret.
+    if (symmetric ? publicKeys?.issuers.includes(principal.issuer) : 'issuer' in key && key.issuer !== undefined && key.issuer !== principal.issuer) {
+      throw new AuthError('wrong_issuer', symmetric ? `issuer ${principal.issuer} signs with public keys; an HS256 token naming it is refused` : `key ${key.kid} belongs to issuer ${String((key as { issuer?: string }).issuer)}, not ${principal.issuer}`);
+    }
     if (this.revocations.isRevoked(principal)) throw new AuthError('revoked', 'token or its subject was revoked');
     return principal;
   }

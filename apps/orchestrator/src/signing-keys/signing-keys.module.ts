@@ -1,0 +1,41 @@
+import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { FileSigningKeys } from '@crossauth/auth';
+import type { OrchestratorConfig } from '../config/env.schema';
+import { orchestratorConfig } from '../config/orchestrator.config';
+
+/** DI token of the orchestrator's asymmetric signing keys, or null in HS256 mode. */
+export const SIGNING_KEYS = Symbol('orchestrator:signing-keys');
+
+const logger = new Logger('SigningKeys');
+
+/**
+ * The key set behind `ORCHESTRATOR_SIGNING_ALG=EdDSA|ES256`: read from (or, at
+ * first start, created in) the keys file, and re-read when another instance
+ * or an operator rotates it.
+ */
+@Module({
+  providers: [
+    {
+      provide: SIGNING_KEYS,
+      inject: [orchestratorConfig.KEY],
+      useFactory: (c: OrchestratorConfig): FileSigningKeys | null => {
+        if (c.signing.alg === 'HS256') return null;
+        const keys = FileSigningKeys.openOrCreate(c.signing.keysFile, c.signing.alg, c.signing);
+        keys.watch();
+        if (keys.current.alg !== c.signing.alg) {
+          logger.warn({ event: 'signing_alg_differs', configured: c.signing.alg, current: keys.current.alg, hint: 'crossauth keys rotate switches to the configured algorithm' });
+        }
+        logger.log({ event: 'signing_keys_loaded', alg: keys.current.alg, signingKeyId: keys.current.kid, published: keys.keyIds });
+        return keys;
+      },
+    },
+  ],
+  exports: [SIGNING_KEYS],
+})
+export class SigningKeysModule implements OnApplicationShutdown {
+  constructor(@Inject(SIGNING_KEYS) private readonly keys: FileSigningKeys | null) {}
+
+  onApplicationShutdown(): void {
+    this.keys?.stop();
+  }
+}
