@@ -7,7 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { WORKSPACE_ROOT, freePort, spawnApp, type RunningApp } from './support/spawn-app';
-import { newSecret, structured } from './support/tokens';
+import { connect, mint, newSecret, structured } from './support/tokens';
 
 /** The built CLI, as an operator runs it. */
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
@@ -69,7 +69,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     expect(await res.json()).toMatchObject({
       issuer: orchestrator.url,
       token_endpoint: tokenUrl,
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
       revocation_endpoint: `${orchestrator.url}/oauth/revoke`,
@@ -251,6 +251,63 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
         await new Promise((r) => setTimeout(r, 25));
       }
       expect(refused).toEqual({ status: 401, reason: 'revoked' });
+    });
+  });
+
+  describe('on-behalf-of exchange (RFC 8693)', () => {
+    const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+    const ACCESS = 'urn:ietf:params:oauth:token-type:access_token';
+    let relaySecret: string;
+    const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+    // A token a person holds for the relay service (its audience is the relay's client id).
+    const aliceForRelay = (claims: Record<string, unknown> = {}) => mint(secret, { sub: 'alice', aud: 'relay', scope: 'read', ...claims });
+    const exchange = (fields: Record<string, string>) =>
+      form({ grant_type: EXCHANGE, subject_token_type: ACCESS, resource: sessionBuddy.mcpUrl, ...fields }, basic('relay', relaySecret));
+
+    beforeAll(async () => {
+      relaySecret = secretOf((await admin(['client', 'add', 'relay', '--scope', 'read write', '--resource', sessionBuddy.mcpUrl])).out);
+    });
+
+    it('turns the caller\'s token into one for session-buddy: same subject, the client as actor, scopes narrowed, never outliving it', async () => {
+      const subjectToken = aliceForRelay({ exp: Math.floor(Date.now() / 1000) + 120 });
+      const res = await exchange({ subject_token: subjectToken, scope: 'read write' });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const body = (await res.json()) as { access_token: string; issued_token_type: string; token_type: string; expires_in: number; scope: string };
+      expect(body).toMatchObject({ issued_token_type: ACCESS, token_type: 'Bearer', scope: 'read' });
+      expect(body.expires_in).toBeLessThanOrEqual(120);
+      expect(body.access_token).not.toBe(subjectToken);
+      expect(claimsOf(body.access_token)).toMatchObject({ sub: 'alice', aud: sessionBuddy.mcpUrl, act: { sub: 'relay' }, scope: 'read' });
+      const client = await connect(sessionBuddy.mcpUrl, body.access_token);
+      expect(structured(await client.callTool({ name: 'list_sessions', arguments: {} }))).toHaveProperty('sessions');
+      await client.close();
+      const decisions = sessionBuddy.logs().map((l) => l.message as { event?: string; subject?: string; actor?: string; outcome?: string });
+      expect(decisions.some((d) => d.event === 'auth_decision' && d.outcome === 'allow' && d.subject === 'alice' && d.actor === 'relay')).toBe(true);
+    });
+
+    it('keeps an earlier actor nested under the new one', async () => {
+      const res = await exchange({ subject_token: aliceForRelay({ act: { sub: 'assistant' } }) });
+      expect(res.status).toBe(200);
+      expect(claimsOf(((await res.json()) as { access_token: string }).access_token)['act']).toEqual({ sub: 'relay', act: { sub: 'assistant' } });
+    });
+
+    it.each([
+      ['a subject token for another audience', () => exchange({ subject_token: mint(secret, { sub: 'alice', aud: 'session-buddy' }) }), 'invalid_request'],
+      ['an expired subject token', () => exchange({ subject_token: aliceForRelay({ exp: Math.floor(Date.now() / 1000) - 120 }) }), 'invalid_request'],
+      ['a subject token signed with another secret', () => exchange({ subject_token: mint(newSecret(), { sub: 'alice', aud: 'relay' }) }), 'invalid_request'],
+      ['no subject_token_type', () => form({ grant_type: EXCHANGE, subject_token: aliceForRelay(), resource: sessionBuddy.mcpUrl }, basic('relay', relaySecret)), 'invalid_request'],
+      ['an actor_token (the client is the actor)', () => exchange({ subject_token: aliceForRelay(), actor_token: aliceForRelay(), actor_token_type: ACCESS }), 'invalid_request'],
+      ['another requested token type', () => exchange({ subject_token: aliceForRelay(), requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }), 'invalid_request'],
+      ['scopes the subject does not hold', () => exchange({ subject_token: aliceForRelay(), scope: 'write' }), 'invalid_scope'],
+      ['an unregistered resource', () => exchange({ subject_token: aliceForRelay(), resource: 'http://127.0.0.1:1/mcp' }), 'invalid_target'],
+      ['an act chain already five deep', () => exchange({ subject_token: aliceForRelay({ act: { sub: 'a', act: { sub: 'b', act: { sub: 'c', act: { sub: 'd', act: { sub: 'e' } } } } } }) }), 'invalid_request'],
+      ['a wrong client secret', () => form({ grant_type: EXCHANGE, subject_token_type: ACCESS, subject_token: aliceForRelay() }, basic('relay', 'wrong')), 'invalid_client'],
+    ])('refuses %s and issues nothing', async (_name, send, error) => {
+      const res = await send();
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body['error']).toBe(error);
+      expect(body['access_token']).toBeUndefined();
+      expect(res.status).toBe(error === 'invalid_client' ? 401 : 400);
     });
   });
 

@@ -42,6 +42,10 @@ Commands:
                                  persisted); authenticates with a 60 s admin token it mints
   client add <id> --scope "read write" --resource <MCP server URL> [--resource …] [--name N] [--jwks-file keys.json] [--url http://127.0.0.1:8679/mcp]
   client list | client rotate-secret <id> | client remove <id>   [--url …]
+  keys list | keys rotate [--alg EdDSA|ES256]   [--url http://127.0.0.1:8679/mcp]
+                                 the orchestrator's signing keys (ORCHESTRATOR_SIGNING_ALG=EdDSA|ES256):
+                                 rotate publishes the next key now; it signs after
+                                 ORCHESTRATOR_SIGNING_KEY_PUBLISH_SECONDS
   call <mcp url> <tool> ['{"json": "args"}'] [--client-id ID --issuer AS-URL] [--sub S --scope "read"]
                                  call a tool as a script would: with --client-id, by OAuth discovery and
                                  client credentials (secret from CROSSAUTH_CLIENT_SECRET, sent only to
@@ -284,6 +288,19 @@ async function clientCommand(
   }
 }
 
+/** `crossauth keys list|rotate`, through the orchestrator's admin tools. Public key facts only. */
+async function keysCommand(env: Environment, values: { url?: string; aud?: string; alg?: string; 'secret-env'?: string }, [action]: string[], io: Io): Promise<number> {
+  if (action !== 'list' && action !== 'rotate') throw new Error('keys needs list or rotate');
+  if (values.alg !== undefined && values.alg !== 'EdDSA' && values.alg !== 'ES256') throw new Error('--alg must be EdDSA or ES256');
+  const result = await callAdminTool(env, { ...values, url: values.url ?? ORCHESTRATOR_MCP, aud: values.aud ?? 'orchestrator' }, action === 'list' ? 'signing_key_list' : 'signing_key_rotate', action === 'rotate' && values.alg ? { alg: values.alg } : {});
+  const text = (result.content as Array<{ text?: string }>)[0]?.text ?? '';
+  if (result.isError) throw new Error(text);
+  const answer = JSON.parse(text) as { added?: string; signs_from?: string; keys: Array<{ kid: string; alg: string; state: string; activeFrom: string; unpublishedAt?: string }> };
+  if (answer.added) io.out(`added ${answer.added}: published now, signs from ${String(answer.signs_from)}`);
+  for (const k of answer.keys) io.out(`${k.kid}  ${k.alg.padEnd(5)}  ${k.state.padEnd(8)}  signs from ${k.activeFrom}${k.unpublishedAt ? `  unpublished at ${k.unpublishedAt}` : ''}`);
+  return 0;
+}
+
 /** Runs one CLI invocation. Resolves to the exit code. Never prints a service secret (a client secret once, when it is made). */
 export async function runCli(argv: string[], env: Environment, io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -306,6 +323,7 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
       'client-id': { type: 'string' },
       issuer: { type: 'string' },
       name: { type: 'string' },
+      alg: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -390,6 +408,8 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
       }
       case 'client':
         return await clientCommand(env, values, rest, io);
+      case 'keys':
+        return await keysCommand(env, values, rest, io);
       default:
         io.out(USAGE);
         return command === undefined || values.help ? 0 : 1;

@@ -31,7 +31,9 @@ export class AuthDiagnosticsTools {
     const rule = this.auth.requireSignedRequests;
     return {
       auth_mode: this.auth.mode,
-      algorithm: 'HS256',
+      // What verifies here: HS256 with the shared-secret ring, EdDSA/ES256 with published keys.
+      algorithms: [...(this.auth.keyRing ? ['HS256'] : []), ...(this.auth.publicKeys ? ['EdDSA', 'ES256'] : [])],
+      public_key_issuers: this.auth.publicKeys?.issuers ?? [],
       accepted_issuers: this.auth.allowedIssuers,
       audiences: this.auth.audiences,
       key_ids: verificationKeyIds(this.auth),
