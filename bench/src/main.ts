@@ -1,6 +1,7 @@
 // npm run bench            micro, load and allocation benchmarks, then docs/benchmarks.md
 // npm run bench -- soak    the 10-minute soak (--minutes N to change)
 // npm run bench -- oauth   the orchestrator's token endpoint against authenticated tool calls
+// npm run bench -- signing EdDSA/ES256 verification against crypto.verify; JWKS-verified calls against HS256
 // npm run bench -- scale   several instances: Redis replay store, PostgreSQL writes, two instances (BENCH_DATABASE_URL, BENCH_REDIS_URL)
 // npm run bench -- report  rewrite docs/benchmarks.md from docs/bench-results/
 // npm run bench -- hop     only the orchestrator hop, printed, not saved
@@ -18,6 +19,7 @@ import { micro } from './micro';
 import { profile, profileDiff } from './profile';
 import { oauth, oauthSection } from './oauth';
 import { scale, scaleSection } from './scale';
+import { signing, signingSection } from './signing';
 import { soak } from './soak';
 
 type Json = Record<string, unknown>;
@@ -84,6 +86,7 @@ function report(): void {
   }
   lines.push(...scaleSection(read('scale')));
   lines.push(...oauthSection(read('oauth')));
+  lines.push(...signingSection(read('signing')));
   lines.push(...targets(m, l, s));
   lines.push(...findings(l));
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), `${lines.join('\n')}\n`);
@@ -214,6 +217,7 @@ async function main(): Promise<void> {
   if (mode === 'soak') await soak(numberFlag('--minutes', 10));
   if (mode === 'scale') await scale();
   if (mode === 'oauth') await oauth();
+  if (mode === 'signing') await signing();
   if (mode === 'instructions') await instructions(numberFlag('--warmup', 10_000), numberFlag('--calls', 3_000));
   report();
 }

@@ -11,7 +11,7 @@ import {
 import { SECRET, machine, median, saveResult } from './harness';
 
 /** ops/s of `fn`, median of `reps` runs of ~`ms` each. */
-function measure(fn: (i: number) => unknown, ms = 700, reps = 5): number {
+export function measure(fn: (i: number) => unknown, ms = 700, reps = 5): number {
   const results: number[] = [];
   for (let r = 0; r < reps; r++) {
     let n = 0;
