@@ -346,6 +346,19 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       expect(structured(JSON.parse(out))).toMatchObject({ owner: 'signer', status: 'open' });
     });
 
+    it('crossauth call --client-key-file discovers and calls with a key, no secret; a key that is not registered is refused', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'oauth-cli-key-'));
+      writeFileSync(join(dir, 'key.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
+      const ok = await cli(['call', sessionBuddy.mcpUrl, 'list_sessions', '{}', '--client-id', 'signer', '--issuer', orchestrator.url, '--client-key-file', join(dir, 'key.pem')], {});
+      expect(ok.err).toBe('');
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.out)).toHaveProperty('sessions');
+      writeFileSync(join(dir, 'other.pem'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
+      const refused = await cli(['call', sessionBuddy.mcpUrl, 'list_sessions', '{}', '--client-id', 'signer', '--issuer', orchestrator.url, '--client-key-file', join(dir, 'other.pem')], {});
+      expect(refused.code).toBe(1);
+      expect(refused.err).toMatch(/invalid_client|does not verify/);
+    });
+
     it('grants once per assertion: the same jti again is refused as invalid_client', async () => {
       const once = assertion();
       expect((await withAssertion(once)).status).toBe(200);

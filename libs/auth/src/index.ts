@@ -60,7 +60,7 @@ export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/sign
 export { RedisNonceStore } from './lib/signing/redis-nonce.store';
 export { RedisConnection } from './lib/redis/redis-connection';
 export { clientSecretMatches, deriveClientSecretKey, generateClientSecret, hashClientSecret } from './lib/oauth/client-secret';
-export { CLIENT_ASSERTION_ALGORITHMS, ClientAssertionError, assertPublicJwks, verifyClientAssertion, type ClientAssertionPolicy, type ClientJwks } from './lib/oauth/client-assertion';
+export { CLIENT_ASSERTION_ALGORITHMS, ClientAssertionError, assertPublicJwks, createClientAssertion, verifyClientAssertion, type ClientAssertionPolicy, type ClientJwks } from './lib/oauth/client-assertion';
 export { pythonJsonDumps } from './lib/signing/python-json';
 export { isExactNumber, parseExactJson, stringifyExactJson, type ExactNumber } from './lib/signing/exact-json';
 export {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { JwtService } from '@nestjs/jwt';
@@ -8,7 +8,9 @@ import {
   TokenIssuerService,
   TokenVerifierService,
   assertAcceptableSecret,
+  createClientAssertion,
   deriveKeyId,
+  signingKeyFromPrivate,
   readSecretList,
   readSecretVariable,
   resolveAuthOptions,
@@ -46,10 +48,11 @@ Commands:
                                  the orchestrator's signing keys (ORCHESTRATOR_SIGNING_ALG=EdDSA|ES256):
                                  rotate publishes the next key now; it signs after
                                  ORCHESTRATOR_SIGNING_KEY_PUBLISH_SECONDS
-  call <mcp url> <tool> ['{"json": "args"}'] [--client-id ID --issuer AS-URL] [--sub S --scope "read"]
+  call <mcp url> <tool> ['{"json": "args"}'] [--client-id ID --issuer AS-URL [--client-key-file key.pem]] [--sub S --scope "read"]
                                  call a tool as a script would: with --client-id, by OAuth discovery and
                                  client credentials (secret from CROSSAUTH_CLIENT_SECRET, sent only to
-                                 the authorization server --issuer names); otherwise with
+                                 the authorization server --issuer names; or, with --client-key-file,
+                                 private_key_jwt signed with that Ed25519/P-256 key); otherwise with
                                  a 60 s token minted with the configured secret for that URL; prints the
                                  result, exits 1 when the tool answers an error
                                  OAuth clients of the orchestrator's token endpoint (client_credentials);
@@ -197,10 +200,24 @@ function callAdminTool(env: Environment, values: { url?: string; iss?: string; a
 
 const ORCHESTRATOR_MCP = 'http://127.0.0.1:8679/mcp';
 
+/** A client's private key (PKCS#8 PEM or a private JWK), Ed25519 or P-256, for private_key_jwt. */
+function readClientKey(path: string) {
+  const text = readFileSync(path, 'utf8');
+  let key;
+  try {
+    key = text.trimStart().startsWith('{') ? createPrivateKey({ key: JSON.parse(text) as never, format: 'jwk' }) : createPrivateKey(text);
+  } catch {
+    throw new Error(`--client-key-file: ${path} is not a private key (PKCS#8 PEM or JWK)`);
+  }
+  const alg = key.asymmetricKeyType === 'ed25519' ? 'EdDSA' : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ES256' : undefined;
+  if (!alg) throw new Error('--client-key-file: the key must be Ed25519 (EdDSA) or P-256 (ES256)');
+  return signingKeyFromPrivate(key, alg);
+}
+
 /** `crossauth call <url> <tool> [json]`: a real MCP client for scripts and operators. */
 async function callCommand(
   env: Environment,
-  values: { sub?: string; scope?: string; iss?: string; 'secret-env'?: string; 'client-id'?: string; issuer?: string },
+  values: { sub?: string; scope?: string; iss?: string; 'secret-env'?: string; 'client-id'?: string; issuer?: string; 'client-key-file'?: string },
   [target, tool, json]: string[],
   io: Io,
 ): Promise<number> {
@@ -218,13 +235,27 @@ async function callCommand(
   const clientId = values['client-id'];
   let result: CallToolResult;
   if (clientId) {
-    // From the environment, never the command line (shell history, process lists).
-    const clientSecret = readSecretVariable(env, 'CROSSAUTH_CLIENT_SECRET');
-    if (!clientSecret) throw new Error('--client-id needs CROSSAUTH_CLIENT_SECRET (or CROSSAUTH_CLIENT_SECRET_FILE)');
-    // Without it the MCP server would choose where the client secret is sent.
-    if (!values.issuer) throw new Error('--client-id needs --issuer <authorization server URL>: the secret is sent only there');
-    const [{ Client, StreamableHTTPClientTransport }, { ClientCredentialsProvider }] = await Promise.all([mcpClient(), import('@modelcontextprotocol/sdk/client/auth-extensions.js')]);
-    const transport = new StreamableHTTPClientTransport(url, { authProvider: new ClientCredentialsProvider({ clientId, clientSecret, expectedIssuer: values.issuer }) });
+    // Without it the MCP server would choose where the client's credentials are sent.
+    if (!values.issuer) throw new Error('--client-id needs --issuer <authorization server URL>: credentials are sent only there');
+    const issuer = values.issuer;
+    const [{ Client, StreamableHTTPClientTransport }, { ClientCredentialsProvider, PrivateKeyJwtProvider }] = await Promise.all([mcpClient(), import('@modelcontextprotocol/sdk/client/auth-extensions.js')]);
+    let authProvider: InstanceType<typeof ClientCredentialsProvider> | InstanceType<typeof PrivateKeyJwtProvider>;
+    const keyFile = values['client-key-file'];
+    if (keyFile) {
+      const key = readClientKey(keyFile);
+      authProvider = new PrivateKeyJwtProvider({ clientId, privateKey: 'unused', algorithm: key.alg, expectedIssuer: issuer });
+      // The SDK signs with jose, which is ESM-only and cannot load in this CommonJS CLI; node:crypto signs the same assertion.
+      authProvider.addClientAuthentication = async (_headers, params, tokenUrl, metadata) => {
+        params.set('client_assertion', createClientAssertion(clientId, String(metadata?.issuer ?? tokenUrl), key));
+        params.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      };
+    } else {
+      // From the environment, never the command line (shell history, process lists).
+      const clientSecret = readSecretVariable(env, 'CROSSAUTH_CLIENT_SECRET');
+      if (!clientSecret) throw new Error('--client-id needs CROSSAUTH_CLIENT_SECRET (or CROSSAUTH_CLIENT_SECRET_FILE), or --client-key-file');
+      authProvider = new ClientCredentialsProvider({ clientId, clientSecret, expectedIssuer: issuer });
+    }
+    const transport = new StreamableHTTPClientTransport(url, { authProvider });
     result = await withClient(new Client({ name: 'crossauth-cli', version: '0.1.0' }), transport, tool, args as Record<string, unknown>);
   } else {
     // The canonical MCP URL is an audience every crossauth server accepts for itself.
@@ -321,6 +352,7 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
       resource: { type: 'string', multiple: true },
       'jwks-file': { type: 'string' },
       'client-id': { type: 'string' },
+      'client-key-file': { type: 'string' },
       issuer: { type: 'string' },
       name: { type: 'string' },
       alg: { type: 'string' },

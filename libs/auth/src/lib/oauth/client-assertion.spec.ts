@@ -1,5 +1,6 @@
 import { createHmac, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { ClientAssertionError, assertPublicJwks, verifyClientAssertion, type ClientAssertionPolicy } from './client-assertion';
+import { generateSigningKey } from '../keys/asymmetric-key';
+import { ClientAssertionError, assertPublicJwks, createClientAssertion, verifyClientAssertion, type ClientAssertionPolicy } from './client-assertion';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const now = 1_800_000_000;
@@ -103,5 +104,20 @@ describe('assertPublicJwks (registration)', () => {
     ['two keys with one kid', { keys: [ec.jwk, { ...ed.jwk, kid: 'ec-1' }] }, /duplicate kid/],
   ])('refuses %s', (_n, value, message) => {
     expect(() => assertPublicJwks(value)).toThrow(message);
+  });
+});
+
+describe('createClientAssertion', () => {
+  it.each(['EdDSA', 'ES256'] as const)('makes an %s assertion the verifier accepts against the registered public key', (alg) => {
+    const key = generateSigningKey(alg);
+    const registered = { keys: [{ ...key.publicKey.export({ format: 'jwk' }), kid: 'registered-under-another-name' }] };
+    const made = createClientAssertion('robot', endpoint, key, now);
+    expect(verifyClientAssertion(made, { ...policy, jwks: registered })).toEqual({ jti: expect.any(String), exp: now + 60 });
+    expect(createClientAssertion('robot', endpoint, key, now)).not.toBe(made);
+  });
+
+  it('is refused when signed by a key that is not registered', () => {
+    const made = createClientAssertion('robot', endpoint, generateSigningKey('EdDSA'), now);
+    expect(refusal(made)).toMatch(/does not verify/);
   });
 });

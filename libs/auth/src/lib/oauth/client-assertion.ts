@@ -1,5 +1,5 @@
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { algorithmOfJwk as algorithmOf, verifyJwsInput } from '../keys/asymmetric-key';
+import { createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
+import { algorithmOfJwk as algorithmOf, signJwsInput, verifyJwsInput, type PrivateSigningKey } from '../keys/asymmetric-key';
 import { decodeBase64UrlStrict, splitCompact } from '../tokens/jwt-codec';
 
 /** Why a client assertion (RFC 7523) was refused. Client-safe. */
@@ -117,4 +117,17 @@ function json(segment: string, what: string): Record<string, unknown> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ClientAssertionError(`${what} is not a base64url JSON object`);
   return value as Record<string, unknown>;
+}
+
+/**
+ * A `private_key_jwt` client assertion (RFC 7523 §3) signed with an EdDSA or
+ * ES256 key: `iss` = `sub` = the client, `aud` = the authorization server's
+ * issuer, a fresh `jti`, `lifetimeSeconds` of validity. No `kid`: the server
+ * finds the key among the client's registered ones by algorithm.
+ */
+export function createClientAssertion(clientId: string, audience: string, key: PrivateSigningKey, nowSeconds = Math.floor(Date.now() / 1000), lifetimeSeconds = 60): string {
+  const header = Buffer.from(JSON.stringify({ alg: key.alg, typ: 'JWT' })).toString('base64url');
+  const claims = { iss: clientId, sub: clientId, aud: audience, iat: nowSeconds, exp: nowSeconds + lifetimeSeconds, jti: randomUUID() };
+  const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${input}.${signJwsInput(input, key).toString('base64url')}`;
 }
