@@ -311,6 +311,69 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     });
   });
 
+  describe("the orchestrator as a client: its session-buddy calls get tokens by discovery and token exchange", () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const keyDir = mkdtempSync(join(tmpdir(), 'oauth-orch-client-'));
+    const keyFile = join(keyDir, 'orchestrator-b.pem');
+    const others: RunningApp[] = [];
+    const start = (env: Record<string, string>) =>
+      spawnApp('orchestrator', {
+        ORCHESTRATOR_AUTH_SECRET: secret,
+        ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl,
+        ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'oauth-orch-b-')),
+        ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID: 'orchestrator-b',
+        ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE: keyFile,
+        ORCHESTRATOR_SESSION_BUDDY_AUTHORIZATION_SERVER: orchestrator.url,
+        ...env,
+      }).then((app) => (others.push(app), app));
+    const workflow = async (app: RunningApp, subject: string) => {
+      const client = await connect(app.mcpUrl, mint(secret, { sub: subject, aud: 'orchestrator', scope: 'read write' }));
+      try {
+        return await client.callTool({ name: 'begin_project_session', arguments: { project: `via-${subject}` } });
+      } finally {
+        await client.close();
+      }
+    };
+
+    beforeAll(async () => {
+      writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs8' }));
+      const jwksFile = join(keyDir, 'jwks.json');
+      writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'orchestrator-b-1' }] }));
+      const added = await admin(['client', 'add', 'orchestrator-b', '--scope', 'read write', '--resource', sessionBuddy.mcpUrl, '--jwks-file', jwksFile]);
+      expect(added.code).toBe(0);
+    });
+    afterAll(async () => {
+      await Promise.all(others.map((a) => a.stop()));
+    });
+
+    it('calls session-buddy with a token from the discovered token endpoint: the caller as subject, the client as actor', async () => {
+      const b = await start({});
+      expect(structured(await workflow(b, 'frank'))).toMatchObject({ project: 'via-frank', owner: 'frank' });
+      const decisions = sessionBuddy.logs().map((l) => l.message as { event?: string; subject?: string; actor?: string; outcome?: string });
+      expect(decisions.some((d) => d.event === 'auth_decision' && d.outcome === 'allow' && d.subject === 'frank' && d.actor === 'orchestrator-b')).toBe(true);
+      const grants = orchestrator.logs().map((l) => l.message as { event?: string; reason?: string; subject?: string; actor?: string });
+      expect(grants.some((g) => g.reason === 'token_exchange' && g.subject === 'frank' && g.actor === 'orchestrator-b')).toBe(true);
+    });
+
+    it('says so when the authorization server refuses it (a key that is not registered)', async () => {
+      const stranger = join(keyDir, 'stranger.pem');
+      writeFileSync(stranger, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }));
+      const c = await start({ ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE: stranger });
+      const result = await workflow(c, 'grace');
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result.content)).toMatch(/refused the token exchange for session-buddy: invalid_client/);
+    });
+
+    it('sends no credentials when session-buddy names another authorization server than the configured one', async () => {
+      const d = await start({ ORCHESTRATOR_SESSION_BUDDY_AUTHORIZATION_SERVER: 'http://127.0.0.1:1' });
+      const before = orchestrator.logs().length;
+      const result = await workflow(d, 'heidi');
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result.content)).toMatch(/discovery of session-buddy's authorization server failed: it names/);
+      expect(orchestrator.logs().slice(before).some((l) => JSON.stringify(l.message).includes('heidi'))).toBe(false);
+    });
+  });
+
   describe('private_key_jwt (RFC 7523)', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'signer-1', use: 'sig' };

@@ -18,6 +18,7 @@ import { REDIS_CONNECTION, SharedStateModule } from './shared-state/shared-state
 import { StorageModule } from './storage/storage.module';
 import { DownstreamTokenCache } from './session-buddy-client/downstream-token.cache';
 import { SessionBuddyClient } from './session-buddy-client/session-buddy.client';
+import { TokenEndpointClient } from './session-buddy-client/token-endpoint.client';
 import { DiagnosticsTools } from './workflows/diagnostics.tools';
 import { WorkflowTools } from './workflows/workflow.tools';
 
@@ -69,6 +70,6 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
     }),
   ],
   controllers: [AuthorizationServerMetadataController, TokenController, JwksController],
-  providers: [secretReload, TokenExchangeService, SigningKeysTools, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools, GrantRevocationService],
+  providers: [secretReload, TokenExchangeService, TokenEndpointClient, SigningKeysTools, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools, GrantRevocationService],
 })
 export class AppModule {}

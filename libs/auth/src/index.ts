@@ -20,6 +20,7 @@ export {
   algorithmOfJwk,
   generateSigningKey,
   jwkThumbprint,
+  privateSigningKeyFromText,
   publicJwkOf,
   signJwsInput,
   signingKeyFromJwk,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { JwtService } from '@nestjs/jwt';
@@ -10,7 +10,7 @@ import {
   assertAcceptableSecret,
   createClientAssertion,
   deriveKeyId,
-  signingKeyFromPrivate,
+  privateSigningKeyFromText,
   readSecretList,
   readSecretVariable,
   resolveAuthOptions,
@@ -202,16 +202,11 @@ const ORCHESTRATOR_MCP = 'http://127.0.0.1:8679/mcp';
 
 /** A client's private key (PKCS#8 PEM or a private JWK), Ed25519 or P-256, for private_key_jwt. */
 function readClientKey(path: string) {
-  const text = readFileSync(path, 'utf8');
-  let key;
   try {
-    key = text.trimStart().startsWith('{') ? createPrivateKey({ key: JSON.parse(text) as never, format: 'jwk' }) : createPrivateKey(text);
-  } catch {
-    throw new Error(`--client-key-file: ${path} is not a private key (PKCS#8 PEM or JWK)`);
+    return privateSigningKeyFromText(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`--client-key-file ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const alg = key.asymmetricKeyType === 'ed25519' ? 'EdDSA' : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ES256' : undefined;
-  if (!alg) throw new Error('--client-key-file: the key must be Ed25519 (EdDSA) or P-256 (ES256)');
-  return signingKeyFromPrivate(key, alg);
 }
 
 /** `crossauth call <url> <tool> [json]`: a real MCP client for scripts and operators. */

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { envBoolean, envList, parseEnvironment, readConnectionUrl, readSecretSettings, type Environment } from '@crossauth/auth';
+import { AuthConfigError, envBoolean, envList, parseEnvironment, readConnectionUrl, readSecretSettings, readSecretVariable, type Environment } from '@crossauth/auth';
 import { z } from 'zod';
 
 /** Every variable the orchestrator reads, with its default. `.env.example` mirrors this. */
@@ -16,6 +16,9 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_SESSION_BUDDY_URL: z.url().default('http://127.0.0.1:8678/mcp'),
   ORCHESTRATOR_SESSION_BUDDY_AUDIENCE: z.string().min(1).default('session-buddy'),
   ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be a client id').optional(),
+  ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE: z.string().min(1).optional(),
+  ORCHESTRATOR_SESSION_BUDDY_AUTHORIZATION_SERVER: z.url().optional(),
   ORCHESTRATOR_DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   ORCHESTRATOR_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   ORCHESTRATOR_STATELESS: envBoolean.default(false),
@@ -49,6 +52,13 @@ export interface OrchestratorConfig {
     readonly audience: string;
     readonly tokenTtlSeconds: number;
     readonly retries: number;
+    /**
+     * When set, downstream tokens come from the authorization server that
+     * session-buddy names (discovery), by token exchange authenticated as this
+     * client (secret, or private_key_jwt with the key file), instead of being
+     * exchanged in process.
+     */
+    readonly client?: { readonly id: string; readonly secret?: string; readonly keyFile?: string; readonly authorizationServer: string };
     /** Sign every request to session-buddy (RFC 9421, HKDF-derived key). Default on with HS256, off with public-key signing (session-buddy then holds no shared key to check with). */
     readonly signRequests: boolean;
   };
@@ -81,11 +91,20 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
   const e = parseEnvironment(orchestratorEnvSchema, env);
   const { secret, previousSecrets } = readSecretSettings(env, 'ORCHESTRATOR_AUTH_SECRET', 'ORCHESTRATOR_PREVIOUS_SECRETS');
   const databaseUrl = readConnectionUrl(env, 'ORCHESTRATOR_DATABASE_URL', ['postgres:', 'postgresql:']);
+  const clientSecret = readSecretVariable(env, 'ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET');
+  const clientId = e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID;
+  if (clientId && Boolean(clientSecret) === Boolean(e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE)) {
+    throw new AuthConfigError('ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID needs exactly one of ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET (or _FILE) and ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE');
+  }
+  if (!clientId && (clientSecret || e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE)) {
+    throw new AuthConfigError('ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET and ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE need ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID');
+  }
+  const publicUrl = (e.ORCHESTRATOR_PUBLIC_URL ?? `http://${e.ORCHESTRATOR_HOST}:${e.ORCHESTRATOR_PORT}`).replace(/\/$/, '');
   const dataDir = e.ORCHESTRATOR_DATA_DIR ?? join(e.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'crossauth', 'orchestrator');
   return {
     host: e.ORCHESTRATOR_HOST,
     port: e.ORCHESTRATOR_PORT,
-    publicUrl: (e.ORCHESTRATOR_PUBLIC_URL ?? `http://${e.ORCHESTRATOR_HOST}:${e.ORCHESTRATOR_PORT}`).replace(/\/$/, ''),
+    publicUrl,
     auth: {
       mode: e.ORCHESTRATOR_AUTH_MODE,
       secret,
@@ -101,6 +120,15 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
       tokenTtlSeconds: e.ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS,
       retries: e.ORCHESTRATOR_DOWNSTREAM_RETRIES,
       signRequests: e.ORCHESTRATOR_SIGN_REQUESTS ?? e.ORCHESTRATOR_SIGNING_ALG === 'HS256',
+      client: clientId
+        ? {
+            id: clientId,
+            secret: clientSecret,
+            keyFile: e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE,
+            // Credentials go only to this issuer, whatever session-buddy's metadata names.
+            authorizationServer: (e.ORCHESTRATOR_SESSION_BUDDY_AUTHORIZATION_SERVER ?? publicUrl).replace(/\/$/, ''),
+          }
+        : undefined,
     },
     signing: {
       alg: e.ORCHESTRATOR_SIGNING_ALG,

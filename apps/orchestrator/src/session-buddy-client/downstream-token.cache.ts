@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { TokenExchangeService } from '../oauth/token-exchange.service';
+import { TokenEndpointClient } from './token-endpoint.client';
 
 interface CachedToken {
   readonly token: string;
@@ -21,15 +22,20 @@ const cacheKey = (subject: string, scopes: readonly string[], onBehalfOf: readon
  * orchestrator (with the caller's own actors nested inside it when the caller
  * was itself acting), `aud` is session-buddy, and the scopes are only those
  * the tool needs. Cached per (subject, scopes, earlier actors) and renewed at
- * 80% of their life, so minting stays off the hot path.
+ * 80% of their life, so minting stays off the hot path. Configured as a
+ * client of an authorization server, it gets them from that server's token
+ * endpoint instead ({@link TokenEndpointClient}), one request per renewal.
  */
 @Injectable()
 export class DownstreamTokenCache {
   private readonly cache = new Map<string, CachedToken>();
+  // One exchange per key at a time: concurrent calls for a new caller share it.
+  private readonly pending = new Map<string, Promise<string>>();
   private minted = 0;
 
   constructor(
     private readonly exchange: TokenExchangeService,
+    private readonly remote: TokenEndpointClient,
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
   ) {}
 
@@ -37,21 +43,36 @@ export class DownstreamTokenCache {
    * A valid token for `subject` with exactly `scopes` (sorted, de-duplicated);
    * `onBehalfOf` is the caller's own actor chain, kept under the orchestrator's.
    */
-  tokenFor(subject: string, scopes: readonly string[], nowMs = Date.now(), onBehalfOf: readonly string[] = []): string {
+  async tokenFor(subject: string, scopes: readonly string[], nowMs = Date.now(), onBehalfOf: readonly string[] = []): Promise<string> {
     const wanted = [...new Set(scopes)].sort();
     const key = cacheKey(subject, wanted, onBehalfOf);
     const cached = this.cache.get(key);
     if (cached && nowMs < cached.renewAt) return cached.token;
+    if (this.remote.configured) {
+      let pending = this.pending.get(key);
+      if (!pending) {
+        pending = this.remote
+          .exchange(subject, wanted, onBehalfOf, nowMs)
+          .then(({ token, expiresAtMs }) => this.remember(key, token, nowMs + (expiresAtMs - nowMs) * 0.8))
+          .finally(() => this.pending.delete(key));
+        this.pending.set(key, pending);
+      }
+      return pending;
+    }
     const ttl = this.config.sessionBuddy.tokenTtlSeconds;
     // The caller's scopes were checked against the tool's before we got here (see SessionBuddyClient.callTool).
     const minted = this.exchange.exchange(
       { subject: { subject, scopes: wanted, actors: onBehalfOf }, actor: this.config.auth.issuer, audience: this.config.sessionBuddy.audience, scopes: wanted, ttlSeconds: ttl },
       nowMs,
     );
+    return this.remember(key, minted.token, nowMs + ttl * 800);
+  }
+
+  private remember(key: string, token: string, renewAt: number): string {
     this.minted++;
     if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(key, { token: minted.token, renewAt: nowMs + ttl * 800 });
-    return minted.token;
+    this.cache.set(key, { token, renewAt });
+    return token;
   }
 
   /** Forgets a token (after a 401, so the next request mints afresh). */

@@ -101,6 +101,8 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
         return (await pooled.client.callTool({ name, arguments: args })) as CallToolResult;
       } catch (error) {
         lastError = error;
+        // Our own refusals (the authorization server said no) already say what failed.
+        if (error instanceof ToolError) throw error;
         const status = error instanceof StreamableHTTPError ? error.code : undefined;
         const challenge = (error as { challenge?: string }).challenge ?? state?.challenge;
         if (status === 403) {
@@ -194,9 +196,9 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     const { subject, scopes, onBehalfOf } = state;
     // The SDK builds a fresh Headers per request, so it can be filled in place.
     const headers = init?.headers instanceof Headers ? init.headers : new Headers(init?.headers);
-    const send = () => {
+    const send = async () => {
       const keys = this.auth.keyRing;
-      if (this.canMint) headers.set('authorization', `Bearer ${this.tokens.tokenFor(subject, scopes, Date.now(), onBehalfOf)}`);
+      if (this.canMint) headers.set('authorization', `Bearer ${await this.tokens.tokenFor(subject, scopes, Date.now(), onBehalfOf)}`);
       if (keys && this.config.sessionBuddy.signRequests) {
         // Each attempt gets a fresh nonce and created time; a retry is a new request.
         const target = url instanceof URL ? url : new URL(url);

@@ -1,11 +1,11 @@
-import { createHmac, sign, type JsonWebKey } from 'node:crypto';
+import { createHmac, generateKeyPairSync, sign, type JsonWebKey } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { accessClaims, randomSecret } from '../../testing';
 import { resolveAuthOptions, type AuthModuleOptions } from '../auth-options';
 import { AuthError } from '../auth.errors';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { TokenVerifierService } from '../tokens/token-verifier.service';
-import { generateSigningKey, jwkThumbprint, publicJwkOf, signJwsInput, signingKeyFromJwk, type PrivateSigningKey, type PublicSigningKey } from './asymmetric-key';
+import { generateSigningKey, jwkThumbprint, privateSigningKeyFromText, publicJwkOf, signJwsInput, signingKeyFromJwk, type PrivateSigningKey, type PublicSigningKey } from './asymmetric-key';
 import type { PublicKeySource, SigningKeySource } from './public-key-source';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -148,5 +148,28 @@ describe('EdDSA and ES256 tokens', () => {
 
   it('refuses options that both verify another issuer and sign', () => {
     expect(() => resolveAuthOptions({ ...base, publicKeys: source([ed]), signingKeys: signer(ed) })).toThrow(/not both/);
+  });
+});
+
+describe('privateSigningKeyFromText', () => {
+  it.each(['EdDSA', 'ES256'] as const)('reads an %s key from PKCS#8 PEM and from a JWK, to the same kid', (alg) => {
+    const key = generateSigningKey(alg);
+    const fromPem = privateSigningKeyFromText(key.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+    const fromJwk = privateSigningKeyFromText(JSON.stringify(key.privateKey.export({ format: 'jwk' })));
+    expect([fromPem.alg, fromPem.kid, fromJwk.kid]).toEqual([alg, key.kid, key.kid]);
+  });
+
+  it.each([
+    ['a public key', () => generateSigningKey('EdDSA').publicKey.export({ format: 'pem', type: 'spki' }) as string, /not a private key/],
+    ['junk', () => 'hello', /not a private key/],
+    ['a P-384 key', () => generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, /Ed25519 \(EdDSA\) or P-256/],
+  ])('refuses %s without echoing it', (_name, make, expected) => {
+    const text = make();
+    expect(() => privateSigningKeyFromText(text)).toThrow(expected);
+    try {
+      privateSigningKeyFromText(text);
+    } catch (error) {
+      expect((error as Error).message).not.toContain(text.slice(0, 40));
+    }
   });
 });

@@ -91,3 +91,20 @@ export function verifyJwsInput(alg: AsymmetricAlgorithm, key: KeyObject, input: 
     return false;
   }
 }
+
+/**
+ * A private signing key from its text: PKCS#8 PEM or a private JWK. The
+ * algorithm follows from the key (Ed25519 → EdDSA, P-256 → ES256); anything
+ * else is refused. Errors never echo the text.
+ */
+export function privateSigningKeyFromText(text: string): PrivateSigningKey {
+  let key: KeyObject;
+  try {
+    key = text.trimStart().startsWith('{') ? createPrivateKey({ key: JSON.parse(text) as JsonWebKey, format: 'jwk' }) : createPrivateKey(text);
+  } catch {
+    throw new Error('not a private key (PKCS#8 PEM or a private JWK)');
+  }
+  const alg = key.asymmetricKeyType === 'ed25519' ? 'EdDSA' : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ES256' : undefined;
+  if (!alg) throw new Error('the key must be Ed25519 (EdDSA) or P-256 (ES256)');
+  return signingKeyFromPrivate(key, alg);
+}
