@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,17 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { WORKSPACE_ROOT, freePort, spawnApp, type RunningApp } from './support/spawn-app';
+import { cli } from './support/cli';
+import { freePort, spawnApp, type RunningApp } from './support/spawn-app';
 import { connect, mint, newSecret, postMcp, structured, initializeBody } from './support/tokens';
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'tools/cli/dist/main.js'), ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, cwd: tmpdir() });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out, err })));
-}
 
 /** Forwards JWKS fetches to the orchestrator, counting them: the test sees how often session-buddy fetches. */
 async function countingProxy(target: () => string): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {

@@ -6,18 +6,10 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { cli } from './support/cli';
 import { WORKSPACE_ROOT, freePort, spawnApp, type RunningApp } from './support/spawn-app';
 import { connect, mint, newSecret, structured } from './support/tokens';
 
-/** The built CLI, as an operator runs it. */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'tools/cli/dist/main.js'), ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, cwd: tmpdir() });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out, err })));
-}
 
 const secretOf = (out: string) => /client_secret:\s+(\S+)/.exec(out)?.[1] ?? '';
 

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WORKSPACE_ROOT, spawnApp, type RunningApp } from './support/spawn-app';
+import { cli as runCli } from './support/cli';
+import { spawnApp, type RunningApp } from './support/spawn-app';
 import { connect, initializeBody, keyId, mint, newSecret, postMcp, structured, text } from './support/tokens';
 
 const dir = mkdtempSync(join(tmpdir(), 'ops-e2e-'));
@@ -14,12 +14,10 @@ const file = (name: string, content: string) => {
 };
 
 /** Runs the built CLI like an operator would. */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'tools/cli/dist/main.js'), ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, cwd: dir });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+/** The CLI from this suite's directory, stdout and stderr as one text. */
+async function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const run = await runCli(args, env, dir);
+  return { code: run.code, out: run.out + run.err };
 }
 
 /** A raw POST from a chosen loopback source address, to act as "another client". */
