@@ -116,7 +116,7 @@ describe('operations: revocation, throttling, metrics, diagnostics', () => {
   it('explains tokens and sessions to admins without revealing secrets or session ids', async () => {
     const admin = await connect(app.mcpUrl, mint(secret, { sub: 'ops', scope: 'admin' }));
     const jwt = structured(await admin.callTool({ name: 'jwt_diagnostics', arguments: {} }));
-    expect(jwt).toMatchObject({ auth_mode: 'required', algorithm: 'HS256', key_ids: [keyId(secret)], accepts_legacy_tokens: false, clock_skew_seconds: 30 });
+    expect(jwt).toMatchObject({ auth_mode: 'required', algorithms: ['HS256'], key_ids: [keyId(secret)], accepts_legacy_tokens: false, clock_skew_seconds: 30 });
     const verdict = structured(await admin.callTool({ name: 'validate_jwt_token', arguments: { token_to_check: mint(secret, { aud: 'elsewhere' }) } }));
     expect(verdict).toMatchObject({ valid: false, reason: 'wrong_audience' });
     const sessions = structured<{ session_count: number; sessions: Array<{ session: string }> }>(await admin.callTool({ name: 'session_diagnostics', arguments: {} }));

@@ -129,12 +129,14 @@ export class TokenController {
     if (!subject) throw new OAuthError('invalid_request', 'subject_token is not a valid, unrevoked token of ours issued to this client');
     if (subject.subject === client.id && !subject.actors) throw new OAuthError('invalid_request', 'a client cannot act for itself; use client_credentials');
     const asked = single(form, 'scope');
+    const requested = asked === undefined ? subject.scopes : asked.split(' ').filter(Boolean);
+    if (requested.length === 0) throw new OAuthError('invalid_scope', asked === undefined ? 'the subject token holds no scope' : 'scope is empty');
     try {
       const minted = this.exchanges.exchange({
         subject,
         actor: client.id,
         audience: resource,
-        scopes: asked === undefined ? subject.scopes : asked.split(' ').filter(Boolean),
+        scopes: requested,
         allowedScopes: client.allowedScopes,
         ttlSeconds: this.config.oauth.tokenTtlSeconds,
       });
