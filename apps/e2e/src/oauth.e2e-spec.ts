@@ -71,6 +71,13 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     expect((await fetch(`${orchestrator.url}/oauth/authorize?response_type=code`)).status).toBe(400);
   });
 
+  it('answers liveness and readiness probes without authentication (container healthchecks)', async () => {
+    expect(await (await fetch(`${orchestrator.url}/health/live`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${orchestrator.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', database: 'ok', redis: 'not_configured' });
+  });
+
   it('grants by client_secret_post too, for the registered resource, with the allowed scopes only', async () => {
     const res = await form({ grant_type: 'client_credentials', client_id: 'robot', client_secret: robotSecret, resource: sessionBuddy.mcpUrl, scope: 'read' });
     expect(res.status).toBe(200);

@@ -5,6 +5,7 @@ import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type FileSignin
 import { AuthDiagnosticsTools, McpServerModule, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from './config/env.schema';
 import { orchestratorConfig, secretReload } from './config/orchestrator.config';
+import { HealthController } from './health/health.controller';
 import { AuthorizationServerMetadataController } from './oauth/authorization-server-metadata.controller';
 import { GrantRevocationService } from './oauth/grant-revocation.service';
 import { OAuthClientsService } from './oauth/oauth-clients.service';
@@ -69,7 +70,7 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
       }),
     }),
   ],
-  controllers: [AuthorizationServerMetadataController, TokenController, JwksController],
+  controllers: [AuthorizationServerMetadataController, TokenController, JwksController, HealthController],
   providers: [secretReload, TokenExchangeService, TokenEndpointClient, SigningKeysTools, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools, GrantRevocationService],
 })
 export class AppModule {}

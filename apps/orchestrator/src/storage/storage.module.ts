@@ -8,7 +8,8 @@ import { SqliteOAuthClientRepository } from '../oauth/sqlite-oauth-client.reposi
 import { REDIS_CONNECTION, SharedStateModule } from '../shared-state/shared-state.module';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './orchestrator-migrations';
 
-const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
+/** DI token of the orchestrator's database engine (for health checks). */
+export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
 
 /**
  * The orchestrator's store: registered OAuth clients and the revocations of
@@ -35,7 +36,7 @@ const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
       useFactory: openRevocationStore,
     },
   ],
-  exports: [OAUTH_CLIENT_REPOSITORY, PersistentRevocationStore],
+  exports: [OAUTH_CLIENT_REPOSITORY, PersistentRevocationStore, STORAGE_ENGINE],
 })
 export class StorageModule implements OnApplicationShutdown {
   constructor(
