@@ -223,6 +223,18 @@ async function stack(secretsDir) {
   const again = await sender('receive_project_message', { envelope });
   check('a replay refused', first.result?.structuredContent?.accepted === true && again.result?.isError === true && /replayed/.test(JSON.stringify(again.result?.content)), `first ${JSON.stringify(first.result?.structuredContent ?? first.error)}, again ${JSON.stringify(again.result?.content ?? again.error).slice(0, 120)}`);
 
+  // The README's Inspector command, as written but for the URL (and the secret from the stack's secret file).
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const inspector = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes('mcp-inspector'));
+  const inspected = run('bash', ['-c', inspector.replaceAll('http://127.0.0.1:8679', orch)], { allowFail: true, extraEnv: { CROSSAUTH_SECRET_FILE: join(secretsDir, 'crossauth_secret') } });
+  let inspectedOwner;
+  try {
+    inspectedOwner = JSON.parse(inspected.stdout).structuredContent?.owner;
+  } catch {
+    inspectedOwner = undefined;
+  }
+  check("the README's Inspector command against the stack", inspected.status === 0 && inspectedOwner === 'alice', inspected.status === 0 ? 'begin_project_session answered for alice' : `exit ${inspected.status}: ${(inspected.stderr ?? '').trim().split('\n').pop()}`);
+
   // One replica killed: the proxy sends everything to the other; the session lives in Redis.
   const victim = podman(['ps', '--format', '{{.Names}}', '--filter', `label=io.podman.compose.project=${PROJECT}`]).stdout.split('\n').find((n) => n.includes('session-buddy-1'));
   podman(['kill', victim]);
