@@ -1,7 +1,7 @@
-import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { cli } from './support/cli';
-import { freePort, spawnApp, type RunningApp } from './support/spawn-app';
+import { freePort, runToExit, spawnApp, type RunningApp } from './support/spawn-app';
 import { connect, mint, newSecret, postMcp, structured, initializeBody } from './support/tokens';
 
 
@@ -231,4 +231,40 @@ describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its
     expect(listed.out).toMatch(new RegExp(`${added}\\s+EdDSA\\s+current`));
     expect(listed.out).toMatch(/retiring/);
   }, 30_000);
+});
+
+describe("ES256 with the operator's own key file", () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const dir = mkdtempSync(join(tmpdir(), 'es256-key-'));
+  const keyFile = join(dir, 'signing.pem');
+  writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+
+  it('signs with it and publishes its public half under its RFC 7638 thumbprint', async () => {
+    const orchestrator = await spawnApp('orchestrator', {
+      ORCHESTRATOR_AUTH_SECRET: newSecret(),
+      ORCHESTRATOR_SIGNING_ALG: 'ES256',
+      ORCHESTRATOR_SIGNING_KEY_FILE: keyFile,
+      ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'es256-orch-')),
+    });
+    try {
+      const { keys } = (await (await fetch(`${orchestrator.url}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, unknown>> };
+      const jwk = publicKey.export({ format: 'jwk' });
+      const thumbprint = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url');
+      expect(keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, alg: 'ES256', kid: thumbprint })]);
+      expect(orchestrator.lines.join('\n')).not.toContain('PRIVATE KEY');
+    } finally {
+      await orchestrator.stop();
+    }
+  });
+
+  it.each([
+    ['an EdDSA setting with an ES256 key', { ORCHESTRATOR_SIGNING_ALG: 'EdDSA', ORCHESTRATOR_SIGNING_KEY_FILE: keyFile }, /ORCHESTRATOR_SIGNING_KEY_FILE holds an ES256 key but ORCHESTRATOR_SIGNING_ALG is EdDSA/],
+    ['a key file with HS256', { ORCHESTRATOR_SIGNING_KEY_FILE: keyFile }, /ORCHESTRATOR_SIGNING_KEY_FILE needs ORCHESTRATOR_SIGNING_ALG=EdDSA or ES256/],
+    ['a file that is not a key', { ORCHESTRATOR_SIGNING_ALG: 'ES256', ORCHESTRATOR_SIGNING_KEY_FILE: join(dir, 'nope.pem') }, /ORCHESTRATOR_SIGNING_KEY_FILE: the file cannot be read/],
+  ])('refuses to start with %s, naming the variable and not the key', async (_name, env, expected) => {
+    const { code, output } = await runToExit('orchestrator', { ORCHESTRATOR_AUTH_SECRET: newSecret(), ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'es256-bad-')), ...env });
+    expect(code).not.toBe(0);
+    expect(output).toMatch(expected);
+    expect(output).not.toContain('PRIVATE KEY');
+  });
 });

@@ -25,6 +25,7 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_SIGN_REQUESTS: envBoolean.optional(),
   ORCHESTRATOR_SIGNING_ALG: z.enum(['HS256', 'EdDSA', 'ES256']).default('HS256'),
   ORCHESTRATOR_SIGNING_KEYS_FILE: z.string().min(1).optional(),
+  ORCHESTRATOR_SIGNING_KEY_FILE: z.string().min(1).optional(),
   ORCHESTRATOR_SIGNING_KEY_PUBLISH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   ORCHESTRATOR_DATA_DIR: z.string().min(1).optional(),
   ORCHESTRATOR_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
@@ -69,6 +70,8 @@ export interface OrchestratorConfig {
   readonly signing: {
     readonly alg: 'HS256' | 'EdDSA' | 'ES256';
     readonly keysFile: string;
+    /** An operator's private key (PEM or JWK): the first key, or, when the set lacks it, the next one. */
+    readonly keyFile?: string;
     /** A new key is in the JWKS this long before it signs. */
     readonly publishSeconds: number;
     /** A replaced key stays in the JWKS this long: the longest life of a token it signed. */
@@ -95,6 +98,9 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
   const clientId = e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID;
   if (clientId && Boolean(clientSecret) === Boolean(e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE)) {
     throw new AuthConfigError('ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID needs exactly one of ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET (or _FILE) and ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE');
+  }
+  if (e.ORCHESTRATOR_SIGNING_KEY_FILE && e.ORCHESTRATOR_SIGNING_ALG === 'HS256') {
+    throw new AuthConfigError('ORCHESTRATOR_SIGNING_KEY_FILE needs ORCHESTRATOR_SIGNING_ALG=EdDSA or ES256');
   }
   if (!clientId && (clientSecret || e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE)) {
     throw new AuthConfigError('ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET and ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE need ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID');
@@ -133,6 +139,7 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     signing: {
       alg: e.ORCHESTRATOR_SIGNING_ALG,
       keysFile: e.ORCHESTRATOR_SIGNING_KEYS_FILE ?? join(dataDir, 'signing-keys.json'),
+      keyFile: e.ORCHESTRATOR_SIGNING_KEY_FILE,
       publishSeconds: e.ORCHESTRATOR_SIGNING_KEY_PUBLISH_SECONDS,
       retainSeconds: Math.max(e.ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS, e.ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS) + e.ORCHESTRATOR_CLOCK_SKEW_SECONDS,
     },

@@ -1,5 +1,6 @@
 import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { FileSigningKeys } from '@crossauth/auth';
+import { readFileSync } from 'node:fs';
+import { AuthConfigError, FileSigningKeys, privateSigningKeyFromText, type PrivateSigningKey } from '@crossauth/auth';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 
@@ -7,6 +8,18 @@ import { orchestratorConfig } from '../config/orchestrator.config';
 export const SIGNING_KEYS = Symbol('orchestrator:signing-keys');
 
 const logger = new Logger('SigningKeys');
+
+/** The operator's key file, checked against the configured algorithm. Errors name the variable, never the key. */
+function providedKey(path: string, alg: 'EdDSA' | 'ES256'): PrivateSigningKey {
+  let key: PrivateSigningKey;
+  try {
+    key = privateSigningKeyFromText(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new AuthConfigError(`ORCHESTRATOR_SIGNING_KEY_FILE: ${error instanceof Error && !/ENOENT|EACCES/.test(error.message) ? error.message : 'the file cannot be read'}`);
+  }
+  if (key.alg !== alg) throw new AuthConfigError(`ORCHESTRATOR_SIGNING_KEY_FILE holds an ${key.alg} key but ORCHESTRATOR_SIGNING_ALG is ${alg}`);
+  return key;
+}
 
 /**
  * The key set behind `ORCHESTRATOR_SIGNING_ALG=EdDSA|ES256`: read from (or, at
@@ -20,7 +33,7 @@ const logger = new Logger('SigningKeys');
       inject: [orchestratorConfig.KEY],
       useFactory: (c: OrchestratorConfig): FileSigningKeys | null => {
         if (c.signing.alg === 'HS256') return null;
-        const keys = FileSigningKeys.openOrCreate(c.signing.keysFile, c.signing.alg, c.signing);
+        const keys = FileSigningKeys.openOrCreate(c.signing.keysFile, c.signing.alg, c.signing, c.signing.keyFile ? providedKey(c.signing.keyFile, c.signing.alg) : undefined);
         keys.watch();
         if (keys.current.alg !== c.signing.alg) {
           logger.warn({ event: 'signing_alg_differs', configured: c.signing.alg, current: keys.current.alg, hint: 'crossauth keys rotate switches to the configured algorithm' });

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateSigningKey } from './asymmetric-key';
 import { FileSigningKeys } from './file-signing-keys';
 
 describe('FileSigningKeys', () => {
@@ -104,5 +105,40 @@ describe('FileSigningKeys', () => {
     doc.keys[0].kid = 'somebody-else';
     writeFileSync(file, JSON.stringify(doc));
     expect(() => FileSigningKeys.openOrCreate(file, 'EdDSA', schedule)).toThrow(/does not match its thumbprint/);
+  });
+});
+
+describe('FileSigningKeys with an operator\'s key file', () => {
+  let dir: string;
+  const schedule = { publishSeconds: 600, retainSeconds: 330 };
+  const t0 = Date.UTC(2026, 11, 2, 9, 0, 0);
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'crossauth-keys-provided-'));
+    jest.useFakeTimers({ now: t0, doNotFake: ['setInterval', 'setTimeout', 'setImmediate', 'nextTick'] });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('signs with the provided key from the first start', () => {
+    const provided = generateSigningKey('ES256');
+    const keys = FileSigningKeys.openOrCreate(join(dir, 'set.json'), 'ES256', schedule, provided);
+    expect(keys.current.kid).toBe(provided.kid);
+    expect(keys.keyIds).toEqual([provided.kid]);
+  });
+
+  it('a replaced key file is a rotation: published at the next start, signing after the lead', () => {
+    const file = join(dir, 'set.json');
+    const first = generateSigningKey('EdDSA');
+    FileSigningKeys.openOrCreate(file, 'EdDSA', schedule, first);
+    const second = generateSigningKey('EdDSA');
+    const keys = FileSigningKeys.openOrCreate(file, 'EdDSA', schedule, second);
+    expect(keys.current.kid).toBe(first.kid);
+    expect(keys.keyIds).toEqual([first.kid, second.kid]);
+    jest.setSystemTime(t0 + 600_000);
+    expect(keys.current.kid).toBe(second.kid);
+    // The same file again changes nothing.
+    expect(FileSigningKeys.openOrCreate(file, 'EdDSA', schedule, second).keyIds).toEqual([first.kid, second.kid]);
   });
 });

@@ -141,15 +141,21 @@ export class FileSigningKeys implements SigningKeySource {
     this.fileStamp = stampOf(statSync(path));
   }
 
-  /** Opens the set at `path`, creating it with one new `alg` key (active at once) when there is none. */
-  static openOrCreate(path: string, alg: TokenSigningAlgorithm, schedule: KeySchedule): FileSigningKeys {
+  /**
+   * Opens the set at `path`, creating it when there is none. The first key is
+   * `provided` (an operator's key file) or a new `alg` key, active at once. A
+   * provided key the set does not hold yet is added as the next key, published
+   * now and signing after the publish lead: replacing the key file and
+   * restarting is a rotation too.
+   */
+  static openOrCreate(path: string, alg: TokenSigningAlgorithm, schedule: KeySchedule, provided?: PrivateSigningKey): FileSigningKeys {
     let file: KeySetFile;
+    const now = Math.floor(Date.now() / 1000);
     try {
       file = readKeySet(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      const now = Math.floor(Date.now() / 1000);
-      const first = { version: 1 as const, keys: [storedKeyOf(generateSigningKey(alg), now, now)] };
+      const first = { version: 1 as const, keys: [storedKeyOf(provided ?? generateSigningKey(alg), now, now)] };
       try {
         writeKeySet(path, first, true);
         file = first;
@@ -159,7 +165,9 @@ export class FileSigningKeys implements SigningKeySource {
         file = readKeySet(path);
       }
     }
-    return new FileSigningKeys(path, schedule, load(file, path));
+    const keys = new FileSigningKeys(path, schedule, load(file, path));
+    if (provided && !file.keys.some((k) => k.kid === provided.kid)) keys.add(provided, now);
+    return keys;
   }
 
   get current(): PrivateSigningKey {
@@ -204,17 +212,19 @@ export class FileSigningKeys implements SigningKeySource {
    */
   rotate(alg: TokenSigningAlgorithm): { kid: string; activeFrom: string } {
     this.reloadIfChanged();
-    const now = Math.floor(Date.now() / 1000);
+    return this.add(generateSigningKey(alg), Math.floor(Date.now() / 1000));
+  }
+
+  private add(next: PrivateSigningKey, now: number): { kid: string; activeFrom: string } {
     const latest = Math.max(...this.keys.map((k) => k.stored.active_from));
     // After a pending next key, never before it: rotations queue up in order.
     const activeFrom = Math.max(now + this.schedule.publishSeconds, latest + 1);
-    const next = generateSigningKey(alg);
     const published = this.now().byKid;
     const kept = this.keys.filter((k) => published.has(k.stored.kid));
     const file: KeySetFile = { version: 1, keys: [...kept.map((k) => k.stored), storedKeyOf(next, now, activeFrom)] };
     writeKeySet(this.path, file, false);
     this.install(load(file, this.path));
-    this.logger.warn({ event: 'signing_key_added', kid: next.kid, alg, activeFrom: new Date(activeFrom * 1000).toISOString() });
+    this.logger.warn({ event: 'signing_key_added', kid: next.kid, alg: next.alg, activeFrom: new Date(activeFrom * 1000).toISOString() });
     return { kid: next.kid, activeFrom: new Date(activeFrom * 1000).toISOString() };
   }
 
