@@ -16,3 +16,4 @@ export { McpMetricsService } from './lib/mcp-metrics.service';
 export { DEFAULT_REDACTED_KEYS, JsonLogger, redact } from './lib/json-logger';
 export { releaseAnsweredJsonStreams } from './lib/json-response-streams';
 export { BodyTooLargeError, readBody } from './lib/request-body';
+export { HealthProbeController, type ProbeCheck } from './lib/health-probe.controller';

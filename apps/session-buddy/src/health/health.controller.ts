@@ -1,39 +1,30 @@
-import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { Public, type JwksKeySource, type RedisConnection } from '@crossauth/auth';
-import type { Response } from 'express';
+import { HealthProbeController, type ProbeCheck } from '@crossauth/mcp-server';
 import { ISSUER_KEYS } from '../issuer-keys/issuer-keys.module';
 import { REDIS_CONNECTION, STORAGE_ENGINE, type StorageEngine } from '../storage/storage-engine';
 
-type Check = 'ok' | 'down' | 'not_configured';
-
 /**
- * Probes for orchestrators and load balancers, public and free of detail.
- * Liveness: the process serves HTTP. Readiness: it can do its work, i.e. its
- * database answers and, when configured, Redis does too (without Redis signed
- * calls are refused) and, with a JWKS URL, the issuer's keys have been
- * fetched, so a balancer sends traffic elsewhere meanwhile.
+ * Ready when its database answers and, when configured, Redis does too
+ * (without Redis signed calls are refused) and the issuer's JWKS has been
+ * fetched (without it no token verifies).
  */
 @Public()
 @Controller('health')
-export class HealthController {
+export class HealthController extends HealthProbeController {
   constructor(
     @Inject(STORAGE_ENGINE) private readonly storage: StorageEngine,
     @Inject(REDIS_CONNECTION) private readonly redis: RedisConnection | null,
     @Inject(ISSUER_KEYS) private readonly issuerKeys: JwksKeySource | null,
-  ) {}
-
-  @Get('live')
-  @HttpCode(200)
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
+  ) {
+    super();
   }
 
-  @Get('ready')
-  async ready(@Res() res: Response): Promise<void> {
-    const database: Check = (await this.storage.health()).ok ? 'ok' : 'down';
-    const redis: Check = this.redis === null ? 'not_configured' : this.redis.ready && this.redis.subscribed ? 'ok' : 'down';
-    const jwks: Check = this.issuerKeys === null ? 'not_configured' : this.issuerKeys.loaded ? 'ok' : 'down';
-    const ready = database === 'ok' && redis !== 'down' && jwks !== 'down';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', database, redis, jwks });
+  protected async checks(): Promise<Record<string, ProbeCheck>> {
+    return {
+      database: (await this.storage.health()).ok ? 'ok' : 'down',
+      redis: this.redis === null ? 'not_configured' : this.redis.ready && this.redis.subscribed ? 'ok' : 'down',
+      jwks: this.issuerKeys === null ? 'not_configured' : this.issuerKeys.loaded ? 'ok' : 'down',
+    };
   }
 }
