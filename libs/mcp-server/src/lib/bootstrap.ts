@@ -17,6 +17,8 @@ function logLevels(): LogLevel[] {
 }
 
 /** How long a shutdown waits for requests already running before it closes storage under them. */
+/** Longest wait for shutdown hooks once requests have drained. */
+const CLOSE_MS = 5_000;
 const DRAIN_MS = 10_000;
 
 /**
@@ -30,7 +32,14 @@ async function drainAndClose(app: INestApplication, signal: NodeJS.Signals): Pro
   log.log({ event: 'draining', signal, inFlight: inFlight.size });
   (app.getHttpServer() as { close(): void }).close();
   if (!(await inFlight.drained(DRAIN_MS))) log.warn({ event: 'drain_timeout', inFlight: inFlight.size });
-  await app.close().catch((error: unknown) => log.error({ event: 'close_failed', error: error instanceof Error ? error.message : String(error) }));
+  // Shutdown hooks close pools, sessions and servers; one that never settles must not keep a
+  // stopped process alive (a clean-clone CI run saw an orchestrator wait on one forever).
+  const closed = app.close().then(
+    () => true,
+    (error: unknown) => (log.error({ event: 'close_failed', error: error instanceof Error ? error.message : String(error) }), true),
+  );
+  const timer = new Promise<false>((resolve) => setTimeout(() => resolve(false), CLOSE_MS));
+  if (!(await Promise.race([closed, timer]))) log.warn({ event: 'close_timeout', afterMs: CLOSE_MS });
   process.kill(process.pid, signal);
 }
 
