@@ -11,16 +11,22 @@ import { medianInterval } from './load';
 
 const { reps: REPS, seconds: SECONDS, warmup: WARMUP } = SHORT_RUNS;
 
-interface Run {
+/** One autocannon run at 16 connections, with the server's CPU per call. */
+export interface Run {
   readonly callsPerSecond: number;
   readonly cpuMicrosPerCall: number;
   readonly non2xx: number;
 }
 
-async function run(server: Server, requests: autocannon.Request[], url: string, seconds: number): Promise<Run> {
+export async function run(server: Server, requests: autocannon.Request[], url: string, seconds: number): Promise<Run> {
   const before = cpuMicros(server);
   const result = await autocannon({ url, connections: 16, duration: seconds, requests });
   return { callsPerSecond: result.requests.average, cpuMicrosPerCall: (cpuMicros(server) - before) / Math.max(1, result.requests.total), non2xx: result.non2xx };
+}
+
+/** Medians of repeated runs, and every non-2xx answer counted. */
+export function summary(runs: readonly Run[]): Run {
+  return { callsPerSecond: Math.round(median(runs.map((r) => r.callsPerSecond))), cpuMicrosPerCall: Math.round(median(runs.map((r) => r.cpuMicrosPerCall))), non2xx: runs.reduce((a, r) => a + r.non2xx, 0) };
 }
 
 export async function oauth(): Promise<void> {
@@ -61,7 +67,6 @@ export async function oauth(): Promise<void> {
   const ratios = grants.map((g, i) => g.callsPerSecond / (calls[i] as Run).callsPerSecond);
   const ratio = +median(ratios).toFixed(3);
   const ci = medianInterval(ratios);
-  const summary = (runs: Run[]) => ({ callsPerSecond: Math.round(median(runs.map((r) => r.callsPerSecond))), cpuMicrosPerCall: Math.round(median(runs.map((r) => r.cpuMicrosPerCall))), non2xx: runs.reduce((a, r) => a + r.non2xx, 0) });
   const result = {
     machine: machine(),
     pinned,

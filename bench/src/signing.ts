@@ -11,8 +11,9 @@ import { spawnSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import { JwtService } from '@nestjs/jwt';
 import { TokenIssuerService, TokenVerifierService, decodeBase64UrlStrict, generateSigningKey, resolveAuthOptions, type PrivateSigningKey } from '@crossauth/auth';
-import { MCP_HEADERS, ROOT, SECRET, SHORT_RUNS, callRequests, cpuMicros, machine, median, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
+import { MCP_HEADERS, ROOT, SECRET, SHORT_RUNS, callRequests, machine, median, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
 import { medianInterval } from './load';
+import { run as runCalls, summary, type Run } from './oauth';
 import { measure } from './micro';
 
 const { reps: REPS, seconds: SECONDS, warmup: WARMUP } = SHORT_RUNS;
@@ -39,11 +40,7 @@ function verifyMissVsRaw(key: PrivateSigningKey): Json {
   return { raw_verify_per_second: Math.round(median(rawRuns)), crossauth_verify_miss_per_second: Math.round(median(ours)), ratio: +median(ratios).toFixed(3), ratio_ci90: medianInterval(ratios) };
 }
 
-async function run(server: Server, requests: autocannon.Request[]): Promise<{ callsPerSecond: number; cpuMicrosPerCall: number; non2xx: number }> {
-  const before = cpuMicros(server);
-  const result = await autocannon({ url: server.url, connections: 16, duration: SECONDS, requests });
-  return { callsPerSecond: result.requests.average, cpuMicrosPerCall: (cpuMicros(server) - before) / Math.max(1, result.requests.total), non2xx: result.non2xx };
-}
+const run = (server: Server, requests: autocannon.Request[]) => runCalls(server, requests, server.url, SECONDS);
 
 export async function signing(): Promise<void> {
   const eddsa = verifyMissVsRaw(generateSigningKey('EdDSA'));
@@ -78,8 +75,8 @@ export async function signing(): Promise<void> {
   const edRequests = await requestsFor(ed, edToken);
   // Warm-up: JIT, pools, the verification cache.
   for (const [server, requests] of [[hs, hsRequests], [ed, edRequests]] as const) await autocannon({ url: server.url, connections: 16, duration: WARMUP, requests });
-  const hsRuns: Awaited<ReturnType<typeof run>>[] = [];
-  const edRuns: Awaited<ReturnType<typeof run>>[] = [];
+  const hsRuns: Run[] = [];
+  const edRuns: Run[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     if (rep % 2) {
       edRuns.push(await run(ed, edRequests));
@@ -90,8 +87,7 @@ export async function signing(): Promise<void> {
     }
   }
   await Promise.all([hs.stop(), ed.stop(), orchestrator.stop()]);
-  const ratios = edRuns.map((e, i) => e.callsPerSecond / (hsRuns[i] as { callsPerSecond: number }).callsPerSecond);
-  const summary = (runs: typeof hsRuns) => ({ callsPerSecond: Math.round(median(runs.map((r) => r.callsPerSecond))), cpuMicrosPerCall: Math.round(median(runs.map((r) => r.cpuMicrosPerCall))), non2xx: runs.reduce((a, r) => a + r.non2xx, 0) });
+  const ratios = edRuns.map((e, i) => e.callsPerSecond / (hsRuns[i] as Run).callsPerSecond);
   const ratio = +median(ratios).toFixed(3);
   const ci = medianInterval(ratios);
   const judge = (r: number, interval: [number, number], target: number) => (interval[0] >= target ? 'met (clear)' : r >= target ? 'met (within noise)' : interval[1] >= target ? 'missed (within noise)' : 'missed');

@@ -1,6 +1,7 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { TOKEN_SIGNING_ALGORITHMS, algorithmOfJwk, type PublicSigningKey, type TokenSigningAlgorithm } from './asymmetric-key';
+import { isPlainKeyId } from '../tokens/jwt-codec';
 import type { PublicKeySource } from './public-key-source';
 
 /** How a {@link JwksKeySource} fetches and refreshes. Times in seconds. */
@@ -22,7 +23,6 @@ export interface JwksKeySourceOptions {
 /** What a JWKS fetch may bring back at most: bounds memory and parse time. */
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_KEYS = 32;
-const PLAIN_KID = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** Why a JWKS document was not taken. */
 export class JwksError extends Error {
@@ -55,7 +55,7 @@ export function parseJwks(text: string, issuer: string): PublicSigningKey[] {
     const alg = algorithmOfJwk(jwk);
     if (!alg || !(TOKEN_SIGNING_ALGORITHMS as readonly string[]).includes(alg)) continue;
     if (jwk.alg !== undefined && jwk.alg !== alg) continue;
-    if (typeof jwk.kid !== 'string' || !PLAIN_KID.test(jwk.kid) || seen.has(jwk.kid)) continue;
+    if (!isPlainKeyId(jwk.kid) || seen.has(jwk.kid)) continue;
     try {
       out.push({ kid: jwk.kid, alg: alg as TokenSigningAlgorithm, publicKey: createPublicKey({ key: jwk, format: 'jwk' }), issuer });
       seen.add(jwk.kid);
@@ -117,8 +117,7 @@ export class JwksKeySource implements PublicKeySource {
     return { ...this.counts, keys: this.byKid.size, lastSuccessAt: this.lastSuccessMs ? new Date(this.lastSuccessMs).toISOString() : null };
   }
 
-  unknownKey(kid: string): void {
-    void kid;
+  unknownKey(_kid: string): void {
     void this.refresh('unknown_kid');
   }
 

@@ -1,6 +1,6 @@
 import { createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
 import { algorithmOfJwk as algorithmOf, signJwsInput, verifyJwsInput, type PrivateSigningKey } from '../keys/asymmetric-key';
-import { decodeBase64UrlStrict, splitCompact } from '../tokens/jwt-codec';
+import { KEY_CARRYING_HEADERS, decodeBase64UrlStrict, splitCompact } from '../tokens/jwt-codec';
 
 /** Why a client assertion (RFC 7523) was refused. Client-safe. */
 export class ClientAssertionError extends Error {
@@ -16,8 +16,8 @@ export interface ClientJwks {
   readonly keys: readonly JsonWebKey[];
 }
 
-// Headers that would let the token pick its own key: the registered keys are the only keys.
-const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit'];
+// The registered keys are the only keys, and no extension may change how the assertion is read.
+const FORBIDDEN_HEADERS = [...KEY_CARRYING_HEADERS, 'crit'];
 
 /**
  * Checks a JWK Set given at registration: public keys only, of a supported

@@ -95,12 +95,19 @@ export interface VerifiedSignature {
   readonly symmetric: boolean;
 }
 
-// Headers that would let a token name its own key (RFC 8725 §3.10): the only
-// keys are the configured ring and the issuer's published JWKS.
-const KEY_CARRYING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const;
+/**
+ * Headers that would let a token name its own key (RFC 8725 §3.10): the only
+ * keys are the configured ring, the issuer's published JWKS, or a client's registered keys.
+ */
+export const KEY_CARRYING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const;
 // Thumbprints are 43 characters; other issuers' ids get some room, but only in a
 // plain alphabet, so a kid can never smuggle a path, URL or query anywhere.
 const PLAIN_KID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** Whether `kid` is a key id we look up or publish at all. */
+export function isPlainKeyId(kid: unknown): kid is string {
+  return typeof kid === 'string' && PLAIN_KID.test(kid);
+}
 
 function commonHeaderChecks(header: JwtHeader): void {
   if (header.crit !== undefined) throw new AuthError('malformed', 'crit header is not supported');
@@ -123,8 +130,8 @@ export function verifyJwsSignature(token: string, keys: VerificationKeys): Verif
     if (!keys.keyRing) {
       throw new AuthError('bad_signature', 'HS256 is not accepted here: this server verifies with its issuers\' public keys and holds no shared secret');
     }
-    const verified = verifyHs256Signature(token, keys.keyRing);
-    return { ...verified, symmetric: true };
+    const key = verifyHs256Mac(token, [headerSegment, payloadSegment, signatureSegment], header, keys.keyRing);
+    return { header, claims: parseJsonObject(payloadSegment, 'payload'), key, symmetric: true };
   }
   if (header.alg !== 'EdDSA' && header.alg !== 'ES256') {
     throw new AuthError('bad_signature', `algorithm ${JSON.stringify(header.alg)} is not allowed; only ${keys.publicKeys ? 'EdDSA, ES256 and ' : ''}HS256 are`);
@@ -136,7 +143,7 @@ export function verifyJwsSignature(token: string, keys: VerificationKeys): Verif
     if (header[name] !== undefined) throw new AuthError('bad_signature', `the ${name} header is not accepted: keys come from the issuer's published JWKS`);
   }
   if (typeof header.kid !== 'string') throw new AuthError('malformed', 'kid is required for public-key tokens');
-  if (!PLAIN_KID.test(header.kid)) throw new AuthError('malformed', 'kid is not a plain key id');
+  if (!isPlainKeyId(header.kid)) throw new AuthError('malformed', 'kid is not a plain key id');
   const key = source.find(header.kid);
   if (!key) {
     source.unknownKey?.(header.kid);
@@ -160,11 +167,16 @@ export function verifyHs256Signature(
   token: string,
   keys: KeyRing,
 ): { header: JwtHeader; claims: JwtClaims; key: ManagedKey } {
-  const [headerSegment, payloadSegment, signatureSegment] = splitCompact(token);
-  const header = parseHeader(headerSegment);
+  const segments = splitCompact(token);
+  const header = parseHeader(segments[0]);
   if (header.alg !== 'HS256') {
     throw new AuthError('bad_signature', `algorithm ${JSON.stringify(header.alg)} is not allowed; only HS256 is`);
   }
+  return { header, claims: parseJsonObject(segments[1], 'payload'), key: verifyHs256Mac(token, segments, header, keys) };
+}
+
+/** Header checks, `kid` lookup and the constant-time MAC check of a token already split and found to be HS256. */
+function verifyHs256Mac(token: string, [headerSegment, payloadSegment, signatureSegment]: [string, string, string], header: JwtHeader, keys: KeyRing): ManagedKey {
   commonHeaderChecks(header);
   if (!decodeBase64UrlStrict(signatureSegment)?.length) throw new AuthError('malformed', 'signature is not base64url');
 
@@ -185,5 +197,5 @@ export function verifyHs256Signature(
     matched = keys.all.find((key) => macMatches(key, signingInput, signatureSegment));
   }
   if (!matched) throw new AuthError('bad_signature', 'HMAC does not match');
-  return { header, claims: parseJsonObject(payloadSegment, 'payload'), key: matched };
+  return matched;
 }

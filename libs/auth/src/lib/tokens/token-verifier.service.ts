@@ -52,8 +52,12 @@ export class TokenVerifierService {
     const principal = validateClaims(claims, this.options, Math.floor(nowMs / 1000));
     // A key speaks for one issuer: an issuer's JWKS cannot vouch for another, and an
     // issuer that signs with public keys cannot be impersonated with a shared secret.
-    if (symmetric ? publicKeys?.issuers.includes(principal.issuer) : 'issuer' in key && key.issuer !== undefined && key.issuer !== principal.issuer) {
-      throw new AuthError('wrong_issuer', symmetric ? `issuer ${principal.issuer} signs with public keys; an HS256 token naming it is refused` : `key ${key.kid} belongs to issuer ${String((key as { issuer?: string }).issuer)}, not ${principal.issuer}`);
+    if (symmetric && publicKeys?.issuers.includes(principal.issuer)) {
+      throw new AuthError('wrong_issuer', `issuer ${principal.issuer} signs with public keys; an HS256 token naming it is refused`);
+    }
+    const keyIssuer = 'issuer' in key ? key.issuer : undefined;
+    if (keyIssuer !== undefined && keyIssuer !== principal.issuer) {
+      throw new AuthError('wrong_issuer', `key ${key.kid} belongs to issuer ${keyIssuer}, not ${principal.issuer}`);
     }
     if (this.revocations.isRevoked(principal)) throw new AuthError('revoked', 'token or its subject was revoked');
     return principal;
