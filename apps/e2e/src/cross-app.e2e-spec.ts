@@ -182,8 +182,11 @@ describe('orchestrator → session-buddy', () => {
   ])('refuses %s with 401 and the challenge', async (_n, token, reason) => {
     const res = await postMcp(orchestrator.mcpUrl, initializeBody, { authorization: `Bearer ${token()}` });
     expect(res.status).toBe(401);
+    // The challenge names the scopes the orchestrator's tools need (its metadata's scopes_supported).
+    const metadata = (await (await fetch(`${orchestrator.url}/.well-known/oauth-protected-resource/mcp`)).json()) as { scopes_supported: string[] };
+    expect(metadata.scopes_supported.length).toBeGreaterThan(0);
     expect(res.headers.get('www-authenticate')).toBe(
-      `Bearer error="invalid_token", error_description="${reason}: ${((await res.json()) as { error_description: string }).error_description}", resource_metadata="${orchestrator.url}/.well-known/oauth-protected-resource/mcp"`,
+      `Bearer error="invalid_token", error_description="${reason}: ${((await res.json()) as { error_description: string }).error_description}", scope="${metadata.scopes_supported.join(' ')}", resource_metadata="${orchestrator.url}/.well-known/oauth-protected-resource/mcp"`,
     );
   });
 

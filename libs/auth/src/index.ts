@@ -45,6 +45,7 @@ export { AuthAuditService, type AuthDecision } from './lib/audit/auth-audit.serv
 export { RequestAuthenticatorService, type Authentication } from './lib/http/request-authenticator.service';
 export { extractBearerToken, tokenDigest, type CredentialSource } from './lib/http/bearer';
 export { buildBearerChallenge, challengeBody, type ChallengeInput } from './lib/http/challenge';
+export { ChallengeScopesService } from './lib/http/challenge-scopes.service';
 export { authenticationOf, principalOf } from './lib/http/auth-request';
 export { requestIdOf } from './lib/http/request-id';
 export { JwtAuthGuard } from './lib/guards/jwt-auth.guard';

@@ -3,6 +3,7 @@ export { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './lib/mcp-optio
 export { McpTool, toolAccessOf, toolAccessOfModule, type McpToolOptions } from './lib/mcp-tool.decorator';
 export { McpToolRegistry, type ToolDefinition } from './lib/mcp-tool-registry.service';
 export { McpServerFactory, RelayedToolResult, toToolResult, type McpTransportKind } from './lib/mcp-server.factory';
+export { McpModernExchange, MODERN_PROTOCOL_VERSION } from './lib/modern-exchange.service';
 export { McpSessionRegistry, ownerOf, shortSessionId, type McpSession } from './lib/mcp-session-registry.service';
 export { type McpSessionRecord, type McpSessionStore } from './lib/mcp-session.store';
 export { RedisMcpSessionStore } from './lib/redis-mcp-session.store';

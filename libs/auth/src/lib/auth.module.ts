@@ -11,6 +11,7 @@ import { AuthContextService } from './context/auth-context.service';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { AuthKeysService } from './keys/auth-keys.service';
 import { AuthExceptionFilter } from './http/auth-exception.filter';
+import { ChallengeScopesService } from './http/challenge-scopes.service';
 import { RequestAuthenticatorService } from './http/request-authenticator.service';
 import { RequestSignatureVerifierService } from './signing/request-signature-verifier.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
@@ -52,12 +53,13 @@ const logger = new Logger('AuthModule');
     RequestSignatureVerifierService,
     AuthFailureThrottleService,
     AuthKeysService,
+    ChallengeScopesService,
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
     AuthContextMiddleware,
   ],
-  exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, RequestAuthenticatorService, AuthContextService, AuthAuditService, RequestSignatureVerifierService, AuthFailureThrottleService, AuthKeysService],
+  exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, RequestAuthenticatorService, AuthContextService, AuthAuditService, RequestSignatureVerifierService, AuthFailureThrottleService, AuthKeysService, ChallengeScopesService],
 })
 export class AuthModule extends AuthConfigurableModule implements NestModule {
   constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {

@@ -16,6 +16,7 @@ import {
   challengeBody,
   type Principal,
 } from '@crossauth/auth';
+import { classifyInboundRequest, isJsonContentType, type InboundModernRoute } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
 import { callsExactNumbersTool, restoreExactArguments } from './exact-arguments';
@@ -26,7 +27,8 @@ import type { McpSessionRecord } from './mcp-session.store';
 import { McpToolRegistry } from './mcp-tool-registry.service';
 import { BodyTooLargeError, readBody } from './request-body';
 import { resourceMetadataUrlFor } from './protected-resource-metadata.controller';
-import { toAuthInfo } from './mcp-call-auth';
+import { callAuthOf, toAuthInfo } from './mcp-call-auth';
+import { McpModernExchange, type ModernAnswer, type StandardHeaders } from './modern-exchange.service';
 import { releaseAnsweredJsonStreams } from './json-response-streams';
 import { NodeMcpTransport, type McpCallContext } from './node-mcp-transport';
 
@@ -63,6 +65,7 @@ export class McpHttpController {
     private readonly signatures: RequestSignatureVerifierService,
     private readonly throttle: AuthFailureThrottleService,
     private readonly inFlight: InFlightRequests,
+    private readonly modern: McpModernExchange,
     @Inject(MCP_MODULE_OPTIONS) private readonly options: McpServerModuleOptions,
   ) {
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
@@ -106,6 +109,19 @@ export class McpHttpController {
     } catch {
       return void jsonRpcError(res, 400, -32700, 'Parse error: body is not valid JSON');
     }
+    // The SDK's own era routing: a body with the 2026-07-28 `_meta` envelope is modern;
+    // envelope errors and headers that disagree with the body are refused here, before
+    // any scope check or tool runs, so no header can change what is authorized.
+    const headers = standardHeadersOf(req);
+    const route = classifyInboundRequest({ httpMethod: 'POST', ...headers, body });
+    if (route.kind === 'reject') {
+      return void send(res, { status: route.httpStatus, body: { jsonrpc: '2.0', id: echoableId(body), error: { code: route.code, message: route.message, ...(route.data !== undefined ? { data: route.data } : {}) } } });
+    }
+    if (route.kind === 'modern') {
+      if (!isJsonContentType(req.header('content-type'))) return void jsonRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+      const problem = route.messageKind === 'request' ? this.modern.headerProblem(route.message, headers) : undefined;
+      if (problem) return void send(res, problem);
+    }
     const messages: JsonRpcMessage[] = (Array.isArray(body) ? body : [body]) as JsonRpcMessage[];
     if (messages.length === 0 || messages.some((m) => typeof m !== 'object' || m === null || m.jsonrpc !== '2.0')) {
       return void jsonRpcError(res, 400, -32600, 'Invalid Request: expected JSON-RPC 2.0 message(s)');
@@ -129,6 +145,8 @@ export class McpHttpController {
     }
 
     if (callsExactNumbersTool(messages, this.tools)) restoreExactArguments(raw.toString('utf8'), messages, this.tools);
+
+    if (route.kind === 'modern') return this.answerModern(res, route, authInfo);
 
     if (this.options.stateless) return this.handleStateless(req, res, { authInfo, parsedBody: body });
 
@@ -167,6 +185,13 @@ export class McpHttpController {
     if (this.jsonResponses) releaseAnsweredJsonStreams(transport);
     // A client's next request may reach another instance: the record must exist by then.
     await shared?.catch((error: unknown) => this.logger.warn({ event: 'mcp_session_not_shared', error: error instanceof Error ? error.message : String(error) }));
+  }
+
+  /** One 2026-07-28 exchange: no session, no SDK server; the answer is always a single JSON body. */
+  private async answerModern(res: Response, route: InboundModernRoute, authInfo: AuthInfo): Promise<void> {
+    const auth = callAuthOf({ authInfo });
+    if (!auth) throw new AuthError('missing', 'no caller attached to an HTTP call');
+    await this.dispatch(res, async () => send(res, await this.modern.answer(route.message, route.classification.revision, auth)));
   }
 
   /** A session transport whose closing, by the client or by expiry, reaches the registry (and the store, on DELETE). */
@@ -339,6 +364,21 @@ export class McpHttpController {
 function notFound(res: Response): undefined {
   jsonRpcError(res, 404, -32001, 'Session not found');
   return undefined;
+}
+
+function standardHeadersOf(req: Request): StandardHeaders {
+  return { protocolVersionHeader: req.header('mcp-protocol-version'), mcpMethodHeader: req.header('mcp-method'), mcpNameHeader: req.header('mcp-name') };
+}
+
+/** The id of a refused request, when it has a usable one (JSON-RPC: null otherwise). */
+function echoableId(body: unknown): string | number | null {
+  const id = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { id?: unknown }).id : undefined;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+function send(res: Response, answer: ModernAnswer): void {
+  if (answer.body) res.status(answer.status).json(answer.body);
+  else res.status(answer.status).end();
 }
 
 function jsonRpcError(res: Response, status: number, code: number, message: string): void {

@@ -25,7 +25,8 @@ export type McpTransportKind = 'http' | 'stdio';
 
 type RequestHandler = (request: unknown, extra: unknown) => Promise<unknown>;
 
-const tokenArgument = z
+/** The `token` argument every protected tool takes, for clients that cannot send a header. */
+export const tokenArgument = z
   .string()
   .max(8192)
   .optional()
@@ -64,7 +65,7 @@ export class McpServerFactory {
       server.registerTool(
         tool.name,
         { description: tool.description, inputSchema, annotations: tool.annotations },
-        (args: Record<string, unknown>, extra: { authInfo?: AuthInfo }) => this.call(tool, args, kind, callAuthOf(extra)),
+        (args: Record<string, unknown>, extra: { authInfo?: AuthInfo }) => this.callTool(tool, args, kind, callAuthOf(extra)),
       );
     }
     this.filterToolList(server, kind);
@@ -93,7 +94,11 @@ export class McpServerFactory {
     });
   }
 
-  private async call(tool: ToolDefinition, args: Record<string, unknown>, kind: McpTransportKind, state: McpCallAuth | undefined): Promise<CallToolResult> {
+  /**
+   * Runs a tool for a caller, with validated arguments: the per-tool auth
+   * check, audit, metrics and error mapping every transport and era shares.
+   */
+  async callTool(tool: ToolDefinition, args: Record<string, unknown>, kind: McpTransportKind, state: McpCallAuth | undefined): Promise<CallToolResult> {
     const { token, ...input } = args;
     const target = `tools/call:${tool.name}`;
     const requestId = state?.requestId;

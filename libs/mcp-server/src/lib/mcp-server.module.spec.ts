@@ -206,9 +206,9 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
     expect(res.status).toBe(401);
     const challenge = res.headers.get('www-authenticate');
     if (reason) {
-      expect(challenge).toMatch(new RegExp(`^Bearer error="invalid_token", error_description="${reason}: [^"]+", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"$`));
+      expect(challenge).toMatch(new RegExp(`^Bearer error="invalid_token", error_description="${reason}: [^"]+", scope="read write", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"$`));
     } else {
-      expect(challenge).toBe('Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"');
+      expect(challenge).toBe('Bearer scope="read write", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"');
     }
   });
 

@@ -9,6 +9,7 @@ import { InFlightRequests } from './in-flight-requests.service';
 import { McpSessionRegistry } from './mcp-session-registry.service';
 import { McpStdioRunner } from './mcp-stdio.runner';
 import { McpToolRegistry } from './mcp-tool-registry.service';
+import { McpModernExchange } from './modern-exchange.service';
 import { ProtectedResourceMetadataController } from './protected-resource-metadata.controller';
 
 /**
@@ -19,7 +20,7 @@ import { ProtectedResourceMetadataController } from './protected-resource-metada
 @Module({
   imports: [DiscoveryModule],
   controllers: [McpHttpController, ProtectedResourceMetadataController, MetricsController],
-  providers: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
-  exports: [McpToolRegistry, McpServerFactory, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
+  providers: [McpToolRegistry, McpServerFactory, McpModernExchange, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
+  exports: [McpToolRegistry, McpServerFactory, McpModernExchange, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
 })
 export class McpServerModule extends McpConfigurableModule {}

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import type { Principal } from '@crossauth/auth';
+import { ChallengeScopesService, type Principal } from '@crossauth/auth';
 import { z, type ZodObject, type ZodRawShape } from 'zod';
 import { MCP_TOOL_METADATA, type McpToolOptions } from './mcp-tool.decorator';
 
@@ -33,6 +33,7 @@ export class McpToolRegistry implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
+    private readonly challengeScopes: ChallengeScopesService,
   ) {}
 
   onModuleInit(): void {
@@ -48,6 +49,8 @@ export class McpToolRegistry implements OnModuleInit {
       }
     }
     this.logger.log({ event: 'mcp_tools_discovered', tools: this.accessMap() });
+    // A 401 names every scope a tool here needs, as the metadata's scopes_supported does.
+    this.challengeScopes.declare(this.list().flatMap((tool) => tool.scopes));
   }
 
   /** Registers a tool directly (used by discovery and by tests). */

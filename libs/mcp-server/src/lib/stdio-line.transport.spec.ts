@@ -5,7 +5,7 @@ import { McpToolRegistry } from './mcp-tool-registry.service';
 import { StdioLineTransport } from './stdio-line.transport';
 
 function setup() {
-  const tools = new McpToolRegistry(undefined as never, undefined as never, undefined as never);
+  const tools = new McpToolRegistry(undefined as never, undefined as never, undefined as never, undefined as never);
   tools.add({ name: 'exact', description: 'keeps numbers', exactNumbers: true }, async () => 'ok');
   tools.add({ name: 'plain', description: 'parses numbers' }, async () => 'ok');
   const stdin = new PassThrough();
