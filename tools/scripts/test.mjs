@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startPostgres, startRedis } from './test-services.mjs';
+import { ensurePythonClient } from './python-client.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
@@ -31,6 +32,15 @@ for (const [variable, name, start, suites] of engines) {
   else skipped.push(`${name} is not installed and ${variable} is not set: skipped ${suites} (install postgresql and redis-server, as .ci/run does)`);
 }
 for (const line of skipped) process.stdout.write(`SKIPPED: ${line}\n`);
+// The e2e suite checks both protocol eras with the official Python MCP client too.
+if (!env.CROSSAUTH_TEST_PYTHON) {
+  try {
+    env.CROSSAUTH_TEST_PYTHON = ensurePythonClient();
+    process.stdout.write(`Python MCP client: ${env.CROSSAUTH_TEST_PYTHON}\n`);
+  } catch (error) {
+    process.stdout.write(`Python MCP client: could not be installed (${error.message}); its e2e cases will fail (needs python3 with venv, as .ci/run installs)\n`);
+  }
+}
 const steps = [
   ['nx', 'run-many', '-t', 'build', '--output-style=static'],
   ['nx', 'run-many', '-t', 'lint', 'typecheck', '--output-style=static'],

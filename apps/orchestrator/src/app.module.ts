@@ -65,6 +65,7 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
         resourceName: 'orchestrator: project workflows over session-buddy',
         authorizationServers: [c.publicUrl],
         stateless: c.stateless,
+        modernProtocol: c.modernProtocol,
         maxBodyBytes: c.bodyLimit,
         sessionStore: redis ? new RedisMcpSessionStore(redis) : undefined,
       }),

@@ -62,6 +62,7 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         resourceName: 'session-buddy: work sessions and reflections',
         authorizationServers: [c.auth.authorizationServer],
         stateless: c.stateless,
+        modernProtocol: c.modernProtocol,
         maxBodyBytes: c.bodyLimit,
         sessionIdleTimeoutMs: c.sessionIdleSeconds * 1000,
         // 2025-era sessions are served by whichever instance a request reaches.

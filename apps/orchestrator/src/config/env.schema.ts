@@ -15,6 +15,7 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   ORCHESTRATOR_SESSION_BUDDY_URL: z.url().default('http://127.0.0.1:8678/mcp'),
   ORCHESTRATOR_SESSION_BUDDY_AUDIENCE: z.string().min(1).default('session-buddy'),
+  ORCHESTRATOR_SESSION_BUDDY_PROTOCOL: z.enum(['auto', '2026-07-28', '2025-11-25']).default('auto'),
   ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be a client id').optional(),
   ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE: z.string().min(1).optional(),
@@ -22,6 +23,7 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   ORCHESTRATOR_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   ORCHESTRATOR_STATELESS: envBoolean.default(false),
+  ORCHESTRATOR_MCP_2026: envBoolean.default(true),
   ORCHESTRATOR_SIGN_REQUESTS: envBoolean.optional(),
   ORCHESTRATOR_SIGNING_ALG: z.enum(['HS256', 'EdDSA', 'ES256']).default('HS256'),
   ORCHESTRATOR_SIGNING_KEYS_FILE: z.string().min(1).optional(),
@@ -53,6 +55,8 @@ export interface OrchestratorConfig {
     readonly audience: string;
     readonly tokenTtlSeconds: number;
     readonly retries: number;
+    /** `auto`: 2026-07-28 when session-buddy's `server/discover` offers it, else the 2025 era. */
+    readonly protocol: 'auto' | '2026-07-28' | '2025-11-25';
     /**
      * When set, downstream tokens come from the authorization server that
      * session-buddy names (discovery), by token exchange authenticated as this
@@ -79,6 +83,8 @@ export interface OrchestratorConfig {
   };
   readonly bodyLimit: number;
   readonly stateless: boolean;
+  /** Whether `/mcp` also serves MCP 2026-07-28 requests (the 2025 era is always served). */
+  readonly modernProtocol: boolean;
   /** Redis for the replay store and the failure throttle, shared by every instance, when set. */
   readonly redisUrl?: string;
   /** SQLite (registered OAuth clients) lives here unless {@link database} is set. */
@@ -125,6 +131,7 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
       audience: e.ORCHESTRATOR_SESSION_BUDDY_AUDIENCE,
       tokenTtlSeconds: e.ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS,
       retries: e.ORCHESTRATOR_DOWNSTREAM_RETRIES,
+      protocol: e.ORCHESTRATOR_SESSION_BUDDY_PROTOCOL,
       signRequests: e.ORCHESTRATOR_SIGN_REQUESTS ?? e.ORCHESTRATOR_SIGNING_ALG === 'HS256',
       client: clientId
         ? {
@@ -145,6 +152,7 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     },
     bodyLimit: e.ORCHESTRATOR_BODY_LIMIT,
     stateless: e.ORCHESTRATOR_STATELESS,
+    modernProtocol: e.ORCHESTRATOR_MCP_2026,
     // May carry a password: read like a secret (NAME or NAME_FILE), never echoed.
     redisUrl: readConnectionUrl(env, 'ORCHESTRATOR_REDIS_URL', ['redis:', 'rediss:']),
     dataDir,

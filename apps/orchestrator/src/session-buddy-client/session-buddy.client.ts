@@ -9,6 +9,10 @@ import { orchestratorConfig } from '../config/orchestrator.config';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { DownstreamTokenCache } from './downstream-token.cache';
 import { createHttpFetch } from './http-fetch';
+import { DownstreamHttpError, DownstreamRpcError, modernRequest, offersModern, readModernResult, toCallToolResult, MODERN_REVISION } from './modern-exchange';
+
+/** Which revision session-buddy is spoken to in. */
+type Era = 'modern' | 'legacy';
 
 /** Who a pooled client calls as, and what it last learned from a refusal. */
 interface CallState {
@@ -37,6 +41,11 @@ export interface KeyCheck {
 
 const MAX_POOLED = 256;
 const IDLE_MS = 5 * 60_000;
+/** How long a "2025 era only" verdict stands before session-buddy is asked again (it may have been upgraded). */
+const LEGACY_RECHECK_MS = 5 * 60_000;
+/** The SDK client's default request timeout, kept for the modern exchange. */
+const CALL_TIMEOUT_MS = 60_000;
+const CLIENT_INFO = { name: 'orchestrator', version: '0.1.0' };
 
 const poolKey = (subject: string, scopes: readonly string[], onBehalfOf: readonly string[]) => `${subject}\n${[...scopes].sort().join(' ')}\n${onBehalfOf.join(' ')}`;
 
@@ -49,8 +58,10 @@ function isConnectionFailure(error: unknown): boolean {
 }
 
 /**
- * Calls session-buddy's tools on behalf of the orchestrator's callers. One
- * long-lived SDK client per subject and scope set (sessions on session-buddy
+ * Calls session-buddy's tools on behalf of the orchestrator's callers, in
+ * MCP 2026-07-28 when session-buddy offers it (one POST per call, nothing to
+ * keep between calls; asked once with `server/discover`), else in the 2025
+ * era with sessions. There, one long-lived SDK client per subject and scope set (sessions on session-buddy
  * are owned by iss+sub; each token carries only the scopes its tools need);
  * every HTTP request gets a fresh token from the cache through a custom
  * fetch, because `requestInit` headers would freeze an expiring token. Who a
@@ -62,6 +73,8 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
   private readonly pool = new Map<string, Promise<PooledClient>>();
   private readonly http = createHttpFetch();
   private readonly sweeper: NodeJS.Timeout;
+  private era?: { readonly value: Promise<Era>; until: number };
+  private nextId = 1;
 
   constructor(
     private readonly tokens: DownstreamTokenCache,
@@ -95,6 +108,8 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     for (let attempt = 1; attempt <= attempts; attempt++) {
       let state: CallState | undefined;
       try {
+        state = { subject, scopes, onBehalfOf };
+        if ((await this.eraFor(state)) === 'modern') return await this.callModern(state, name, args);
         const pooled = await this.clientFor(key, subject, scopes, onBehalfOf);
         state = pooled.state;
         pooled.lastUsed = Date.now();
@@ -103,7 +118,8 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
         lastError = error;
         // Our own refusals (the authorization server said no) already say what failed.
         if (error instanceof ToolError) throw error;
-        const status = error instanceof StreamableHTTPError ? error.code : undefined;
+        if (error instanceof DownstreamRpcError) throw new ToolError(`session-buddy refused ${name}: ${error.message}`, 'downstream_error');
+        const status = error instanceof StreamableHTTPError ? error.code : error instanceof DownstreamHttpError ? error.status : undefined;
         const challenge = (error as { challenge?: string }).challenge ?? state?.challenge;
         if (status === 403) {
           const scope = challengeParam(challenge, 'scope') ?? scopes.join(' ');
@@ -111,6 +127,13 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
         }
         if (status === 401) {
           throw new ToolError(this.explainUnauthorized(name, challenge), 'downstream_unauthorized');
+        }
+        if (error instanceof DownstreamHttpError) {
+          // A 4xx to a 2026-07-28 request: session-buddy no longer takes them (a rollback behind
+          // the same URL), so use sessions. A 5xx is its own trouble, answered as such.
+          if (error.status >= 500) break;
+          this.fallBackToLegacy(error);
+          continue;
         }
         // A restarted session-buddy no longer knows our session (404), or is not up yet:
         // drop the client and try again with a fresh session, backing off a little.
@@ -163,6 +186,59 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
       return `session-buddy refused ${tool}: ${description}. Key mismatch: the orchestrator and session-buddy do not share a secret (compare \`crossauth fingerprint\` on both).`;
     }
     return `session-buddy refused ${tool}: ${description}`;
+  }
+
+  /** The era to call in: fixed by configuration, else as session-buddy's `server/discover` answers (once, shared by concurrent calls). */
+  private eraFor(state: CallState): Promise<Era> {
+    const configured = this.config.sessionBuddy.protocol;
+    if (configured !== 'auto') return Promise.resolve(configured === MODERN_REVISION ? 'modern' : 'legacy');
+    const now = Date.now();
+    if (this.era && now < this.era.until) return this.era.value;
+    const value = this.probe(state);
+    const era = { value, until: Number.POSITIVE_INFINITY };
+    this.era = era;
+    value.then(
+      (found) => {
+        if (found === 'legacy') era.until = Date.now() + LEGACY_RECHECK_MS;
+      },
+      // Unreachable or refused: decide on the next call.
+      () => {
+        if (this.era === era) this.era = undefined;
+      },
+    );
+    return value;
+  }
+
+  private async probe(state: CallState): Promise<Era> {
+    const id = this.nextId++;
+    const { body, headers } = modernRequest(id, 'server/discover', {}, CLIENT_INFO);
+    const response = await this.authorizedFetch(state, this.config.sessionBuddy.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      throw new DownstreamHttpError(response.status, state.challenge);
+    }
+    let era: Era = 'legacy';
+    try {
+      if (offersModern(await readModernResult(response, id))) era = 'modern';
+    } catch {
+      // A 2025-era server refuses the probe (no session, unknown method): that is the answer.
+    }
+    this.logger.log({ event: 'session_buddy_era', era, protocolVersion: era === 'modern' ? MODERN_REVISION : 'negotiated by initialize' });
+    return era;
+  }
+
+  private async callModern(state: CallState, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+    const id = this.nextId++;
+    const { body, headers } = modernRequest(id, 'tools/call', { name, arguments: args }, CLIENT_INFO);
+    const response = await this.authorizedFetch(state, this.config.sessionBuddy.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+    const result = toCallToolResult(await readModernResult(response, id));
+    if (!result) throw new ToolError(`session-buddy asked for more input to run ${name}, which the orchestrator cannot give`, 'downstream_input_required');
+    return result;
+  }
+
+  private fallBackToLegacy(error: DownstreamHttpError): void {
+    this.logger.warn({ event: 'session_buddy_era_fallback', status: error.status, rpcCode: error.rpcCode });
+    this.era = { value: Promise.resolve('legacy'), until: Date.now() + LEGACY_RECHECK_MS };
   }
 
   private clientFor(key: string, subject: string, scopes: readonly string[], onBehalfOf: readonly string[]): Promise<PooledClient> {

@@ -22,6 +22,7 @@ export const sessionBuddyEnvSchema = z.object({
   SESSION_BUDDY_DATA_DIR: z.string().min(1).optional(),
   SESSION_BUDDY_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   SESSION_BUDDY_STATELESS: envBoolean.default(false),
+  SESSION_BUDDY_MCP_2026: envBoolean.default(true),
   SESSION_BUDDY_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).default(1800),
   SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: z.string().default('off'),
   SESSION_BUDDY_SIGNATURE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
@@ -73,6 +74,8 @@ export interface SessionBuddyConfig {
   readonly redisUrl?: string;
   readonly bodyLimit: number;
   readonly stateless: boolean;
+  /** Whether `/mcp` also serves MCP 2026-07-28 requests (the 2025 era is always served). */
+  readonly modernProtocol: boolean;
   readonly sessionIdleSeconds: number;
 }
 
@@ -120,6 +123,7 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
     redisUrl,
     bodyLimit: e.SESSION_BUDDY_BODY_LIMIT,
     stateless: e.SESSION_BUDDY_STATELESS,
+    modernProtocol: e.SESSION_BUDDY_MCP_2026,
     sessionIdleSeconds: e.SESSION_BUDDY_SESSION_IDLE_SECONDS,
   };
 }

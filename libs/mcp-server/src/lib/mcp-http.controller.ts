@@ -55,6 +55,7 @@ export class McpHttpController {
   private readonly resourceMetadataUrl: string;
   private readonly allowedOrigins: ReadonlySet<string>;
   private readonly jsonResponses: boolean;
+  private readonly modernProtocol: boolean;
 
   constructor(
     private readonly factory: McpServerFactory,
@@ -72,6 +73,7 @@ export class McpHttpController {
     this.resourceMetadataUrl = resourceMetadataUrlFor(options.resourceUrl);
     this.allowedOrigins = new Set(options.allowedOrigins ?? [new URL(options.resourceUrl).origin]);
     this.jsonResponses = (options.responseMode ?? 'json') === 'json';
+    this.modernProtocol = options.modernProtocol ?? true;
   }
 
   /** Refuses browser requests from foreign origins (DNS rebinding); answers and returns false. */
@@ -113,7 +115,7 @@ export class McpHttpController {
     // envelope errors and headers that disagree with the body are refused here, before
     // any scope check or tool runs, so no header can change what is authorized.
     const headers = standardHeadersOf(req);
-    const route = classifyInboundRequest({ httpMethod: 'POST', ...headers, body });
+    const route = this.modernProtocol ? classifyInboundRequest({ httpMethod: 'POST', ...headers, body }) : ({ kind: 'legacy' } as const);
     if (route.kind === 'reject') {
       return void send(res, { status: route.httpStatus, body: { jsonrpc: '2.0', id: echoableId(body), error: { code: route.code, message: route.message, ...(route.data !== undefined ? { data: route.data } : {}) } } });
     }

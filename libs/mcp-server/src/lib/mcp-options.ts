@@ -14,6 +14,12 @@ export interface McpServerModuleOptions {
   readonly resourceName?: string;
   /** Stateless mode: no `Mcp-Session-Id`, a fresh server per request. Default false. */
   readonly stateless?: boolean;
+  /**
+   * Serve MCP 2026-07-28 requests (per-request `_meta` envelope, no session)
+   * beside the 2025 era. Default true; false answers them as a 2025-only
+   * server does, a switch for rolling the revision back.
+   */
+  readonly modernProtocol?: boolean;
   /** Sessions idle longer than this are closed. Default 30 min. */
   readonly sessionIdleTimeoutMs?: number;
   /** Sessions older than this are closed, however busy. Default 12 h. */
