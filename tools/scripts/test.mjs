@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startPostgres, startRedis } from './test-services.mjs';
 import { ensurePythonClient } from './python-client.mjs';
+import { ensureConformanceSuite } from './conformance-suite.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
@@ -39,6 +40,15 @@ if (!env.CROSSAUTH_TEST_PYTHON) {
     process.stdout.write(`Python MCP client: ${env.CROSSAUTH_TEST_PYTHON}\n`);
   } catch (error) {
     process.stdout.write(`Python MCP client: could not be installed (${error.message}); its e2e cases will fail (needs python3 with venv, as .ci/run installs)\n`);
+  }
+}
+// The MCP project's conformance suite, run by the e2e suite against both apps.
+if (!env.CROSSAUTH_TEST_CONFORMANCE) {
+  try {
+    env.CROSSAUTH_TEST_CONFORMANCE = JSON.stringify(ensureConformanceSuite());
+    process.stdout.write('MCP conformance suite: tools/conformance (Node 22)\n');
+  } catch (error) {
+    process.stdout.write(`MCP conformance suite: could not be installed (${error.message}); the conformance e2e will fail\n`);
   }
 }
 const steps = [
