@@ -44,7 +44,7 @@ export interface DriveOptions {
 
 
 /** A cell's session and requests, made before its clock starts. */
-interface Prepared {
+export interface Prepared {
   readonly requests: autocannon.Request[];
 }
 
@@ -204,11 +204,11 @@ export async function load(): Promise<void> {
 /**
  * Sequential-call latency with microsecond resolution (autocannon reports
  * whole milliseconds, too coarse for a sub-millisecond hop): `connections`
- * closed-loop workers on keep-alive sockets for `seconds`.
+ * closed-loop workers on keep-alive sockets for `seconds`, each request from
+ * `next(id)`. A call counts only when it answers 200 with a result that is
+ * not a tool error.
  */
-async function latencyRun(server: Server, bearer: string, tool: string, args: Record<string, unknown>, connections: number, seconds: number): Promise<{ callsPerSecond: number; p50: number; p99: number; errors: number }> {
-  const headers: Record<string, string> = { ...MCP_HEADERS, authorization: `Bearer ${bearer}` };
-  headers['mcp-session-id'] = await openSession(server.url, headers);
+export async function closedLoop(server: Server, connections: number, seconds: number, next: (id: number) => { body: string; headers: Record<string, string> }): Promise<{ callsPerSecond: number; p50: number; p99: number; errors: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const url = new URL(server.url);
   const samples: number[] = [];
@@ -217,14 +217,14 @@ async function latencyRun(server: Server, bearer: string, tool: string, args: Re
   const end = performance.now() + seconds * 1000;
   const one = () =>
     new Promise<void>((resolve) => {
-      const body = callBody(id++, tool, args);
+      const { body, headers } = next(id++);
       const started = performance.now();
       const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => {
-          if (res.statusCode !== 200 || text.includes('"isError":true')) errors++;
+          if (res.statusCode !== 200 || text.includes('"isError":true') || !text.includes('"result"')) errors++;
           else samples.push(performance.now() - started);
           resolve();
         });
@@ -244,6 +244,13 @@ async function latencyRun(server: Server, bearer: string, tool: string, args: Re
   samples.sort((a, b) => a - b);
   const at = (q: number) => +(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN).toFixed(3);
   return { callsPerSecond: Math.round(samples.length / seconds), p50: at(0.5), p99: at(0.99), errors };
+}
+
+/** {@link closedLoop} on a 2025-era session opened first. */
+async function latencyRun(server: Server, bearer: string, tool: string, args: Record<string, unknown>, connections: number, seconds: number): Promise<{ callsPerSecond: number; p50: number; p99: number; errors: number }> {
+  const headers: Record<string, string> = { ...MCP_HEADERS, authorization: `Bearer ${bearer}` };
+  headers['mcp-session-id'] = await openSession(server.url, headers);
+  return closedLoop(server, connections, seconds, (id) => ({ body: callBody(id, tool, args), headers }));
 }
 
 /**

@@ -1,7 +1,9 @@
 // npm run bench            micro, load and allocation benchmarks, then docs/benchmarks.md
 // npm run bench -- soak    the 10-minute soak (--minutes N to change)
+// npm run bench -- soak-modern   the same in MCP 2026-07-28 (no sessions)
 // npm run bench -- oauth   the orchestrator's token endpoint against authenticated tool calls
 // npm run bench -- signing EdDSA/ES256 verification against crypto.verify; JWKS-verified calls against HS256
+// npm run bench -- eras    MCP 2026-07-28 against the SDK v2's createMcpHandler, the 2025 era against SDK 1.x, the orchestrator hop in 2026-07-28
 // npm run bench -- scale   several instances: Redis replay store, PostgreSQL writes, two instances (BENCH_DATABASE_URL, BENCH_REDIS_URL)
 // npm run bench -- report  rewrite docs/benchmarks.md from docs/bench-results/
 // npm run bench -- hop     only the orchestrator hop, printed, not saved
@@ -20,7 +22,8 @@ import { profile, profileDiff } from './profile';
 import { oauth, oauthSection } from './oauth';
 import { scale, scaleSection } from './scale';
 import { signing, signingSection } from './signing';
-import { soak } from './soak';
+import { soak, soakModern } from './soak';
+import { eras, erasSection } from './eras';
 
 type Json = Record<string, unknown>;
 const read = (name: string): Json | undefined => (existsSync(join(RESULTS, `${name}.json`)) ? (JSON.parse(readFileSync(join(RESULTS, `${name}.json`), 'utf8')) as Json) : undefined);
@@ -87,6 +90,10 @@ function report(): void {
   lines.push(...scaleSection(read('scale')));
   lines.push(...oauthSection(read('oauth')));
   lines.push(...signingSection(read('signing')));
+  const e = read('eras');
+  if (e) lines.push(...erasSection(e));
+  const sm = read('soak-modern');
+  if (sm) lines.push('## Soak, MCP 2026-07-28 (`npm run bench -- soak-modern`)', '', `${sm['minutes']} minutes against session-buddy, 8 workers making 2026-07-28 \`list_sessions\` calls (one POST each, no session), each switching to a new subject's token every 20 calls. ${sm['calls']} calls (${sm['failed']} failed), ${sm['subjects']} subjects. RSS level (median of a minute's 5 s samples) in the second minute ${sm['rss_after_first_minute_mib']} MiB, in the last minute ${sm['rss_at_end_mib']} MiB (×${sm['end_over_first_minute']}; target ≤ ×1.15: ${sm['target_within_15_percent'] ? 'met' : 'missed'}); slope after the first minute ${sm['rss_slope_mib_per_minute']} MiB per minute.`, '', '![RSS during the 2026-07-28 soak](soak-modern-rss.svg)', '');
   lines.push(...targets(m, l, s));
   lines.push(...findings(l));
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), `${lines.join('\n')}\n`);
@@ -215,9 +222,11 @@ async function main(): Promise<void> {
   if (mode === 'default' || mode === 'load') await load();
   if (mode === 'default' || mode === 'alloc') await alloc(numberFlag('--calls', 60_000));
   if (mode === 'soak') await soak(numberFlag('--minutes', 10));
+  if (mode === 'soak-modern') await soakModern(numberFlag('--minutes', 10));
   if (mode === 'scale') await scale();
   if (mode === 'oauth') await oauth();
   if (mode === 'signing') await signing();
+  if (mode === 'eras') await eras();
   if (mode === 'instructions') await instructions(numberFlag('--warmup', 10_000), numberFlag('--calls', 3_000));
   report();
 }

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MCP_HEADERS, ROOT, SECRET, machine, median, openSession, saveResult, startServer, token } from './harness';
+import { modernCall } from './eras';
 
 /** RSS over time as an SVG line chart (no dependencies). */
 function svgPlot(samples: Array<{ t: number; rss: number }>, title: string): string {
@@ -65,21 +66,31 @@ export function soakLevels(samples: ReadonlyArray<{ t: number; rss: number }>, m
   };
 }
 
+/** session-buddy for a soak, with its RSS sampled every 5 s until `stop`. */
+async function soakTarget(name: string, env: Record<string, string>) {
+  const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], {
+    SESSION_BUDDY_SECRET: SECRET,
+    SESSION_BUDDY_DATA_DIR: join(ROOT, 'tmp', `${name}-${Date.now()}`),
+    SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0',
+    ...env,
+  }, 'SESSION_BUDDY_PORT');
+  const samples: Array<{ t: number; rss: number }> = [];
+  const started = Date.now();
+  const sampler = setInterval(() => samples.push({ t: (Date.now() - started) / 1000, rss: +sb.rssMiB().toFixed(1) }), 5_000);
+  const stop = async () => {
+    clearInterval(sampler);
+    await sb.stop();
+  };
+  return { sb, samples, stop };
+}
+
 /**
  * Calls with session churn for `minutes`: workers open a session, call, then
  * delete it (DELETE /mcp) or abandon it (left to idle expiry). Records RSS.
  */
 export async function soak(minutes: number): Promise<void> {
-  const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], {
-    SESSION_BUDDY_SECRET: SECRET,
-    SESSION_BUDDY_DATA_DIR: join(ROOT, 'tmp', `soak-${Date.now()}`),
-    SESSION_BUDDY_SESSION_IDLE_SECONDS: '20',
-    SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0',
-  }, 'SESSION_BUDDY_PORT');
+  const { sb, samples, stop } = await soakTarget('soak', { SESSION_BUDDY_SESSION_IDLE_SECONDS: '20' });
   const end = Date.now() + minutes * 60_000;
-  const samples: Array<{ t: number; rss: number }> = [];
-  const started = Date.now();
-  const sampler = setInterval(() => samples.push({ t: (Date.now() - started) / 1000, rss: +sb.rssMiB().toFixed(1) }), 5_000);
   let calls = 0;
   let sessions = 0;
   const worker = async (w: number) => {
@@ -102,10 +113,41 @@ export async function soak(minutes: number): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
-  clearInterval(sampler);
-  await sb.stop();
+  await stop();
   const result = { machine: machine(), minutes, calls, sessions_opened: sessions, ...soakLevels(samples, minutes), samples };
   saveResult('soak', result);
   writeFileSync(join(ROOT, 'docs', 'soak-rss.svg'), svgPlot(samples, `session-buddy RSS during a ${minutes}-minute soak with session churn`));
   process.stdout.write(`soak: ${calls} calls, ${sessions} sessions, RSS ${result.rss_after_first_minute_mib} MiB in minute 2 → ${result.rss_at_end_mib} MiB in the last minute (medians)\n`);
+}
+
+/**
+ * The 2026-07-28 soak: the same load shape without sessions. Eight workers
+ * make `list_sessions` calls, one POST each, and every 20 calls switch to a
+ * new subject's token, so per-caller state (the verification cache) churns as
+ * sessions do in the 2025 soak.
+ */
+export async function soakModern(minutes: number): Promise<void> {
+  const { sb, samples, stop } = await soakTarget('soak-modern', {});
+  const end = Date.now() + minutes * 60_000;
+  let calls = 0;
+  let failed = 0;
+  let subjects = 0;
+  const worker = async (w: number) => {
+    while (Date.now() < end) {
+      const bearer = token('session-buddy', `soak-${w}-${subjects++}`);
+      for (let i = 0; i < 20; i++) {
+        const { body, headers } = modernCall(i + 1, 'list_sessions', { limit: 5 });
+        const res = await fetch(sb.url, { method: 'POST', headers: { ...MCP_HEADERS, ...headers, authorization: `Bearer ${bearer}` }, body });
+        const text = await res.text();
+        if (res.status !== 200 || !text.includes('"result"')) failed++;
+        calls++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
+  await stop();
+  const result = { machine: machine(), minutes, calls, failed, subjects, ...soakLevels(samples, minutes), samples };
+  saveResult('soak-modern', result);
+  writeFileSync(join(ROOT, 'docs', 'soak-modern-rss.svg'), svgPlot(samples, `session-buddy RSS during a ${minutes}-minute 2026-07-28 soak`));
+  process.stdout.write(`soak (2026-07-28): ${calls} calls (${failed} failed), ${subjects} subjects, RSS ${result.rss_after_first_minute_mib} MiB in minute 2 → ${result.rss_at_end_mib} MiB in the last minute (medians)\n`);
 }

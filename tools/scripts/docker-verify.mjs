@@ -154,7 +154,12 @@ async function mcpSession(url, token) {
     const res = await fetch(url, { method: 'POST', headers: { ...headers, ...extra }, body: JSON.stringify(body) });
     const text = await res.text();
     const data = text.startsWith('event:') || text.startsWith('data:') ? text.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).pop() : text;
-    return { status: res.status, session: res.headers.get('mcp-session-id'), body: data ? JSON.parse(data) : undefined };
+    try {
+      return { status: res.status, session: res.headers.get('mcp-session-id'), body: data ? JSON.parse(data) : undefined };
+    } catch {
+      // Not JSON: the load balancer's own error page, say. Reported as what it was, not thrown.
+      return { status: res.status, session: res.headers.get('mcp-session-id'), body: { error: { message: `HTTP ${res.status}, not JSON: ${text.slice(0, 80)}` } } };
+    }
   };
   const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'docker-verify', version: '1' } } });
   if (init.status !== 200 || !init.session) throw new Error(`initialize at ${url} answered ${init.status}`);
@@ -239,8 +244,13 @@ async function stack(secretsDir) {
   const victim = podman(['ps', '--format', '{{.Names}}', '--filter', `label=io.podman.compose.project=${PROJECT}`]).stdout.split('\n').find((n) => n.includes('session-buddy-1'));
   podman(['kill', victim]);
   let answered = 0;
-  for (let i = 0; i < 10; i++) if ((await direct('list_sessions')).status === 200) answered++;
-  check('calls answered with one session-buddy container killed', answered === 10, `${answered}/10 (killed ${victim})`);
+  const statuses = [];
+  for (let i = 0; i < 10; i++) {
+    const answer = await direct('list_sessions');
+    statuses.push(answer.status);
+    if (answer.status === 200) answered++;
+  }
+  check('calls answered with one session-buddy container killed', answered === 10, `${answered}/10 (killed ${victim}; statuses ${statuses.join(' ')})`);
   const throughOrchestrator = await viaOrchestrator('project_status', { project: 'containers' });
   check('the orchestrator still reaches session-buddy', throughOrchestrator.status === 200 && !throughOrchestrator.result?.isError, JSON.stringify(throughOrchestrator.result?.structuredContent ?? throughOrchestrator.error ?? '').slice(0, 120));
 

@@ -97,4 +97,29 @@ describe('createHttpFetch', () => {
     await (await http.fetch(`${base}/denied`, { signal: controller.signal })).text();
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
+
+  describe('post', () => {
+    it('sends the body with its length and plain headers, and reads the answer whole', async () => {
+      const answer = await http.post(new URL(`${base}/json`), { 'content-type': 'application/json', 'mcp-method': 'tools/call' }, '{"a":"é"}', 5_000);
+      expect(answer).toEqual({ status: 200, contentType: 'application/json', challenge: undefined, text: JSON.stringify({ echo: '{"a":"é"}' }) });
+      const last = seen.at(-1);
+      expect(last?.headers['content-length']).toBe(String(Buffer.byteLength('{"a":"é"}')));
+      expect(last?.headers['mcp-method']).toBe('tools/call');
+    });
+
+    it('keeps a refusal\'s status, challenge and body', async () => {
+      const answer = await http.post(new URL(`${base}/denied`), {}, '{}', 5_000);
+      expect(answer).toMatchObject({ status: 401, challenge: 'Bearer error="invalid_token"', text: '{"reason":"expired"}' });
+    });
+
+    it('fails when no byte arrives within the idle limit, and when nothing listens', async () => {
+      const silent = createServer(() => undefined).listen(0, '127.0.0.1');
+      await once(silent, 'listening');
+      const port = (silent.address() as { port: number }).port;
+      await expect(http.post(new URL(`http://127.0.0.1:${port}/`), {}, '{}', 200)).rejects.toThrow(/no answer within 200 ms/);
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+      await expect(http.post(new URL(`http://127.0.0.1:${port}/`), {}, '{}', 200)).rejects.toThrow('fetch failed');
+    });
+  });
 });

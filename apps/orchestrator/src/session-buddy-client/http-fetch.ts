@@ -5,9 +5,25 @@ import { Readable } from 'node:stream';
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
+/** An HTTP answer read whole, without the WHATWG Response around it. */
+export interface PlainAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  /** `WWW-Authenticate`, when the answer has one. */
+  readonly challenge: string | undefined;
+  readonly text: string;
+}
+
 /** A `fetch` on keep-alive node:http sockets, plus a way to close them. */
 export interface HttpFetch {
   readonly fetch: (input: string | URL, init?: RequestInit) => Promise<Response>;
+  /**
+   * POSTs a string body with plain headers and reads the answer whole: the
+   * one-request exchanges of MCP 2026-07-28 need no Headers, Response or
+   * abort signal, which cost more per call than the rest of the client.
+   * Fails when the connection does, or when no byte arrives for `idleMs`.
+   */
+  readonly post: (url: URL, headers: Record<string, string>, body: string, idleMs: number) => Promise<PlainAnswer>;
   close(): void;
 }
 
@@ -89,8 +105,33 @@ export function createHttpFetch(maxSockets = 64): HttpFetch {
     });
   };
 
+  const post = (url: URL, headers: Record<string, string>, body: string, idleMs: number): Promise<PlainAnswer> =>
+    new Promise<PlainAnswer>((resolve, reject) => {
+      const secure = url.protocol === 'https:';
+      const send = secure ? httpsRequest : httpRequest;
+      const req = send(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: secure ? agents.https : agents.http }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.once('end', () => {
+          const challenge = res.headers['www-authenticate'];
+          resolve({
+            status: res.statusCode ?? 502,
+            contentType: res.headers['content-type'] ?? '',
+            challenge: Array.isArray(challenge) ? challenge.join(', ') : challenge,
+            text: (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8'),
+          });
+        });
+        res.once('error', (error) => reject(new TypeError('fetch failed', { cause: error })));
+      });
+      let idle: Error | undefined;
+      req.setTimeout(idleMs, () => req.destroy((idle = new Error(`no answer within ${idleMs} ms`))));
+      req.once('error', (error) => reject(error === idle ? idle : new TypeError('fetch failed', { cause: error })));
+      req.end(body);
+    });
+
   return {
     fetch: fetchOverHttp,
+    post,
     close: () => {
       agents.http.destroy();
       agents.https.destroy();

@@ -1,7 +1,7 @@
 import { DownstreamHttpError, DownstreamRpcError, modernRequest, offersModern, readModernResult, toCallToolResult } from './modern-exchange';
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+const json = (status: number, body: unknown, challenge?: string) => ({ status, contentType: 'application/json', challenge, text: JSON.stringify(body) });
+const stream = (text: string) => ({ status: 200, contentType: 'text/event-stream', challenge: undefined, text });
 
 describe('modernRequest', () => {
   it('carries the envelope in _meta and mirrors method and tool name in the standard headers', () => {
@@ -18,32 +18,38 @@ describe('modernRequest', () => {
 });
 
 describe('readModernResult', () => {
-  it('returns the result of a JSON answer', async () => {
-    await expect(readModernResult(json(200, { jsonrpc: '2.0', id: 3, result: { resultType: 'complete', content: [] } }), 3)).resolves.toEqual({ resultType: 'complete', content: [] });
+  it('returns the result of a JSON answer', () => {
+    expect(readModernResult(json(200, { jsonrpc: '2.0', id: 3, result: { resultType: 'complete', content: [] } }), 3)).toEqual({ resultType: 'complete', content: [] });
   });
 
-  it('finds its result in an event stream after other messages', async () => {
-    const stream = `event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\nevent: message\ndata: {"jsonrpc":"2.0","id":9,"result":{"ok":true}}\n\n`;
-    await expect(readModernResult(new Response(stream, { headers: { 'content-type': 'text/event-stream' } }), 9)).resolves.toEqual({ ok: true });
+  it('finds its result in an event stream after other messages', () => {
+    const events = `event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\nevent: message\ndata: {"jsonrpc":"2.0","id":9,"result":{"ok":true}}\n\n`;
+    expect(readModernResult(stream(events), 9)).toEqual({ ok: true });
   });
 
-  it('turns an HTTP refusal into DownstreamHttpError with the status, challenge and JSON-RPC code', async () => {
-    const refusal = readModernResult(json(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' }), 1);
-    await expect(refusal).rejects.toMatchObject({ status: 401, challenge: 'Bearer error="invalid_token"' });
-    await expect(readModernResult(json(400, { jsonrpc: '2.0', id: 1, error: { code: -32022, message: 'Unsupported' } }), 1)).rejects.toMatchObject({ status: 400, rpcCode: -32022 });
-    await expect(readModernResult(json(400, {}), 1)).rejects.toBeInstanceOf(DownstreamHttpError);
+  it('turns an HTTP refusal into DownstreamHttpError with the status, challenge and JSON-RPC code', () => {
+    const thrown = (run: () => unknown): unknown => {
+      try {
+        run();
+      } catch (error) {
+        return error;
+      }
+      throw new Error('did not throw');
+    };
+    expect(thrown(() => readModernResult(json(401, { error: 'invalid_token' }, 'Bearer error="invalid_token"'), 1))).toMatchObject({ status: 401, challenge: 'Bearer error="invalid_token"' });
+    expect(thrown(() => readModernResult(json(400, { jsonrpc: '2.0', id: 1, error: { code: -32022, message: 'Unsupported' } }), 1))).toMatchObject({ status: 400, rpcCode: -32022 });
+    expect(() => readModernResult(json(400, {}), 1)).toThrow(DownstreamHttpError);
   });
 
-  it('turns an in-band JSON-RPC error into DownstreamRpcError with its message', async () => {
-    const error = readModernResult(json(200, { jsonrpc: '2.0', id: 1, error: { code: -32602, message: 'Tool nope not found' } }), 1);
-    await expect(error).rejects.toBeInstanceOf(DownstreamRpcError);
-    await expect(readModernResult(json(200, { jsonrpc: '2.0', id: 1, error: { code: -32602, message: 'Tool nope not found' } }), 1)).rejects.toThrow('Tool nope not found');
+  it('turns an in-band JSON-RPC error into DownstreamRpcError with its message', () => {
+    const run = () => readModernResult(json(200, { jsonrpc: '2.0', id: 1, error: { code: -32602, message: 'Tool nope not found' } }), 1);
+    expect(run).toThrow(DownstreamRpcError);
+    expect(run).toThrow('Tool nope not found');
   });
 
-  it('refuses an answer that is neither a result nor an error, and a stream without its id', async () => {
-    await expect(readModernResult(new Response('not json', { headers: { 'content-type': 'application/json' } }), 1)).rejects.toBeInstanceOf(DownstreamHttpError);
-    const other = `data: {"jsonrpc":"2.0","id":2,"result":{}}\n\n`;
-    await expect(readModernResult(new Response(other, { headers: { 'content-type': 'text/event-stream' } }), 1)).rejects.toBeInstanceOf(DownstreamHttpError);
+  it('refuses an answer that is neither a result nor an error, and a stream without its id', () => {
+    expect(() => readModernResult({ status: 200, contentType: 'application/json', challenge: undefined, text: 'not json' }, 1)).toThrow(DownstreamHttpError);
+    expect(() => readModernResult(stream(`data: {"jsonrpc":"2.0","id":2,"result":{}}\n\n`), 1)).toThrow(DownstreamHttpError);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { PlainAnswer } from './http-fetch';
 
 /** The MCP revision whose requests stand alone: one POST, no handshake, no session. */
 export const MODERN_REVISION = '2026-07-28';
@@ -54,9 +55,8 @@ export function modernRequest(id: number, method: string, params: Record<string,
  * stream (a server may stream when it sends progress first). Refusals become
  * {@link DownstreamHttpError} (HTTP) or {@link DownstreamRpcError} (in-band).
  */
-export async function readModernResult(response: Response, id: number): Promise<Record<string, unknown>> {
-  const type = response.headers.get('content-type') ?? '';
-  const text = await response.text();
+export function readModernResult(answer: PlainAnswer, id: number): Record<string, unknown> {
+  const { contentType: type, text } = answer;
   let message: { result?: unknown; error?: { code?: unknown; message?: unknown } } | undefined;
   if (type.includes('text/event-stream')) {
     for (const event of text.split(/\r?\n\r?\n/)) {
@@ -69,9 +69,9 @@ export async function readModernResult(response: Response, id: number): Promise<
     if (isObject(parsed)) message = parsed;
   }
   const rpcCode = typeof message?.error?.code === 'number' ? message.error.code : undefined;
-  if (!response.ok) throw new DownstreamHttpError(response.status, response.headers.get('www-authenticate') ?? undefined, rpcCode);
+  if (answer.status < 200 || answer.status > 299) throw new DownstreamHttpError(answer.status, answer.challenge, rpcCode);
   if (rpcCode !== undefined) throw new DownstreamRpcError(rpcCode, typeof message?.error?.message === 'string' ? message.error.message : 'error');
-  if (!isObject(message?.result)) throw new DownstreamHttpError(response.status, undefined);
+  if (!isObject(message?.result)) throw new DownstreamHttpError(answer.status, undefined);
   return message.result;
 }
 

@@ -74,6 +74,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
   private readonly http = createHttpFetch();
   private readonly sweeper: NodeJS.Timeout;
   private era?: { readonly value: Promise<Era>; until: number };
+  private readonly url: URL;
   private nextId = 1;
 
   constructor(
@@ -81,6 +82,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
   ) {
+    this.url = new URL(config.sessionBuddy.url);
     this.sweeper = setInterval(() => void this.closeIdle(), 60_000);
     this.sweeper.unref();
   }
@@ -210,30 +212,36 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private async probe(state: CallState): Promise<Era> {
-    const id = this.nextId++;
-    const { body, headers } = modernRequest(id, 'server/discover', {}, CLIENT_INFO);
-    const response = await this.authorizedFetch(state, this.config.sessionBuddy.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
-    if (response.status === 401 || response.status === 403) {
-      await response.body?.cancel();
-      throw new DownstreamHttpError(response.status, state.challenge);
-    }
     let era: Era = 'legacy';
     try {
-      if (offersModern(await readModernResult(response, id))) era = 'modern';
-    } catch {
-      // A 2025-era server refuses the probe (no session, unknown method): that is the answer.
+      if (offersModern(await this.modernExchange(state, 'server/discover', {}))) era = 'modern';
+    } catch (error) {
+      // Refused credentials are not an answer about the protocol; anything else from a
+      // 2025-era server (no session, unknown method) is.
+      if (!(error instanceof DownstreamHttpError || error instanceof DownstreamRpcError) || (error instanceof DownstreamHttpError && (error.status === 401 || error.status === 403))) throw error;
     }
     this.logger.log({ event: 'session_buddy_era', era, protocolVersion: era === 'modern' ? MODERN_REVISION : 'negotiated by initialize' });
     return era;
   }
 
   private async callModern(state: CallState, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-    const id = this.nextId++;
-    const { body, headers } = modernRequest(id, 'tools/call', { name, arguments: args }, CLIENT_INFO);
-    const response = await this.authorizedFetch(state, this.config.sessionBuddy.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
-    const result = toCallToolResult(await readModernResult(response, id));
+    const result = toCallToolResult(await this.modernExchange(state, 'tools/call', { name, arguments: args }));
     if (!result) throw new ToolError(`session-buddy asked for more input to run ${name}, which the orchestrator cannot give`, 'downstream_input_required');
     return result;
+  }
+
+  /** One 2026-07-28 request and its result: a fresh token (once more after a 401) and, when required, a signature. */
+  private async modernExchange(state: CallState, method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const id = this.nextId++;
+    const { body, headers } = modernRequest(id, method, params, CLIENT_INFO);
+    const send = async () => this.http.post(this.url, { ...headers, ...(await this.credentials(state, 'POST', this.url, body)) }, body, CALL_TIMEOUT_MS);
+    let answer = await send();
+    if (answer.status === 401 && this.canMint) {
+      this.tokens.invalidate(state.subject, state.scopes, state.onBehalfOf);
+      answer = await send();
+    }
+    if (answer.status >= 400) state.challenge = answer.challenge;
+    return readModernResult(answer, id);
   }
 
   private fallBackToLegacy(error: DownstreamHttpError): void {
@@ -272,19 +280,10 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     const { subject, scopes, onBehalfOf } = state;
     // The SDK builds a fresh Headers per request, so it can be filled in place.
     const headers = init?.headers instanceof Headers ? init.headers : new Headers(init?.headers);
+    const target = url instanceof URL ? url : new URL(url);
     const send = async () => {
-      const keys = this.auth.keyRing;
-      if (this.canMint) headers.set('authorization', `Bearer ${await this.tokens.tokenFor(subject, scopes, Date.now(), onBehalfOf)}`);
-      if (keys && this.config.sessionBuddy.signRequests) {
-        // Each attempt gets a fresh nonce and created time; a retry is a new request.
-        const target = url instanceof URL ? url : new URL(url);
-        const body = typeof init?.body === 'string' ? init.body : '';
-        const signed = signRequest(
-          { method: init?.method ?? 'GET', authority: target.host, path: target.pathname, body },
-          { kid: keys.current.kid, key: keys.current.requestSigningKey },
-        );
-        for (const [name, value] of Object.entries(signed)) headers.set(name, value);
-      }
+      const body = typeof init?.body === 'string' ? init.body : '';
+      for (const [name, value] of Object.entries(await this.credentials(state, init?.method ?? 'GET', target, body))) headers.set(name, value);
       return this.http.fetch(url, init?.headers === headers ? init : { ...init, headers });
     };
     let response = await send();
@@ -296,6 +295,21 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     }
     if (!response.ok) state.challenge = response.headers.get('www-authenticate') ?? undefined;
     return response;
+  }
+
+  /**
+   * The headers that say who calls: a token from the cache, and the request's
+   * signature when session-buddy requires one. Each attempt gets a fresh nonce
+   * and created time; a retry is a new request.
+   */
+  private async credentials(state: CallState, method: string, target: URL, body: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    if (this.canMint) out['authorization'] = `Bearer ${await this.tokens.tokenFor(state.subject, state.scopes, Date.now(), state.onBehalfOf)}`;
+    const keys = this.auth.keyRing;
+    if (keys && this.config.sessionBuddy.signRequests) {
+      Object.assign(out, signRequest({ method, authority: target.host, path: target.pathname, body }, { kid: keys.current.kid, key: keys.current.requestSigningKey }));
+    }
+    return out;
   }
 
   private get canMint(): boolean {
