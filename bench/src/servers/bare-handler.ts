@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { releaseAnsweredJsonStreams } from '@crossauth/mcp-server';
+import { releaseAnsweredJsonStreams } from './json-response-streams';
 import { z } from 'zod';
 
 function makeServer(name: string): McpServer {

@@ -2,7 +2,9 @@ export { McpServerModule } from './lib/mcp-server.module';
 export { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './lib/mcp-options';
 export { McpTool, toolAccessOf, toolAccessOfModule, type McpToolOptions } from './lib/mcp-tool.decorator';
 export { McpToolRegistry, type ToolDefinition } from './lib/mcp-tool-registry.service';
-export { McpServerFactory, RelayedToolResult, toToolResult, type McpTransportKind } from './lib/mcp-server.factory';
+export { McpServerFactory } from './lib/mcp-server.factory';
+export { McpToolTable } from './lib/mcp-tool-table.service';
+export { RelayedToolResult, toToolResult, type McpTransportKind } from './lib/tool-call';
 export { McpModernExchange, MODERN_PROTOCOL_VERSION } from './lib/modern-exchange.service';
 export { McpSessionRegistry, ownerOf, shortSessionId, type McpSession } from './lib/mcp-session-registry.service';
 export { type McpSessionRecord, type McpSessionStore } from './lib/mcp-session.store';
@@ -15,6 +17,5 @@ export { createExpressServer, ExpressHttpAdapter } from './lib/express-http.adap
 export { AuthDiagnosticsTools } from './lib/auth-diagnostics.tools';
 export { McpMetricsService } from './lib/mcp-metrics.service';
 export { DEFAULT_REDACTED_KEYS, JsonLogger, redact } from './lib/json-logger';
-export { releaseAnsweredJsonStreams } from './lib/json-response-streams';
 export { BodyTooLargeError, readBody } from './lib/request-body';
 export { HealthProbeController, type ProbeCheck } from './lib/health-probe.controller';

@@ -1,4 +1,4 @@
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Principal } from '@crossauth/auth';
 
 /** What an HTTP request established about its caller, handed to the tool layer. */
@@ -12,7 +12,7 @@ export interface McpCallAuth {
 const KEY = 'crossauth';
 
 /**
- * Wraps the caller for the SDK's `authInfo` channel (`req.auth` → `extra.authInfo`),
+ * Wraps the caller for the SDK's `authInfo` channel (`ctx.http.authInfo` in request handlers),
  * so each request carries its own principal to the tool handlers with no
  * ambient state. `token` stays empty on purpose: handlers never see the bearer.
  */

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Delete, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import {
   AuthAuditService,
   AuthFailureThrottleService,
@@ -16,7 +14,15 @@ import {
   challengeBody,
   type Principal,
 } from '@crossauth/auth';
-import { classifyInboundRequest, isJsonContentType, type InboundModernRoute } from '@modelcontextprotocol/server';
+import {
+  LATEST_PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  classifyInboundRequest,
+  isInitializeRequest,
+  isJsonContentType,
+  type AuthInfo,
+  type InboundModernRoute,
+} from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
 import { callsExactNumbersTool, restoreExactArguments } from './exact-arguments';
@@ -28,8 +34,8 @@ import { McpToolRegistry } from './mcp-tool-registry.service';
 import { BodyTooLargeError, readBody } from './request-body';
 import { resourceMetadataUrlFor } from './protected-resource-metadata.controller';
 import { callAuthOf, toAuthInfo } from './mcp-call-auth';
+import { malformedToolCall } from './tool-call';
 import { McpModernExchange, type ModernAnswer, type StandardHeaders } from './modern-exchange.service';
-import { releaseAnsweredJsonStreams } from './json-response-streams';
 import { NodeMcpTransport, type McpCallContext } from './node-mcp-transport';
 
 /**
@@ -149,6 +155,8 @@ export class McpHttpController {
     if (callsExactNumbersTool(messages, this.tools)) restoreExactArguments(raw.toString('utf8'), messages, this.tools);
 
     if (route.kind === 'modern') return this.answerModern(res, route, authInfo);
+    const malformed = messages.length === 1 ? malformedToolCall(messages[0]) : undefined;
+    if (malformed) return void res.status(200).json(malformed);
 
     if (this.options.stateless) return this.handleStateless(req, res, { authInfo, parsedBody: body });
 
@@ -158,7 +166,6 @@ export class McpHttpController {
       const session = found === undefined || 'id' in found ? found : await found;
       if (session) {
         await this.dispatch(res, () => session.transport.handleNodeRequest(req, res, { authInfo, parsedBody: body }));
-        if (this.jsonResponses) releaseAnsweredJsonStreams(session.transport);
       }
       return;
     }
@@ -184,7 +191,6 @@ export class McpHttpController {
     });
     await server.connect(transport);
     await this.dispatch(res, () => transport.handleNodeRequest(req, res, { authInfo, parsedBody: body }));
-    if (this.jsonResponses) releaseAnsweredJsonStreams(transport);
     // A client's next request may reach another instance: the record must exist by then.
     await shared?.catch((error: unknown) => this.logger.warn({ event: 'mcp_session_not_shared', error: error instanceof Error ? error.message : String(error) }));
   }
@@ -200,8 +206,6 @@ export class McpHttpController {
   private sessionTransport(id: () => string, opened?: (id: string) => void): NodeMcpTransport {
     const transport: NodeMcpTransport = new NodeMcpTransport({
       sessionIdGenerator: id,
-      // JSON mode leaks one stream entry per request in SDK 1.x (typescript-sdk#2559);
-      // releaseAnsweredJsonStreams runs after each POST.
       enableJsonResponse: this.jsonResponses,
       onsessioninitialized: opened,
       onsessionclosed: (closed) => {
@@ -217,9 +221,11 @@ export class McpHttpController {
 
   /**
    * A session another instance opened, rebuilt here from the shared record:
-   * a server and transport in the state `initialize` left them in. The SDK 1.x
-   * has no public way to resume a session elsewhere, so the three fields
-   * `initialize` sets are set here (the mcp-server spec fails if they move).
+   * a server and transport in the state `initialize` left them in. The SDK
+   * (v2 as 1.x) has no public way to resume a session elsewhere, so the
+   * fields `initialize` sets are set here (the mcp-server spec fails if they
+   * move): the transport's session id and initialized flag, the server's view
+   * of the client and the negotiated protocol version.
    */
   private async restore(record: McpSessionRecord): Promise<McpSession> {
     const server = this.factory.create('http');
@@ -227,9 +233,10 @@ export class McpHttpController {
     const t = transport as unknown as { sessionId?: string; _initialized: boolean };
     t.sessionId = record.id;
     t._initialized = true;
-    const s = server.server as unknown as { _clientCapabilities?: unknown; _clientVersion?: unknown };
+    const s = server as unknown as { _clientCapabilities?: unknown; _clientVersion?: unknown; _negotiatedProtocolVersion?: string };
     s._clientCapabilities = record.clientCapabilities;
     s._clientVersion = record.clientInfo;
+    s._negotiatedProtocolVersion = record.protocolVersion;
     await server.connect(transport);
     const now = Date.now();
     const session: McpSession = { id: record.id, sharedKey: this.sessions.store?.keyOf(record.id), server, transport, owner: record.owner, createdAt: record.createdAt, lastSeenAt: now, lastSharedTouchAt: now };

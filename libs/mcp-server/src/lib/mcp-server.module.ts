@@ -10,6 +10,7 @@ import { McpSessionRegistry } from './mcp-session-registry.service';
 import { McpStdioRunner } from './mcp-stdio.runner';
 import { McpToolRegistry } from './mcp-tool-registry.service';
 import { McpModernExchange } from './modern-exchange.service';
+import { McpToolTable } from './mcp-tool-table.service';
 import { ProtectedResourceMetadataController } from './protected-resource-metadata.controller';
 
 /**
@@ -20,7 +21,7 @@ import { ProtectedResourceMetadataController } from './protected-resource-metada
 @Module({
   imports: [DiscoveryModule],
   controllers: [McpHttpController, ProtectedResourceMetadataController, MetricsController],
-  providers: [McpToolRegistry, McpServerFactory, McpModernExchange, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
-  exports: [McpToolRegistry, McpServerFactory, McpModernExchange, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
+  providers: [McpToolRegistry, McpToolTable, McpServerFactory, McpModernExchange, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
+  exports: [McpToolRegistry, McpToolTable, McpServerFactory, McpModernExchange, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
 })
 export class McpServerModule extends McpConfigurableModule {}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Server } from '@modelcontextprotocol/server';
 import type { NodeMcpTransport } from './node-mcp-transport';
 import type { Principal } from '@crossauth/auth';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
@@ -11,7 +11,7 @@ export interface McpSession {
   readonly id: string;
   /** The session store's key for it, when sessions are shared. */
   readonly sharedKey?: string;
-  readonly server: McpServer;
+  readonly server: Server;
   readonly transport: NodeMcpTransport;
   /** `iss` + `sub` of the creator: sessions are not authentication, but they are owned. */
   readonly owner: string;

@@ -1,16 +1,14 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
+  ProtocolError,
   ProtocolErrorCode,
   SERVER_INFO_META_KEY,
   UnsupportedProtocolVersionError,
   type JSONRPCNotification,
   type JSONRPCRequest,
 } from '@modelcontextprotocol/server';
-import type { Principal } from '@crossauth/auth';
-import { z, type ZodType } from 'zod';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
-import { McpServerFactory, tokenArgument, toolCallParamsProblem } from './mcp-server.factory';
-import { McpToolRegistry, type ToolDefinition } from './mcp-tool-registry.service';
+import { McpToolTable } from './mcp-tool-table.service';
 import type { McpCallAuth } from './mcp-call-auth';
 
 /** The 2026-07-28 revision: the only per-request (modern) revision served. */
@@ -29,57 +27,28 @@ export interface StandardHeaders {
   readonly mcpNameHeader?: string;
 }
 
-interface ListedTool {
-  readonly definition: ToolDefinition;
-  readonly listing: Record<string, unknown>;
-  readonly input: ZodType;
-}
-
 /** Methods whose `params` field the `Mcp-Name` header must mirror (SEP-2243); crossauth serves only tools. */
 const NAME_HEADER_SOURCE: Readonly<Record<string, string>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
 
 /**
- * Serves MCP 2026-07-28 requests (one POST, one answer, no session) from a
- * tool table built once at start-up: no SDK server or transport is built per
- * request, which is what `createMcpHandler` does and what would cost more
- * than the auth in front of it. Era routing, envelope validation and the
+ * Serves MCP 2026-07-28 requests (one POST, one answer, no session) from the
+ * {@link McpToolTable} built once at start-up: no SDK server or transport is
+ * built per request, which is what `createMcpHandler` does and what would
+ * cost more than the auth in front of it. Era routing, envelope validation and the
  * header/body cross-checks come from the SDK's own `classifyInboundRequest`
  * (in the controller); this class answers what is left, with the wire shapes
  * the SDK's `McpServer` produces (`resultType`, cache fields, `serverInfo`),
  * which the mcp-server spec pins against the SDK itself.
  */
 @Injectable()
-export class McpModernExchange implements OnApplicationBootstrap {
-  private tools = new Map<string, ListedTool>();
+export class McpModernExchange {
   private readonly serverInfo: { name: string; version: string };
 
   constructor(
-    private readonly registry: McpToolRegistry,
-    private readonly factory: McpServerFactory,
+    private readonly table: McpToolTable,
     @Inject(MCP_MODULE_OPTIONS) private readonly options: McpServerModuleOptions,
   ) {
     this.serverInfo = { name: options.name, version: options.version };
-  }
-
-  onApplicationBootstrap(): void {
-    this.build();
-  }
-
-  /** Builds the tool table; tools are discovered at module init, so this runs once after. */
-  build(): void {
-    const tools = new Map<string, ListedTool>();
-    for (const tool of this.registry.list()) {
-      // The same arguments as the 2025 era, `token` included, so both eras list one schema.
-      const input = tool.isPublic ? tool.input : tool.input.extend({ token: tokenArgument });
-      const listing: Record<string, unknown> = {
-        name: tool.name,
-        description: tool.description,
-        inputSchema: { type: 'object', ...z.toJSONSchema(input, { target: 'draft-2020-12', io: 'input' }) },
-        ...(tool.annotations ? { annotations: tool.annotations } : {}),
-      };
-      tools.set(tool.name, { definition: tool, listing, input });
-    }
-    this.tools = tools;
   }
 
   /**
@@ -127,7 +96,7 @@ export class McpModernExchange implements OnApplicationBootstrap {
           cacheScope: 'private',
         });
       case 'tools/list':
-        return this.result(id, { tools: this.visibleTo(auth.principal), ttlMs: 0, cacheScope: 'private' });
+        return this.result(id, { tools: this.table.list('http', auth.principal), ttlMs: 0, cacheScope: 'private' });
       case 'tools/call':
         return this.call(id, message.params, auth);
       default:
@@ -135,25 +104,13 @@ export class McpModernExchange implements OnApplicationBootstrap {
     }
   }
 
-  private visibleTo(principal: Principal): Record<string, unknown>[] {
-    const out: Record<string, unknown>[] = [];
-    for (const tool of this.tools.values()) if (this.factory.allows(tool.definition, principal)) out.push(tool.listing);
-    return out;
-  }
-
   private async call(id: JSONRPCRequest['id'], params: unknown, auth: McpCallAuth): Promise<ModernAnswer> {
-    const problem = toolCallParamsProblem(params);
-    if (problem) return error(200, id, ProtocolErrorCode.InvalidParams, `Invalid params: ${problem}`);
-    const { name, arguments: args } = params as { name: string; arguments?: Record<string, unknown> };
-    const tool = this.tools.get(name);
-    if (!tool) return error(200, id, ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
-    const parsed = tool.input.safeParse(args ?? {});
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join(', ');
-      return this.result(id, { content: [{ type: 'text', text: `Input validation error: Invalid arguments for tool ${name}: ${issues}` }], isError: true });
+    try {
+      return this.result(id, { ...(await this.table.call(params, 'http', auth)) });
+    } catch (failure) {
+      if (failure instanceof ProtocolError) return error(200, id, failure.code, failure.message);
+      throw failure;
     }
-    const result = await this.factory.callTool(tool.definition, parsed.data as Record<string, unknown>, 'http', auth);
-    return this.result(id, { ...result });
   }
 
   private result(id: JSONRPCRequest['id'], result: Record<string, unknown>): ModernAnswer {

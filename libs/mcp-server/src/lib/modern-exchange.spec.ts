@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { McpServerModule } from './mcp-server.module';
 import { McpTool } from './mcp-tool.decorator';
 import { McpToolRegistry } from './mcp-tool-registry.service';
-import { tokenArgument } from './mcp-server.factory';
+import { tokenArgument } from './tool-call';
 
 const echoInput = z.object({ text: z.string().min(1).max(5), times: z.number().int().positive().optional() });
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer } from '@modelcontextprotocol/server';
 import { NodeMcpTransport, withoutAuthHeaders } from './node-mcp-transport';
 
 describe('withoutAuthHeaders', () => {
@@ -28,9 +28,9 @@ describe('NodeMcpTransport', () => {
 
   beforeAll(async () => {
     const server = new McpServer({ name: 'spec', version: '1' });
-    server.registerTool('headers', { description: 'reports what the SDK handed it' }, (extra) => {
-      seenHeaders = extra.requestInfo?.headers as Record<string, string>;
-      seenAuth = extra.authInfo;
+    server.registerTool('headers', { description: 'reports what the SDK handed it' }, (ctx) => {
+      seenHeaders = ctx.http?.req ? Object.fromEntries(ctx.http.req.headers) : undefined;
+      seenAuth = ctx.http?.authInfo;
       return { content: [{ type: 'text', text: 'ok' }] };
     });
     const transport = new NodeMcpTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { isExactNumber } from '@crossauth/auth';
 import { McpToolRegistry } from './mcp-tool-registry.service';
 import { StdioLineTransport } from './stdio-line.transport';

@@ -1,8 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { parseJSONRPCMessage, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
 import { callsExactNumbersTool, restoreExactArguments } from './exact-arguments';
 import type { McpToolRegistry } from './mcp-tool-registry.service';
+import { malformedToolCall } from './tool-call';
 
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
@@ -47,11 +47,13 @@ export class StdioLineTransport implements Transport {
   private deliver(line: string): void {
     let message: JSONRPCMessage;
     try {
-      message = JSONRPCMessageSchema.parse(JSON.parse(line));
+      message = parseJSONRPCMessage(JSON.parse(line));
     } catch (error) {
       this.onerror?.(error instanceof Error ? error : new Error(String(error)));
       return;
     }
+    const malformed = malformedToolCall(message);
+    if (malformed) return void this.send(malformed);
     if (callsExactNumbersTool([message], this.tools)) restoreExactArguments(line, [message], this.tools);
     this.onmessage?.(message);
   }

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 
@@ -7,10 +6,9 @@ interface TransportInternals {
   _requestToStreamMapping: Map<unknown, string>;
 }
 
-const logger = new Logger('McpJsonResponses');
 let warned = false;
 
-/** The SDK's web-standard transport (ours, `NodeMcpTransport`, is one) or its Node wrapper. */
+/** The SDK 1.x web-standard transport or its Node wrapper. */
 type AnyStreamableTransport = WebStandardStreamableHTTPServerTransport | StreamableHTTPServerTransport;
 
 function internalsOf(transport: AnyStreamableTransport): TransportInternals | undefined {
@@ -21,6 +19,8 @@ function internalsOf(transport: AnyStreamableTransport): TransportInternals | un
 }
 
 /**
+ * For the SDK 1.x baseline only (crossauth serves the 2025 era on SDK v2,
+ * whose transport drops each answered stream itself).
  * In JSON-response mode the SDK 1.x server transport keeps one stream entry
  * per answered POST for the life of the session (typescript-sdk#2559): a
  * long-lived session grows without bound. Called after each POST is answered,
@@ -33,7 +33,7 @@ function internalsOf(transport: AnyStreamableTransport): TransportInternals | un
 export function releaseAnsweredJsonStreams(transport: AnyStreamableTransport): void {
   const internals = internalsOf(transport);
   if (!internals) {
-    if (!warned) logger.warn({ event: 'sdk_internals_changed', detail: 'cannot release answered JSON streams; check typescript-sdk#2559' });
+    if (!warned) process.stderr.write('bare baseline: cannot release answered JSON streams (SDK 1.x internals changed; typescript-sdk#2559)\n');
     warned = true;
     return;
   }
