@@ -137,6 +137,8 @@ export class McpHttpController {
 
     // Per-tool scopes need the body, so they are checked here, before anything runs,
     // to answer with HTTP 403 and a scope challenge (MCP authorization, scope step-up).
+    // One challenge names every scope missing from any call in the request.
+    const missing = new Set<string>();
     for (const message of messages) {
       if (message.method !== 'tools/call') continue;
       const tool = typeof message.params?.name === 'string' ? this.tools.get(message.params.name) : undefined;
@@ -146,10 +148,14 @@ export class McpHttpController {
       } catch (error) {
         if (!(error instanceof AuthError)) throw error;
         this.audit.record({ outcome: 'deny', reason: error.reason, subject: principal.subject, issuer: principal.issuer, target: `tools/call:${tool.name}`, transport: 'http', client: req.ip, requestId: requestIdOf(req) });
-        await this.throttle.recordFailure(req.ip);
-        res.setHeader('WWW-Authenticate', buildBearerChallenge({ error, resourceMetadataUrl: this.resourceMetadataUrl }));
-        return void res.status(403).json(challengeBody(error));
+        error.requiredScopes.forEach((scope) => missing.add(scope));
       }
+    }
+    if (missing.size > 0) {
+      await this.throttle.recordFailure(req.ip);
+      const error = new AuthError('insufficient_scope', `needs ${[...missing].join(' ')}`, [...missing]);
+      res.setHeader('WWW-Authenticate', buildBearerChallenge({ error, resourceMetadataUrl: this.resourceMetadataUrl }));
+      return void res.status(403).json(challengeBody(error));
     }
 
     if (callsExactNumbersTool(messages, this.tools)) restoreExactArguments(raw.toString('utf8'), messages, this.tools);

@@ -361,6 +361,23 @@ describe('McpServerModule stateless', () => {
     }
   });
 
+  it('names every missing scope of a batch in one 403 challenge, and runs none of it', async () => {
+    const ctx = await startApp(true);
+    try {
+      const batch = [
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'read_thing', arguments: {} } },
+        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'write_thing', arguments: { value: 'x' } } },
+        { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'ping', arguments: {} } },
+      ];
+      const res = await post(ctx.url, batch, { authorization: `Bearer ${token({ sub: 'st', scope: 'other' })}` });
+      expect(res.status).toBe(403);
+      expect(res.headers.get('www-authenticate')).toContain('scope="read write"');
+      expect(await res.json()).toMatchObject({ error: 'insufficient_scope', reason: 'insufficient_scope' });
+    } finally {
+      await ctx.app.close();
+    }
+  });
+
   it.each([
     ['arguments as a string', { name: 'whoami', arguments: '{"a":1}' }, /params\.arguments must be an object of named arguments, not a string/],
     ['arguments as an array', { name: 'whoami', arguments: [1] }, /not an array/],
