@@ -156,6 +156,32 @@ async function modernHop(): Promise<Array<Record<string, unknown>>> {
   return rows;
 }
 
+/** Each target of issue 23 against this run's numbers. */
+function verdicts(table: Array<Record<string, unknown>>, hop: Array<Record<string, unknown>>): string[] {
+  const find = (connections: number, server: string) => table.find((r) => r['connections'] === connections && r['server'] === server);
+  const lines = ['Targets:', ''];
+  for (const connections of [16, 1]) {
+    const modern = find(connections, MODERN_CROSSAUTH);
+    if (modern) lines.push(`- 2026-07-28 authenticated calls ≥ 1.0× the SDK v2's createMcpHandler, ${connections} conn: ${modern['ratio']} [${(modern['ratio_ci90'] as number[]).join(', ')}]: ${(modern['ratio_ci90'] as number[])[0] as number >= 1 ? 'met' : 'not met'}.`);
+  }
+  for (const connections of [16, 1]) {
+    const legacy = find(connections, LEGACY_CROSSAUTH);
+    const aa = find(connections, A_A_LABEL);
+    // The same pairing in the load run of 2026-11-24 (before SDK v2): its median and interval.
+    const before = connections === 16 ? { ratio: 1.415, low: 1.228, high: 1.661 } : { ratio: 1.199, low: 1.123, high: 1.298 };
+    if (legacy && aa) {
+      const [low, high] = legacy['ratio_ci90'] as number[];
+      const verdict = (low as number) >= before.low ? 'no regression' : (high as number) < before.low ? 'regressed' : 'within noise';
+      lines.push(`- 2025-era calls against the SDK 1.x baseline, ${connections} conn: ${legacy['ratio']} [${low}, ${high}] (A/A ${aa['ratio']}); the load run of 2026-11-24 read ${before.ratio} [${before.low}, ${before.high}] for the same pairing: ${verdict}.`);
+    }
+  }
+  for (const r of hop) {
+    const [low, high] = r['ratio_ci90'] as number[];
+    lines.push(`- Orchestrator CPU per proxied call ≤ 1.5× session-buddy's per direct call, ${r['connections']} conn: ${r['ratio']} [${low}, ${high}]: ${(high as number) <= 1.5 ? 'met' : (low as number) > 1.5 ? 'missed' : 'within noise'}.`);
+  }
+  return lines;
+}
+
 /** The docs/benchmarks.md section for `eras.json`. */
 export function erasSection(result: Record<string, unknown>): string[] {
   const table = result['table'] as Array<Record<string, unknown>>;
@@ -175,6 +201,10 @@ export function erasSection(result: Record<string, unknown>): string[] {
     '| conns | session-buddy µs/direct call | orchestrator µs/proxied call | ratio [90% CI] | errors |',
     '| ---: | ---: | ---: | --- | ---: |',
     ...hop.map((r) => `| ${r['connections']} | ${r['session_buddy_cpu_us_per_direct_call']} | ${r['orchestrator_cpu_us_per_proxied_call']} | ${ci(r, 'ratio')} | ${r['errors']} |`),
+    '',
+    ...verdicts(table, hop),
+    '',
+    "Where the orchestrator's CPU per proxied call goes (2026-12-02, `node --cpu-prof` on the orchestrator, 16 connections, 12 s of 2026-07-28 `project_status` calls): no single item. Kernel socket writes (`writev`) 11.6% of samples, as the orchestrator writes twice per call (its answer and its request to session-buddy); Node's HTTP client and server internals, Express and Nest a few per cent each; zod 3.5% (the SDK classifier's envelope check and the argument check); JSON stringify/parse of the downstream body ~2.6%; the request signature ~1.5%. An orchestrator call is two HTTP exchanges where session-buddy's is one plus two SQLite reads, so about 2× is what the structure costs; before this change the same hop in the 2025 era cost 2.9× at 1 connection (1,035 against 351 µs on 2026-11-24).",
     '',
   ];
   return lines;

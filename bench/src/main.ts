@@ -13,7 +13,7 @@
 // npm run bench -- instructions   instructions per call under callgrind (see instructions.ts), then docs/benchmarks.md
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RESULTS, ROOT, pinSelf } from './harness';
+import { RESULTS, ROOT, median, pinSelf } from './harness';
 import { alloc, allocDiff, allocProfile } from './alloc';
 import { A_A_LABEL, BORN_LABEL, CACHED_LABEL, NEST_LABEL, NO_AUTH_LABEL, SIGNED_LABEL, load, orchestratorHop } from './load';
 import { instructions, instructionsSection } from './instructions';
@@ -93,10 +93,17 @@ function report(): void {
   const e = read('eras');
   if (e) lines.push(...erasSection(e));
   const sm = read('soak-modern');
-  if (sm) lines.push('## Soak, MCP 2026-07-28 (`npm run bench -- soak-modern`)', '', `${sm['minutes']} minutes against session-buddy, 8 workers making 2026-07-28 \`list_sessions\` calls (one POST each, no session), each switching to a new subject's token every 20 calls. ${sm['calls']} calls (${sm['failed']} failed), ${sm['subjects']} subjects. RSS level (median of a minute's 5 s samples) in the second minute ${sm['rss_after_first_minute_mib']} MiB, in the last minute ${sm['rss_at_end_mib']} MiB (×${sm['end_over_first_minute']}; target ≤ ×1.15: ${sm['target_within_15_percent'] ? 'met' : 'missed'}); slope after the first minute ${sm['rss_slope_mib_per_minute']} MiB per minute.`, '', '![RSS during the 2026-07-28 soak](soak-modern-rss.svg)', '');
+  if (sm) lines.push('## Soak, MCP 2026-07-28 (`npm run bench -- soak-modern`)', '', `${sm['minutes']} minutes against session-buddy, 8 workers making 2026-07-28 \`list_sessions\` calls (one POST each, no session), each switching to a new subject's token every 20 calls. ${sm['calls']} calls (${sm['failed']} failed), ${sm['subjects']} subjects. RSS level (median of a minute's 5 s samples) in the second minute ${sm['rss_after_first_minute_mib']} MiB, in the last minute ${sm['rss_at_end_mib']} MiB (×${sm['end_over_first_minute']}; target ≤ ×1.15: ${sm['target_within_15_percent'] ? 'met' : 'missed'}); slope after the first minute ${sm['rss_slope_mib_per_minute']} MiB per minute.`, '', `Per-minute levels (MiB): ${minuteLevels(sm['samples'] as Array<{ t: number; rss: number }>)}. The verification cache keeps up to 10,000 tokens and this soak mints a new subject's token every 20 calls (~1,800 a minute), so the heap grows while the cache fills (about six minutes) and is flat after it: the ×1.15 measure, taken from minute 2, counts the fill.`, '', '![RSS during the 2026-07-28 soak](soak-modern-rss.svg)', '');
   lines.push(...targets(m, l, s));
   lines.push(...findings(l));
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), `${lines.join('\n')}\n`);
+}
+
+/** The median RSS of each minute of a soak, as `0: 150, 1: 148, …`. */
+function minuteLevels(samples: Array<{ t: number; rss: number }>): string {
+  const minutes: number[][] = [];
+  for (const s of samples) (minutes[Math.floor(s.t / 60)] ??= []).push(s.rss);
+  return minutes.map((m, i) => `${i}: ${Math.round(median(m))}`).join(', ');
 }
 
 /** `0.97 [0.93–1.01]` when the row carries an interval for `key`. */
