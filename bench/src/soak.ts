@@ -121,20 +121,22 @@ export async function soak(minutes: number): Promise<void> {
 }
 
 /**
- * The 2026-07-28 soak: the same load shape without sessions. Eight workers
- * make `list_sessions` calls, one POST each, and every 20 calls switch to a
- * new subject's token, so per-caller state (the verification cache) churns as
- * sessions do in the 2025 soak.
+ * The 2026-07-28 soak: the 2025 soak's load without sessions. Eight workers
+ * make `list_sessions` calls, one POST each. With `churn`, every 20 calls a
+ * worker switches to a new subject's token, so per-caller state (the
+ * verification cache, 10,000 tokens) fills and turns over; without it each
+ * worker keeps one token, as the 2025 soak's workers do.
  */
-export async function soakModern(minutes: number): Promise<void> {
+export async function soakModern(minutes: number, churn: boolean): Promise<void> {
   const { sb, samples, stop } = await soakTarget('soak-modern', {});
   const end = Date.now() + minutes * 60_000;
   let calls = 0;
   let failed = 0;
   let subjects = 0;
   const worker = async (w: number) => {
+    const own = churn ? undefined : token('session-buddy', `soak-${w}-${subjects++}`);
     while (Date.now() < end) {
-      const bearer = token('session-buddy', `soak-${w}-${subjects++}`);
+      const bearer = own ?? token('session-buddy', `soak-${w}-${subjects++}`);
       for (let i = 0; i < 20; i++) {
         const { body, headers } = modernCall(i + 1, 'list_sessions', { limit: 5 });
         const res = await fetch(sb.url, { method: 'POST', headers: { ...MCP_HEADERS, ...headers, authorization: `Bearer ${bearer}` }, body });
@@ -146,8 +148,9 @@ export async function soakModern(minutes: number): Promise<void> {
   };
   await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
   await stop();
-  const result = { machine: machine(), minutes, calls, failed, subjects, ...soakLevels(samples, minutes), samples };
-  saveResult('soak-modern', result);
-  writeFileSync(join(ROOT, 'docs', 'soak-modern-rss.svg'), svgPlot(samples, `session-buddy RSS during a ${minutes}-minute 2026-07-28 soak`));
+  const name = churn ? 'soak-modern' : 'soak-modern-fixed';
+  const result = { machine: machine(), minutes, churn, calls, failed, subjects, ...soakLevels(samples, minutes), samples };
+  saveResult(name, result);
+  writeFileSync(join(ROOT, 'docs', `${name}-rss.svg`), svgPlot(samples, `session-buddy RSS during a ${minutes}-minute 2026-07-28 soak${churn ? ', a new subject every 20 calls' : ', one subject per worker'}`));
   process.stdout.write(`soak (2026-07-28): ${calls} calls (${failed} failed), ${subjects} subjects, RSS ${result.rss_after_first_minute_mib} MiB in minute 2 → ${result.rss_at_end_mib} MiB in the last minute (medians)\n`);
 }
