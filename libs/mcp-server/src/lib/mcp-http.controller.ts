@@ -33,7 +33,7 @@ import type { McpSessionRecord } from './mcp-session.store';
 import { McpToolRegistry } from './mcp-tool-registry.service';
 import { BodyTooLargeError, readBody } from './request-body';
 import { resourceMetadataUrlFor } from './protected-resource-metadata.controller';
-import { callAuthOf, toAuthInfo } from './mcp-call-auth';
+import { toAuthInfo, type McpCallAuth } from './mcp-call-auth';
 import { malformedToolCall } from './tool-call';
 import { McpModernExchange, type ModernAnswer, type StandardHeaders } from './modern-exchange.service';
 import { NodeMcpTransport, type McpCallContext } from './node-mcp-transport';
@@ -98,7 +98,7 @@ export class McpHttpController {
 
   private async handlePost(req: Request, res: Response): Promise<void> {
     if (!this.originAllowed(req, res)) return;
-    const { principal, authInfo } = this.caller(req);
+    const { principal, auth, authInfo } = this.caller(req);
     let body: unknown;
     let raw: Buffer;
     try {
@@ -160,7 +160,7 @@ export class McpHttpController {
 
     if (callsExactNumbersTool(messages, this.tools)) restoreExactArguments(raw.toString('utf8'), messages, this.tools);
 
-    if (route.kind === 'modern') return this.answerModern(res, route, authInfo);
+    if (route.kind === 'modern') return this.answerModern(res, route, auth);
     const malformed = messages.length === 1 ? malformedToolCall(messages[0]) : undefined;
     if (malformed) return void res.status(200).json(malformed);
 
@@ -202,9 +202,7 @@ export class McpHttpController {
   }
 
   /** One 2026-07-28 exchange: no session, no SDK server; the answer is always a single JSON body. */
-  private async answerModern(res: Response, route: InboundModernRoute, authInfo: AuthInfo): Promise<void> {
-    const auth = callAuthOf({ authInfo });
-    if (!auth) throw new AuthError('missing', 'no caller attached to an HTTP call');
+  private async answerModern(res: Response, route: InboundModernRoute, auth: McpCallAuth): Promise<void> {
     await this.dispatch(res, async () => send(res, await this.modern.answer(route.message, route.classification.revision, auth)));
   }
 
@@ -363,16 +361,16 @@ export class McpHttpController {
    * The caller the global guard authenticated, and the same caller as the SDK's
    * `authInfo`, which tool handlers receive with each call.
    */
-  private caller(req: Request): { principal: Principal; authInfo: AuthInfo } {
+  private caller(req: Request): { principal: Principal; auth: McpCallAuth; authInfo: AuthInfo } {
     const authentication = authenticationOf(req);
     // The global guard guarantees this; a missing principal means a wiring error, so fail closed.
     if (!authentication) throw new AuthError('missing', 'no principal on /mcp request');
-    const authInfo = toAuthInfo({
+    const auth: McpCallAuth = {
       principal: authentication.principal,
       matchesPresentedToken: authentication.matchesPresentedToken,
       requestId: requestIdOf(req),
-    });
-    return { principal: authentication.principal, authInfo };
+    };
+    return { principal: authentication.principal, auth, authInfo: toAuthInfo(auth) };
   }
 }
 
