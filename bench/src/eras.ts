@@ -12,6 +12,8 @@ const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 12);
 const REWARM = Number(process.env['BENCH_REWARM_SECONDS'] ?? 4);
 
 const MODERN = '2026-07-28';
+/** The hop's connection counts; `BENCH_HOP_CONNECTIONS=1` measures (or profiles) one alone. */
+const HOP_CONNECTIONS = (process.env['BENCH_HOP_CONNECTIONS'] ?? '1,16').split(',').map(Number);
 export const MODERN_BASELINE = 'SDK v2 createMcpHandler, no auth (2026-07-28 baseline)';
 export const MODERN_A_A = 'SDK v2 createMcpHandler again (A/A: the noise floor)';
 export const MODERN_CROSSAUTH = 'crossauth, bearer, cache on, 2026-07-28';
@@ -110,10 +112,12 @@ async function modernCalls(server: Server, bearer: string, tool: string, args: R
  * orchestrator's): the orchestrator's CPU per proxied call against
  * session-buddy's per direct call, the same pairing per repetition.
  */
-async function modernHop(): Promise<Array<Record<string, unknown>>> {
+export async function modernHop(profileDir?: string): Promise<Array<Record<string, unknown>>> {
   const dataDir = join(ROOT, 'tmp', `bench-eras-sb-${Date.now()}`);
-  const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' }, 'SESSION_BUDDY_PORT');
-  const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url, ORCHESTRATOR_SESSION_BUDDY_PROTOCOL: MODERN }, 'ORCHESTRATOR_PORT');
+  // With a profile directory, both processes write a V8 CPU profile there when they stop.
+  const profile = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+  const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' }, 'SESSION_BUDDY_PORT', profile('session-buddy'));
+  const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url, ORCHESTRATOR_SESSION_BUDDY_PROTOCOL: MODERN }, 'ORCHESTRATOR_PORT', profile('orchestrator'));
   const sbToken = token('session-buddy', 'bench-user');
   const orchToken = token('orchestrator', 'bench-user');
   const started = await modernCalls(sb, sbToken, 'start', { project: 'bench' }, 1, 0.001);
@@ -122,7 +126,7 @@ async function modernHop(): Promise<Array<Record<string, unknown>>> {
   await modernCalls(sb, sbToken, 'status', args, 16, WARMUP);
   await modernCalls(orch, orchToken, 'project_status', args, 16, WARMUP);
   const rows: Array<Record<string, unknown>> = [];
-  for (const connections of [1, 16]) {
+  for (const connections of HOP_CONNECTIONS) {
     const ratios: number[] = [];
     const direct: number[] = [];
     const proxied: number[] = [];

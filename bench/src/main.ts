@@ -4,6 +4,7 @@
 // npm run bench -- oauth   the orchestrator's token endpoint against authenticated tool calls
 // npm run bench -- signing EdDSA/ES256 verification against crypto.verify; JWKS-verified calls against HS256
 // npm run bench -- eras    MCP 2026-07-28 against the SDK v2's createMcpHandler, the 2025 era against SDK 1.x, the orchestrator hop in 2026-07-28
+// npm run bench -- hop-modern [--profile <dir>]   only that hop, printed (and both servers' CPU profiles)
 // npm run bench -- scale   several instances: Redis replay store, PostgreSQL writes, two instances (BENCH_DATABASE_URL, BENCH_REDIS_URL)
 // npm run bench -- report  rewrite docs/benchmarks.md from docs/bench-results/
 // npm run bench -- hop     only the orchestrator hop, printed, not saved
@@ -23,7 +24,7 @@ import { oauth, oauthSection } from './oauth';
 import { scale, scaleSection } from './scale';
 import { signing, signingSection } from './signing';
 import { soak, soakModern } from './soak';
-import { eras, erasSection } from './eras';
+import { eras, erasSection, modernHop } from './eras';
 
 type Json = Record<string, unknown>;
 const read = (name: string): Json | undefined => (existsSync(join(RESULTS, `${name}.json`)) ? (JSON.parse(readFileSync(join(RESULTS, `${name}.json`), 'utf8')) as Json) : undefined);
@@ -227,6 +228,13 @@ async function main(): Promise<void> {
     // As inside the load bench: the load generator pinned, the servers on every core.
     pinSelf();
     await orchestratorHop();
+    return;
+  }
+  if (mode === 'hop-modern') {
+    // Only the 2026-07-28 hop of `eras`, printed and not saved; `--profile <dir>` writes both servers' CPU profiles.
+    const at = process.argv.indexOf('--profile');
+    pinSelf();
+    await modernHop(at > 0 ? process.argv[at + 1] : undefined);
     return;
   }
   if (mode === 'profile' || mode === 'profile-diff') {

@@ -19,6 +19,13 @@ describe('createHttpFetch', () => {
         if (req.url === '/accepted') return void res.writeHead(202).end();
         if (req.url === '/no-content') return void res.writeHead(204).end();
         if (req.url === '/denied') return void res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end('{"reason":"expired"}');
+        if (req.url === '/cut') return void res.socket?.destroy(); // the connection ends before any answer
+        if (req.url === '/half') {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+          res.write('{"partial":');
+          return void setTimeout(() => res.socket?.destroy(), 20); // an answer cut short of its length
+        }
+        if (req.url === '/two-challenges') return void res.writeHead(401, [['www-authenticate', 'Bearer error="invalid_token"'], ['www-authenticate', 'DPoP algs="ES256"']]).end();
         if (req.url === '/stream') {
           res.writeHead(200, { 'content-type': 'text/event-stream' });
           res.write('event: message\ndata: {"n":1}\n\n');
@@ -110,6 +117,31 @@ describe('createHttpFetch', () => {
     it('keeps a refusal\'s status, challenge and body', async () => {
       const answer = await http.post(new URL(`${base}/denied`), {}, '{}', 5_000);
       expect(answer).toMatchObject({ status: 401, challenge: 'Bearer error="invalid_token"', text: '{"reason":"expired"}' });
+    });
+
+    it('reuses one kept-alive connection for calls made one after another', async () => {
+      let connections = 0;
+      const counted = () => connections++;
+      server.on('connection', counted);
+      try {
+        for (let i = 0; i < 5; i++) expect((await http.post(new URL(`${base}/json`), {}, String(i), 5_000)).status).toBe(200);
+      } finally {
+        server.off('connection', counted);
+      }
+      expect(connections).toBeLessThanOrEqual(1);
+    });
+
+    it('joins repeated challenges into one value, as HTTP allows', async () => {
+      const answer = await http.post(new URL(`${base}/two-challenges`), {}, '{}', 5_000);
+      expect(answer.challenge).toBe('Bearer error="invalid_token", DPoP algs="ES256"');
+    });
+
+    it('fails like fetch when the connection ends before or during the answer, and never resolves half a body', async () => {
+      for (const path of ['/cut', '/half']) {
+        const failure = await http.post(new URL(`${base}${path}`), {}, '{}', 5_000).catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(TypeError);
+        expect((failure as TypeError).message).toBe('fetch failed');
+      }
     });
 
     it('fails when no byte arrives within the idle limit, and when nothing listens', async () => {
