@@ -4,6 +4,11 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { AuthModule } from '@crossauth/auth';
+import { McpServerModule } from '@crossauth/mcp-server';
+import { ConformanceFixtureTools } from './support/conformance-fixture.tools';
 import { freePort, spawnApp, WORKSPACE_ROOT, type AppName, type RunningApp } from './support/spawn-app';
 import { mint, newSecret } from './support/tokens';
 
@@ -15,22 +20,28 @@ import { mint, newSecret } from './support/tokens';
  * deployment would put there) and passes every other header, Host and Origin
  * included, through untouched.
  *
+ * The tools-call scenarios call the suite's own fixture tools by name; they
+ * run against libs/auth + libs/mcp-server serving those tools in-process
+ * (the apps do not have them), behind the same kind of proxy.
+ *
  * Its 0.1.16 server scenarios are all 2025-era; the 2026-07-28 exchanges are
  * covered by protocol-eras.e2e-spec.ts and the mcp-server parity spec.
  */
 const APPLICABLE = ['server-initialize', 'ping', 'tools-list', 'server-sse-multiple-streams', 'dns-rebinding-protection'];
+
+/**
+ * Scenarios that call the suite's own fixture tools by name. The apps do not
+ * have those tools, so these run against the libraries the apps are built on
+ * (libs/auth + libs/mcp-server) serving the fixture tools, authentication and
+ * scope checks included.
+ */
+const LIBRARY_FIXTURE = ['tools-call-simple-text', 'tools-call-error', 'tools-call-image', 'tools-call-audio', 'tools-call-embedded-resource', 'tools-call-mixed-content'];
 
 /** Every other server scenario of the suite, and why it does not apply to these apps. */
 const NOT_APPLICABLE: Record<string, string> = {
   'logging-set-level': 'no logging capability: the apps log to their operators, not to MCP clients',
   'tools-call-with-logging': 'no logging capability, as above',
   'completion-complete': 'no prompts or resource templates, so nothing to complete',
-  'tools-call-simple-text': "calls the suite's fixture tool test_simple_text, which these apps do not have",
-  'tools-call-error': "calls the suite's fixture tool test_error_handling, which these apps do not have: an unknown tool is a JSON-RPC error here (-32602, the MCP tools spec's protocol errors), and tool errors are covered by the e2e suites",
-  'tools-call-image': 'calls a fixture tool returning an image; no crossauth tool returns media',
-  'tools-call-audio': 'calls a fixture tool returning audio; no crossauth tool returns media',
-  'tools-call-embedded-resource': 'calls a fixture tool returning an embedded resource; the apps have no resources',
-  'tools-call-mixed-content': 'calls a fixture tool returning media and resources; none here',
   'tools-call-with-progress': 'calls a fixture tool that reports progress; crossauth tools answer at once',
   'tools-call-sampling': 'needs a tool that asks the client to sample; crossauth tools never call back',
   'tools-call-elicitation': 'needs a tool that asks the client for input; crossauth tools never do',
@@ -65,6 +76,14 @@ async function runScenario(url: string, scenario: string): Promise<Check[]> {
   const [run] = readdirSync(out);
   if (!run) throw new Error(`conformance wrote no results for ${scenario}`);
   return JSON.parse(readFileSync(join(out, run, 'checks.json'), 'utf8')) as Check[];
+}
+
+/** Runs one scenario and expects at least one check to pass and none to fail. */
+async function expectPassed(url: string, scenario: string): Promise<void> {
+  const checks = await runScenario(url, scenario);
+  expect(checks.length).toBeGreaterThan(0);
+  expect(checks.filter((c) => c.status === 'FAILURE')).toEqual([]);
+  expect(checks.some((c) => c.status === 'SUCCESS')).toBe(true);
 }
 
 /** Forwards everything to the app, adding the bearer token when the request has none. */
@@ -112,10 +131,7 @@ describe.each(apps)('MCP conformance suite against $name (authentication require
   });
 
   it.each(APPLICABLE)('passes %s', async (scenario) => {
-    const checks = await runScenario(url, scenario);
-    expect(checks.length).toBeGreaterThan(0);
-    expect(checks.filter((c) => c.status === 'FAILURE')).toEqual([]);
-    expect(checks.some((c) => c.status === 'SUCCESS')).toBe(true);
+    await expectPassed(url, scenario);
   }, 90_000);
 
   it('is refused by the app itself without the proxy: deny by default holds under the suite', async () => {
@@ -124,11 +140,61 @@ describe.each(apps)('MCP conformance suite against $name (authentication require
   }, 90_000);
 });
 
+describe("MCP conformance suite against the libraries the apps are built on, with the suite's fixture tools (authentication required)", () => {
+  const librarySecret = newSecret();
+  let app: INestApplication;
+  let proxy: Server;
+  let url: string;
+  let direct: string;
+
+  beforeAll(async () => {
+    const proxyPort = await freePort();
+    const publicUrl = `http://127.0.0.1:${proxyPort}`;
+    url = `${publicUrl}/mcp`;
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({ secret: librarySecret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['conformance-fixture'], resourceMetadataUrl: `${publicUrl}/.well-known/oauth-protected-resource/mcp` }),
+        McpServerModule.forRoot({ name: 'conformance-fixture', version: '1.0.0', resourceUrl: url, authorizationServers: ['http://127.0.0.1:9/'] }),
+      ],
+      providers: [ConformanceFixtureTools],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false, bodyParser: false });
+    await app.listen(0, '127.0.0.1');
+    const port = Number(new URL(await app.getUrl()).port);
+    direct = `http://127.0.0.1:${port}/mcp`;
+    // The fixture tools need `read`; the gateway's token carries exactly that.
+    proxy = await authenticatingProxy(proxyPort, port, mint(librarySecret, { sub: 'conformance', aud: 'conformance-fixture', scope: 'read' }));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => proxy.close(resolve));
+    await app.close();
+  });
+
+  it.each([...LIBRARY_FIXTURE, 'tools-list'])('passes %s', async (scenario) => {
+    await expectPassed(url, scenario);
+  }, 90_000);
+
+  it('is refused without the proxy: the fixture tools are not public', async () => {
+    const checks = await runScenario(direct, 'tools-call-error');
+    expect(checks).toEqual([expect.objectContaining({ status: 'FAILURE', errorMessage: expect.stringMatching(/invalid_token.*Token required/) })]);
+  }, 90_000);
+
+  it('fails the scenarios when the token lacks the scope the fixture tools need', async () => {
+    const underScoped = await authenticatingProxy(await freePort(), Number(new URL(direct).port), mint(librarySecret, { sub: 'conformance', aud: 'conformance-fixture', scope: 'write' }));
+    try {
+      const checks = await runScenario(`http://127.0.0.1:${(underScoped.address() as { port: number }).port}/mcp`, 'tools-call-simple-text');
+      expect(checks).toEqual([expect.objectContaining({ status: 'FAILURE', errorMessage: expect.stringMatching(/insufficient_scope/) })]);
+    } finally {
+      await new Promise((resolve) => underScoped.close(resolve));
+    }
+  }, 90_000);
+});
+
 test('every server scenario of the suite is either run or named here with the reason it does not apply', async () => {
   const { stdout } = await promisify(execFile)(suite.node, [suite.cli, 'list']);
   const server = stdout.slice(stdout.indexOf('Server scenarios'), stdout.indexOf('Client scenarios'));
   const listed = [...server.matchAll(/^\s+- ([a-z0-9-]+)/gm)].map((m) => m[1] as string);
   expect(listed.length).toBeGreaterThan(20);
-  const unaccounted = listed.filter((s) => !APPLICABLE.includes(s) && !(s in NOT_APPLICABLE));
+  const unaccounted = listed.filter((s) => !APPLICABLE.includes(s) && !LIBRARY_FIXTURE.includes(s) && !(s in NOT_APPLICABLE));
   expect(unaccounted).toEqual([]);
 });
