@@ -23,7 +23,7 @@ import { profile, profileDiff } from './profile';
 import { oauth, oauthSection } from './oauth';
 import { scale, scaleSection } from './scale';
 import { signing, signingSection } from './signing';
-import { soak, soakModern } from './soak';
+import { soak, soakModern, type SoakSample } from './soak';
 import { eras, erasSection, modernHop } from './eras';
 
 type Json = Record<string, unknown>;
@@ -96,12 +96,13 @@ function report(): void {
   for (const [name, sm] of [['soak-modern', read('soak-modern')], ['soak-modern-fixed', read('soak-modern-fixed')]] as const) {
     if (!sm) continue;
     const churn = sm['churn'] !== false;
+    const oldSpace = minuteOldSpaceFloors(sm['samples'] as SoakSample[]);
     lines.push(
       `## Soak, MCP 2026-07-28, ${churn ? 'a new subject every 20 calls' : 'one subject per worker'} (\`npm run bench -- soak-modern${churn ? '' : ' --fixed'}\`)`,
       '',
       `${sm['minutes']} minutes against session-buddy, 8 workers making 2026-07-28 \`list_sessions\` calls (one POST each, no session)${churn ? ", each switching to a new subject's token every 20 calls" : ', each with one token, as in the 2025 soak'}. ${sm['calls']} calls (${sm['failed']} failed), ${sm['subjects']} subjects. RSS level (median of a minute's 5 s samples) in the second minute ${sm['rss_after_first_minute_mib']} MiB, in the last minute ${sm['rss_at_end_mib']} MiB (×${sm['end_over_first_minute']}; target ≤ ×1.15: ${sm['target_within_15_percent'] ? 'met' : 'missed'}); slope after the first minute ${sm['rss_slope_mib_per_minute']} MiB per minute.`,
       '',
-      `Per-minute levels (MiB): ${minuteLevels(sm['samples'] as Array<{ t: number; rss: number }>)}.${churn ? ' The verification cache keeps up to 10,000 tokens and this soak mints a new one every 20 calls per worker (~1,800 a minute), so the heap grows while the cache fills (about six minutes) and is flat after it: the ×1.15 measure, taken from minute 2, counts the fill.' : ''}`,
+      `Per-minute levels (MiB): ${minuteLevels(sm['samples'] as SoakSample[])}.${oldSpace ? ` V8 old space in use, lowest sample of each minute (MiB): ${oldSpace}.` : ''}${churn ? ` ${soakChurnReading(sm)}` : ''}`,
       '',
       `![RSS during the 2026-07-28 soak](${name}-rss.svg)`,
       '',
@@ -112,8 +113,24 @@ function report(): void {
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), `${lines.join('\n')}\n`);
 }
 
+/** What the churning 2026-07-28 soak's numbers mean: how fast the verification cache filled, and the earlier run on another host. */
+function soakChurnReading(sm: Json): string {
+  const perMinute = Math.round(Number(sm['subjects']) / Number(sm['minutes']));
+  return (
+    `The verification cache keeps up to 10,000 tokens and this run minted ~${perMinute} a minute (one per worker every 20 calls), so the cache was full within ${Math.max(1, Math.ceil(10_000 / perMinute))} minute(s) and turned over after that; the old-space floors above show whether anything else was retained. ` +
+    'The run of 2026-12-02 09:30, on an Intel host, read ×1.464 (148.6 → 217.5 MiB, minute levels rising to 251 MiB in minute 7 and falling to 196 in minute 8) with no heap samples; this run, with the same code apart from the orchestrator\'s client, is the one with the heap to read it by.'
+  );
+}
+
+/** The lowest old-space sample of each minute (what survives the minute's collections), as `0: 40, 1: 42, …`; empty for runs without heap samples. */
+function minuteOldSpaceFloors(samples: SoakSample[]): string {
+  const minutes: number[][] = [];
+  for (const s of samples) if (s.old !== undefined) (minutes[Math.floor(s.t / 60)] ??= []).push(s.old);
+  return minutes.map((m, i) => `${i}: ${Math.round(Math.min(...m))}`).join(', ');
+}
+
 /** The median RSS of each minute of a soak, as `0: 150, 1: 148, …`. */
-function minuteLevels(samples: Array<{ t: number; rss: number }>): string {
+function minuteLevels(samples: SoakSample[]): string {
   const minutes: number[][] = [];
   for (const s of samples) (minutes[Math.floor(s.t / 60)] ??= []).push(s.rss);
   return minutes.map((m, i) => `${i}: ${Math.round(median(m))}`).join(', ');

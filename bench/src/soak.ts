@@ -66,7 +66,25 @@ export function soakLevels(samples: ReadonlyArray<{ t: number; rss: number }>, m
   };
 }
 
-/** session-buddy for a soak, with its RSS sampled every 5 s until `stop`. */
+/** One 5 s sample of a soak: RSS and, when the scrape answered, the V8 old space in use (MiB). */
+export interface SoakSample {
+  t: number;
+  rss: number;
+  old?: number;
+}
+
+/** session-buddy's V8 old-space use from its Prometheus metrics (loopback needs no token). */
+async function oldSpaceMiB(metricsUrl: string): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    const bytes = /^nodejs_heap_space_size_used_bytes\{space="old"\} (\S+)$/m.exec(text)?.[1];
+    return bytes === undefined ? undefined : +(Number(bytes) / 1024 / 1024).toFixed(1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** session-buddy for a soak, with its RSS (and old space) sampled every 5 s until `stop`. */
 async function soakTarget(name: string, env: Record<string, string>) {
   const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], {
     SESSION_BUDDY_SECRET: SECRET,
@@ -74,9 +92,17 @@ async function soakTarget(name: string, env: Record<string, string>) {
     SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0',
     ...env,
   }, 'SESSION_BUDDY_PORT');
-  const samples: Array<{ t: number; rss: number }> = [];
+  const samples: SoakSample[] = [];
   const started = Date.now();
-  const sampler = setInterval(() => samples.push({ t: (Date.now() - started) / 1000, rss: +sb.rssMiB().toFixed(1) }), 5_000);
+  const metricsUrl = sb.url.replace(/\/mcp$/, '/metrics');
+  const sampler = setInterval(() => {
+    const sample: SoakSample = { t: (Date.now() - started) / 1000, rss: +sb.rssMiB().toFixed(1) };
+    samples.push(sample);
+    // What the heap holds beside what RSS shows: old space is where anything retained ends up.
+    void oldSpaceMiB(metricsUrl).then((old) => {
+      if (old !== undefined) sample.old = old;
+    });
+  }, 5_000);
   const stop = async () => {
     clearInterval(sampler);
     await sb.stop();
