@@ -4,6 +4,7 @@
 // npm run bench -- oauth   the orchestrator's token endpoint against authenticated tool calls
 // npm run bench -- signing EdDSA/ES256 verification against crypto.verify; JWKS-verified calls against HS256
 // npm run bench -- eras    MCP 2026-07-28 against the SDK v2's createMcpHandler, the 2025 era against SDK 1.x, the orchestrator hop in 2026-07-28
+// npm run bench -- http-client   the orchestrator's downstream POST on node:http against undici's dispatcher
 // npm run bench -- hop-modern [--profile <dir>]   only that hop, printed (and both servers' CPU profiles)
 // npm run bench -- scale   several instances: Redis replay store, PostgreSQL writes, two instances (BENCH_DATABASE_URL, BENCH_REDIS_URL)
 // npm run bench -- report  rewrite docs/benchmarks.md from docs/bench-results/
@@ -23,6 +24,7 @@ import { profile, profileDiff } from './profile';
 import { oauth, oauthSection } from './oauth';
 import { scale, scaleSection } from './scale';
 import { signing, signingSection } from './signing';
+import { httpClient, httpClientSection } from './http-client';
 import { soak, soakModern, type SoakSample } from './soak';
 import { eras, erasSection, modernHop } from './eras';
 
@@ -91,6 +93,7 @@ function report(): void {
   lines.push(...scaleSection(read('scale')));
   lines.push(...oauthSection(read('oauth')));
   lines.push(...signingSection(read('signing')));
+  lines.push(...httpClientSection(read('http-client')));
   const e = read('eras');
   if (e) lines.push(...erasSection(e));
   for (const [name, sm] of [['soak-modern', read('soak-modern')], ['soak-modern-fixed', read('soak-modern-fixed')]] as const) {
@@ -271,6 +274,7 @@ async function main(): Promise<void> {
   if (mode === 'oauth') await oauth();
   if (mode === 'signing') await signing();
   if (mode === 'eras') await eras();
+  if (mode === 'http-client') await httpClient();
   if (mode === 'instructions') await instructions(numberFlag('--warmup', 10_000), numberFlag('--calls', 3_000));
   report();
 }

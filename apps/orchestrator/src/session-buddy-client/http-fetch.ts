@@ -113,8 +113,8 @@ export function createHttpFetch(maxSockets = 64): HttpFetch {
 
   // The 2026-07-28 exchanges go through undici's dispatcher, on sockets of their own.
   // Its raw handler API reads an answer with no IncomingMessage, stream or
-  // Agent bookkeeping per request: ~44 µs of client CPU per POST against ~76 µs
-  // on node:http, measured on this VM (docs/benchmarks.md, hop). It also keeps a
+  // Agent bookkeeping per request: ~0.6× node:http's client CPU per POST
+  // (`npm run bench -- http-client`, docs/benchmarks.md). It also keeps a
   // socket idle for less than the server's keep-alive hint, so a reused socket
   // is not one the server is closing.
   const dispatcher = new UndiciAgent({ connections: maxSockets });
