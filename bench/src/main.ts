@@ -99,13 +99,15 @@ function report(): void {
   for (const [name, sm] of [['soak-modern', read('soak-modern')], ['soak-modern-fixed', read('soak-modern-fixed')]] as const) {
     if (!sm) continue;
     const churn = sm['churn'] !== false;
-    const oldSpace = minuteOldSpaceFloors(sm['samples'] as SoakSample[]);
+    const samples = sm['samples'] as SoakSample[];
+    // The lowest old-space sample of a minute is what survived its collections.
+    const oldSpace = perMinute(samples, (x) => x.old, (m) => Math.min(...m));
     lines.push(
       `## Soak, MCP 2026-07-28, ${churn ? 'a new subject every 20 calls' : 'one subject per worker'} (\`npm run bench -- soak-modern${churn ? '' : ' --fixed'}\`)`,
       '',
       `${sm['minutes']} minutes against session-buddy, 8 workers making 2026-07-28 \`list_sessions\` calls (one POST each, no session)${churn ? ", each switching to a new subject's token every 20 calls" : ', each with one token, as in the 2025 soak'}. ${sm['calls']} calls (${sm['failed']} failed), ${sm['subjects']} subjects. RSS level (median of a minute's 5 s samples) in the second minute ${sm['rss_after_first_minute_mib']} MiB, in the last minute ${sm['rss_at_end_mib']} MiB (×${sm['end_over_first_minute']}; target ≤ ×1.15: ${sm['target_within_15_percent'] ? 'met' : 'missed'}); slope after the first minute ${sm['rss_slope_mib_per_minute']} MiB per minute.`,
       '',
-      `Per-minute levels (MiB): ${minuteLevels(sm['samples'] as SoakSample[])}.${oldSpace ? ` V8 old space in use, lowest sample of each minute (MiB): ${oldSpace}.` : ''}${churn ? ` ${soakChurnReading(sm)}` : ''}`,
+      `Per-minute levels (MiB): ${perMinute(samples, (x) => x.rss, median)}.${oldSpace ? ` V8 old space in use, lowest sample of each minute (MiB): ${oldSpace}.` : ''}${churn ? ` ${soakChurnReading(sm)}` : ''}`,
       '',
       `![RSS during the 2026-07-28 soak](${name}-rss.svg)`,
       '',
@@ -125,18 +127,14 @@ function soakChurnReading(sm: Json): string {
   );
 }
 
-/** The lowest old-space sample of each minute (what survives the minute's collections), as `0: 40, 1: 42, …`; empty for runs without heap samples. */
-function minuteOldSpaceFloors(samples: SoakSample[]): string {
+/** One value per minute of a soak's samples, as `0: 150, 1: 148, …`; samples without the value are skipped (empty when none has it). */
+function perMinute(samples: SoakSample[], value: (s: SoakSample) => number | undefined, reduce: (values: number[]) => number): string {
   const minutes: number[][] = [];
-  for (const s of samples) if (s.old !== undefined) (minutes[Math.floor(s.t / 60)] ??= []).push(s.old);
-  return minutes.map((m, i) => `${i}: ${Math.round(Math.min(...m))}`).join(', ');
-}
-
-/** The median RSS of each minute of a soak, as `0: 150, 1: 148, …`. */
-function minuteLevels(samples: SoakSample[]): string {
-  const minutes: number[][] = [];
-  for (const s of samples) (minutes[Math.floor(s.t / 60)] ??= []).push(s.rss);
-  return minutes.map((m, i) => `${i}: ${Math.round(median(m))}`).join(', ');
+  for (const s of samples) {
+    const v = value(s);
+    if (v !== undefined) (minutes[Math.floor(s.t / 60)] ??= []).push(v);
+  }
+  return minutes.map((m, i) => `${i}: ${Math.round(reduce(m))}`).join(', ');
 }
 
 /** `0.97 [0.93–1.01]` when the row carries an interval for `key`. */

@@ -180,9 +180,10 @@ describe("MCP conformance suite against the libraries the apps are built on, wit
   }, 90_000);
 
   it('fails the scenarios when the token lacks the scope the fixture tools need', async () => {
-    const underScoped = await authenticatingProxy(await freePort(), Number(new URL(direct).port), mint(librarySecret, { sub: 'conformance', aud: 'conformance-fixture', scope: 'write' }));
+    const port = await freePort();
+    const underScoped = await authenticatingProxy(port, Number(new URL(direct).port), mint(librarySecret, { sub: 'conformance', aud: 'conformance-fixture', scope: 'write' }));
     try {
-      const checks = await runScenario(`http://127.0.0.1:${(underScoped.address() as { port: number }).port}/mcp`, 'tools-call-simple-text');
+      const checks = await runScenario(`http://127.0.0.1:${port}/mcp`, 'tools-call-simple-text');
       expect(checks).toEqual([expect.objectContaining({ status: 'FAILURE', errorMessage: expect.stringMatching(/insufficient_scope/) })]);
     } finally {
       await new Promise((resolve) => underScoped.close(resolve));
