@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { cli as runCli } from './support/cli';
 import { spawnApp, type RunningApp } from './support/spawn-app';
 import { connect, initializeBody, keyId, mint, newSecret, postMcp, structured, text } from './support/tokens';
+import { waitFor } from './support/wait';
 
 const dir = mkdtempSync(join(tmpdir(), 'ops-e2e-'));
 const file = (name: string, content: string) => {
@@ -37,7 +38,8 @@ const reasonOf = async (res: Response) => ((await res.json()) as { reason?: stri
 
 describe('operations: revocation, throttling, metrics, diagnostics', () => {
   const secret = newSecret();
-  const env = { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: join(dir, 'data'), SESSION_BUDDY_AUTH_FAILURE_LIMIT: '5' };
+  // A short clock skew keeps the wait for the subject-revocation boundary (skew + 1 s) short.
+  const env = { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: join(dir, 'data'), SESSION_BUDDY_AUTH_FAILURE_LIMIT: '5', SESSION_BUDDY_CLOCK_SKEW_SECONDS: '1' };
   let app: RunningApp;
   beforeAll(async () => {
     app = await spawnApp('session-buddy', env);
@@ -70,7 +72,11 @@ describe('operations: revocation, throttling, metrics, diagnostics', () => {
     expect(result.code).toBe(0);
     const refused = await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${old}` });
     expect(await reasonOf(refused)).toBe('revoked');
-    await new Promise((r) => setTimeout(r, 1100));
+    // Minted in the revocation's second: issued before it, so refused too.
+    const sameSecond = mint(secret, { sub: 'bob', iat: Math.floor(Date.now() / 1000) });
+    expect(await reasonOf(await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${sameSecond}` }))).toBe('revoked');
+    const boundary = Date.parse((JSON.parse(result.out.slice(result.out.indexOf('{'))) as { tokens_accepted_from: string }).tokens_accepted_from);
+    await waitFor('the revocation boundary', () => (Date.now() >= boundary ? true : undefined), 5_000);
     const fresh = mint(secret, { sub: 'bob' });
     expect((await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${fresh}` })).status).toBe(200);
   });
@@ -116,7 +122,7 @@ describe('operations: revocation, throttling, metrics, diagnostics', () => {
   it('explains tokens and sessions to admins without revealing secrets or session ids', async () => {
     const admin = await connect(app.mcpUrl, mint(secret, { sub: 'ops', scope: 'admin' }));
     const jwt = structured(await admin.callTool({ name: 'jwt_diagnostics', arguments: {} }));
-    expect(jwt).toMatchObject({ auth_mode: 'required', algorithms: ['HS256'], key_ids: [keyId(secret)], accepts_legacy_tokens: false, clock_skew_seconds: 30 });
+    expect(jwt).toMatchObject({ auth_mode: 'required', algorithms: ['HS256'], key_ids: [keyId(secret)], accepts_legacy_tokens: false, clock_skew_seconds: 1 });
     const verdict = structured(await admin.callTool({ name: 'validate_jwt_token', arguments: { token_to_check: mint(secret, { aud: 'elsewhere' }) } }));
     expect(verdict).toMatchObject({ valid: false, reason: 'wrong_audience' });
     const sessions = structured<{ session_count: number; sessions: Array<{ session: string }> }>(await admin.callTool({ name: 'session_diagnostics', arguments: {} }));

@@ -40,6 +40,7 @@ export { validateClaims, type ClaimPolicy } from './lib/tokens/claims';
 export { decodeBase64UrlStrict, verifyHs256Signature, verifyJwsSignature, type JwtClaims, type JwtHeader, type VerificationKeys, type VerifiedSignature } from './lib/tokens/jwt-codec';
 export { NoRevocations, type RevocationStore } from './lib/revocation/revocation-store';
 export { RevocationIndex } from './lib/revocation/revocation-index';
+export { subjectRevocationCutoff } from './lib/revocation/subject-cutoff';
 export { AuthContextService, type AuthContextState } from './lib/context/auth-context.service';
 export { AuthAuditService, type AuthDecision } from './lib/audit/auth-audit.service';
 export { RequestAuthenticatorService, type Authentication } from './lib/http/request-authenticator.service';
@@ -59,7 +60,7 @@ export { SignatureError, type SignatureFailureReason } from './lib/signing/signa
 export { REQUIRED_COMPONENTS, signRequest, signatureBase, verifyRequest, type SignableRequest, type VerifiedRequest, type VerifyRequestOptions } from './lib/signing/http-message-signature';
 export { contentDigest, verifyContentDigest } from './lib/signing/content-digest';
 export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/signing/nonce-store';
-export { RedisNonceStore } from './lib/signing/redis-nonce.store';
+export { RedisNonceStore, type RedisNonceStoreOptions } from './lib/signing/redis-nonce.store';
 export { RedisConnection } from './lib/redis/redis-connection';
 export { clientSecretMatches, deriveClientSecretKey, generateClientSecret, hashClientSecret } from './lib/oauth/client-secret';
 export { CLIENT_ASSERTION_ALGORITHMS, ClientAssertionError, assertPublicJwks, createClientAssertion, verifyClientAssertion, type ClientAssertionPolicy, type ClientJwks } from './lib/oauth/client-assertion';

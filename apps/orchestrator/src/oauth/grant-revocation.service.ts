@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AUTH_OPTIONS, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, subjectRevocationCutoff, type ResolvedAuthOptions } from '@crossauth/auth';
 import { PersistentRevocationStore } from '@crossauth/storage';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
@@ -27,11 +27,12 @@ export class GrantRevocationService {
 
   /** Every token of `clientId` issued so far stops working at the resources it could reach. */
   async revokeClient(clientId: string, resources: readonly string[]): Promise<string[]> {
-    // "Before" the next second: the client is gone, so nothing newer can exist.
-    const before = Math.floor(Date.now() / 1000) + 1;
-    await this.record.revokeSubject(clientId, before, before + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds, 'oauth_client_remove');
+    // The moment, not a cutoff: each resource server applies the one rule with its own clock skew.
+    const atMs = Date.now();
+    const cutoff = subjectRevocationCutoff(atMs, this.auth.clockSkewSeconds);
+    await this.record.revokeSubject(clientId, cutoff, cutoff + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds, 'oauth_client_remove');
     if (!resources.includes(this.config.sessionBuddy.url)) return [this.config.publicUrl];
-    await this.call('revoke_subject', { subject: clientId, issued_before: new Date(before * 1000).toISOString() });
+    await this.call('revoke_subject', { subject: clientId, issued_before: new Date(atMs).toISOString() });
     return [this.config.publicUrl, this.config.sessionBuddy.url];
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AUTH_OPTIONS, AuthError, TokenVerifierService, verifyJwsSignature, verificationKeyIds, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, AuthError, TokenVerifierService, subjectRevocationCutoff, verifyJwsSignature, verificationKeyIds, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
 import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import { PersistentRevocationStore } from '@crossauth/storage';
@@ -49,13 +49,20 @@ export class RevocationTools {
     return { revoked: 'token', jti, until: new Date(expiresAt * 1000).toISOString() };
   }
 
-  @McpTool({ name: 'revoke_subject', description: "Revoke every token of a subject issued before a time (default: now). Tokens minted afterwards work.", scopes: ['admin'], input: revokeSubjectInput, annotations: { destructiveHint: true, idempotentHint: true } })
+  @McpTool({
+    name: 'revoke_subject',
+    description: 'Revoke every token of a subject issued up to a time (default: now), including tokens whose iat is ahead of this server by up to the accepted clock skew. Tokens minted afterwards work once their iat passes the returned tokens_accepted_from.',
+    scopes: ['admin'],
+    input: revokeSubjectInput,
+    annotations: { destructiveHint: true, idempotentHint: true },
+  })
   async revokeSubject(input: z.infer<typeof revokeSubjectInput>, principal: Principal) {
-    const before = input.issued_before ? Math.floor(Date.parse(input.issued_before) / 1000) : Math.floor(Date.now() / 1000);
-    const expiresAt = before + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds;
-    await this.store.revokeSubject(input.subject, before, expiresAt, principal.subject);
-    const evicted = this.verifier.evict((p) => p.subject === input.subject && (p.issuedAt ?? 0) < before);
-    this.logger.warn({ event: 'subject_revoked', subject: input.subject, before, by: principal.subject, evicted });
-    return { revoked: 'subject', subject: input.subject, issued_before: new Date(before * 1000).toISOString() };
+    const atMs = input.issued_before ? Date.parse(input.issued_before) : Date.now();
+    const cutoff = subjectRevocationCutoff(atMs, this.auth.clockSkewSeconds);
+    const expiresAt = cutoff + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds;
+    await this.store.revokeSubject(input.subject, cutoff, expiresAt, principal.subject);
+    const evicted = this.verifier.evict((p) => p.subject === input.subject && (p.issuedAt ?? 0) < cutoff);
+    this.logger.warn({ event: 'subject_revoked', subject: input.subject, before: cutoff, by: principal.subject, evicted });
+    return { revoked: 'subject', subject: input.subject, issued_up_to: new Date(atMs).toISOString(), tokens_accepted_from: new Date(cutoff * 1000).toISOString() };
   }
 }
