@@ -184,7 +184,6 @@ export class McpHttpController {
     const server = this.factory.create('http');
     const owner = ownerOf(principal);
     const initialize = messages.find((m) => isInitializeRequest(m)) as { params: { protocolVersion: string; capabilities: Record<string, unknown>; clientInfo: McpSessionRecord['clientInfo'] } };
-    let shared: Promise<void> | undefined;
     const transport = this.sessionTransport(() => randomUUID(), (id) => {
       const now = Date.now();
       const store = this.sessions.store;
@@ -193,12 +192,12 @@ export class McpHttpController {
       const { protocolVersion, capabilities, clientInfo } = initialize.params;
       // The negotiated version, as the SDK answers it: the client's if supported, else the latest.
       const negotiated = SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersion) ? protocolVersion : LATEST_PROTOCOL_VERSION;
-      shared = store?.save({ id, owner, protocolVersion: negotiated, clientCapabilities: capabilities, clientInfo, createdAt: now }, this.sessions.idleTimeoutMs);
+      // The SDK awaits this before it answers initialize: a client's next request may reach
+      // another instance, and the record must exist by then.
+      return store?.save({ id, owner, protocolVersion: negotiated, clientCapabilities: capabilities, clientInfo, createdAt: now }, this.sessions.idleTimeoutMs).catch((error: unknown) => this.logger.warn({ event: 'mcp_session_not_shared', error: error instanceof Error ? error.message : String(error) }));
     });
     await server.connect(transport);
     await this.dispatch(res, () => transport.handleNodeRequest(req, res, { authInfo, parsedBody: body }));
-    // A client's next request may reach another instance: the record must exist by then.
-    await shared?.catch((error: unknown) => this.logger.warn({ event: 'mcp_session_not_shared', error: error instanceof Error ? error.message : String(error) }));
   }
 
   /** One 2026-07-28 exchange: no session, no SDK server; the answer is always a single JSON body. */
@@ -206,16 +205,12 @@ export class McpHttpController {
     await this.dispatch(res, async () => send(res, await this.modern.answer(route.message, route.classification.revision, auth)));
   }
 
-  /** A session transport whose closing, by the client or by expiry, reaches the registry (and the store, on DELETE). */
-  private sessionTransport(id: () => string, opened?: (id: string) => void): NodeMcpTransport {
+  /** A session transport whose closing (DELETE, expiry, removal elsewhere) reaches the registry. */
+  private sessionTransport(id: () => string, opened?: (id: string) => Promise<void> | undefined): NodeMcpTransport {
     const transport: NodeMcpTransport = new NodeMcpTransport({
       sessionIdGenerator: id,
       enableJsonResponse: this.jsonResponses,
       onsessioninitialized: opened,
-      onsessionclosed: (closed) => {
-        void this.sessions.close(closed, 'deleted by client');
-        void this.sessions.store?.remove(closed).catch(() => undefined);
-      },
     });
     transport.onclose = () => {
       if (transport.sessionId) this.sessions.remove(transport.sessionId);
@@ -269,7 +264,31 @@ export class McpHttpController {
     if (!sessionId) return void jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     const found = this.ownedSession(sessionId, principal, req, res);
     const session = found === undefined || 'id' in found ? found : await found;
-    if (session) await this.dispatch(res, () => session.transport.handleNodeRequest(req, res, { authInfo }));
+    if (!session) return;
+    if (req.method === 'DELETE') return this.deleteSession(session, req, res);
+    await this.dispatch(res, () => session.transport.handleNodeRequest(req, res, { authInfo }));
+  }
+
+  /**
+   * DELETE: the shared record goes first, then this instance's copy; the 200
+   * comes only after both, so no instance serves the session once the client
+   * has its answer (the others drop theirs on the removal message, which Redis
+   * delivered before this answer left). Requests still in flight on the
+   * session are answered "Session not found" (see NodeMcpTransport.close).
+   */
+  private async deleteSession(session: McpSession, req: Request, res: Response): Promise<void> {
+    const version = req.header('mcp-protocol-version');
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      return void jsonRpcError(res, 400, -32000, `Bad Request: Unsupported protocol version: ${version}`);
+    }
+    try {
+      await this.sessions.store?.remove(session.id);
+    } catch (error) {
+      this.logger.warn({ event: 'mcp_session_delete_failed', session: shortSessionId(session.id), error: error instanceof Error ? error.message : String(error) });
+      return void jsonRpcError(res, 503, -32000, 'Session store unavailable; the session was not deleted, retry shortly');
+    }
+    await this.sessions.close(session.id, 'deleted by client');
+    res.status(200).end();
   }
 
   private async handleStateless(req: Request, res: Response, context: McpCallContext): Promise<void> {

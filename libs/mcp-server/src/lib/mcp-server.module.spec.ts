@@ -12,6 +12,7 @@ import { McpServerModule } from './mcp-server.module';
 import { McpTool } from './mcp-tool.decorator';
 import { McpToolRegistry } from './mcp-tool-registry.service';
 import { ToolError } from './tool-error';
+import { NodeMcpTransport } from './node-mcp-transport';
 import { McpSessionRegistry, type McpSession } from './mcp-session-registry.service';
 import type { McpSessionRecord, McpSessionStore } from './mcp-session.store';
 
@@ -19,7 +20,9 @@ import type { McpSessionRecord, McpSessionStore } from './mcp-session.store';
 class SharedSessions implements McpSessionStore {
   readonly records = new Map<string, McpSessionRecord>();
   private readonly listeners: Array<(key: string) => void> = [];
+  saveDelayMs = 0;
   async save(record: McpSessionRecord): Promise<void> {
+    if (this.saveDelayMs > 0) await sleep(this.saveDelayMs);
     this.records.set(record.id, structuredClone(record));
   }
   async find(id: string): Promise<McpSessionRecord | undefined> {
@@ -29,7 +32,12 @@ class SharedSessions implements McpSessionStore {
   touch(): void {
     this.touched++;
   }
+  removeDelayMs = 0;
+  failRemove = false;
   async remove(id: string): Promise<void> {
+    if (this.failRemove) throw new Error('store unreachable');
+    // A shared store's round trip: the record is gone only when it answers.
+    if (this.removeDelayMs > 0) await sleep(this.removeDelayMs);
     this.records.delete(id);
     for (const listener of this.listeners) listener(this.keyOf(id));
   }
@@ -39,6 +47,12 @@ class SharedSessions implements McpSessionStore {
   keyOf(id: string): string {
     return `k:${id}`;
   }
+}
+
+/** A tool call that waits until the test lets it go: a request in flight, for as long as a test needs. */
+const held = { entered: 0, release: () => undefined as void, gate: Promise.resolve() };
+function holdNextCalls(): void {
+  held.gate = new Promise<void>((resolve) => (held.release = resolve));
 }
 
 @Injectable()
@@ -64,6 +78,13 @@ class FixtureTools {
   writeThing(input: { value: string }) {
     if (input.value === 'conflict') throw new ToolError('That value already exists', 'conflict');
     return { stored: input.value, argumentNames: Object.keys(input) };
+  }
+
+  @McpTool({ name: 'hold', description: 'waits for the test' })
+  async hold() {
+    held.entered++;
+    await held.gate;
+    return 'released';
   }
 
   @McpTool({ name: 'boom', description: 'fails unexpectedly' })
@@ -154,6 +175,40 @@ describe('McpServerModule with responseMode sse', () => {
   });
 });
 
+describe('McpServerModule with responseMode sse, a session deleted mid-call', () => {
+  it('ends the call’s event stream with a Session not found error for its request', async () => {
+    const ctx = await startApp(false, false, 'sse');
+    holdNextCalls();
+    try {
+      const headers = { authorization: `Bearer ${token({ sub: 'streamer' })}` };
+      const init = await post(ctx.url, initialize, headers);
+      const sessionId = init.headers.get('mcp-session-id') ?? '';
+      await init.text();
+      const before = held.entered;
+      const pending = post(ctx.url, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'hold', arguments: {} } }, { ...headers, 'mcp-session-id': sessionId });
+      while (held.entered === before) await sleep(5);
+      const del = await fetch(`${ctx.url}/mcp`, { method: 'DELETE', headers: { ...headers, 'mcp-session-id': sessionId } });
+      expect(del.status).toBe(200);
+      const stream = await (await pending).text();
+      expect(stream).toContain('"id":7');
+      expect(stream).toContain('Session not found');
+    } finally {
+      held.release();
+      await ctx.app.close();
+    }
+  });
+});
+
+describe('NodeMcpTransport and the SDK fields its close relies on', () => {
+  it('finds the SDK’s stream bookkeeping where close() reads it', () => {
+    const transport = new NodeMcpTransport({ sessionIdGenerator: () => 'x', enableJsonResponse: true });
+    const fields = transport as unknown as Record<string, unknown>;
+    expect(fields['_streamMapping']).toBeInstanceOf(Map);
+    expect(fields['_requestToStreamMapping']).toBeInstanceOf(Map);
+    expect(fields['_closed']).toBe(false);
+  });
+});
+
 describe('McpServerModule over Streamable HTTP (stateful)', () => {
   let ctx: Awaited<ReturnType<typeof startApp>>;
   beforeAll(async () => {
@@ -165,6 +220,7 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
     expect(ctx.app.get(McpToolRegistry).accessMap()).toMatchInlineSnapshot(`
       {
         "boom": [],
+        "hold": [],
         "ping": "public",
         "read_thing": [
           "read",
@@ -181,7 +237,7 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
   it('lists and calls tools with a valid token', async () => {
     const client = await connect(ctx.url, token({ sub: 'alice', scope: 'read write' }));
     const names = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(names).toEqual(['boom', 'ping', 'read_thing', 'slow_whoami', 'whoami', 'write_thing']);
+    expect(names).toEqual(['boom', 'hold', 'ping', 'read_thing', 'slow_whoami', 'whoami', 'write_thing']);
     expect(await client.callTool({ name: 'whoami', arguments: {} })).toMatchObject({ structuredContent: { subject: 'alice' } });
     expect(await client.callTool({ name: 'write_thing', arguments: { value: 'x' } })).toMatchObject({ structuredContent: { stored: 'x' } });
     await client.close();
@@ -190,7 +246,7 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
   it('filters tools/list by the caller scopes', async () => {
     const client = await connect(ctx.url, token({ scope: 'read' }));
     const names = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(names).toEqual(['boom', 'ping', 'read_thing', 'slow_whoami', 'whoami']);
+    expect(names).toEqual(['boom', 'hold', 'ping', 'read_thing', 'slow_whoami', 'whoami']);
     await client.close();
   });
 
@@ -488,6 +544,69 @@ describe('McpServerModule with sessions shared between two instances', () => {
     const del = await fetch(`${two.url}/mcp`, { method: 'DELETE', headers: { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId } });
     expect(del.status).toBe(200);
     for (const ctx of [one, two]) expect((await call(ctx.url, bearer, sessionId, { jsonrpc: '2.0', id: 4, method: 'tools/list' })).status).toBe(404);
+  });
+
+  it('answers initialize only once the shared record exists, so the next request may go to the other instance', async () => {
+    const bearer = token({ sub: 'quick-roamer' });
+    store.saveDelayMs = 50;
+    try {
+      const init = await post(one.url, initialize, { authorization: `Bearer ${bearer}` });
+      const sessionId = init.headers.get('mcp-session-id') ?? '';
+      expect(store.records.has(sessionId)).toBe(true);
+      expect((await call(two.url, bearer, sessionId, { jsonrpc: '2.0', id: 2, method: 'tools/list' })).status).toBe(200);
+    } finally {
+      store.saveDelayMs = 0;
+    }
+  });
+
+  it('acknowledges a DELETE only once the shared record is gone', async () => {
+    const bearer = token({ sub: 'careful-leaver' });
+    const init = await post(one.url, initialize, { authorization: `Bearer ${bearer}` });
+    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    store.removeDelayMs = 50;
+    try {
+      const del = await fetch(`${two.url}/mcp`, { method: 'DELETE', headers: { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId } });
+      expect(del.status).toBe(200);
+      expect(store.records.has(sessionId)).toBe(false);
+    } finally {
+      store.removeDelayMs = 0;
+    }
+  });
+
+  it('answers a DELETE it could not complete with 503 and keeps the session', async () => {
+    const bearer = token({ sub: 'unlucky-leaver' });
+    const init = await post(one.url, initialize, { authorization: `Bearer ${bearer}` });
+    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    store.failRemove = true;
+    try {
+      const del = await fetch(`${one.url}/mcp`, { method: 'DELETE', headers: { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId } });
+      expect(del.status).toBe(503);
+      expect(((await del.json()) as { error: { message: string } }).error.message).toMatch(/not deleted, retry/);
+    } finally {
+      store.failRemove = false;
+    }
+    expect((await call(one.url, bearer, sessionId, { jsonrpc: '2.0', id: 2, method: 'tools/list' })).status).toBe(200);
+  });
+
+  it('answers every request in flight on one instance when the session is deleted on the other', async () => {
+    const bearer = token({ sub: 'racer' });
+    const init = await post(one.url, initialize, { authorization: `Bearer ${bearer}` });
+    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    holdNextCalls();
+    const before = held.entered;
+    try {
+      const inFlight = Array.from({ length: 5 }, (_, i) => call(one.url, bearer, sessionId, { jsonrpc: '2.0', id: 10 + i, method: 'tools/call', params: { name: 'hold', arguments: {} } }));
+      while (held.entered < before + 5) await sleep(5);
+      const del = await fetch(`${two.url}/mcp`, { method: 'DELETE', headers: { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId } });
+      expect(del.status).toBe(200);
+      for (const answer of await Promise.all(inFlight)) {
+        expect(answer.status).toBe(404);
+        expect(await answer.json()).toMatchObject({ error: { code: -32001, message: 'Session not found' } });
+      }
+    } finally {
+      held.release();
+    }
+    expect((await call(one.url, bearer, sessionId, { jsonrpc: '2.0', id: 20, method: 'tools/list' })).status).toBe(404);
   });
 
   it('answers 404 for an id no instance knows', async () => {

@@ -57,6 +57,22 @@ export class NodeMcpTransport extends WebStandardStreamableHTTPServerTransport {
     this.listener = getRequestListener((request, env) => this.handleRequest(request, contexts.get((env as HttpBindings).incoming)), { overrideGlobalObjects: false });
   }
 
+  /**
+   * Closes the session, answering every request still waiting on it with
+   * "Session not found" (404 for a JSON answer, a JSON-RPC error event on an
+   * open SSE stream). The SDK's close only forgets them, so a request in flight
+   * when the session was deleted (by its owner on another instance, say) would
+   * never be answered. Requests that reach the transport after this, while an
+   * await inside the SDK let the close slip in, are answered the same way.
+   */
+  override async close(): Promise<void> {
+    const self = this as unknown as SdkStreams;
+    if (self._closed) return;
+    for (const [streamId, stream] of self._streamMapping) answerGone(self, streamId, stream);
+    await super.close();
+    self._streamMapping = new GoneStreams(self);
+  }
+
   /** Answers one Node request (POST, GET or DELETE) on this transport. */
   async handleNodeRequest(req: IncomingMessage, res: ServerResponse, context: McpCallContext): Promise<void> {
     contexts.set(req, context);
@@ -66,5 +82,52 @@ export class NodeMcpTransport extends WebStandardStreamableHTTPServerTransport {
     void req.headers;
     req.rawHeaders = withoutAuthHeaders(req.rawHeaders);
     await this.listener(req, res);
+  }
+}
+
+/** The SDK transport's request bookkeeping (private fields; the mcp-server spec fails if they move). */
+interface SdkStream {
+  resolveJson?: (response: Response) => void;
+  controller?: ReadableStreamDefaultController<Uint8Array>;
+  encoder?: { encode(text: string): Uint8Array };
+  cleanup(): void;
+}
+interface SdkStreams {
+  _closed: boolean;
+  _streamMapping: Map<string, SdkStream>;
+  _requestToStreamMapping: Map<string | number, string>;
+}
+
+const SESSION_GONE = { code: -32001, message: 'Session not found' };
+
+function answerGone(transport: SdkStreams, streamId: string, stream: SdkStream): void {
+  if (stream.resolveJson) {
+    stream.resolveJson(new Response(JSON.stringify({ jsonrpc: '2.0', error: SESSION_GONE, id: null }), { status: 404, headers: { 'content-type': 'application/json' } }));
+    return;
+  }
+  if (!stream.controller || !stream.encoder) return;
+  for (const [id, mapped] of transport._requestToStreamMapping) {
+    if (mapped !== streamId) continue;
+    try {
+      stream.controller.enqueue(stream.encoder.encode(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id, error: SESSION_GONE })}\n\n`));
+    } catch {
+      // The client already went away.
+    }
+  }
+}
+
+/** Stands in for the stream map once closed: whatever registers is answered at once. */
+class GoneStreams extends Map<string, SdkStream> {
+  constructor(private readonly transport: SdkStreams) {
+    super();
+  }
+
+  override set(streamId: string, stream: SdkStream): this {
+    // The request ids are mapped right after, in the same synchronous step.
+    queueMicrotask(() => {
+      answerGone(this.transport, streamId, stream);
+      stream.cleanup();
+    });
+    return this;
   }
 }
