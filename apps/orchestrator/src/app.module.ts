@@ -2,13 +2,13 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { PersistentRevocationStore } from '@crossauth/storage';
 import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type FileSigningKeys, type RedisConnection } from '@crossauth/auth';
-import { AuthDiagnosticsTools, McpServerModule, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
+import { AuthDiagnosticsTools, McpServerModule, OAUTH_CLIENT_CREDENTIALS_EXTENSION, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from './config/env.schema';
 import { orchestratorConfig, secretReload } from './config/orchestrator.config';
 import { HealthController } from './health/health.controller';
 import { AuthorizationServerMetadataController } from './oauth/authorization-server-metadata.controller';
 import { GrantRevocationService } from './oauth/grant-revocation.service';
-import { OAuthClientsService } from './oauth/oauth-clients.service';
+import { ASSERTION_MAX_LIFETIME_SECONDS, OAuthClientsService } from './oauth/oauth-clients.service';
 import { OAuthClientsTools } from './oauth/oauth-clients.tools';
 import { TokenController } from './oauth/token.controller';
 import { TokenExchangeService } from './oauth/token-exchange.service';
@@ -51,7 +51,8 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
         accessTokenTtlSeconds: c.sessionBuddy.tokenTtlSeconds,
         resourceMetadataUrl: resourceMetadataUrlFor(mcpUrl(c)),
         // With Redis, replays and failure counts are the deployment's, not each instance's.
-        nonceStore: redis ? new RedisNonceStore(redis.client) : undefined,
+        // The longest-lived nonce here is a client assertion's jti: its lifetime cap plus the skew, twice.
+        nonceStore: redis ? new RedisNonceStore(redis.client, { lossGuardMs: (ASSERTION_MAX_LIFETIME_SECONDS + 2 * c.auth.clockSkewSeconds) * 1000 }) : undefined,
         failureThrottleStore: redis ? (rule) => new RedisFailureThrottleStore(redis, rule) : undefined,
       }),
     }),
@@ -68,6 +69,8 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
         modernProtocol: c.modernProtocol,
         maxBodyBytes: c.bodyLimit,
         sessionStore: redis ? new RedisMcpSessionStore(redis) : undefined,
+        // This server is its own authorization server, and grants client credentials to machines.
+        extensions: { [OAUTH_CLIENT_CREDENTIALS_EXTENSION]: {} },
       }),
     }),
   ],

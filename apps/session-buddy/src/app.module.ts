@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type JwksKeySource, type RedisConnection } from '@crossauth/auth';
-import { AuthDiagnosticsTools, McpServerModule, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
+import { AuthDiagnosticsTools, McpServerModule, OAUTH_CLIENT_CREDENTIALS_EXTENSION, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { SessionBuddyConfig } from './config/env.schema';
 import { sessionBuddyConfig, secretReload } from './config/session-buddy.config';
 import { HealthController } from './health/health.controller';
@@ -47,7 +47,8 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         signatureMaxAgeSeconds: c.auth.signatureMaxAgeSeconds,
         failureThrottle: c.auth.failureThrottle,
         // Shared by every instance when Redis is configured: a nonce seen anywhere is a replay everywhere.
-        nonceStore: redis ? new RedisNonceStore(redis.client) : undefined,
+        // Signed requests and project messages share the signature window; a nonce may start up to the skew ahead.
+        nonceStore: redis ? new RedisNonceStore(redis.client, { lossGuardMs: (c.auth.signatureMaxAgeSeconds + c.auth.clockSkewSeconds) * 1000 }) : undefined,
         // Failures counted across instances: the limit is the deployment's, not each instance's.
         failureThrottleStore: redis ? (rule) => new RedisFailureThrottleStore(redis, rule) : undefined,
       }),
@@ -67,6 +68,8 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         sessionIdleTimeoutMs: c.sessionIdleSeconds * 1000,
         // 2025-era sessions are served by whichever instance a request reaches.
         sessionStore: redis ? new RedisMcpSessionStore(redis) : undefined,
+        // Its authorization server (the orchestrator) grants client credentials to machines.
+        extensions: { [OAUTH_CLIENT_CREDENTIALS_EXTENSION]: {} },
         instructions: 'Track work sessions (start, checkpoint, end, status) and reflections (store_reflection, quick_search) per project.',
       }),
     }),

@@ -33,7 +33,7 @@ class EchoTools {
       // Only for the replay-window experiment in docs/benchmarks.md; the default is the product's.
       ...(process.env['BENCH_SIG_WINDOW'] ? { signatureMaxAgeSeconds: Number(process.env['BENCH_SIG_WINDOW']) } : {}),
       failureThrottle: false,
-      ...(redis ? { nonceStore: new RedisNonceStore(redis.client) } : {}),
+      ...(redis ? { nonceStore: new RedisNonceStore(redis.client, { lossGuardMs: (Number(process.env['BENCH_SIG_WINDOW'] ?? 300) + 30) * 1000 }) } : {}),
     }),
     McpServerModule.forRoot({ name: 'bench', version: '1.0.0', resourceUrl: `http://127.0.0.1:${port}/mcp`, authorizationServers: ['http://127.0.0.1'], stateless: flag('--stateless'), responseMode: flag('--sse') ? 'sse' : 'json' }),
   ],

@@ -30,7 +30,7 @@ export type AssertionOutcome = { client: OAuthClientRecord } | { refused: string
 
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** Longest an assertion may live (the SDK's default lifetime): bounds how long its jti is remembered. */
-const ASSERTION_MAX_LIFETIME_SECONDS = 300;
+export const ASSERTION_MAX_LIFETIME_SECONDS = 300;
 // Spent on unknown client ids too, so a miss takes as long as a wrong secret.
 const DECOY_HASH = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 

@@ -45,6 +45,8 @@ export class MessagesTools {
         recipient: this.config.projectId,
         // The request-signature replay store: shared by every instance when Redis is configured.
         replays: this.auth.nonceStore,
+        // One signature window for signed requests and messages (SESSION_BUDDY_SIGNATURE_MAX_AGE_SECONDS).
+        maxAgeSeconds: this.auth.signatureMaxAgeSeconds,
         skewSeconds: this.config.auth.clockSkewSeconds,
       });
     } catch (error) {
