@@ -83,6 +83,14 @@ describe('one /mcp endpoint, both protocol eras', () => {
       expect(logEvents(sessionBuddy, 'mcp_session_opened').filter((l) => (l.message as { subject?: string }).subject === 'mia')).toHaveLength(0);
     });
 
+    it('advertises the OAuth client-credentials extension in server/discover, on both apps', async () => {
+      for (const [app, bearer] of [[sessionBuddy, direct()], [orchestrator, callerToken('disco')]] as const) {
+        const res = await modernPost(app.mcpUrl, 'server/discover', {}, { authorization: `Bearer ${bearer}` });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({ result: { capabilities: { extensions: { 'io.modelcontextprotocol/oauth-client-credentials': {} } } } });
+      }
+    });
+
     it('refuses a request without a token: 401 with scope and resource_metadata', async () => {
       const res = await modernPost(sessionBuddy.mcpUrl, 'tools/list', {}, {});
       expect(res.status).toBe(401);
@@ -113,6 +121,11 @@ describe('one /mcp endpoint, both protocol eras', () => {
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32020);
       expect(logEvents(sessionBuddy, 'auth_decision').slice(before).filter((l) => String((l.message as { target?: string }).target).includes('delete_reflection'))).toHaveLength(0);
+    });
+
+    it('checks the token before the headers: a mismatched Mcp-Name with a bad token is a 401, not a 400', async () => {
+      const res = await modernPost(sessionBuddy.mcpUrl, 'tools/call', { name: 'delete_reflection', arguments: { id: 1 } }, { authorization: `Bearer ${direct({ exp: Math.floor(Date.now() / 1000) - 120 })}`, 'mcp-name': 'health_check' });
+      expect(res.status).toBe(401);
     });
 
     it('refuses Mcp-Method disagreeing with the body (400)', async () => {

@@ -1,5 +1,5 @@
 export { McpServerModule } from './lib/mcp-server.module';
-export { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './lib/mcp-options';
+export { MCP_MODULE_OPTIONS, OAUTH_CLIENT_CREDENTIALS_EXTENSION, type McpServerModuleOptions } from './lib/mcp-options';
 export { McpTool, toolAccessOf, toolAccessOfModule, type McpToolOptions } from './lib/mcp-tool.decorator';
 export { McpToolRegistry, type ToolDefinition } from './lib/mcp-tool-registry.service';
 export { McpServerFactory } from './lib/mcp-server.factory';

@@ -1,3 +1,4 @@
+import type { JSONObject } from '@modelcontextprotocol/server';
 import type { McpSessionStore } from './mcp-session.store';
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 
@@ -44,12 +45,21 @@ export interface McpServerModuleOptions {
   /** Instructions for clients, returned by `initialize`. */
   readonly instructions?: string;
   /**
+   * MCP extensions this server supports, advertised in its capabilities
+   * (`initialize` and `server/discover`), e.g.
+   * `{ 'io.modelcontextprotocol/oauth-client-credentials': {} }`.
+   */
+  readonly extensions?: Readonly<Record<string, JSONObject>>;
+  /**
    * Where sessions are shared between instances (Redis), so a request with
    * `Mcp-Session-Id` is served by any of them. Default: none, each instance
    * knows only its own sessions.
    */
   readonly sessionStore?: McpSessionStore;
 }
+
+/** The MCP extension for machine clients: the authorization server serves OAuth client credentials. */
+export const OAUTH_CLIENT_CREDENTIALS_EXTENSION = 'io.modelcontextprotocol/oauth-client-credentials';
 
 export const {
   ConfigurableModuleClass: McpConfigurableModule,

@@ -1,3 +1,4 @@
+import type { JSONObject } from '@modelcontextprotocol/server';
 import { Inject, Injectable } from '@nestjs/common';
 import { Server } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
@@ -32,10 +33,15 @@ export class McpServerFactory {
   create(kind: McpTransportKind): Server {
     const server = new Server(
       { name: this.options.name, version: this.options.version },
-      { capabilities: { tools: { listChanged: false } }, instructions: this.options.instructions, jsonSchemaValidator: this.schemaValidator },
+      { capabilities: serverCapabilities(this.options), instructions: this.options.instructions, jsonSchemaValidator: this.schemaValidator },
     );
     server.setRequestHandler('tools/list', (_request, ctx) => ({ tools: this.table.list(kind, callAuthOf(ctx.http)?.principal) }));
     server.setRequestHandler('tools/call', (request, ctx) => this.table.call(request.params, kind, callAuthOf(ctx.http)));
     return server;
   }
+}
+
+/** What both eras advertise: tools (a fixed list) and the extensions the app names. */
+export function serverCapabilities(options: McpServerModuleOptions): { tools: { listChanged: false }; extensions?: Record<string, JSONObject> } {
+  return { tools: { listChanged: false }, ...(options.extensions && Object.keys(options.extensions).length > 0 ? { extensions: { ...options.extensions } } : {}) };
 }

@@ -9,6 +9,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { MCP_MODULE_OPTIONS, type McpServerModuleOptions } from './mcp-options';
 import { McpToolTable } from './mcp-tool-table.service';
+import { serverCapabilities } from './mcp-server.factory';
 import type { McpCallAuth } from './mcp-call-auth';
 
 /** The 2026-07-28 revision: the only per-request (modern) revision served. */
@@ -43,12 +44,14 @@ const NAME_HEADER_SOURCE: Readonly<Record<string, string>> = { 'tools/call': 'na
 @Injectable()
 export class McpModernExchange {
   private readonly serverInfo: { name: string; version: string };
+  private readonly capabilities: ReturnType<typeof serverCapabilities>;
 
   constructor(
     private readonly table: McpToolTable,
     @Inject(MCP_MODULE_OPTIONS) private readonly options: McpServerModuleOptions,
   ) {
     this.serverInfo = { name: options.name, version: options.version };
+    this.capabilities = serverCapabilities(options);
   }
 
   /**
@@ -90,7 +93,7 @@ export class McpModernExchange {
       case 'server/discover':
         return this.result(id, {
           supportedVersions: [MODERN_PROTOCOL_VERSION],
-          capabilities: { tools: { listChanged: false } },
+          capabilities: this.capabilities,
           ...(this.options.instructions ? { instructions: this.options.instructions } : {}),
           ttlMs: 0,
           cacheScope: 'private',

@@ -2,6 +2,7 @@ import { Injectable, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { McpServer, createMcpHandler } from '@modelcontextprotocol/server';
+import { OAUTH_CLIENT_CREDENTIALS_EXTENSION } from './mcp-options';
 import { AuthModule, type Principal } from '@crossauth/auth';
 import { accessClaims, craftToken, randomSecret } from '@crossauth/auth/testing';
 import { z } from 'zod';
@@ -47,7 +48,7 @@ beforeAll(async () => {
   const moduleRef = await Test.createTestingModule({
     imports: [
       AuthModule.forRoot({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['fixture'], resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp' }),
-      McpServerModule.forRoot({ name: 'fixture', version: '1.0.0', resourceUrl: 'http://127.0.0.1/mcp', authorizationServers: ['http://127.0.0.1:1/'], instructions: 'Fixture tools.' }),
+      McpServerModule.forRoot({ name: 'fixture', version: '1.0.0', resourceUrl: 'http://127.0.0.1/mcp', authorizationServers: ['http://127.0.0.1:1/'], instructions: 'Fixture tools.', extensions: { [OAUTH_CLIENT_CREDENTIALS_EXTENSION]: {} } }),
     ],
     providers: [ModernFixtureTools],
   }).compile();
@@ -236,7 +237,7 @@ describe('wire parity with the SDK v2 McpServer', () => {
   function sdkHandler(registry: McpToolRegistry) {
     return createMcpHandler(
       () => {
-        const server = new McpServer({ name: 'fixture', version: '1.0.0' }, { capabilities: { tools: { listChanged: false } }, instructions: 'Fixture tools.' });
+        const server = new McpServer({ name: 'fixture', version: '1.0.0' }, { capabilities: { tools: { listChanged: false }, extensions: { [OAUTH_CLIENT_CREDENTIALS_EXTENSION]: {} } }, instructions: 'Fixture tools.' });
         for (const tool of registry.list()) {
           const inputSchema = tool.isPublic ? tool.input : tool.input.extend({ token: tokenArgument });
           server.registerTool(tool.name, { description: tool.description, inputSchema, ...(tool.annotations ? { annotations: tool.annotations } : {}) }, async () => ({ content: [{ type: 'text', text: 'unused' }] }));
@@ -258,6 +259,7 @@ describe('wire parity with the SDK v2 McpServer', () => {
     });
     const theirs = await (await sdkHandler(registry).fetch(request)).json();
     expect(ours).toEqual(theirs);
+    if (method === 'server/discover') expect(ours).toMatchObject({ result: { capabilities: { extensions: { 'io.modelcontextprotocol/oauth-client-credentials': {} } } } });
   });
 });
 
