@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from './support/wait';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -89,7 +90,7 @@ describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its
     );
     jwksUrl = `${orchestrator.url}/.well-known/jwks.json`;
     // session-buddy started before its issuer: ready only once it has the keys.
-    for (let i = 0; i < 100 && (await fetch(`${sessionBuddy.url}/health/ready`)).status !== 200; i++) await sleep(100);
+    await waitFor('session-buddy ready with the issuer keys', async () => ((await fetch(`${sessionBuddy.url}/health/ready`)).status === 200 ? true : undefined));
   }, 60_000);
   afterAll(async () => {
     await orchestrator?.stop();

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as PgClient } from 'pg';
 import { WORKSPACE_ROOT, spawnApp, type RunningApp } from './support/spawn-app';
 import { connect, initializeBody, mint, newSecret, signedHeaders, structured, text } from './support/tokens';
+import { waitFor } from './support/wait';
 
 /**
  * Two session-buddy instances on one PostgreSQL and one Redis, and the
@@ -27,23 +28,34 @@ const testServices = (command: 'stop' | 'start', which: 'postgres' | 'redis') =>
 // Only the instances npm test started are ours to stop.
 const ownServices = databaseUrl?.includes(':55432/') && redisUrl?.endsWith(':56379');
 
-/** A raw POST to one instance, as a load balancer would forward it (the Host the client signed for). */
-function forward(app: RunningApp, host: string, headers: Record<string, string>, body: string, localAddress = '127.0.0.1'): Promise<{ status: number; body: string; retryAfter?: string }> {
+type Forwarded = { status: number; body: string; retryAfter?: string; sessionId?: string };
+
+/**
+ * A raw request to one instance, as a load balancer would forward it (the Host
+ * the client signed for). One that gets no answer within `timeoutMs` rejects.
+ */
+function forward(app: RunningApp, host: string, headers: Record<string, string>, body: string, localAddress = '127.0.0.1', method = 'POST', timeoutMs = 15_000): Promise<Forwarded> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: app.port, path: '/mcp', method: 'POST', localAddress, headers: { ...headers, host, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body) } },
+      { host: '127.0.0.1', port: app.port, path: '/mcp', method, localAddress, headers: { ...headers, host, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body) } },
       (res) => {
         let data = '';
         res.on('data', (c: Buffer) => (data += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, retryAfter: res.headers['retry-after'] as string | undefined }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: data, retryAfter: res.headers['retry-after'] as string | undefined, sessionId: res.headers['mcp-session-id'] as string | undefined }),
+        );
       },
     );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(body);
   });
 }
 
 const reasonOf = (body: string): string | undefined => (JSON.parse(body) as { reason?: string }).reason;
+const SKEW_SECONDS = 2;
+const SIGNATURE_MAX_AGE_SECONDS = 20;
+const toolCall = (id: number, name = 'health_check') => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
 
 describeShared('several session-buddy instances on PostgreSQL and Redis', () => {
   const secret = newSecret();
@@ -71,6 +83,9 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
       SESSION_BUDDY_AUTH_FAILURE_LIMIT: '5',
       SESSION_BUDDY_AUTH_FAILURE_BLOCK_SECONDS: '30',
       SESSION_BUDDY_DATA_DIR: join(WORKSPACE_ROOT, 'tmp', 'unused-with-postgres'),
+      // Short enough that the cases on the revocation boundary and the replay guard wait seconds, not minutes.
+      SESSION_BUDDY_CLOCK_SKEW_SECONDS: String(SKEW_SECONDS),
+      SESSION_BUDDY_SIGNATURE_MAX_AGE_SECONDS: String(SIGNATURE_MAX_AGE_SECONDS),
     };
   };
   const both = () => [a, b] as const;
@@ -151,28 +166,79 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
     await Promise.all([onA?.close(), onB?.close()]);
   });
 
-  it('refuses on the other instance, within 1 s, a token revoked on one, even though it had it cached', async () => {
+  it('refuses on the other instance, as soon as the revocation is acknowledged, a token revoked on one, even though it had it cached', async () => {
     const victim = token('victim', { jti: `jti-${randomUUID()}` });
     const onB = await connect(b.mcpUrl, victim);
     // Twice: the second call is served from B's verification cache.
     await onB.callTool({ name: 'health_check', arguments: {} });
     await onB.callTool({ name: 'list_sessions', arguments: {} });
     const ops = await connect(a.mcpUrl, token('ops', { scope: 'admin' }));
-    const revokedAt = Date.now();
     expect(structured(await ops.callTool({ name: 'revoke_token', arguments: { token_to_revoke: victim } }))).toMatchObject({ revoked: 'token' });
     await ops.close();
-    let refusedAfter = -1;
-    while (Date.now() - revokedAt < 1000) {
-      const res = await forward(b, new URL(b.mcpUrl).host, { authorization: `Bearer ${victim}` }, JSON.stringify(initializeBody));
-      if (res.status === 401 && reasonOf(res.body) === 'revoked') {
-        refusedAfter = Date.now() - revokedAt;
-        break;
-      }
-      await sleep(20);
-    }
-    expect(refusedAfter).toBeGreaterThanOrEqual(0);
-    expect(refusedAfter).toBeLessThan(1000);
+    // Redis delivered the revocation to B before A answered; the next request to B comes after that.
+    const res = await forward(b, new URL(b.mcpUrl).host, { authorization: `Bearer ${victim}` }, JSON.stringify(initializeBody));
+    expect(res.status).toBe(401);
+    expect(reasonOf(res.body)).toBe('revoked');
     await onB.close().catch(() => undefined);
+  });
+
+  it('refuses on the other instance, once revoke_subject is acknowledged, tokens minted in its second or ahead within the skew; later ones work past the boundary', async () => {
+    const subject = `same-second-${randomUUID().slice(0, 8)}`;
+    const now = Math.floor(Date.now() / 1000);
+    const sameSecond = token(subject, { iat: now });
+    const ahead = token(subject, { iat: now + SKEW_SECONDS });
+    const body = JSON.stringify(initializeBody);
+    const host = new URL(b.mcpUrl).host;
+    // Served (and so cached) on B first.
+    for (const bearer of [sameSecond, ahead]) expect((await forward(b, host, { authorization: `Bearer ${bearer}` }, body)).status).toBe(200);
+    const ops = await connect(a.mcpUrl, token('ops', { scope: 'admin' }));
+    const answer = structured<{ issued_up_to: string; tokens_accepted_from: string }>(await ops.callTool({ name: 'revoke_subject', arguments: { subject } }));
+    await ops.close();
+    for (const bearer of [sameSecond, ahead]) {
+      const refused = await forward(b, host, { authorization: `Bearer ${bearer}` }, body);
+      expect(refused.status).toBe(401);
+      expect(reasonOf(refused.body)).toBe('revoked');
+    }
+    const boundary = Date.parse(answer.tokens_accepted_from);
+    expect(boundary - Date.parse(answer.issued_up_to)).toBeLessThanOrEqual((SKEW_SECONDS + 1) * 1000);
+    await waitFor('the revocation boundary', () => (Date.now() >= boundary ? true : undefined), (SKEW_SECONDS + 3) * 1000);
+    const later = token(subject);
+    for (const app of both()) expect((await forward(app, host, { authorization: `Bearer ${later}` }, body)).status).toBe(200);
+  });
+
+  it('answers every one of 100 requests racing the session’s DELETE on the other instance, and none is served after it', async () => {
+    const bearer = token('racer');
+    const host = new URL(a.mcpUrl).host;
+    const opened = await forward(a, host, { authorization: `Bearer ${bearer}` }, JSON.stringify(initializeBody));
+    const sessionId = opened.sessionId ?? '';
+    expect(sessionId).not.toBe('');
+    const onSession = { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId };
+    const racing = Array.from({ length: 100 }, (_, i) => forward(a, host, onSession, toolCall(100 + i, 'list_sessions')).then((r) => r, (error: Error) => ({ status: 0, body: error.message })));
+    const deleted = await forward(b, host, onSession, '', '127.0.0.1', 'DELETE');
+    expect(deleted.status).toBe(200);
+    const after = await forward(a, host, onSession, toolCall(300));
+    expect(after.status).toBe(404);
+    const answers = await Promise.all(racing);
+    const unanswered = answers.filter((r) => r.status === 0);
+    expect(unanswered).toEqual([]);
+    for (const r of answers) {
+      expect([200, 404]).toContain(r.status);
+      if (r.status === 404) expect(JSON.parse(r.body)).toMatchObject({ error: { code: -32001, message: 'Session not found' } });
+    }
+  });
+
+  it('serves no request on one instance after the other has answered a DELETE of the session', async () => {
+    const bearer = token('leaver');
+    const host = new URL(a.mcpUrl).host;
+    for (let round = 0; round < 20; round++) {
+      const opened = await forward(a, host, { authorization: `Bearer ${bearer}` }, JSON.stringify(initializeBody));
+      const onSession = { authorization: `Bearer ${bearer}`, 'mcp-session-id': opened.sessionId ?? '' };
+      // B rebuilds it from the shared record; A holds it in memory.
+      expect((await forward(b, host, onSession, toolCall(1))).status).toBe(200);
+      expect((await forward(a, host, onSession, toolCall(2))).status).toBe(200);
+      expect((await forward(b, host, onSession, '', '127.0.0.1', 'DELETE')).status).toBe(200);
+      expect({ round, status: (await forward(a, host, onSession, toolCall(3))).status }).toEqual({ round, status: 404 });
+    }
   });
 
   it('trips the failure throttle at the configured limit counted across both instances, not at twice it', async () => {
@@ -184,10 +250,12 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
     // Limit 5: failures 1-6 alternate A, B, A, B, A, B; the sixth is over the limit and starts the block.
     for (let i = 0; i < 6; i++) statuses.push((await forward(i % 2 ? b : a, 'sb', { authorization: `Bearer ${bad}` }, body, client)).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 401]);
-    await sleep(100);
+    // The sixth failure is recorded after its answer: wait for the block to land (further tries are over the limit anyway).
     for (const app of both()) {
-      const blocked = await forward(app, 'sb', { authorization: `Bearer ${bad}` }, body, client);
-      expect(blocked.status).toBe(429);
+      const blocked = await waitFor(`the block on ${app.port}`, async () => {
+        const res = await forward(app, 'sb', { authorization: `Bearer ${bad}` }, body, client);
+        return res.status === 429 ? res : undefined;
+      });
       expect(Number(blocked.retryAfter)).toBeGreaterThan(20);
     }
     // Another client is not affected.
@@ -222,38 +290,49 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
     await reader.close();
   });
 
-  (ownServices ? it : it.skip)('refuses signed calls with 503 while Redis is down, accepts each once when it is back, without a restart', async () => {
+  (ownServices ? it : it.skip)('refuses signed calls with 503 while Redis is down, and after it comes back empty refuses a replay of what it had accepted, on both instances, until one window has passed', async () => {
     const bearer = mint(secret, { sub: 'outage', iss: 'orchestrator' });
     const body = JSON.stringify(initializeBody);
     const host = new URL(a.mcpUrl).host;
-    const headers = { authorization: `Bearer ${bearer}`, ...signedHeaders(secret, 'POST', a.mcpUrl, body) };
+    const signed = () => ({ authorization: `Bearer ${bearer}`, ...signedHeaders(secret, 'POST', a.mcpUrl, body) });
+    const accepted = signed();
+    expect((await forward(a, host, accepted, body)).status).toBe(200);
     testServices('stop', 'redis');
     try {
-      const during = await forward(a, host, headers, body);
+      const during = await forward(a, host, signed(), body);
       expect(during.status).toBe(503);
       expect(reasonOf(during.body)).toBe('nonce_store_unavailable');
       expect(Number(during.retryAfter)).toBeGreaterThan(0);
       // Bearer-only callers go on.
       expect((await forward(b, 'sb', { authorization: `Bearer ${token('bearer-only')}` }, body)).status).toBe(200);
     } finally {
+      // No persistence: Redis comes back knowing none of the nonces it held.
       testServices('start', 'redis');
     }
-    let after = { status: 0, body: '' };
-    for (let i = 0; i < 50 && after.status !== 200; i++) {
-      await sleep(100);
-      after = await forward(a, host, headers, body);
+    const restartedAt = Date.now();
+    // Each instance reconnects on its own schedule (every 2 s at most).
+    for (const app of both()) await waitFor(`${app.port} ready again`, async () => ((await fetch(`${app.url}/health/ready`)).status === 200 ? true : undefined));
+    for (const app of both()) {
+      const replay = await forward(app, host, accepted, body);
+      expect(replay.status).toBe(503);
+      expect(reasonOf(replay.body)).toBe('nonce_store_unavailable');
     }
-    expect(after.status).toBe(200);
-    // Each instance reconnects on its own schedule (every 2 s at most): wait until B is ready again too.
-    let readyB = 0;
-    for (let i = 0; i < 50 && readyB !== 200; i++) {
-      readyB = (await fetch(`${b.url}/health/ready`)).status;
-      if (readyB !== 200) await sleep(100);
-    }
-    expect(readyB).toBe(200);
-    const replay = await forward(b, host, headers, body);
-    expect(reasonOf(replay.body)).toBe('signature_replayed');
-  }, 30_000);
+    // Fresh signed requests are served again once the guard (one signature window plus the skew) has passed.
+    const fresh = await waitFor(
+      'a fresh signed request served after the guard',
+      async () => {
+        const headers = signed();
+        return (await forward(a, host, headers, body)).status === 200 ? headers : undefined;
+      },
+      (SIGNATURE_MAX_AGE_SECONDS + SKEW_SECONDS + 15) * 1000,
+      250,
+    );
+    expect(Date.now() - restartedAt).toBeGreaterThanOrEqual((SIGNATURE_MAX_AGE_SECONDS - 1) * 1000);
+    const replayOnB = await forward(b, host, fresh, body);
+    expect(reasonOf(replayOnB.body)).toBe('signature_replayed');
+    // What was accepted before the restart has left its window by now.
+    expect((await forward(b, host, accepted, body)).status).toBe(401);
+  }, 90_000);
 
   (ownServices ? it : it.skip)('answers tools with a retryable error while PostgreSQL is down, and works again when it is back, without a restart', async () => {
     const client = await connect(a.mcpUrl, token('pg-outage'));
@@ -268,15 +347,8 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
     } finally {
       testServices('start', 'postgres');
     }
-    let result = await client.callTool({ name: 'store_reflection', arguments: { content: 'after the restart' } });
-    for (let i = 0; i < 50 && result.isError; i++) {
-      await sleep(100);
-      result = await client.callTool({ name: 'store_reflection', arguments: { content: 'after the restart' } });
-    }
-    expect(result.isError).toBeFalsy();
-    let readyB = 0;
-    for (let i = 0; i < 20 && readyB !== 200; i++) readyB = (await fetch(`${b.url}/health/ready`)).status;
-    expect(readyB).toBe(200);
+    await waitFor('a write after PostgreSQL is back', async () => ((await client.callTool({ name: 'store_reflection', arguments: { content: 'after the restart' } })).isError ? undefined : true), 20_000, 100);
+    await waitFor('B ready again', async () => ((await fetch(`${b.url}/health/ready`)).status === 200 ? true : undefined), 20_000, 100);
     await client.close();
-  }, 30_000);
+  }, 60_000);
 });

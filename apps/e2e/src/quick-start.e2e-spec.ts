@@ -2,9 +2,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WORKSPACE_ROOT, freePort } from './support/spawn-app';
 import { newSecret } from './support/tokens';
+import { waitFor } from './support/wait';
 
 /** `npm start`'s script, run from the workspace root as `npm start` runs it. */
 interface Supervisor {
@@ -38,15 +38,6 @@ function startSupervisor(env: Record<string, string>, ports: { sb: number; orch:
   return { process: child, lines, exited, sessionBuddyUrl: `http://127.0.0.1:${ports.sb}`, orchestratorUrl: `http://127.0.0.1:${ports.orch}` };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const answers = async (url: string): Promise<true | undefined> => {
   try {
