@@ -149,7 +149,10 @@ describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its
   it('a client-credentials token from the token endpoint is EdDSA-signed with the current key and works at session-buddy', async () => {
     const token = await orchestratorToken(['read']);
     const { keys } = await jwks();
-    expect(headerOf(token)).toEqual({ alg: 'EdDSA', typ: 'JWT', kid: keys[0]?.['kid'] });
+    expect(headerOf(token)).toEqual({ alg: 'EdDSA', typ: 'at+jwt', kid: keys[0]?.['kid'] });
+    // RFC 9068 §2.2: the claims a third-party verifier reads.
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).toMatchObject({ sub: 'eddsa-robot', client_id: 'eddsa-robot', scope: 'read', aud: sessionBuddy.mcpUrl, iss: expect.any(String), jti: expect.any(String), iat: expect.any(Number), exp: expect.any(Number) });
     expect((await sbCall(token)).status).toBe(200);
   });
 
@@ -260,7 +263,7 @@ describe("ES256 with the operator's own key file", () => {
 
   it.each([
     ['an EdDSA setting with an ES256 key', { ORCHESTRATOR_SIGNING_ALG: 'EdDSA', ORCHESTRATOR_SIGNING_KEY_FILE: keyFile }, /ORCHESTRATOR_SIGNING_KEY_FILE holds an ES256 key but ORCHESTRATOR_SIGNING_ALG is EdDSA/],
-    ['a key file with HS256', { ORCHESTRATOR_SIGNING_KEY_FILE: keyFile }, /ORCHESTRATOR_SIGNING_KEY_FILE needs ORCHESTRATOR_SIGNING_ALG=EdDSA or ES256/],
+    ['a key file with HS256', { ORCHESTRATOR_SIGNING_KEY_FILE: keyFile }, /ORCHESTRATOR_SIGNING_KEY_FILE needs ORCHESTRATOR_SIGNING_ALG=Ed25519, EdDSA or ES256/],
     ['a file that is not a key', { ORCHESTRATOR_SIGNING_ALG: 'ES256', ORCHESTRATOR_SIGNING_KEY_FILE: join(dir, 'nope.pem') }, /ORCHESTRATOR_SIGNING_KEY_FILE: the file cannot be read/],
   ])('refuses to start with %s, naming the variable and not the key', async (_name, env, expected) => {
     const { code, output } = await runToExit('orchestrator', { ORCHESTRATOR_AUTH_SECRET: newSecret(), ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'es256-bad-')), ...env });

@@ -38,6 +38,7 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
       useFactory: (c: OrchestratorConfig, redis: RedisConnection | null, revocations: PersistentRevocationStore, signingKeys: FileSigningKeys | null) => ({
         // EdDSA/ES256: tokens are signed with the key set and verified with its public keys; the secret still verifies HS256 callers.
         signingKeys: signingKeys ?? undefined,
+        ed25519AlgorithmName: c.signing.ed25519Name,
         // What this server granted and then revoked is refused here too.
         revocationStore: revocations,
         mode: c.auth.mode,

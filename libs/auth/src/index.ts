@@ -16,6 +16,7 @@ export {
 export { KeyRing, deriveKeyId, deriveRequestSigningKey, type ManagedKey } from './lib/keys/key-ring';
 export { MIN_SECRET_LENGTH, assertAcceptableSecret } from './lib/keys/secret-policy';
 export {
+  ED25519_ALGORITHM_NAMES,
   TOKEN_SIGNING_ALGORITHMS,
   algorithmOfJwk,
   generateSigningKey,
@@ -27,6 +28,7 @@ export {
   signingKeyFromPrivate,
   verifyJwsInput,
   type AsymmetricAlgorithm,
+  type Ed25519AlgorithmName,
   type PrivateSigningKey,
   type PublicSigningKey,
   type TokenSigningAlgorithm,

@@ -25,7 +25,8 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_STATELESS: envBoolean.default(false),
   ORCHESTRATOR_MCP_2026: envBoolean.default(true),
   ORCHESTRATOR_SIGN_REQUESTS: envBoolean.optional(),
-  ORCHESTRATOR_SIGNING_ALG: z.enum(['HS256', 'EdDSA', 'ES256']).default('HS256'),
+  // Ed25519 and EdDSA: the same Ed25519 keys, under the RFC 9864 name or the RFC 8037 one.
+  ORCHESTRATOR_SIGNING_ALG: z.enum(['HS256', 'EdDSA', 'Ed25519', 'ES256']).default('HS256'),
   ORCHESTRATOR_SIGNING_KEYS_FILE: z.string().min(1).optional(),
   ORCHESTRATOR_SIGNING_KEY_FILE: z.string().min(1).optional(),
   ORCHESTRATOR_SIGNING_KEY_PUBLISH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
@@ -72,7 +73,10 @@ export interface OrchestratorConfig {
    * set (EdDSA, ES256) kept in `keysFile` and published as a JWKS.
    */
   readonly signing: {
+    /** The key family: Ed25519 keys are `EdDSA` here whatever name their tokens carry. */
     readonly alg: 'HS256' | 'EdDSA' | 'ES256';
+    /** The `alg` an Ed25519 key's tokens and JWKS entry carry. */
+    readonly ed25519Name: 'EdDSA' | 'Ed25519';
     readonly keysFile: string;
     /** An operator's private key (PEM or JWK): the first key, or, when the set lacks it, the next one. */
     readonly keyFile?: string;
@@ -106,7 +110,7 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     throw new AuthConfigError('ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID needs exactly one of ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET (or _FILE) and ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE');
   }
   if (e.ORCHESTRATOR_SIGNING_KEY_FILE && e.ORCHESTRATOR_SIGNING_ALG === 'HS256') {
-    throw new AuthConfigError('ORCHESTRATOR_SIGNING_KEY_FILE needs ORCHESTRATOR_SIGNING_ALG=EdDSA or ES256');
+    throw new AuthConfigError('ORCHESTRATOR_SIGNING_KEY_FILE needs ORCHESTRATOR_SIGNING_ALG=Ed25519, EdDSA or ES256');
   }
   if (!clientId && (clientSecret || e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE)) {
     throw new AuthConfigError('ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET and ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE need ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID');
@@ -144,7 +148,8 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
         : undefined,
     },
     signing: {
-      alg: e.ORCHESTRATOR_SIGNING_ALG,
+      alg: e.ORCHESTRATOR_SIGNING_ALG === 'Ed25519' ? 'EdDSA' : e.ORCHESTRATOR_SIGNING_ALG,
+      ed25519Name: e.ORCHESTRATOR_SIGNING_ALG === 'Ed25519' ? 'Ed25519' : 'EdDSA',
       keysFile: e.ORCHESTRATOR_SIGNING_KEYS_FILE ?? join(dataDir, 'signing-keys.json'),
       keyFile: e.ORCHESTRATOR_SIGNING_KEY_FILE,
       publishSeconds: e.ORCHESTRATOR_SIGNING_KEY_PUBLISH_SECONDS,

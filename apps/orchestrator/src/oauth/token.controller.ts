@@ -215,7 +215,7 @@ export class TokenController {
         active: true,
         token_type: 'Bearer',
         sub: principal.subject,
-        client_id: principal.subject,
+        client_id: principal.clientId ?? principal.actor ?? principal.subject,
         scope: principal.scopes.join(' '),
         aud: principal.audience,
         iss: principal.issuer,

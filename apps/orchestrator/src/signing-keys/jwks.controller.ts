@@ -15,19 +15,21 @@ import { SIGNING_KEYS } from './signing-keys.module';
 @Controller('.well-known')
 export class JwksController {
   private readonly maxAge: number;
+  private readonly ed25519Name: 'EdDSA' | 'Ed25519';
 
   constructor(
     @Inject(SIGNING_KEYS) private readonly keys: FileSigningKeys | null,
     @Inject(orchestratorConfig.KEY) config: OrchestratorConfig,
   ) {
     this.maxAge = Math.max(1, Math.floor(config.signing.publishSeconds / 4));
+    this.ed25519Name = config.signing.ed25519Name;
   }
 
   @Get('jwks.json')
   jwks(@Res({ passthrough: true }) res: Response): { keys: object[] } {
-    if (!this.keys) throw new NotFoundException('this authorization server signs with a shared secret (HS256) and publishes no keys; set ORCHESTRATOR_SIGNING_ALG=EdDSA or ES256');
+    if (!this.keys) throw new NotFoundException('this authorization server signs with a shared secret (HS256) and publishes no keys; set ORCHESTRATOR_SIGNING_ALG=Ed25519, EdDSA or ES256');
     res.setHeader('Content-Type', 'application/jwk-set+json');
     res.setHeader('Cache-Control', `public, max-age=${this.maxAge}`);
-    return { keys: this.keys.published.map(publicJwkOf) };
+    return { keys: this.keys.published.map((key) => publicJwkOf(key, this.ed25519Name)) };
   }
 }

@@ -22,7 +22,7 @@ function providedKey(path: string, alg: 'EdDSA' | 'ES256'): PrivateSigningKey {
 }
 
 /**
- * The key set behind `ORCHESTRATOR_SIGNING_ALG=EdDSA|ES256`: read from (or, at
+ * The key set behind `ORCHESTRATOR_SIGNING_ALG=Ed25519|EdDSA|ES256`: read from (or, at
  * first start, created in) the keys file, and re-read when another instance
  * or an operator rotates it.
  */

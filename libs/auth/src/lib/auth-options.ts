@@ -1,6 +1,7 @@
 import type { FailureRule, FailureThrottleStore } from './throttle/failure-throttle.store';
 import { AuthConfigError } from './auth.errors';
 import { KeyRing } from './keys/key-ring';
+import type { Ed25519AlgorithmName } from './keys/asymmetric-key';
 import type { PublicKeySource, SigningKeySource } from './keys/public-key-source';
 import { assertAcceptableSecret } from './keys/secret-policy';
 import { NoRevocations, type RevocationStore } from './revocation/revocation-store';
@@ -50,6 +51,8 @@ export interface AuthModuleOptions {
   maxTokenLifetimeSeconds?: number;
   /** Lifetime of tokens this service mints. Default 300 s. */
   accessTokenTtlSeconds?: number;
+  /** The `alg` this service's Ed25519-signed tokens carry: `EdDSA` (RFC 8037, the default) or `Ed25519` (RFC 9864). */
+  ed25519AlgorithmName?: Ed25519AlgorithmName;
   /** Bounded cache of verified tokens. Default enabled, 10,000 entries. */
   verificationCache?: { enabled?: boolean; maxEntries?: number };
   /** RFC 9728 metadata URL advertised in `WWW-Authenticate` challenges. */
@@ -95,6 +98,7 @@ export interface ResolvedAuthOptions {
   readonly acceptLegacyTokens: boolean;
   readonly legacyTokensSetting?: string;
   readonly accessTokenTtlSeconds: number;
+  readonly ed25519AlgorithmName: Ed25519AlgorithmName;
   readonly maxTokenLifetimeSeconds: number;
   readonly cacheEnabled: boolean;
   readonly cacheMaxEntries: number;
@@ -149,6 +153,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     acceptLegacyTokens: options.acceptLegacyTokens ?? false,
     legacyTokensSetting: options.legacyTokensSetting,
     accessTokenTtlSeconds: positive(options.accessTokenTtlSeconds, 300, 'access token TTL'),
+    ed25519AlgorithmName: options.ed25519AlgorithmName ?? 'EdDSA',
     maxTokenLifetimeSeconds: positive(options.maxTokenLifetimeSeconds, 86_400, 'max token lifetime'),
     cacheEnabled: options.verificationCache?.enabled ?? true,
     cacheMaxEntries: positive(options.verificationCache?.maxEntries, 10_000, 'verification cache size'),

@@ -33,6 +33,8 @@ export interface Principal {
    * when the token has an `act`.
    */
   readonly actors?: readonly string[];
+  /** RFC 9068 `client_id`: the OAuth client the token was issued to, when the token names it. */
+  readonly clientId?: string;
   /** True only for calls let through by `optional` mode without a token. */
   readonly anonymous: boolean;
 }

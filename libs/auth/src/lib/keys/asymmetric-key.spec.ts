@@ -84,9 +84,45 @@ describe('EdDSA and ES256 tokens', () => {
     expect(principal).toMatchObject({ subject: 'alice', issuer: 'orchestrator', scopes: ['read'] });
   });
 
-  it('the header names the algorithm and the key id, nothing else', () => {
-    const [header] = mint(ed).token.split('.');
-    expect(JSON.parse(Buffer.from(header as string, 'base64url').toString())).toEqual({ alg: 'EdDSA', typ: 'JWT', kid: ed.kid });
+  const headerOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()) as Record<string, unknown>;
+  const payloadOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>;
+
+  it('the header names the algorithm, the RFC 9068 type and the key id, nothing else', () => {
+    expect(headerOf(mint(ed).token)).toEqual({ alg: 'EdDSA', typ: 'at+jwt', kid: ed.kid });
+  });
+
+  it('signs under the RFC 9864 name Ed25519 when configured, and publishes the key under it', () => {
+    const options = resolveAuthOptions({ ...base, signingKeys: signer(ed), ed25519AlgorithmName: 'Ed25519' });
+    const token = new TokenIssuerService(options, new JwtService({})).mint({ subject: 'alice', audience: 'session-buddy', scopes: ['read'] }).token;
+    expect(headerOf(token)).toEqual({ alg: 'Ed25519', typ: 'at+jwt', kid: ed.kid });
+    expect(publicJwkOf(ed, 'Ed25519')).toMatchObject({ alg: 'Ed25519', kty: 'OKP', crv: 'Ed25519' });
+    expect(publicJwkOf(es, 'Ed25519')).toMatchObject({ alg: 'ES256' });
+    expect(remote([ed]).verifier.verify(token)).toMatchObject({ subject: 'alice' });
+  });
+
+  it('accepts both Ed25519 names for an Ed25519 key, and neither for a P-256 key', () => {
+    const { verifier } = remote([ed, es]);
+    for (const alg of ['EdDSA', 'Ed25519']) expect(reason(verifier, handCrafted({ alg, typ: 'at+jwt', kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toBe('accepted');
+    for (const alg of ['EdDSA', 'Ed25519']) expect(reason(verifier, handCrafted({ alg, kid: es.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), es))).toMatch(/^bad_signature: key .* verifies ES256/);
+    expect(reason(verifier, handCrafted({ alg: 'ES256', kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toMatch(/^bad_signature: key .* verifies EdDSA, not ES256/);
+    expect(reason(verifier, handCrafted({ alg: 'Ed448', kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toMatch(/^bad_signature: algorithm "Ed448" is not allowed/);
+  });
+
+  it('carries RFC 9068 client_id: the subject for its own grant, the acting service for a delegated one, or as given', () => {
+    expect(payloadOf(mint(ed).token)).toMatchObject({ sub: 'alice', client_id: 'alice', scope: 'read', type: 'access' });
+    expect(payloadOf(mint(ed, { actor: ['reporter', 'orchestrator'] }).token)).toMatchObject({ sub: 'alice', client_id: 'reporter', act: { sub: 'reporter', act: { sub: 'orchestrator' } } });
+    expect(payloadOf(mint(ed, { clientId: 'nightly-report' }).token)).toMatchObject({ client_id: 'nightly-report' });
+  });
+
+  it('takes an RFC 9068 token that says what it is only in its header, and refuses other JWT types', () => {
+    const { verifier } = remote([ed]);
+    const { type: _type, ...bare } = accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }) as Record<string, unknown>;
+    expect(reason(verifier, handCrafted({ alg: 'EdDSA', typ: 'at+jwt', kid: ed.kid }, bare, ed))).toBe('accepted');
+    expect(reason(verifier, handCrafted({ alg: 'EdDSA', typ: 'application/at+JWT', kid: ed.kid }, bare, ed))).toBe('accepted');
+    expect(reason(verifier, handCrafted({ alg: 'EdDSA', typ: 'JWT', kid: ed.kid }, bare, ed))).toMatch(/^wrong_type/);
+    for (const typ of ['id+jwt', 'oauth-id-jag+jwt', 'secevent+jwt', 'dpop+jwt']) {
+      expect(reason(verifier, handCrafted({ alg: 'EdDSA', typ, kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toMatch(/^malformed: typ header/);
+    }
   });
 
   it('a verifier with public keys only cannot mint', () => {

@@ -63,9 +63,22 @@ export function signingKeyFromJwk(jwk: JsonWebKey, alg: TokenSigningAlgorithm): 
 }
 
 /** The JWK a JWKS publishes for a key: public members, `kid`, `alg`, `use`. */
-export function publicJwkOf(key: PublicSigningKey): JsonWebKey {
+export function publicJwkOf(key: PublicSigningKey, ed25519Name: Ed25519AlgorithmName = 'EdDSA'): JsonWebKey {
   const jwk = key.publicKey.export({ format: 'jwk' });
-  return { ...jwk, kid: key.kid, alg: key.alg, use: 'sig' };
+  return { ...jwk, kid: key.kid, alg: jwsAlgorithmName(key.alg, ed25519Name), use: 'sig' };
+}
+
+/**
+ * The two names an Ed25519 signature goes by: `EdDSA` (RFC 8037), which most
+ * verifiers know, and `Ed25519` (RFC 9864, fully specified), which the newer
+ * ones prefer. Verification accepts both for an Ed25519 key, and only for one.
+ */
+export const ED25519_ALGORITHM_NAMES = ['EdDSA', 'Ed25519'] as const;
+export type Ed25519AlgorithmName = (typeof ED25519_ALGORITHM_NAMES)[number];
+
+/** The `alg` a token header (and the JWKS) carries for a key of this family. */
+export function jwsAlgorithmName(alg: AsymmetricAlgorithm, ed25519Name: Ed25519AlgorithmName): string {
+  return alg === 'EdDSA' ? ed25519Name : alg;
 }
 
 /** Signs a JWS signing input (`header.payload`) with the key's own algorithm; JWS ES256 is r||s, not DER. */

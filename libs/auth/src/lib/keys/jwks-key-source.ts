@@ -54,7 +54,7 @@ export function parseJwks(text: string, issuer: string): PublicSigningKey[] {
     if ('d' in jwk || 'k' in jwk) continue;
     const alg = algorithmOfJwk(jwk);
     if (!alg || !(TOKEN_SIGNING_ALGORITHMS as readonly string[]).includes(alg)) continue;
-    if (jwk.alg !== undefined && jwk.alg !== alg) continue;
+    if (jwk.alg !== undefined && jwk.alg !== alg && !(alg === 'EdDSA' && jwk.alg === 'Ed25519')) continue;
     if (!isPlainKeyId(jwk.kid) || seen.has(jwk.kid)) continue;
     try {
       out.push({ kid: jwk.kid, alg: alg as TokenSigningAlgorithm, publicKey: createPublicKey({ key: jwk, format: 'jwk' }), issuer });

@@ -67,7 +67,7 @@ function readActors(act: unknown): string[] | undefined {
  * and turns them into a {@link Principal}. Order matters for diagnosability:
  * time first, then who issued it, whom it is for, and what kind it is.
  */
-export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSeconds: number): Principal {
+export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSeconds: number, accessTokenTyp = false): Principal {
   const skew = policy.clockSkewSeconds;
   const exp = numericDate(claims, 'exp', true) as number;
   const nbf = numericDate(claims, 'nbf', false);
@@ -97,8 +97,9 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
     }
   }
 
+  // An RFC 9068 token says what it is in its header; crossauth's own also carry `type`.
   const type = claims['type'];
-  if (type !== 'access' && !(type === undefined && policy.acceptLegacyTokens)) {
+  if (type !== 'access' && !(type === undefined && (accessTokenTyp || policy.acceptLegacyTokens))) {
     throw new AuthError('wrong_type', `type ${JSON.stringify(type)} cannot open tools`);
   }
 
@@ -113,6 +114,8 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
     throw new AuthError('malformed', 'jti claim is not a short string');
   }
   const actors = readActors(claims['act']);
+  const clientId = claims['client_id'];
+  if (clientId !== undefined && (typeof clientId !== 'string' || !SUBJECT.test(clientId))) throw new AuthError('malformed', 'client_id claim is not a plain identifier');
 
   return {
     subject,
@@ -125,6 +128,7 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
     issuedAt: iat,
     actor: actors?.[0],
     ...(actors ? { actors } : {}),
+    ...(clientId !== undefined ? { clientId } : {}),
     anonymous: false,
   };
 }

@@ -80,6 +80,11 @@ function isAcceptedType(typ: unknown): boolean {
   return typeof typ === 'string' && ACCEPTED_TYPES.test(typ);
 }
 
+/** Whether the header says "JWT access token" (RFC 9068 §4: `at+jwt`, case-insensitive, optional `application/`). */
+export function isAccessTokenTyp(typ: unknown): boolean {
+  return typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ);
+}
+
 /** The keys a verifier holds: a shared-secret ring (HS256), public keys (EdDSA, ES256), or both. */
 export interface VerificationKeys {
   readonly keyRing?: KeyRing;
@@ -133,8 +138,10 @@ export function verifyJwsSignature(token: string, keys: VerificationKeys): Verif
     const key = verifyHs256Mac(token, [headerSegment, payloadSegment, signatureSegment], header, keys.keyRing);
     return { header, claims: parseJsonObject(payloadSegment, 'payload'), key, symmetric: true };
   }
-  if (header.alg !== 'EdDSA' && header.alg !== 'ES256') {
-    throw new AuthError('bad_signature', `algorithm ${JSON.stringify(header.alg)} is not allowed; only ${keys.publicKeys ? 'EdDSA, ES256 and ' : ''}HS256 are`);
+  // RFC 9864: `Ed25519` is the fully-specified name of what `EdDSA` means for an Ed25519 key.
+  const family = header.alg === 'Ed25519' ? 'EdDSA' : header.alg;
+  if (family !== 'EdDSA' && family !== 'ES256') {
+    throw new AuthError('bad_signature', `algorithm ${JSON.stringify(header.alg)} is not allowed; only ${keys.publicKeys ? 'Ed25519 (or EdDSA), ES256 and ' : ''}HS256 are`);
   }
   const source = keys.publicKeys;
   if (!source) throw new AuthError('bad_signature', `algorithm ${header.alg} is not accepted here: this server holds no public keys`);
@@ -149,7 +156,7 @@ export function verifyJwsSignature(token: string, keys: VerificationKeys): Verif
     source.unknownKey?.(header.kid);
     throw new AuthError('unknown_key', `token kid ${header.kid} is not among the issuer's published keys`);
   }
-  if (key.alg !== header.alg) throw new AuthError('bad_signature', `key ${key.kid} verifies ${key.alg}, not ${header.alg}`);
+  if (key.alg !== family) throw new AuthError('bad_signature', `key ${key.kid} verifies ${key.alg}, not ${String(header.alg)}`);
   const signature = decodeBase64UrlStrict(signatureSegment);
   if (!signature?.length) throw new AuthError('malformed', 'signature is not base64url');
   const input = Buffer.from(token.slice(0, headerSegment.length + 1 + payloadSegment.length), 'ascii');

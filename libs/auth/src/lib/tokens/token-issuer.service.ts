@@ -4,7 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import { AUTH_OPTIONS } from '../auth.constants';
 import { AuthConfigError } from '../auth.errors';
 import type { ResolvedAuthOptions } from '../auth-options';
-import { signJwsInput, type PrivateSigningKey } from '../keys/asymmetric-key';
+import { jwsAlgorithmName, signJwsInput, type Ed25519AlgorithmName, type PrivateSigningKey } from '../keys/asymmetric-key';
 
 /** What to put in a minted token. */
 export interface MintRequest {
@@ -21,6 +21,11 @@ export interface MintRequest {
    * (current actor first, then each earlier one), written as nested `act`.
    */
   readonly actor?: string | readonly string[];
+  /**
+   * RFC 9068 `client_id`: the OAuth client the token was issued to. Default:
+   * the current actor when there is one (the service acting), else the subject.
+   */
+  readonly clientId?: string;
 }
 
 /** A minted token and the facts a caller needs to cache it. Never log `token`. */
@@ -60,30 +65,40 @@ export class TokenIssuerService {
       iat: issuedAt,
       exp: expiresAt,
       jti: tokenId,
+      // Kept beside the RFC 9068 header: crossauth verifiers before at+jwt read it.
       type: request.type ?? 'access',
       scope: request.scopes.join(' '),
     };
     if (request.role) payload['role'] = request.role;
     const chain = typeof request.actor === 'string' ? [request.actor] : (request.actor ?? []);
+    payload['client_id'] = request.clientId ?? chain[0] ?? request.subject;
     if (chain.length) payload['act'] = chain.reduceRight<Record<string, unknown> | undefined>((inner, sub) => (inner ? { sub, act: inner } : { sub }), undefined);
+    const typ = request.type === 'refresh' ? 'JWT' : ACCESS_TOKEN_TYP;
     const token = signing
-      ? signAsymmetric(payload, signing)
+      ? signAsymmetric(payload, signing, typ, this.options.ed25519AlgorithmName)
       : this.jwt.sign(payload, {
           privateKey: key?.key as NonNullable<typeof key>['key'],
           algorithm: 'HS256',
-          header: { alg: 'HS256', typ: 'JWT', kid: key?.kid },
+          header: { alg: 'HS256', typ, kid: key?.kid },
         });
     return { token, tokenId, issuedAt, expiresAt };
   }
 }
 
-const headerSegments = new WeakMap<PrivateSigningKey, string>();
+/** RFC 9068 §2.1: the media type of a JWT access token. */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
 
-function signAsymmetric(payload: Record<string, unknown>, key: PrivateSigningKey): string {
-  let header = headerSegments.get(key);
+// Per key, by `alg typ`: the encoded header is the same for every token.
+const headerSegments = new WeakMap<PrivateSigningKey, Map<string, string>>();
+
+function signAsymmetric(payload: Record<string, unknown>, key: PrivateSigningKey, typ: string, ed25519Name: Ed25519AlgorithmName): string {
+  let byTyp = headerSegments.get(key);
+  if (!byTyp) headerSegments.set(key, (byTyp = new Map()));
+  const alg = jwsAlgorithmName(key.alg, ed25519Name);
+  let header = byTyp.get(`${alg} ${typ}`);
   if (!header) {
-    header = Buffer.from(JSON.stringify({ alg: key.alg, typ: 'JWT', kid: key.kid })).toString('base64url');
-    headerSegments.set(key, header);
+    header = Buffer.from(JSON.stringify({ alg, typ, kid: key.kid })).toString('base64url');
+    byTyp.set(`${alg} ${typ}`, header);
   }
   const input = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   return `${input}.${signJwsInput(input, key).toString('base64url')}`;

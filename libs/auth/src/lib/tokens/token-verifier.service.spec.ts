@@ -43,7 +43,7 @@ describe('TokenVerifierService', () => {
       const issuer = new TokenIssuerService(resolveAuthOptions(baseOptions), new JwtService({}));
       const minted = issuer.mint({ subject: 'bob', audience: 'session-buddy', scopes: ['read'], actor: 'orchestrator' });
       const header = JSON.parse(Buffer.from(minted.token.split('.')[0] ?? '', 'base64url').toString());
-      expect(header).toEqual({ alg: 'HS256', typ: 'JWT', kid: deriveKeyId(secret) });
+      expect(header).toEqual({ alg: 'HS256', typ: 'at+jwt', kid: deriveKeyId(secret) });
       const p = verifier.verify(minted.token);
       expect(p).toMatchObject({ subject: 'bob', actor: 'orchestrator', tokenId: minted.tokenId, expiresAt: minted.expiresAt });
     });

@@ -5,7 +5,7 @@ import type { ResolvedAuthOptions } from '../auth-options';
 import type { Principal } from '../principal';
 import type { RevocationStore } from '../revocation/revocation-store';
 import { validateClaims } from './claims';
-import { verifyJwsSignature } from './jwt-codec';
+import { isAccessTokenTyp, verifyJwsSignature } from './jwt-codec';
 import { VerificationCache } from './verification-cache';
 
 /**
@@ -48,8 +48,8 @@ export class TokenVerifierService {
     if (token.length > this.options.maxTokenBytes) throw new AuthError('too_large', 'token exceeds the size limit');
     const { keyRing, publicKeys } = this.options;
     if (!keyRing && !publicKeys) throw new AuthError('unknown_key', 'auth is disabled: this server holds no key');
-    const { claims, key, symmetric } = verifyJwsSignature(token, this.options);
-    const principal = validateClaims(claims, this.options, Math.floor(nowMs / 1000));
+    const { header, claims, key, symmetric } = verifyJwsSignature(token, this.options);
+    const principal = validateClaims(claims, this.options, Math.floor(nowMs / 1000), isAccessTokenTyp(header.typ));
     // A key speaks for one issuer: an issuer's JWKS cannot vouch for another, and an
     // issuer that signs with public keys cannot be impersonated with a shared secret.
     if (symmetric && publicKeys?.issuers.includes(principal.issuer)) {
