@@ -2,7 +2,7 @@
 // 2025 era against the SDK 1.x baseline, and the orchestrator hop in 2026-07-28.
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { BENCH_DIST, MCP_HEADERS, ROOT, SECRET, cpuMicros, machine, median, pinSelf, saveResult, startServer, token, type Server } from './harness';
+import { BENCH_DIST, ISSUER, MCP_HEADERS, ROOT, SECRET, cpuMicros, machine, median, pinSelf, saveResult, startServer, token, type Server } from './harness';
 import { A_A_LABEL, closedLoop, drive, medianInterval, pairedRatio, pairs, summarise, type RunResult } from './load';
 
 const DIST = join(BENCH_DIST, 'servers');
@@ -117,7 +117,7 @@ export async function modernHop(profileDir?: string): Promise<Array<Record<strin
   // With a profile directory, both processes write a V8 CPU profile there when they stop.
   const profile = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
   const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' }, 'SESSION_BUDDY_PORT', profile('session-buddy'));
-  const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url, ORCHESTRATOR_SESSION_BUDDY_PROTOCOL: MODERN }, 'ORCHESTRATOR_PORT', profile('orchestrator'));
+  const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url, ORCHESTRATOR_SESSION_BUDDY_PROTOCOL: MODERN }, 'ORCHESTRATOR_PORT', profile('orchestrator'));
   const sbToken = token('session-buddy', 'bench-user');
   const orchToken = token('orchestrator', 'bench-user');
   const started = await modernCalls(sb, sbToken, 'start', { project: 'bench' }, 1, 0.001);

@@ -114,9 +114,12 @@ export function cpuMicros(server: Server): number {
 // Linux's USER_HZ; `getconf CLK_TCK` is 100 on every mainstream kernel.
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
+/** The issuer session-buddy trusts by default (the orchestrator's default URL); bench orchestrators are given it. */
+export const ISSUER = 'http://127.0.0.1:8679';
+
 /** A token with our issuer's defaults for the given audience. */
 export function token(audience: string, subject = 'bench', scopes = ['read', 'write']): string {
-  const options = resolveAuthOptions({ secret: SECRET, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: [audience] });
+  const options = resolveAuthOptions({ secret: SECRET, issuer: ISSUER, allowedIssuers: [ISSUER], audiences: [audience] });
   return new TokenIssuerService(options, new JwtService({})).mint({ subject, audience, scopes, ttlSeconds: 3600 }).token;
 }
 

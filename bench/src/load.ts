@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { BENCH_DIST, MCP_HEADERS, ROOT, SECRET, callBody, callRequests, cpuMicros, machine, median, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
+import { BENCH_DIST, ISSUER, MCP_HEADERS, ROOT, SECRET, callBody, callRequests, cpuMicros, machine, median, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
 
 export interface RunResult {
   callsPerSecond: number;
@@ -261,7 +261,7 @@ async function latencyRun(server: Server, bearer: string, tool: string, args: Re
 export async function orchestratorHop(): Promise<Array<Record<string, unknown>>> {
   const dataDir = join(ROOT, 'tmp', `bench-sb-${Date.now()}`);
   const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' }, 'SESSION_BUDDY_PORT');
-  const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url }, 'ORCHESTRATOR_PORT');
+  const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url }, 'ORCHESTRATOR_PORT');
   const sbToken = token('session-buddy', 'bench-user');
   const orchToken = token('orchestrator', 'bench-user');
   await openSessionAndStart(sb.url, sbToken);

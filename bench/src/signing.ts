@@ -59,7 +59,7 @@ export async function signing(): Promise<void> {
   const sessionBuddy = (name: string, env: Record<string, string>) =>
     startServer(name, join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0', SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), `bench-${name}-`)), ...env }, 'SESSION_BUDDY_PORT', [], true);
   const hs = await sessionBuddy('hs256', { SESSION_BUDDY_SECRET: SECRET });
-  const ed = await sessionBuddy('eddsa', { SESSION_BUDDY_JWKS_URL: `${base}/.well-known/jwks.json` });
+  const ed = await sessionBuddy('eddsa', { SESSION_BUDDY_JWKS_URL: `${base}/.well-known/jwks.json`, SESSION_BUDDY_AUTHORIZATION_SERVER: base });
   // An EdDSA token from the real token endpoint, for the JWKS instance's URL.
   const added = spawnSync(process.execPath, [join(ROOT, 'tools/cli/dist/main.js'), 'client', 'add', 'bench', '--scope', 'read write', '--resource', ed.url, '--url', orchestrator.url], { env: { PATH: process.env['PATH'] ?? '', CROSSAUTH_SECRET: SECRET }, encoding: 'utf8' });
   const clientSecret = /client_secret:\s+(\S+)/.exec(added.stdout)?.[1];

@@ -143,7 +143,7 @@ function writeSecrets() {
 function mint(claims) {
   const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: keyId })}.${b64({ iss: 'orchestrator', iat: now, exp: now + 600, jti: randomUUID(), type: 'access', ...claims })}`;
+  const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid: keyId })}.${b64({ iss: 'orchestrator', iat: now, exp: now + 600, jti: randomUUID(), type: 'access', ...claims })}`;
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
@@ -206,12 +206,12 @@ async function stack(secretsDir) {
   check('stack healthy', true, `session-buddy via HAProxy at ${sb}, orchestrator at ${orch}`);
 
   // Through the orchestrator: it calls session-buddy through the proxy with an exchanged token.
-  const viaOrchestrator = await mcpSession(`${orch}/mcp`, mint({ sub: 'alice', aud: 'orchestrator', scope: 'read write' }));
+  const viaOrchestrator = await mcpSession(`${orch}/mcp`, mint({ sub: 'alice', aud: 'orchestrator', iss: orch, scope: 'read write' }));
   const begun = await viaOrchestrator('begin_project_session', { project: 'containers' });
   check('a call through the orchestrator', begun.result?.structuredContent?.owner === 'alice', JSON.stringify(begun.result?.structuredContent ?? begun.error ?? begun.status));
 
   // Read back from session-buddy through the load balancer, several times (both replicas in turn).
-  const direct = await mcpSession(`${sb}/mcp`, mint({ sub: 'alice', aud: 'session-buddy', scope: 'read' }));
+  const direct = await mcpSession(`${sb}/mcp`, mint({ sub: 'alice', aud: 'session-buddy', iss: orch, scope: 'read' }));
   let readBack = 0;
   for (let i = 0; i < 6; i++) {
     const status = await direct('list_sessions');

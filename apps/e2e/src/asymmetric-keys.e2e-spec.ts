@@ -69,7 +69,6 @@ describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its
     sessionBuddy = await spawnApp('session-buddy', {
       // No SESSION_BUDDY_SECRET: nothing here can mint.
       SESSION_BUDDY_JWKS_URL: `${proxy.url}/.well-known/jwks.json`,
-      SESSION_BUDDY_JWKS_ISSUER: 'orchestrator',
       SESSION_BUDDY_JWKS_REFRESH_SECONDS: '2',
       SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS: '1',
       SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'eddsa-sb-')),
@@ -118,7 +117,7 @@ describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its
     const client = await connect(sessionBuddy.mcpUrl, token);
     const diag = structured(await client.callTool({ name: 'jwt_diagnostics', arguments: {} }));
     await client.close();
-    expect(diag).toMatchObject({ key_ids: [keys[0]?.['kid']], signing_key_id: null, algorithms: ['EdDSA', 'ES256'], public_key_issuers: ['orchestrator'] });
+    expect(diag).toMatchObject({ key_ids: [keys[0]?.['kid']], signing_key_id: null, algorithms: ['EdDSA', 'ES256'], public_key_issuers: [orchestrator.url] });
   });
 
   /** A token from the orchestrator's token endpoint for session-buddy, through a registered client. */
@@ -139,7 +138,7 @@ describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its
   }
 
   it('the orchestrator calls session-buddy on a caller\'s behalf with EdDSA tokens; the audit line names subject and actor', async () => {
-    const caller = await connect(orchestrator.mcpUrl, mint(secret, { sub: 'carol', aud: 'orchestrator', scope: 'read write' }));
+    const caller = await connect(orchestrator.mcpUrl, mint(secret, { sub: 'carol', aud: 'orchestrator', iss: orchestrator.url, scope: 'read write' }));
     expect(structured(await caller.callTool({ name: 'begin_project_session', arguments: { project: 'eddsa' } }))).toMatchObject({ project: 'eddsa', owner: 'carol' });
     await caller.close();
     const decisions = sessionBuddy.logs().map((l) => l.message as { event?: string; subject?: string; actor?: string; outcome?: string });
@@ -204,7 +203,7 @@ describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its
   });
 
   it('a key rotation while calls flow fails no call', async () => {
-    const caller = await connect(orchestrator.mcpUrl, mint(secret, { sub: 'dave', aud: 'orchestrator', scope: 'read write' }));
+    const caller = await connect(orchestrator.mcpUrl, mint(secret, { sub: 'dave', aud: 'orchestrator', iss: orchestrator.url, scope: 'read write' }));
     await caller.callTool({ name: 'begin_project_session', arguments: { project: 'rotation' } });
     const before = (await jwks()).keys.map((k) => k['kid']);
     let calls = 0;

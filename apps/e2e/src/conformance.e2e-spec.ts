@@ -10,7 +10,7 @@ import { AuthModule } from '@crossauth/auth';
 import { McpServerModule } from '@crossauth/mcp-server';
 import { ConformanceFixtureTools } from './support/conformance-fixture.tools';
 import { freePort, spawnApp, WORKSPACE_ROOT, type AppName, type RunningApp } from './support/spawn-app';
-import { mint, newSecret } from './support/tokens';
+import { ISSUER, mint, newSecret } from './support/tokens';
 
 /**
  * The MCP project's conformance suite (@modelcontextprotocol/conformance
@@ -174,8 +174,8 @@ const apps: Array<{ name: AppName; env: (publicUrl: string) => Record<string, st
   },
   {
     name: 'orchestrator',
-    env: (publicUrl) => ({ ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_PUBLIC_URL: publicUrl, ORCHESTRATOR_SESSION_BUDDY_URL: 'http://127.0.0.1:9/mcp' }),
-    token: mint(secret, { sub: 'conformance', aud: 'orchestrator', iss: 'orchestrator', scope: 'read write' }),
+    env: (publicUrl) => ({ ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_PUBLIC_URL: publicUrl, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: 'http://127.0.0.1:9/mcp' }),
+    token: mint(secret, { sub: 'conformance', aud: 'orchestrator', scope: 'read write' }),
   },
 ];
 
@@ -218,7 +218,7 @@ describe("MCP conformance suite against the libraries the apps are built on, wit
     url = `${publicUrl}/mcp`;
     const moduleRef = await Test.createTestingModule({
       imports: [
-        AuthModule.forRoot({ secret: librarySecret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['conformance-fixture'], resourceMetadataUrl: `${publicUrl}/.well-known/oauth-protected-resource/mcp` }),
+        AuthModule.forRoot({ secret: librarySecret, issuer: ISSUER, allowedIssuers: [ISSUER], audiences: ['conformance-fixture'], resourceMetadataUrl: `${publicUrl}/.well-known/oauth-protected-resource/mcp` }),
         McpServerModule.forRoot({ name: 'conformance-fixture', version: '1.0.0', resourceUrl: url, authorizationServers: ['http://127.0.0.1:9/'] }),
       ],
       providers: [ConformanceFixtureTools],

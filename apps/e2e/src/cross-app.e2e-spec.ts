@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnApp, type RunningApp } from './support/spawn-app';
-import { connect, initializeBody, mint, newSecret, postMcp, signedHeaders, structured, text } from './support/tokens';
+import { ISSUER, connect, initializeBody, mint, newSecret, postMcp, signedHeaders, structured, text } from './support/tokens';
 
 const secret = newSecret();
 /** A caller's token for the orchestrator (as `crossauth mint --aud orchestrator` would make). */
 const callerToken = (sub: string, claims: Record<string, unknown> = {}, key = secret) =>
-  mint(key, { sub, aud: 'orchestrator', iss: 'orchestrator', scope: 'read write', ...claims });
+  mint(key, { sub, aud: 'orchestrator', iss: ISSUER, scope: 'read write', ...claims });
 
 type Decision = { event: string; outcome: string; reason: string; subject?: string; actor?: string; actors?: string[]; scopes?: string[]; target: string };
 const decisions = (app: RunningApp): Decision[] =>
@@ -30,6 +30,7 @@ describe('orchestrator → session-buddy', () => {
     sessionBuddy = await spawnApp('session-buddy', sbEnv());
     orchestrator = await spawnApp('orchestrator', {
       ORCHESTRATOR_AUTH_SECRET: secret,
+      ORCHESTRATOR_ISSUER: ISSUER,
       ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl,
       // A small old-space cap turns any per-call retention into a crash and keeps
       // V8 from growing its heap lazily, so RSS growth below means a real leak.
@@ -245,7 +246,7 @@ describe('orchestrator with a different secret', () => {
   it('is refused by session-buddy and says plainly that the secrets differ', async () => {
     const sb = await spawnApp('session-buddy', { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'mismatch-')) });
     const otherSecret = newSecret();
-    const orch = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: otherSecret, ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl, ORCHESTRATOR_DOWNSTREAM_RETRIES: '0' });
+    const orch = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: otherSecret, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl, ORCHESTRATOR_DOWNSTREAM_RETRIES: '0' });
     try {
       const client = await connect(orch.mcpUrl, callerToken('henry', { scope: 'read write admin' }, otherSecret));
       const result = await client.callTool({ name: 'begin_project_session', arguments: { project: 'zeta' } });
@@ -282,6 +283,8 @@ describe('both apps come up the way the README says', () => {
         SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'npm-start-')),
         ORCHESTRATOR_PORT: String(orchPort),
         ORCHESTRATOR_SESSION_BUDDY_URL: `http://127.0.0.1:${sbPort}/mcp`,
+        // The orchestrator's issuer is its URL, which moved with its port.
+        SESSION_BUDDY_AUTHORIZATION_SERVER: `http://127.0.0.1:${orchPort}`,
         // This nx runs inside the outer `nx run e2e:e2e`; its own workspace data avoids waiting on the outer one's.
         NX_WORKSPACE_DATA_DIRECTORY: mkdtempSync(join(tmpdir(), 'nx-inner-')),
       },
@@ -308,7 +311,7 @@ describe('both apps come up the way the README says', () => {
       // On failure, show what `npm start` printed.
       const tail = output.split('\n').filter((l) => !/InstanceLoader|RouterExplorer|RoutesResolver/.test(l)).slice(-40).join('\n');
       expect({ up, output: up.every(Boolean) ? '' : tail }).toEqual({ up: [true, true], output: '' });
-      const client = await connect(`http://127.0.0.1:${orchPort}/mcp`, mint(s, { sub: 'readme', aud: 'orchestrator' }));
+      const client = await connect(`http://127.0.0.1:${orchPort}/mcp`, mint(s, { sub: 'readme', aud: 'orchestrator', iss: `http://127.0.0.1:${orchPort}` }));
       expect(structured(await client.callTool({ name: 'begin_project_session', arguments: { project: 'readme' } }))).toMatchObject({ owner: 'readme' });
       await client.close();
     } finally {

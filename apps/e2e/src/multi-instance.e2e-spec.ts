@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as PgClient } from 'pg';
 import { WORKSPACE_ROOT, spawnApp, type RunningApp } from './support/spawn-app';
-import { connect, initializeBody, mint, newSecret, signedHeaders, structured, text } from './support/tokens';
+import { ISSUER, connect, initializeBody, mint, newSecret, signedHeaders, structured, text } from './support/tokens';
 import { waitFor } from './support/wait';
 
 /**
@@ -95,7 +95,7 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
     await admin(`CREATE SCHEMA ${schema}`);
     // Both start at once on an empty schema: the migration lock is part of what is tested.
     [a, b] = await Promise.all([spawnApp('session-buddy', instanceEnv()), spawnApp('session-buddy', instanceEnv())]);
-    orchestrator = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_SESSION_BUDDY_URL: a.mcpUrl });
+    orchestrator = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: a.mcpUrl });
   }, 90_000);
   afterAll(async () => {
     await Promise.all([orchestrator?.stop(), a?.stop(), b?.stop()]);
@@ -114,7 +114,7 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
     expect(text(again)).toMatch(/already has an open session/);
     await Promise.all([writer.close(), reader.close()]);
 
-    const caller = await connect(orchestrator.mcpUrl, mint(secret, { sub: 'via-orch', aud: 'orchestrator', iss: 'orchestrator', scope: 'read write' }));
+    const caller = await connect(orchestrator.mcpUrl, mint(secret, { sub: 'via-orch', aud: 'orchestrator', scope: 'read write' }));
     expect((await caller.callTool({ name: 'begin_project_session', arguments: { project: 'orch' } })).isError).toBeFalsy();
     await caller.close();
     const onB = await connect(b.mcpUrl, token('via-orch'));
@@ -146,7 +146,7 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
   });
 
   it('refuses on one instance a signed request the other accepted (a replay), and an envelope too', async () => {
-    const bearer = mint(secret, { sub: 'signer', iss: 'orchestrator' });
+    const bearer = mint(secret, { sub: 'signer' });
     const body = JSON.stringify(initializeBody);
     const host = new URL(a.mcpUrl).host;
     const headers = { authorization: `Bearer ${bearer}`, ...signedHeaders(secret, 'POST', a.mcpUrl, body) };
@@ -291,7 +291,7 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
   });
 
   (ownServices ? it : it.skip)('refuses signed calls with 503 while Redis is down, and after it comes back empty refuses a replay of what it had accepted, on both instances, until one window has passed', async () => {
-    const bearer = mint(secret, { sub: 'outage', iss: 'orchestrator' });
+    const bearer = mint(secret, { sub: 'outage' });
     const body = JSON.stringify(initializeBody);
     const host = new URL(a.mcpUrl).host;
     const signed = () => ({ authorization: `Bearer ${bearer}`, ...signedHeaders(secret, 'POST', a.mcpUrl, body) });

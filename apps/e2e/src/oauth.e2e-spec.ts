@@ -52,7 +52,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     expect(String((write as { content?: Array<{ text: string }> })?.content?.[0]?.text ?? write)).toMatch(/insufficient_scope|403/);
     await client.close();
     const decisions = sessionBuddy.logs().map((l) => l.message as { event?: string; subject?: string; issuer?: string; outcome?: string });
-    expect(decisions.some((d) => d.event === 'auth_decision' && d.subject === 'robot' && d.issuer === 'orchestrator' && d.outcome === 'allow')).toBe(true);
+    expect(decisions.some((d) => d.event === 'auth_decision' && d.subject === 'robot' && d.issuer === orchestrator.url && d.outcome === 'allow')).toBe(true);
   });
 
   it('publishes RFC 8414 metadata naming exactly what it implements', async () => {
@@ -85,7 +85,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     const body = (await res.json()) as { access_token: string; token_type: string; expires_in: number; scope: string };
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'read' });
     const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
-    expect(claims).toMatchObject({ sub: 'robot', aud: sessionBuddy.mcpUrl, iss: 'orchestrator', scope: 'read', type: 'access' });
+    expect(claims).toMatchObject({ sub: 'robot', aud: sessionBuddy.mcpUrl, iss: orchestrator.url, client_id: 'robot', scope: 'read', type: 'access' });
   });
 
   it.each([
@@ -124,7 +124,8 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     });
 
     it('calls with a minted, signed token when no client is given', async () => {
-      const run = await cli(['call', sessionBuddy.mcpUrl, 'health_check'], { CROSSAUTH_SECRET: secret });
+      // The issuer comes from session-buddy's own setting, as it would from a shared .env.
+      const run = await cli(['call', sessionBuddy.mcpUrl, 'health_check'], { CROSSAUTH_SECRET: secret, SESSION_BUDDY_AUTHORIZATION_SERVER: orchestrator.url });
       expect(run.code).toBe(0);
       expect(JSON.parse(run.out)).toMatchObject({ status: 'ok' });
     });
@@ -139,6 +140,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     ])('exits 1 on %s, saying why', async (_n, args, env: Record<string, string>, message) => {
       // 'x' stands for the real service secret, which the table cannot name before it exists.
       const realEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, k === 'CROSSAUTH_SECRET' ? secret : v]));
+      if (realEnv['CROSSAUTH_SECRET']) realEnv['SESSION_BUDDY_AUTHORIZATION_SERVER'] = orchestrator.url;
       const run = await cli(args.map((a) => (a === '<sb>' ? sessionBuddy.mcpUrl : a === '<as>' ? orchestrator.url : a)), realEnv);
       expect(run.code).toBe(1);
       expect(`${run.out}${run.err}`).toMatch(message);
@@ -220,7 +222,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       const token = await tokenOf('intro-target');
       expect(await introspect('sb-resource', token)).toEqual({
         status: 200,
-        body: expect.objectContaining({ active: true, sub: 'intro-target', client_id: 'intro-target', scope: 'read', aud: [sessionBuddy.mcpUrl], iss: 'orchestrator', token_type: 'Bearer' }),
+        body: expect.objectContaining({ active: true, sub: 'intro-target', client_id: 'intro-target', scope: 'read', aud: [sessionBuddy.mcpUrl], iss: orchestrator.url, token_type: 'Bearer' }),
       });
       // A client whose resources do not include the token's audience learns nothing.
       expect(await introspect('orch-resource', token)).toEqual({ status: 200, body: { active: false } });
@@ -259,7 +261,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     let relaySecret: string;
     const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
     // A token a person holds for the relay service (its audience is the relay's client id).
-    const aliceForRelay = (claims: Record<string, unknown> = {}) => mint(secret, { sub: 'alice', aud: 'relay', scope: 'read', ...claims });
+    const aliceForRelay = (claims: Record<string, unknown> = {}) => mint(secret, { sub: 'alice', aud: 'relay', iss: orchestrator.url, scope: 'read', ...claims });
     const exchange = (fields: Record<string, string>) =>
       form({ grant_type: EXCHANGE, subject_token_type: ACCESS, resource: sessionBuddy.mcpUrl, ...fields }, basic('relay', relaySecret));
 
@@ -292,6 +294,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
 
     it.each([
       ['a subject token for another audience', () => exchange({ subject_token: mint(secret, { sub: 'alice', aud: 'session-buddy' }) }), 'invalid_request'],
+      ['a subject token from another issuer', () => exchange({ subject_token: mint(secret, { sub: 'alice', aud: 'relay', iss: 'http://127.0.0.1:1' }) }), 'invalid_request'],
       ['an expired subject token', () => exchange({ subject_token: aliceForRelay({ exp: Math.floor(Date.now() / 1000) - 120 }) }), 'invalid_request'],
       ['a subject token signed with another secret', () => exchange({ subject_token: mint(newSecret(), { sub: 'alice', aud: 'relay' }) }), 'invalid_request'],
       ['no subject_token_type', () => form({ grant_type: EXCHANGE, subject_token: aliceForRelay(), resource: sessionBuddy.mcpUrl }, basic('relay', relaySecret)), 'invalid_request'],
@@ -323,10 +326,12 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
         ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID: 'orchestrator-b',
         ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE: keyFile,
         ORCHESTRATOR_SESSION_BUDDY_AUTHORIZATION_SERVER: orchestrator.url,
+        // One trust domain with the first orchestrator (same secret, same issuer): its subject tokens are ones that issuer exchanges.
+        ORCHESTRATOR_ISSUER: orchestrator.url,
         ...env,
       }).then((app) => (others.push(app), app));
     const workflow = async (app: RunningApp, subject: string) => {
-      const client = await connect(app.mcpUrl, mint(secret, { sub: subject, aud: 'orchestrator', scope: 'read write' }));
+      const client = await connect(app.mcpUrl, mint(secret, { sub: subject, aud: 'orchestrator', iss: orchestrator.url, scope: 'read write' }));
       try {
         return await client.callTool({ name: 'begin_project_session', arguments: { project: `via-${subject}` } });
       } finally {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli as runCli } from './support/cli';
 import { spawnApp, type RunningApp } from './support/spawn-app';
-import { connect, initializeBody, keyId, mint, newSecret, postMcp, structured, text } from './support/tokens';
+import { ISSUER, connect, initializeBody, keyId, mint, newSecret, postMcp, structured, text } from './support/tokens';
 import { waitFor } from './support/wait';
 
 const dir = mkdtempSync(join(tmpdir(), 'ops-e2e-'));
@@ -147,7 +147,7 @@ describe('key rotation while calls keep flowing', () => {
       SESSION_BUDDY_DATA_DIR: join(dir, 'rotation'),
       SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: 'orchestrator',
     });
-    const orch = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET_FILE: orchSecret, ORCHESTRATOR_PREVIOUS_SECRETS_FILE: orchPrevious, ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl });
+    const orch = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET_FILE: orchSecret, ORCHESTRATOR_PREVIOUS_SECRETS_FILE: orchPrevious, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl });
     const client = await connect(orch.mcpUrl, mint(a, { sub: 'rotor', aud: 'orchestrator' }));
     await client.callTool({ name: 'begin_project_session', arguments: { project: 'rotation' } });
     let calls = 0;

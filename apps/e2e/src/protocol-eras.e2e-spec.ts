@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { spawnApp, WORKSPACE_ROOT, type RunningApp } from './support/spawn-app';
-import { connect, initializeBody, mint, newSecret, postMcp, structured, text } from './support/tokens';
+import { ISSUER, connect, initializeBody, mint, newSecret, postMcp, structured, text } from './support/tokens';
 
 const MODERN = '2026-07-28';
 const secret = newSecret();
 const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} };
 /** A token for calling session-buddy directly, from an issuer it trusts without request signatures. */
 const direct = (claims: Record<string, unknown> = {}) => mint(secret, { iss: 'mahavishnu', ...claims });
-const callerToken = (sub: string, claims: Record<string, unknown> = {}) => mint(secret, { sub, aud: 'orchestrator', iss: 'orchestrator', scope: 'read write', ...claims });
+const callerToken = (sub: string, claims: Record<string, unknown> = {}) => mint(secret, { sub, aud: 'orchestrator', iss: ISSUER, scope: 'read write', ...claims });
 
 /** The Python MCP client lives in the venv `npm test` prepares (tools/python/requirements.txt). */
 const python = process.env['CROSSAUTH_TEST_PYTHON'] ?? join(WORKSPACE_ROOT, 'tmp', 'python-mcp', 'bin', 'python');
@@ -55,7 +55,7 @@ describe('one /mcp endpoint, both protocol eras', () => {
 
   beforeAll(async () => {
     sessionBuddy = await spawnApp('session-buddy', { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'eras-')), SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: 'orchestrator' });
-    orchestrator = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl });
+    orchestrator = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl });
   });
   afterAll(async () => {
     await orchestrator.stop();
@@ -195,7 +195,7 @@ describe('one /mcp endpoint, both protocol eras', () => {
 describe('orchestrator falls back to the 2025 era when session-buddy does not offer 2026-07-28', () => {
   it('probes once, uses sessions, and every call still works', async () => {
     const sb = await spawnApp('session-buddy', { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'eras-legacy-')), SESSION_BUDDY_MCP_2026: 'false' });
-    const orch = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl });
+    const orch = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl });
     try {
       // A 2025-only server does not know the revision: its envelope is no session and no initialize.
       const modern = await modernPost(sb.mcpUrl, 'tools/list', {}, { authorization: `Bearer ${direct()}` });

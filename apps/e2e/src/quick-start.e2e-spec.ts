@@ -24,6 +24,8 @@ function startSupervisor(env: Record<string, string>, ports: { sb: number; orch:
       SESSION_BUDDY_PORT: String(ports.sb),
       ORCHESTRATOR_PORT: String(ports.orch),
       ORCHESTRATOR_SESSION_BUDDY_URL: `http://127.0.0.1:${ports.sb}/mcp`,
+      // Moving the orchestrator moves its issuer: session-buddy is told where it went.
+      SESSION_BUDDY_AUTHORIZATION_SERVER: `http://127.0.0.1:${ports.orch}`,
       SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'start-e2e-')),
       // The orchestrator's default data directory, away from the machine's real one.
       XDG_DATA_HOME: mkdtempSync(join(tmpdir(), 'start-e2e-data-')),
@@ -135,8 +137,8 @@ describe("the README's client commands, run as written", () => {
   it('mints a token and calls the orchestrator with the MCP Inspector CLI (only the URL changed)', async () => {
     const block = readmeBlock('mcp-inspector');
     expect(block).toContain('http://127.0.0.1:8679/mcp');
-    // CROSSAUTH_SECRET is what `crossauth mint` reads first, as a user's .env would provide it.
-    const run = await bash(block.replaceAll('http://127.0.0.1:8679', s.orchestratorUrl), { CROSSAUTH_SECRET: secret });
+    // CROSSAUTH_SECRET (read first) and ORCHESTRATOR_PORT (its issuer), as a user's .env would provide them.
+    const run = await bash(block.replaceAll('http://127.0.0.1:8679', s.orchestratorUrl), { CROSSAUTH_SECRET: secret, ORCHESTRATOR_PORT: new URL(s.orchestratorUrl).port });
     if (run.code !== 0) throw new Error(`README command failed (${run.code}):\n${run.err}`);
     const result = JSON.parse(run.out) as { structuredContent: { project: string; status: string; owner: string } };
     expect(result.structuredContent).toMatchObject({ project: 'demo', status: 'open', owner: 'alice' });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { WORKSPACE_ROOT, runToExit, spawnApp, type RunningApp } from './support/spawn-app';
-import { connect, initializeBody, mint, newSecret, postMcp, rawPost, structured, text } from './support/tokens';
+import { ISSUER, connect, initializeBody, mint, newSecret, postMcp, rawPost, structured, text } from './support/tokens';
+import { waitFor } from './support/wait';
 
 const secret = newSecret();
 const dataDir = () => mkdtempSync(join(tmpdir(), 'sb-e2e-'));
@@ -209,6 +210,41 @@ describe('session-buddy durability', () => {
   });
 });
 
+describe("session-buddy during the issuer's transition window", () => {
+  it("accepts tokens under the orchestrator's legacy name until the window ends, then refuses them saying so", async () => {
+    const endsAt = new Date(Math.ceil((Date.now() + 4000) / 1000) * 1000);
+    const app = await spawnApp('session-buddy', { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: dataDir(), SESSION_BUDDY_LEGACY_ISSUERS_UNTIL: endsAt.toISOString() });
+    try {
+      const legacy = mint(secret, { sub: 'old-token', iss: 'orchestrator' });
+      const client = await connect(app.mcpUrl, legacy);
+      expect(structured(await client.callTool({ name: 'list_sessions', arguments: {} }))).toHaveProperty('sessions');
+      await client.close();
+      await waitFor('the window to end', async () => Date.now() >= endsAt.getTime() + 50 || undefined, 10_000);
+      const res = await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${legacy}` });
+      expect(res.status).toBe(401);
+      const challenge = res.headers.get('www-authenticate') ?? '';
+      expect(challenge).toContain(`error_description="wrong_issuer: Token issuer is not trusted by this server; iss 'orchestrator' was accepted until ${endsAt.toISOString()}; tokens must now say iss '${ISSUER}'"`);
+      // The issuer URL goes on working.
+      const current = await connect(app.mcpUrl, mint(secret, { sub: 'new-token' }));
+      expect(structured(await current.callTool({ name: 'list_sessions', arguments: {} }))).toHaveProperty('sessions');
+      await current.close();
+    } finally {
+      await app.stop();
+    }
+  }, 60_000);
+
+  it('names the trusted issuers when a token comes from another one (here: localhost is not 127.0.0.1)', async () => {
+    const app = await spawnApp('session-buddy', { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: dataDir() });
+    try {
+      const res = await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${mint(secret, { iss: 'http://localhost:8679' })}` });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ reason: 'wrong_issuer', error_description: `Token issuer is not trusted by this server; the token's iss is 'http://localhost:8679'; this server trusts '${ISSUER}', 'mahavishnu'` });
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
 describe('session-buddy start-up checks', () => {
   it.each([
     ['a short secret', { SESSION_BUDDY_SECRET: 'short-but-real-Zx81' }, /SESSION_BUDDY_SECRET is not an acceptable secret: it must be at least 32 characters/],
@@ -216,6 +252,8 @@ describe('session-buddy start-up checks', () => {
     ['auth disabled while a secret is set', { SESSION_BUDDY_SECRET: newSecret(), SESSION_BUDDY_AUTH_MODE: 'disabled' }, /only allowed when SESSION_BUDDY_SECRET is not set/],
     ['no secret in required mode', { SESSION_BUDDY_AUTH_MODE: 'required' }, /SESSION_BUDDY_SECRET is required/],
     ['a port out of range', { SESSION_BUDDY_SECRET: newSecret(), SESSION_BUDDY_PORT: '70000' }, /SESSION_BUDDY_PORT/],
+    ['an authorization server with a trailing slash', { SESSION_BUDDY_SECRET: newSecret(), SESSION_BUDDY_AUTHORIZATION_SERVER: 'http://127.0.0.1:8679/' }, /SESSION_BUDDY_AUTHORIZATION_SERVER: must be an issuer URL/],
+    ['a transition end that is not an instant', { SESSION_BUDDY_SECRET: newSecret(), SESSION_BUDDY_LEGACY_ISSUERS_UNTIL: 'summer 2027' }, /SESSION_BUDDY_LEGACY_ISSUERS_UNTIL/],
   ])('refuses to start with %s, naming the variable and not the value', async (_n, env, message) => {
     const { code, output } = await runToExit('session-buddy', { SESSION_BUDDY_DATA_DIR: dataDir(), ...env });
     expect(code).toBe(1);

@@ -25,8 +25,9 @@ class EchoTools {
   imports: [
     AuthModule.forRoot({
       ...(flag('--no-auth') ? { mode: 'disabled' as const } : { secret }),
-      issuer: 'orchestrator',
-      allowedIssuers: ['orchestrator'],
+      // The harness's ISSUER: its tokens say this.
+      issuer: 'http://127.0.0.1:8679',
+      allowedIssuers: ['http://127.0.0.1:8679'],
       audiences: ['bench'],
       verificationCache: { enabled: !flag('--no-cache') },
       requireSignedRequests: flag('--signed') ? 'all' : 'off',

@@ -39,6 +39,7 @@ export { FileSigningKeys, type KeySchedule, type SigningKeyInfo, type SigningKey
 export { TokenVerifierService } from './lib/tokens/token-verifier.service';
 export { TokenIssuerService, type MintRequest, type MintedToken } from './lib/tokens/token-issuer.service';
 export { validateClaims, type ClaimPolicy } from './lib/tokens/claims';
+export type { LegacyIssuer } from './lib/tokens/legacy-issuer';
 export { decodeBase64UrlStrict, verifyHs256Signature, verifyJwsSignature, type JwtClaims, type JwtHeader, type VerificationKeys, type VerifiedSignature } from './lib/tokens/jwt-codec';
 export { NoRevocations, type RevocationStore } from './lib/revocation/revocation-store';
 export { RevocationIndex } from './lib/revocation/revocation-index';
@@ -57,7 +58,7 @@ export { RequireAuth, type RequireAuthOptions } from './lib/decorators/require-a
 export { RequiresScopes } from './lib/decorators/requires-scopes.decorator';
 export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
 export { CROSSAUTH_JWT_STRATEGY, JwtStrategy } from './lib/strategies/jwt.strategy';
-export { envBoolean, envList, parseEnvironment, readConnectionUrl, readSecretList, readSecretSettings, readSecretVariable, type Environment } from './lib/config/env';
+export { DEFAULT_LEGACY_ISSUERS_UNTIL, envBoolean, envInstant, envIssuerUrl, envList, issuerNames, legacyIssuers, parseEnvironment, readConnectionUrl, readSecretList, readSecretSettings, readSecretVariable, type Environment } from './lib/config/env';
 export { SignatureError, type SignatureFailureReason } from './lib/signing/signature.errors';
 export { REQUIRED_COMPONENTS, signRequest, signatureBase, verifyRequest, type SignableRequest, type VerifiedRequest, type VerifyRequestOptions } from './lib/signing/http-message-signature';
 export { contentDigest, verifyContentDigest } from './lib/signing/content-digest';

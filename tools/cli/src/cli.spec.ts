@@ -73,7 +73,19 @@ describe('crossauth CLI', () => {
     const token = (await run(['mint', '--sub', 'alice', '--scope', 'read write', '--aud', 'session-buddy', '--ttl', '60'], env)).out;
     const inspected = await run(['inspect', token], env);
     expect(inspected.code).toBe(0);
-    expect(inspected.out).toMatch(/valid: subject=alice issuer=orchestrator scopes=read write/);
+    expect(inspected.out).toMatch(/"typ":"at\+jwt"/);
+    expect(inspected.out).toMatch(/valid: subject=alice issuer=http:\/\/127\.0\.0\.1:8679 scopes=read write/);
+  });
+
+  it("mints as the issuer the orchestrator's settings name", async () => {
+    const token = (await run(['mint', '--sub', 'alice', '--scope', 'read'], { ...env, ORCHESTRATOR_PUBLIC_URL: 'https://auth.example.test/' })).out;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).toMatchObject({ iss: 'https://auth.example.test', client_id: 'alice' });
+  });
+
+  it('inspect explains a token under the legacy issuer name: accepted until the window ends', async () => {
+    const inspected = await run(['inspect', craftToken(accessClaims({ iss: 'orchestrator' }), secret)], env);
+    expect(inspected.out).toMatch(/valid: subject=alice issuer=orchestrator/);
   });
 
   it.each([

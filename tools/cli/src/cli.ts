@@ -5,6 +5,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { JwtService } from '@nestjs/jwt';
 import {
   AuthError,
+  DEFAULT_LEGACY_ISSUERS_UNTIL,
   TokenIssuerService,
   TokenVerifierService,
   assertAcceptableSecret,
@@ -33,9 +34,13 @@ Commands:
                                  print each configured service's key ids (session-buddy,
                                  orchestrator, this CLI) and whether session-buddy accepts
                                  the orchestrator's signing key; exits 3 when it does not
-  mint --sub S --scope "read write" [--aud session-buddy] [--iss orchestrator] [--ttl 300] [--role R] [--type access|refresh]
+  mint --sub S --scope "read write" [--aud session-buddy] [--iss ISSUER] [--ttl 300] [--role R] [--type access|refresh]
                                  mint a token with the configured secret; it lasts --ttl
-                                 seconds (default 300, at most 86400)
+                                 seconds (default 300, at most 86400); --iss defaults to
+                                 CROSSAUTH_ISSUER, else the orchestrator's issuer as its settings
+                                 make it (ORCHESTRATOR_ISSUER, _PUBLIC_URL, session-buddy's
+                                 SESSION_BUDDY_AUTHORIZATION_SERVER, ORCHESTRATOR_HOST/_PORT),
+                                 else http://127.0.0.1:8679
   inspect <token> [--aud A] [--iss I,J] [--legacy]
                                  decode a token and say whether it verifies, and why not
   revoke-token <jti|token> [--url http://127.0.0.1:8678/mcp]
@@ -137,7 +142,17 @@ const decodeSegment = (segment: string | undefined): unknown => {
   }
 };
 
-/** Calls one session-buddy admin tool as `crossauth-cli`, signing the requests. */
+/** The orchestrator's default issuer identifier (its default public URL). */
+const DEFAULT_ISSUER = 'http://127.0.0.1:8679';
+
+/** The issuer the environment names: CROSSAUTH_ISSUER, else what the orchestrator's own settings make it. */
+function configuredIssuer(env: Environment): string | undefined {
+  const named = env['CROSSAUTH_ISSUER'] || env['ORCHESTRATOR_ISSUER'] || env['ORCHESTRATOR_PUBLIC_URL'] || env['SESSION_BUDDY_AUTHORIZATION_SERVER'];
+  if (named) return named.replace(/\/$/, '');
+  const port = env['ORCHESTRATOR_PORT'];
+  return port ? `http://${env['ORCHESTRATOR_HOST'] || '127.0.0.1'}:${port}` : undefined;
+}
+
 /** What a token minted by the CLI says. */
 interface MintedCaller {
   readonly url: URL;
@@ -153,7 +168,8 @@ interface MintedCaller {
  */
 async function callWithMintedToken(env: Environment, values: { iss?: string; 'secret-env'?: string }, caller: MintedCaller, tool: string, args: Record<string, unknown>): Promise<CallToolResult> {
   const { secret } = secretFrom(env, values['secret-env']);
-  const issuer = values.iss ?? 'orchestrator';
+  // The orchestrator trusts its own issuer, which is its URL unless configured otherwise.
+  const issuer = values.iss ?? configuredIssuer(env) ?? (caller.audience === 'orchestrator' ? caller.url.origin : DEFAULT_ISSUER);
   const options = resolveAuthOptions({ secret, issuer, allowedIssuers: [issuer], audiences: ['unused'] });
   const keys = options.keyRing as KeyRing;
   const token = new TokenIssuerService(options, new JwtService({})).mint({ subject: caller.subject, audience: caller.audience, scopes: caller.scopes, ttlSeconds: 60 }).token;
@@ -373,7 +389,7 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
         if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) throw new Error('--ttl must be 1-86400 seconds');
         if (values.type && values.type !== 'access' && values.type !== 'refresh') throw new Error('--type must be access or refresh');
         const { secret } = secretFrom(env, values['secret-env']);
-        const issuer = values.iss ?? 'orchestrator';
+        const issuer = values.iss ?? configuredIssuer(env) ?? DEFAULT_ISSUER;
         const options = resolveAuthOptions({ secret, issuer, allowedIssuers: [issuer], audiences: ['unused'] });
         const minted = new TokenIssuerService(options, new JwtService({})).mint({
           subject: values.sub,
@@ -397,7 +413,9 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
           secret,
           previousSecrets: previous,
           issuer: 'crossauth-cli',
-          allowedIssuers: (values.iss ?? 'orchestrator,mahavishnu').split(','),
+          allowedIssuers: values.iss ? values.iss.split(',') : [configuredIssuer(env) ?? DEFAULT_ISSUER, 'mahavishnu'],
+          // Explains a token that still says the orchestrator's legacy name the way session-buddy would.
+          legacyIssuers: values.iss ? [] : [{ name: 'orchestrator', issuer: configuredIssuer(env) ?? DEFAULT_ISSUER, until: DEFAULT_LEGACY_ISSUERS_UNTIL }],
           audiences: (values.aud ?? 'session-buddy').split(','),
           acceptLegacyTokens: values.legacy ?? false,
           verificationCache: { enabled: false },

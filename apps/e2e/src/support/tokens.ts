@@ -18,9 +18,16 @@ export function newSecret(): string {
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
+/**
+ * The orchestrator's default issuer identifier: the `iss` session-buddy trusts
+ * when nothing else is configured. Specs that start an orchestrator on another
+ * port and call session-buddy through it give it this issuer.
+ */
+export const ISSUER = 'http://127.0.0.1:8679';
+
 export function mint(secret: string, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): string {
   const now = Math.floor(Date.now() / 1000);
-  const body = { sub: 'alice', iss: 'orchestrator', aud: 'session-buddy', iat: now, exp: now + 300, jti: randomUUID(), type: 'access', scope: 'read write', ...claims };
+  const body = { sub: 'alice', iss: ISSUER, aud: 'session-buddy', iat: now, exp: now + 300, jti: randomUUID(), type: 'access', scope: 'read write', ...claims };
   const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: keyId(secret), ...header })}.${b64(body)}`;
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }

@@ -1,6 +1,21 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { AuthConfigError, envBoolean, envList, parseEnvironment, readConnectionUrl, readSecretSettings, readSecretVariable, type Environment } from '@crossauth/auth';
+import {
+  AuthConfigError,
+  DEFAULT_LEGACY_ISSUERS_UNTIL,
+  envBoolean,
+  envInstant,
+  envIssuerUrl,
+  envList,
+  issuerNames,
+  legacyIssuers,
+  parseEnvironment,
+  readConnectionUrl,
+  readSecretSettings,
+  readSecretVariable,
+  type Environment,
+  type LegacyIssuer,
+} from '@crossauth/auth';
 import { z } from 'zod';
 
 /** Every variable the orchestrator reads, with its default. `.env.example` mirrors this. */
@@ -9,9 +24,15 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65535).default(8679),
   ORCHESTRATOR_PUBLIC_URL: z.url().optional(),
   ORCHESTRATOR_AUTH_MODE: z.enum(['required', 'optional', 'disabled']).optional(),
-  ORCHESTRATOR_ISSUER: z.string().min(1).default('orchestrator'),
+  // The RFC 8414 issuer identifier, written as `iss`; default the public URL.
+  ORCHESTRATOR_ISSUER: envIssuerUrl.optional(),
+  // Who the orchestrator is when it calls session-buddy: the subject of its own tokens, the actor in exchanged ones, the sender of envelopes.
+  ORCHESTRATOR_CALLER_ID: z.string().regex(/^[A-Za-z0-9][\w.@:+-]{0,127}$/, 'must be a plain identifier (letters, digits, . _ @ : + -), not a URL').default('orchestrator'),
   ORCHESTRATOR_AUDIENCE: z.string().min(1).default('orchestrator'),
-  ORCHESTRATOR_ALLOWED_ISSUERS: envList.default(['orchestrator']),
+  ORCHESTRATOR_ALLOWED_ISSUERS: envList.optional(),
+  // Earlier names of this issuer, still accepted in tokens until ORCHESTRATOR_LEGACY_ISSUERS_UNTIL; `none` for none.
+  ORCHESTRATOR_LEGACY_ISSUERS: envList.default(['orchestrator']),
+  ORCHESTRATOR_LEGACY_ISSUERS_UNTIL: envInstant.optional(),
   ORCHESTRATOR_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   ORCHESTRATOR_SESSION_BUDDY_URL: z.url().default('http://127.0.0.1:8678/mcp'),
   ORCHESTRATOR_SESSION_BUDDY_AUDIENCE: z.string().min(1).default('session-buddy'),
@@ -46,9 +67,13 @@ export interface OrchestratorConfig {
     readonly mode?: 'required' | 'optional' | 'disabled';
     readonly secret?: string;
     readonly previousSecrets: string[];
+    /** The issuer identifier: `iss` of every token minted here, and the metadata's `issuer`. */
     readonly issuer: string;
+    /** The orchestrator as a caller of session-buddy, never a URL. */
+    readonly callerId: string;
     readonly audience: string;
     readonly allowedIssuers: string[];
+    readonly legacyIssuers: LegacyIssuer[];
     readonly clockSkewSeconds: number;
   };
   readonly sessionBuddy: {
@@ -116,6 +141,8 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     throw new AuthConfigError('ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET and ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE need ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID');
   }
   const publicUrl = (e.ORCHESTRATOR_PUBLIC_URL ?? `http://${e.ORCHESTRATOR_HOST}:${e.ORCHESTRATOR_PORT}`).replace(/\/$/, '');
+  const issuer = e.ORCHESTRATOR_ISSUER ?? publicUrl;
+  const legacy = legacyIssuers(e.ORCHESTRATOR_LEGACY_ISSUERS, e.ORCHESTRATOR_LEGACY_ISSUERS_UNTIL ?? DEFAULT_LEGACY_ISSUERS_UNTIL, issuer);
   const dataDir = e.ORCHESTRATOR_DATA_DIR ?? join(e.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'crossauth', 'orchestrator');
   return {
     host: e.ORCHESTRATOR_HOST,
@@ -125,9 +152,11 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
       mode: e.ORCHESTRATOR_AUTH_MODE,
       secret,
       previousSecrets,
-      issuer: e.ORCHESTRATOR_ISSUER,
+      issuer,
+      callerId: e.ORCHESTRATOR_CALLER_ID,
       audience: e.ORCHESTRATOR_AUDIENCE,
-      allowedIssuers: e.ORCHESTRATOR_ALLOWED_ISSUERS,
+      allowedIssuers: issuerNames(e.ORCHESTRATOR_ALLOWED_ISSUERS ?? [issuer], legacy),
+      legacyIssuers: legacy,
       clockSkewSeconds: e.ORCHESTRATOR_CLOCK_SKEW_SECONDS,
     },
     sessionBuddy: {
@@ -143,7 +172,7 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
             secret: clientSecret,
             keyFile: e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE,
             // Credentials go only to this issuer, whatever session-buddy's metadata names.
-            authorizationServer: (e.ORCHESTRATOR_SESSION_BUDDY_AUTHORIZATION_SERVER ?? publicUrl).replace(/\/$/, ''),
+            authorizationServer: (e.ORCHESTRATOR_SESSION_BUDDY_AUTHORIZATION_SERVER ?? issuer).replace(/\/$/, ''),
           }
         : undefined,
     },

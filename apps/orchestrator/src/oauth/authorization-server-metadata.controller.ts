@@ -18,7 +18,7 @@ export class AuthorizationServerMetadataController {
   constructor(@Inject(orchestratorConfig.KEY) config: OrchestratorConfig) {
     const base = config.publicUrl;
     this.metadata = {
-      issuer: base,
+      issuer: config.auth.issuer,
       token_endpoint: `${base}/oauth/token`,
       authorization_endpoint: `${base}/oauth/authorize`,
       response_types_supported: [],

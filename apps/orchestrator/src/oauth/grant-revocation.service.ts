@@ -45,7 +45,7 @@ export class GrantRevocationService {
   }
 
   private async call(tool: string, args: Record<string, unknown>): Promise<void> {
-    const result = await this.sessionBuddy.callTool(this.config.auth.issuer, ['admin'], tool, args);
+    const result = await this.sessionBuddy.callTool(this.config.auth.callerId, ['admin'], tool, args);
     if (result.isError) {
       const text = (result.content as Array<{ text?: string }>)[0]?.text ?? 'refused';
       this.logger.error({ event: 'revocation_not_propagated', tool, error: text });

@@ -8,15 +8,17 @@ import { TokenEndpointClient } from './token-endpoint.client';
 
 describe('DownstreamTokenCache', () => {
   const secret = randomSecret();
-  const auth = resolveAuthOptions({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['session-buddy'] });
-  const config = { auth: { issuer: 'orchestrator' }, sessionBuddy: { audience: 'session-buddy', tokenTtlSeconds: 100 } } as OrchestratorConfig;
+  // The issuer is a URL; the orchestrator as a caller keeps its plain name.
+  const ISSUER = 'https://auth.example.test';
+  const auth = resolveAuthOptions({ secret, issuer: ISSUER, allowedIssuers: [ISSUER], audiences: ['session-buddy'] });
+  const config = { auth: { issuer: ISSUER, callerId: 'orchestrator' }, sessionBuddy: { audience: 'session-buddy', tokenTtlSeconds: 100 } } as OrchestratorConfig;
   const issuer = new TokenIssuerService(auth, new JwtService({}));
   const make = () => new DownstreamTokenCache(new TokenExchangeService(issuer), new TokenEndpointClient(config, issuer), config);
   const verifier = new TokenVerifierService(auth);
 
   it('mints a token for session-buddy as the caller, acted for by the orchestrator, with exactly the scopes asked', async () => {
     const p = verifier.verify(await make().tokenFor('carol', ['write']));
-    expect(p).toMatchObject({ subject: 'carol', issuer: 'orchestrator', audience: ['session-buddy'], actor: 'orchestrator', scopes: ['write'] });
+    expect(p).toMatchObject({ subject: 'carol', issuer: ISSUER, audience: ['session-buddy'], actor: 'orchestrator', scopes: ['write'] });
   });
 
   it('reuses a token per (subject, scopes) until 80% of its life, then renews', async () => {

@@ -153,7 +153,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     const ourKeyId = signingKeyId(this.auth);
     let check: KeyCheck;
     try {
-      const result = await this.callTool(this.config.auth.issuer, [], 'health_check', {});
+      const result = await this.callTool(this.config.auth.callerId, [], 'health_check', {});
       const theirKeyIds = ((result.structuredContent as { auth?: { key_ids?: string[] } } | undefined)?.auth?.key_ids ?? []).filter(
         (k): k is string => typeof k === 'string',
       );

@@ -3,6 +3,8 @@ import { AUTH_OPTIONS, createEnvelope, type Principal, type ResolvedAuthOptions 
 import { McpTool, RelayedToolResult, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import { SessionBuddyClient } from '../session-buddy-client/session-buddy.client';
+import type { OrchestratorConfig } from '../config/env.schema';
+import { orchestratorConfig } from '../config/orchestrator.config';
 
 // Bounds here keep junk off the wire; session-buddy applies the precise rules
 // and its messages come back to the caller unchanged.
@@ -35,6 +37,7 @@ export class WorkflowTools {
   constructor(
     private readonly sessionBuddy: SessionBuddyClient,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
+    @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
   ) {}
 
   @McpTool({ name: 'begin_project_session', description: 'Start a work session for a project in session-buddy.', scopes: ['write'], input: beginInput })
@@ -71,7 +74,7 @@ export class WorkflowTools {
   async send(input: z.infer<typeof sendInput>, principal: Principal) {
     const key = this.auth.keyRing?.current;
     if (!key) throw new ToolError('cannot sign messages: the orchestrator has no secret configured', 'no_secret');
-    const envelope = createEnvelope({ from_project: this.auth.issuer, to_project: input.to_project, content: input.content }, key.key);
+    const envelope = createEnvelope({ from_project: this.config.auth.callerId, to_project: input.to_project, content: input.content }, key.key);
     return this.relay(principal, ['write'], 'receive_project_message', { envelope });
   }
 

@@ -1,6 +1,19 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { envBoolean, envList, parseEnvironment, readConnectionUrl, readSecretSettings, type Environment } from '@crossauth/auth';
+import {
+  DEFAULT_LEGACY_ISSUERS_UNTIL,
+  envBoolean,
+  envInstant,
+  envIssuerUrl,
+  envList,
+  issuerNames,
+  legacyIssuers,
+  parseEnvironment,
+  readConnectionUrl,
+  readSecretSettings,
+  type Environment,
+  type LegacyIssuer,
+} from '@crossauth/auth';
 import { z } from 'zod';
 
 /** Every variable session-buddy reads, with its default. `.env.example` mirrors this. */
@@ -9,12 +22,17 @@ export const sessionBuddyEnvSchema = z.object({
   SESSION_BUDDY_PORT: z.coerce.number().int().min(0).max(65535).default(8678),
   SESSION_BUDDY_PUBLIC_URL: z.url().optional(),
   SESSION_BUDDY_AUTH_MODE: z.enum(['required', 'optional', 'disabled']).optional(),
-  SESSION_BUDDY_ALLOWED_ISSUERS: envList.default(['orchestrator', 'mahavishnu']),
+  // Default: the authorization server's issuer and the Python predecessors' `mahavishnu`.
+  SESSION_BUDDY_ALLOWED_ISSUERS: envList.optional(),
   SESSION_BUDDY_AUDIENCE: z.string().min(1).default('session-buddy'),
-  SESSION_BUDDY_AUTHORIZATION_SERVER: z.url().default('http://127.0.0.1:8679'),
+  SESSION_BUDDY_AUTHORIZATION_SERVER: envIssuerUrl.default('http://127.0.0.1:8679'),
+  // Earlier names of the authorization server's issuer, accepted in tokens until SESSION_BUDDY_LEGACY_ISSUERS_UNTIL; `none` for none.
+  SESSION_BUDDY_LEGACY_ISSUERS: envList.default(['orchestrator']),
+  SESSION_BUDDY_LEGACY_ISSUERS_UNTIL: envInstant.optional(),
   SESSION_BUDDY_ACCEPT_LEGACY_TOKENS: envBoolean.default(false),
   SESSION_BUDDY_JWKS_URL: z.url().optional(),
-  SESSION_BUDDY_JWKS_ISSUER: z.string().min(1).default('orchestrator'),
+  // Default: SESSION_BUDDY_AUTHORIZATION_SERVER.
+  SESSION_BUDDY_JWKS_ISSUER: z.string().min(1).optional(),
   SESSION_BUDDY_JWKS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   SESSION_BUDDY_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
@@ -46,6 +64,8 @@ export interface SessionBuddyConfig {
     readonly secret?: string;
     readonly previousSecrets: string[];
     readonly allowedIssuers: string[];
+    /** Earlier names of the authorization server's issuer, accepted until their end. */
+    readonly legacyIssuers: LegacyIssuer[];
     readonly audience: string;
     readonly authorizationServer: string;
     readonly acceptLegacyTokens: boolean;
@@ -87,6 +107,9 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
   // Connection URLs carry passwords: read like secrets (NAME or NAME_FILE), checked without echoing them.
   const databaseUrl = readConnectionUrl(env, 'SESSION_BUDDY_DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = readConnectionUrl(env, 'SESSION_BUDDY_REDIS_URL', ['redis:', 'rediss:']);
+  const authorizationServer = e.SESSION_BUDDY_AUTHORIZATION_SERVER;
+  const legacy = legacyIssuers(e.SESSION_BUDDY_LEGACY_ISSUERS, e.SESSION_BUDDY_LEGACY_ISSUERS_UNTIL ?? DEFAULT_LEGACY_ISSUERS_UNTIL, authorizationServer);
+  const signedBy = e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS;
   return {
     host: e.SESSION_BUDDY_HOST,
     port: e.SESSION_BUDDY_PORT,
@@ -95,20 +118,18 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
       mode: e.SESSION_BUDDY_AUTH_MODE,
       secret,
       previousSecrets,
-      allowedIssuers: e.SESSION_BUDDY_ALLOWED_ISSUERS,
+      allowedIssuers: issuerNames(e.SESSION_BUDDY_ALLOWED_ISSUERS ?? [authorizationServer, 'mahavishnu'], legacy),
+      legacyIssuers: legacy,
       audience: e.SESSION_BUDDY_AUDIENCE,
-      authorizationServer: e.SESSION_BUDDY_AUTHORIZATION_SERVER,
+      authorizationServer,
       acceptLegacyTokens: e.SESSION_BUDDY_ACCEPT_LEGACY_TOKENS,
       legacyTokensSetting: 'SESSION_BUDDY_ACCEPT_LEGACY_TOKENS',
       clockSkewSeconds: e.SESSION_BUDDY_CLOCK_SKEW_SECONDS,
       verificationCache: e.SESSION_BUDDY_VERIFICATION_CACHE,
       jwks: e.SESSION_BUDDY_JWKS_URL
-        ? { url: e.SESSION_BUDDY_JWKS_URL, issuer: e.SESSION_BUDDY_JWKS_ISSUER, refreshSeconds: e.SESSION_BUDDY_JWKS_REFRESH_SECONDS, minRefetchSeconds: e.SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS }
+        ? { url: e.SESSION_BUDDY_JWKS_URL, issuer: issuerNames([e.SESSION_BUDDY_JWKS_ISSUER ?? authorizationServer], legacy)[0] as string, refreshSeconds: e.SESSION_BUDDY_JWKS_REFRESH_SECONDS, minRefetchSeconds: e.SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS }
         : undefined,
-      requireSignedRequests:
-        e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS === 'off' || e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS === 'all'
-          ? e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS
-          : e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS.split(',').map((s) => s.trim()).filter(Boolean),
+      requireSignedRequests: signedBy === 'off' || signedBy === 'all' ? signedBy : issuerNames(signedBy.split(',').map((s) => s.trim()).filter(Boolean), legacy),
       signatureMaxAgeSeconds: e.SESSION_BUDDY_SIGNATURE_MAX_AGE_SECONDS,
       failureThrottle:
         e.SESSION_BUDDY_AUTH_FAILURE_LIMIT === 0

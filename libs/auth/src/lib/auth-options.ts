@@ -6,6 +6,7 @@ import type { PublicKeySource, SigningKeySource } from './keys/public-key-source
 import { assertAcceptableSecret } from './keys/secret-policy';
 import { NoRevocations, type RevocationStore } from './revocation/revocation-store';
 import { MemoryNonceStore, type NonceStore } from './signing/nonce-store';
+import type { LegacyIssuer } from './tokens/legacy-issuer';
 
 /**
  * `required`: every protected call needs a valid token.
@@ -37,6 +38,8 @@ export interface AuthModuleOptions {
   issuer: string;
   /** Issuers whose tokens this service accepts. */
   allowedIssuers: readonly string[];
+  /** Earlier names of allowed issuers, accepted in tokens until each one's `until`. Default none. */
+  legacyIssuers?: readonly LegacyIssuer[];
   /** Audience values that name this service (its id and its canonical MCP URL). */
   audiences: readonly string[];
   /** Default 30. */
@@ -92,6 +95,7 @@ export interface ResolvedAuthOptions {
   readonly signingKeys: SigningKeySource | undefined;
   readonly issuer: string;
   readonly allowedIssuers: readonly string[];
+  readonly legacyIssuers: readonly LegacyIssuer[];
   readonly audiences: readonly string[];
   readonly clockSkewSeconds: number;
   readonly maxTokenBytes: number;
@@ -132,6 +136,10 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   (options.previousSecrets ?? []).forEach((s, i) => assertAcceptableSecret(`${name} (previous #${i + 1})`, s));
   if (options.allowedIssuers.length === 0) throw new AuthConfigError('allowed issuers must not be empty');
   if (options.audiences.length === 0) throw new AuthConfigError('audiences must not be empty');
+  for (const legacy of options.legacyIssuers ?? []) {
+    if (!Number.isFinite(legacy.until.getTime())) throw new AuthConfigError(`legacy issuer ${legacy.name} needs a valid end date`);
+    if (options.allowedIssuers.includes(legacy.name)) throw new AuthConfigError(`issuer ${legacy.name} is both allowed and a legacy name of ${legacy.issuer}; list it once`);
+  }
   if (options.requireSignedRequests && options.requireSignedRequests !== 'off' && !options.secret) {
     throw new AuthConfigError(`signed requests need ${name}: the signing key is derived from it`);
   }
@@ -147,6 +155,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     signingKeys: options.signingKeys,
     issuer: options.issuer,
     allowedIssuers: [...options.allowedIssuers],
+    legacyIssuers: [...(options.legacyIssuers ?? [])],
     audiences: [...options.audiences],
     clockSkewSeconds: positive(options.clockSkewSeconds, 30, 'clock skew'),
     maxTokenBytes: positive(options.maxTokenBytes, 8192, 'max token bytes'),

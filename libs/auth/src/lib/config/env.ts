@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z, type ZodType } from 'zod';
 import { assertAcceptableSecret } from '../keys/secret-policy';
 import { AuthConfigError } from '../auth.errors';
+import { canonicalIssuer, type LegacyIssuer } from '../tokens/legacy-issuer';
 
 /** An environment as a plain record; apps pass `process.env`, tests pass literals. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -83,4 +84,35 @@ export function readConnectionUrl(env: Environment, name: string, protocols: rea
     throw new AuthConfigError(`invalid configuration:\n  - ${name}: must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
   }
   return raw;
+}
+
+/**
+ * An issuer identifier (RFC 8414 §2, RFC 9068 §4): an http(s) URL with no
+ * query, no fragment and no trailing slash, compared byte for byte, so
+ * `http://localhost:8679` and `http://127.0.0.1:8679` are different issuers.
+ */
+export const envIssuerUrl = z.string().refine((value) => {
+  if (!URL.canParse(value)) return false;
+  const { protocol } = new URL(value);
+  return (protocol === 'https:' || protocol === 'http:') && !/[?#]/.test(value) && !value.endsWith('/');
+}, 'must be an issuer URL: http(s), with no query, fragment or trailing slash (RFC 8414)');
+
+/** Until this instant tokens may still name an issuer by its legacy name, unless configured otherwise. */
+export const DEFAULT_LEGACY_ISSUERS_UNTIL = new Date('2027-06-30T00:00:00Z');
+
+/** An instant as ISO 8601 with a time and an offset (`2027-06-30T00:00:00Z`). */
+export const envInstant = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+
+/**
+ * The earlier names of `issuer` accepted until `until` (`none` turns the
+ * window off). A legacy name listed among the allowed or signing issuers means
+ * the issuer it now names; {@link issuerNames} rewrites such lists.
+ */
+export function legacyIssuers(names: readonly string[], until: Date, issuer: string): LegacyIssuer[] {
+  return names.filter((name) => name !== 'none' && name !== issuer).map((name) => ({ name, issuer, until }));
+}
+
+/** A list of issuers with legacy names replaced by the issuer they stand for, each once. */
+export function issuerNames(names: readonly string[], legacy: readonly LegacyIssuer[]): string[] {
+  return [...new Set(names.map((name) => canonicalIssuer(name, legacy)))];
 }

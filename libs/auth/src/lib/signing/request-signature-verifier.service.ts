@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_OPTIONS } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../auth-options';
 import type { Principal } from '../principal';
+import { canonicalIssuer } from '../tokens/legacy-issuer';
 import { verifyRequest, type VerifyRequestOptions } from './http-message-signature';
 import { SignatureError } from './signature.errors';
 
@@ -21,6 +22,8 @@ export interface SignedRequestParts {
 export class RequestSignatureVerifierService {
   // Built once: the key ring is read at call time, so a reload (AuthKeysService) is seen at once.
   private readonly verifyOptions: VerifyRequestOptions;
+  /** The rule's issuers with legacy names resolved, built at first use. */
+  private signedIssuers: ReadonlySet<string> | undefined;
 
   constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {
     this.verifyOptions = {
@@ -35,7 +38,9 @@ export class RequestSignatureVerifierService {
     const rule = this.options.requireSignedRequests;
     if (rule === 'off') return false;
     if (rule === 'all') return true;
-    return rule.includes(principal.issuer);
+    // A legacy issuer name is the same caller, in the rule or in the token: the requirement follows it.
+    this.signedIssuers ??= new Set(rule.map((name) => canonicalIssuer(name, this.options.legacyIssuers)));
+    return this.signedIssuers.has(canonicalIssuer(principal.issuer, this.options.legacyIssuers));
   }
 
   /**

@@ -1,10 +1,13 @@
 import { AuthError } from '../auth.errors';
 import { effectiveScopes, type Principal } from '../principal';
 import type { JwtClaims } from './jwt-codec';
+import { shown, type LegacyIssuer } from './legacy-issuer';
 
 /** What claim validation checks against. */
 export interface ClaimPolicy {
   readonly allowedIssuers: readonly string[];
+  /** Earlier names of allowed issuers, accepted until their window ends. */
+  readonly legacyIssuers?: readonly LegacyIssuer[];
   /** Any one of these must appear in `aud`. */
   readonly audiences: readonly string[];
   readonly clockSkewSeconds: number;
@@ -62,6 +65,21 @@ function readActors(act: unknown): string[] | undefined {
   return actors;
 }
 
+/** Throws `wrong_issuer` unless `issuer` is a legacy name still inside its window. */
+function admitLegacyIssuer(issuer: unknown, policy: ClaimPolicy, nowSeconds: number): asserts issuer is string {
+  const legacy = typeof issuer === 'string' ? policy.legacyIssuers?.find((l) => l.name === issuer && policy.allowedIssuers.includes(l.issuer)) : undefined;
+  if (!legacy) {
+    const trusted = policy.allowedIssuers.map((i) => shown(i)).join(', ');
+    throw new AuthError('wrong_issuer', `issuer ${JSON.stringify(issuer)} is not in the allow-list`, [], `the token's iss is ${shown(issuer)}; this server trusts ${trusted}`);
+  }
+  if (nowSeconds * 1000 >= legacy.until.getTime()) throw legacyIssuerEnded(legacy);
+}
+
+/** The refusal of a legacy issuer name after its window: names the end and what to use instead. */
+export function legacyIssuerEnded(legacy: LegacyIssuer): AuthError {
+  return new AuthError('wrong_issuer', `legacy issuer name ${legacy.name} ended ${legacy.until.toISOString()}`, [], `iss ${shown(legacy.name)} was accepted until ${legacy.until.toISOString()}; tokens must now say iss ${shown(legacy.issuer)}`);
+}
+
 /**
  * Validates registered and crossauth claims (RFC 7519 §4.1, RFC 8725 §3.8–3.11)
  * and turns them into a {@link Principal}. Order matters for diagnosability:
@@ -78,9 +96,7 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
   if (iat !== undefined && iat > nowSeconds + skew) throw new AuthError('not_yet_valid', 'iat is in the future');
 
   const issuer = claims['iss'];
-  if (typeof issuer !== 'string' || !policy.allowedIssuers.includes(issuer)) {
-    throw new AuthError('wrong_issuer', `issuer ${JSON.stringify(issuer)} is not in the allow-list`);
-  }
+  if (typeof issuer !== 'string' || !policy.allowedIssuers.includes(issuer)) admitLegacyIssuer(issuer, policy, nowSeconds);
 
   const rawAud = claims['aud'];
   let audience: string[];
@@ -93,7 +109,8 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
   } else {
     audience = typeof rawAud === 'string' ? [rawAud] : Array.isArray(rawAud) ? rawAud.filter((a): a is string => typeof a === 'string') : [];
     if (!audience.some((a) => policy.audiences.includes(a))) {
-      throw new AuthError('wrong_audience', `aud ${JSON.stringify(rawAud)} does not name this server`);
+      // Audiences are public (the resource's own URL); an integrator needs to see which one differed.
+      throw new AuthError('wrong_audience', `aud ${JSON.stringify(rawAud)} does not name this server`, [], `the token's aud is ${shown(rawAud)}; this server is ${policy.audiences.map((a) => shown(a)).join(' or ')}`);
     }
   }
 

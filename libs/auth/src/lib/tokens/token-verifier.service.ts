@@ -4,8 +4,9 @@ import { AuthError } from '../auth.errors';
 import type { ResolvedAuthOptions } from '../auth-options';
 import type { Principal } from '../principal';
 import type { RevocationStore } from '../revocation/revocation-store';
-import { validateClaims } from './claims';
+import { legacyIssuerEnded, validateClaims } from './claims';
 import { isAccessTokenTyp, verifyJwsSignature } from './jwt-codec';
+import { canonicalIssuer, type LegacyIssuer } from './legacy-issuer';
 import { VerificationCache } from './verification-cache';
 
 /**
@@ -19,10 +20,13 @@ import { VerificationCache } from './verification-cache';
 export class TokenVerifierService {
   private readonly cache: VerificationCache | undefined;
   private readonly revocations: RevocationStore;
+  /** Legacy issuer names by name; a cached principal of one is refused once its window ends. */
+  private readonly legacy: ReadonlyMap<string, LegacyIssuer> | undefined;
 
   constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {
     this.cache = options.cacheEnabled ? new VerificationCache(options.cacheMaxEntries) : undefined;
     this.revocations = options.revocationStore;
+    this.legacy = options.legacyIssuers.length ? new Map(options.legacyIssuers.map((l) => [l.name, l])) : undefined;
   }
 
   /** Returns the principal for a valid access token or throws a typed {@link AuthError}. */
@@ -34,6 +38,8 @@ export class TokenVerifierService {
     if (cached) {
       // The LRU TTL also ends at exp + skew, but its clock is not ours to rely on.
       if (nowMs >= (cached.expiresAt + this.options.clockSkewSeconds) * 1000) throw new AuthError('expired', 'exp is in the past');
+      const legacy = this.legacy?.get(cached.issuer);
+      if (legacy && nowMs >= legacy.until.getTime()) throw legacyIssuerEnded(legacy);
       // Revocation can change at any moment, so it is never cached.
       if (this.revocations.isRevoked(cached)) throw new AuthError('revoked', 'token or its subject was revoked');
       return cached;
@@ -52,11 +58,12 @@ export class TokenVerifierService {
     const principal = validateClaims(claims, this.options, Math.floor(nowMs / 1000), isAccessTokenTyp(header.typ));
     // A key speaks for one issuer: an issuer's JWKS cannot vouch for another, and an
     // issuer that signs with public keys cannot be impersonated with a shared secret.
-    if (symmetric && publicKeys?.issuers.includes(principal.issuer)) {
+    const issuer = canonicalIssuer(principal.issuer, this.options.legacyIssuers);
+    if (symmetric && publicKeys?.issuers.includes(issuer)) {
       throw new AuthError('wrong_issuer', `issuer ${principal.issuer} signs with public keys; an HS256 token naming it is refused`);
     }
     const keyIssuer = 'issuer' in key ? key.issuer : undefined;
-    if (keyIssuer !== undefined && keyIssuer !== principal.issuer) {
+    if (keyIssuer !== undefined && keyIssuer !== issuer) {
       throw new AuthError('wrong_issuer', `key ${key.kid} belongs to issuer ${keyIssuer}, not ${principal.issuer}`);
     }
     if (this.revocations.isRevoked(principal)) throw new AuthError('revoked', 'token or its subject was revoked');
