@@ -281,6 +281,8 @@ describe('both apps come up the way the README says', () => {
         ORCHESTRATOR_AUTH_SECRET: s,
         SESSION_BUDDY_PORT: String(sbPort),
         SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'npm-start-')),
+        // The orchestrator's default data directory, away from the machine's real one.
+        XDG_DATA_HOME: mkdtempSync(join(tmpdir(), 'npm-start-data-')),
         ORCHESTRATOR_PORT: String(orchPort),
         ORCHESTRATOR_SESSION_BUDDY_URL: `http://127.0.0.1:${sbPort}/mcp`,
         // The orchestrator's issuer is its URL, which moved with its port.
@@ -315,7 +317,12 @@ describe('both apps come up the way the README says', () => {
       expect(structured(await client.callTool({ name: 'begin_project_session', arguments: { project: 'readme' } }))).toMatchObject({ owner: 'readme' });
       await client.close();
     } finally {
-      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+      // `npm start` stops both services itself when one cannot start; the group may be gone already.
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already exited
+      }
       await new Promise((r) => setTimeout(r, 500));
       if (child.pid) {
         try {
