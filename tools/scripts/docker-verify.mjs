@@ -228,10 +228,10 @@ async function stack(secretsDir) {
   const again = await sender('receive_project_message', { envelope });
   check('a replay refused', first.result?.structuredContent?.accepted === true && again.result?.isError === true && /replayed/.test(JSON.stringify(again.result?.content)), `first ${JSON.stringify(first.result?.structuredContent ?? first.error)}, again ${JSON.stringify(again.result?.content ?? again.error).slice(0, 120)}`);
 
-  // The README's Inspector command, as written but for the URL (and the secret from the stack's secret file).
+  // The README's Inspector command, as written but for the URL (and the secret from the stack's secret file, the issuer from its public URL, as the stack's .env gives them).
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const inspector = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes('mcp-inspector'));
-  const inspected = run('bash', ['-c', inspector.replaceAll('http://127.0.0.1:8679', orch)], { allowFail: true, extraEnv: { CROSSAUTH_SECRET_FILE: join(secretsDir, 'crossauth_secret') } });
+  const inspected = run('bash', ['-c', inspector.replaceAll('http://127.0.0.1:8679', orch)], { allowFail: true, extraEnv: { CROSSAUTH_SECRET_FILE: join(secretsDir, 'crossauth_secret'), ORCHESTRATOR_PUBLIC_URL: orch } });
   let inspectedOwner;
   try {
     inspectedOwner = JSON.parse(inspected.stdout).structuredContent?.owner;
