@@ -2,7 +2,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   AuthConfigError,
-  DEFAULT_LEGACY_ISSUERS_UNTIL,
   envBoolean,
   envInstant,
   envIssuerUrl,
@@ -142,7 +141,7 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
   }
   const publicUrl = (e.ORCHESTRATOR_PUBLIC_URL ?? `http://${e.ORCHESTRATOR_HOST}:${e.ORCHESTRATOR_PORT}`).replace(/\/$/, '');
   const issuer = e.ORCHESTRATOR_ISSUER ?? publicUrl;
-  const legacy = legacyIssuers(e.ORCHESTRATOR_LEGACY_ISSUERS, e.ORCHESTRATOR_LEGACY_ISSUERS_UNTIL ?? DEFAULT_LEGACY_ISSUERS_UNTIL, issuer);
+  const legacy = legacyIssuers(e.ORCHESTRATOR_LEGACY_ISSUERS, e.ORCHESTRATOR_LEGACY_ISSUERS_UNTIL, issuer);
   const dataDir = e.ORCHESTRATOR_DATA_DIR ?? join(e.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'crossauth', 'orchestrator');
   return {
     host: e.ORCHESTRATOR_HOST,

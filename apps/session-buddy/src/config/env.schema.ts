@@ -1,7 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DEFAULT_LEGACY_ISSUERS_UNTIL,
   envBoolean,
   envInstant,
   envIssuerUrl,
@@ -108,7 +107,7 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
   const databaseUrl = readConnectionUrl(env, 'SESSION_BUDDY_DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = readConnectionUrl(env, 'SESSION_BUDDY_REDIS_URL', ['redis:', 'rediss:']);
   const authorizationServer = e.SESSION_BUDDY_AUTHORIZATION_SERVER;
-  const legacy = legacyIssuers(e.SESSION_BUDDY_LEGACY_ISSUERS, e.SESSION_BUDDY_LEGACY_ISSUERS_UNTIL ?? DEFAULT_LEGACY_ISSUERS_UNTIL, authorizationServer);
+  const legacy = legacyIssuers(e.SESSION_BUDDY_LEGACY_ISSUERS, e.SESSION_BUDDY_LEGACY_ISSUERS_UNTIL, authorizationServer);
   const signedBy = e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS;
   return {
     host: e.SESSION_BUDDY_HOST,

@@ -108,7 +108,8 @@ export const envInstant = z.iso.datetime({ offset: true }).transform((value) => 
  * window off). A legacy name listed among the allowed or signing issuers means
  * the issuer it now names; {@link issuerNames} rewrites such lists.
  */
-export function legacyIssuers(names: readonly string[], until: Date, issuer: string): LegacyIssuer[] {
+export function legacyIssuers(names: readonly string[], until: Date | undefined, issuer: string): LegacyIssuer[] {
+  until ??= DEFAULT_LEGACY_ISSUERS_UNTIL;
   return names.filter((name) => name !== 'none' && name !== issuer).map((name) => ({ name, issuer, until }));
 }
 

@@ -22,8 +22,8 @@ export interface SignedRequestParts {
 export class RequestSignatureVerifierService {
   // Built once: the key ring is read at call time, so a reload (AuthKeysService) is seen at once.
   private readonly verifyOptions: VerifyRequestOptions;
-  /** The rule's issuers with legacy names resolved, built at first use. */
-  private signedIssuers: ReadonlySet<string> | undefined;
+  /** The rule's issuers with legacy names resolved; the rule is fixed at start-up. */
+  private readonly signedIssuers: ReadonlySet<string>;
 
   constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {
     this.verifyOptions = {
@@ -31,6 +31,8 @@ export class RequestSignatureVerifierService {
       nonces: options.nonceStore,
       maxAgeSeconds: options.signatureMaxAgeSeconds,
     };
+    const rule = options.requireSignedRequests;
+    this.signedIssuers = new Set(Array.isArray(rule) ? rule.map((name) => canonicalIssuer(name, options.legacyIssuers)) : []);
   }
 
   /** Whether this principal's requests must be signed. */
@@ -39,7 +41,6 @@ export class RequestSignatureVerifierService {
     if (rule === 'off') return false;
     if (rule === 'all') return true;
     // A legacy issuer name is the same caller, in the rule or in the token: the requirement follows it.
-    this.signedIssuers ??= new Set(rule.map((name) => canonicalIssuer(name, this.options.legacyIssuers)));
     return this.signedIssuers.has(canonicalIssuer(principal.issuer, this.options.legacyIssuers));
   }
 
