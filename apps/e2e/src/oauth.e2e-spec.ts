@@ -111,6 +111,13 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     if (status === 401 && res.headers.get('www-authenticate')) expect(res.headers.get('www-authenticate')).toBe('Basic realm="crossauth"');
   });
 
+  it('names both sides when a resource is not registered for the client (localhost is not 127.0.0.1)', async () => {
+    const asked = sessionBuddy.mcpUrl.replace('127.0.0.1', 'localhost');
+    const res = await form({ grant_type: 'client_credentials', resource: asked }, basic('robot', robotSecret));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'invalid_target', error_description: `resource '${asked}' is not registered for client 'robot' (registered: '${sessionBuddy.mcpUrl}')` });
+  });
+
   describe('crossauth call (a real MCP client for scripts)', () => {
     let pass: string;
     beforeAll(async () => {
@@ -476,9 +483,14 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     const grant = (pass: string) => form({ grant_type: 'client_credentials', resource: sessionBuddy.mcpUrl }, basic('robot', pass));
     expect((await grant(robotSecret)).status).toBe(401);
     expect((await grant(fresh)).status).toBe(200);
-    expect((await admin(['client', 'remove', 'robot'])).out).toContain('removed robot');
+    const removed = await admin(['client', 'remove', 'robot']);
+    expect(removed.out).toContain('removed robot; its tokens issued up to');
+    expect(removed.out).toMatch(new RegExp(`${sessionBuddy.mcpUrl}: confirmed at `));
     expect((await grant(fresh)).status).toBe(401);
-    expect((await admin(['client', 'remove', 'robot'])).code).toBe(1);
+    // Removing again changes nothing and says where the revocation stands.
+    const again = await admin(['client', 'remove', 'robot']);
+    expect(again).toMatchObject({ code: 0 });
+    expect(again.out).toContain('already removed: robot');
   });
 
   it('counts grants and refusals in its Prometheus metrics by reason', async () => {

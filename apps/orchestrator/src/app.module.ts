@@ -8,6 +8,7 @@ import { orchestratorConfig, secretReload } from './config/orchestrator.config';
 import { HealthController } from './health/health.controller';
 import { AuthorizationServerMetadataController } from './oauth/authorization-server-metadata.controller';
 import { GrantRevocationService } from './oauth/grant-revocation.service';
+import { RevocationOutboxService } from './oauth/revocation-outbox.service';
 import { ASSERTION_MAX_LIFETIME_SECONDS, OAuthClientsService } from './oauth/oauth-clients.service';
 import { OAuthClientsTools } from './oauth/oauth-clients.tools';
 import { TokenController } from './oauth/token.controller';
@@ -77,6 +78,6 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
     }),
   ],
   controllers: [AuthorizationServerMetadataController, TokenController, JwksController, HealthController],
-  providers: [secretReload, TokenExchangeService, TokenEndpointClient, SigningKeysTools, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools, GrantRevocationService],
+  providers: [secretReload, TokenExchangeService, TokenEndpointClient, SigningKeysTools, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools, GrantRevocationService, RevocationOutboxService],
 })
 export class AppModule {}

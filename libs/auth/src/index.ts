@@ -39,7 +39,7 @@ export { FileSigningKeys, type KeySchedule, type SigningKeyInfo, type SigningKey
 export { TokenVerifierService } from './lib/tokens/token-verifier.service';
 export { TokenIssuerService, type MintRequest, type MintedToken } from './lib/tokens/token-issuer.service';
 export { validateClaims, type ClaimPolicy } from './lib/tokens/claims';
-export type { LegacyIssuer } from './lib/tokens/legacy-issuer';
+export { shown, type LegacyIssuer } from './lib/tokens/legacy-issuer';
 export { decodeBase64UrlStrict, verifyHs256Signature, verifyJwsSignature, type JwtClaims, type JwtHeader, type VerificationKeys, type VerifiedSignature } from './lib/tokens/jwt-codec';
 export { NoRevocations, type RevocationStore } from './lib/revocation/revocation-store';
 export { RevocationIndex } from './lib/revocation/revocation-index';

@@ -322,12 +322,35 @@ async function clientCommand(
     case 'remove': {
       if (!id) throw new Error('client remove needs an id');
       const removed = await call('oauth_client_remove', { id });
-      io.out(removed['removed'] ? `removed ${id}` : `no client ${id}`);
-      return removed['removed'] ? 0 : 1;
+      if (!removed['removed'] && !removed['already_removed']) {
+        io.out(`no client ${id}`);
+        return 1;
+      }
+      io.out(`${removed['removed'] ? 'removed' : 'already removed:'} ${id}; its tokens issued up to ${String(removed['revoked_as_of'])} are revoked`);
+      for (const line of revocationLines(id, removed['resources'] as ResourceRevocation[])) io.out(line);
+      return 0;
     }
     default:
       throw new Error('client needs add, list, rotate-secret or remove');
   }
+}
+
+type ResourceRevocation = { resource: string; status: string; attempts?: number; confirmed_at?: string; last_error?: string | null; next_attempt_at?: string; tokens_expire_by?: string; note?: string };
+
+/** One line per resource of a removed client: where its revocation stands there. */
+function revocationLines(id: string, resources: readonly ResourceRevocation[]): string[] {
+  return resources.map((r) => {
+    switch (r.status) {
+      case 'revoked_here':
+        return `  ${r.resource}: revoked (this authorization server's own resource)`;
+      case 'confirmed':
+        return `  ${r.resource}: confirmed at ${String(r.confirmed_at)}`;
+      case 'pending':
+        return `  ${r.resource}: PENDING after ${String(r.attempts)} attempt(s) (${r.last_error ?? 'not tried yet'}); retried until confirmed, next at ${String(r.next_attempt_at)}; \`crossauth client remove ${id}\` again shows where it stands`;
+      default:
+        return `  ${r.resource}: not notified: ${String(r.note)}; tokens expire by ${String(r.tokens_expire_by)}`;
+    }
+  });
 }
 
 /** `crossauth keys list|rotate`, through the orchestrator's admin tools. Public key facts only. */

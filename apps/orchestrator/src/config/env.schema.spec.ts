@@ -56,3 +56,14 @@ describe('orchestrator configuration: issuer and caller identity', () => {
     for (const value of Object.values(env)) expect((thrown as Error).message).not.toContain(value);
   });
 });
+
+describe('orchestrator configuration: revocation delivery', () => {
+  it('retries a revocation at most a minute apart by default, and reads another bound', () => {
+    expect(loadOrchestratorConfig(base).oauth.revocationRetryMaxSeconds).toBe(60);
+    expect(loadOrchestratorConfig({ ...base, ORCHESTRATOR_REVOCATION_RETRY_MAX_SECONDS: '5' }).oauth.revocationRetryMaxSeconds).toBe(5);
+  });
+
+  it.each(['0', '3601', 'soon'])('refuses %s as ORCHESTRATOR_REVOCATION_RETRY_MAX_SECONDS, naming the variable', (value) => {
+    expect(() => loadOrchestratorConfig({ ...base, ORCHESTRATOR_REVOCATION_RETRY_MAX_SECONDS: value })).toThrow(/ORCHESTRATOR_REVOCATION_RETRY_MAX_SECONDS/);
+  });
+});

@@ -54,6 +54,7 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
   ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
+  ORCHESTRATOR_REVOCATION_RETRY_MAX_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   XDG_DATA_HOME: z.string().optional(),
 });
 
@@ -120,7 +121,11 @@ export interface OrchestratorConfig {
   /** PostgreSQL for the orchestrator's store, when set. */
   readonly database?: { readonly url: string; readonly poolSize: number; readonly statementTimeoutMs: number };
   /** The OAuth authorization server: lifetime of the tokens its token endpoint grants. */
-  readonly oauth: { readonly tokenTtlSeconds: number };
+  readonly oauth: {
+    readonly tokenTtlSeconds: number;
+    /** The longest wait between two attempts to deliver a revocation to session-buddy. */
+    readonly revocationRetryMaxSeconds: number;
+  };
 }
 
 /** Validates the environment once, at start-up. Errors name variables, never values. */
@@ -192,6 +197,6 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     database: databaseUrl
       ? { url: databaseUrl, poolSize: e.ORCHESTRATOR_DATABASE_POOL_SIZE, statementTimeoutMs: e.ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS }
       : undefined,
-    oauth: { tokenTtlSeconds: e.ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS },
+    oauth: { tokenTtlSeconds: e.ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS, revocationRetryMaxSeconds: e.ORCHESTRATOR_REVOCATION_RETRY_MAX_SECONDS },
   };
 }

@@ -51,11 +51,23 @@ export class OAuthClientsTools {
     return { client_id: input.id, client_secret: await this.clients.rotateSecret(input.id) };
   }
 
-  @McpTool({ name: 'oauth_client_remove', description: 'Remove a client: it gets no more tokens, and the tokens it holds are revoked at session-buddy at once.', scopes: ['admin'], input: idInput, annotations: { destructiveHint: true, idempotentHint: true } })
+  @McpTool({
+    name: 'oauth_client_remove',
+    description:
+      'Remove a client: it gets no more tokens; the tokens it holds are revoked here at once and at session-buddy as soon as it confirms (retried until it does). Repeating it reports where that stands.',
+    scopes: ['admin'],
+    input: idInput,
+    annotations: { destructiveHint: true, idempotentHint: true },
+  })
   async remove(input: z.infer<typeof idInput>) {
     const client = await this.clients.find(input.id);
-    const removed = await this.clients.remove(input.id);
-    const revokedAt = removed && client ? await this.revocations.revokeClient(client.id, client.allowedResources) : [];
-    return { client_id: input.id, removed, tokens_revoked_at: revokedAt };
+    if (!client) {
+      const state = await this.revocations.clientRevocationState(input.id);
+      return state ? { client_id: input.id, removed: false, already_removed: true, ...state } : { client_id: input.id, removed: false };
+    }
+    // Revoke durably first, then delete, then deliver: a failure at any step leaves a state a retry completes.
+    const recorded = await this.revocations.recordClientRevocation(client.id, client.allowedResources);
+    const removed = await this.clients.remove(client.id);
+    return { client_id: input.id, removed, ...(await this.revocations.deliverClientRevocation(recorded)) };
   }
 }

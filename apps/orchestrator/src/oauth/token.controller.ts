@@ -6,6 +6,7 @@ import {
   AuthThrottledError,
   Public,
   TokenIssuerService,
+  shown,
   validateClaims,
   verifyJwsSignature,
   type Principal,
@@ -105,7 +106,10 @@ export class TokenController {
     if (resources.length > 1) throw new OAuthError('invalid_target', 'one resource per token: its audience');
     const resource = resources[0] ?? (client.allowedResources.length === 1 ? client.allowedResources[0] : undefined);
     if (!resource) throw new OAuthError('invalid_target', 'resource is required: this client may get tokens for more than one');
-    if (!client.allowedResources.includes(resource)) throw new OAuthError('invalid_target', 'resource is not registered for this client');
+    if (!client.allowedResources.includes(resource)) {
+      // Resources compare byte for byte (localhost is not 127.0.0.1): show both sides so the integrator sees which differed.
+      throw new OAuthError('invalid_target', `resource ${shown(resource, 200)} is not registered for client '${client.id}' (registered: ${client.allowedResources.map((r) => `'${r}'`).join(', ')})`);
+    }
     return resource;
   }
 
@@ -150,7 +154,8 @@ export class TokenController {
 
   /**
    * RFC 7009 token revocation, for the client the token was granted to. The
-   * token stops working at its resource at once (see GrantRevocationService).
+   * token stops working here at once, and at session-buddy as soon as the
+   * revocation outbox delivers it (see GrantRevocationService).
    * Per §2.2 an unknown, foreign or malformed token is answered 200 all the
    * same: the caller learns nothing about tokens that are not its own.
    */
@@ -161,8 +166,8 @@ export class TokenController {
       if (hint !== undefined && hint !== 'access_token') throw new OAuthError('invalid_request', 'only access tokens are issued here');
       const grant = this.grantOf(token);
       if (grant && grant.subject === client.id && grant.jti) {
-        const revoked = await this.revocations.revokeToken(grant.jti, grant.expiresAt, grant.audience, client.id);
-        this.audit.record({ outcome: 'allow', reason: 'token_revoked', subject: client.id, target: `POST /oauth/revoke at ${grant.audience}`, transport: 'http', client: req.ip, detail: revoked ? 'propagated' : 'recorded here' });
+        const delivery = await this.revocations.revokeToken(grant.jti, grant.expiresAt, grant.audience, client.id);
+        this.audit.record({ outcome: 'allow', reason: 'token_revoked', subject: client.id, target: `POST /oauth/revoke at ${grant.audience}`, transport: 'http', client: req.ip, detail: delivery });
       }
       res.status(200).end();
     });

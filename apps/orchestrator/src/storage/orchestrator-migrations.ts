@@ -1,5 +1,6 @@
 /**
- * The orchestrator's schema: registered OAuth clients. One list per engine,
+ * The orchestrator's schema: registered OAuth clients, the revocations of what
+ * it granted, and the revocations it still owes resource servers. One list per engine,
  * applied in order by `migrate` (@crossauth/storage); never edit a released
  * migration, append one. Times are ms since the epoch.
  */
@@ -33,5 +34,23 @@ const REVOCATIONS = (bigint: string) => `
   );
 `;
 
-export const SQLITE_MIGRATIONS: readonly string[] = [CLIENTS('TEXT', 'INTEGER'), CLIENT_KEYS('TEXT'), REVOCATIONS('INTEGER')];
-export const POSTGRES_MIGRATIONS: readonly string[] = [CLIENTS('JSONB', 'BIGINT'), CLIENT_KEYS('JSONB'), REVOCATIONS('BIGINT')];
+// 4: revocations owed to resource servers, written before the grant is deleted and kept until confirmed.
+const OUTBOX = (json: string, bigint: string) => `
+  CREATE TABLE revocation_outbox (
+    id TEXT PRIMARY KEY,
+    target TEXT NOT NULL,
+    tool TEXT NOT NULL CHECK (tool IN ('revoke_subject', 'revoke_token')),
+    args ${json} NOT NULL,
+    subject TEXT NOT NULL,
+    created_at ${bigint} NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at ${bigint} NOT NULL,
+    last_error TEXT,
+    delivered_at ${bigint}
+  );
+  CREATE INDEX revocation_outbox_subject ON revocation_outbox (subject);
+  CREATE INDEX revocation_outbox_due ON revocation_outbox (next_attempt_at) WHERE delivered_at IS NULL;
+`;
+
+export const SQLITE_MIGRATIONS: readonly string[] = [CLIENTS('TEXT', 'INTEGER'), CLIENT_KEYS('TEXT'), REVOCATIONS('INTEGER'), OUTBOX('TEXT', 'INTEGER')];
+export const POSTGRES_MIGRATIONS: readonly string[] = [CLIENTS('JSONB', 'BIGINT'), CLIENT_KEYS('JSONB'), REVOCATIONS('BIGINT'), OUTBOX('JSONB', 'BIGINT')];

@@ -4,7 +4,10 @@ import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import { OAUTH_CLIENT_REPOSITORY } from '../oauth/oauth-client.repository';
 import { PostgresOAuthClientRepository } from '../oauth/postgres-oauth-client.repository';
+import { PostgresRevocationOutboxRepository } from '../oauth/postgres-revocation-outbox.repository';
+import { REVOCATION_OUTBOX_REPOSITORY } from '../oauth/revocation-outbox.repository';
 import { SqliteOAuthClientRepository } from '../oauth/sqlite-oauth-client.repository';
+import { SqliteRevocationOutboxRepository } from '../oauth/sqlite-revocation-outbox.repository';
 import { REDIS_CONNECTION, SharedStateModule } from '../shared-state/shared-state.module';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './orchestrator-migrations';
 
@@ -12,8 +15,9 @@ import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './orchestrator-migration
 export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
 
 /**
- * The orchestrator's store: registered OAuth clients and the revocations of
- * what it granted, which its own verifier consults (PostgreSQL when
+ * The orchestrator's store: registered OAuth clients, the revocations of
+ * what it granted, which its own verifier consults, and the revocations it
+ * still owes session-buddy (PostgreSQL when
  * `ORCHESTRATOR_DATABASE_URL` is set, SQLite otherwise; revocations fanned out
  * over Redis when configured).
  */
@@ -31,12 +35,17 @@ export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
       useFactory: (engine: DatabaseEngine) => (engine.kind === 'postgres' ? new PostgresOAuthClientRepository(engine) : new SqliteOAuthClientRepository(engine)),
     },
     {
+      provide: REVOCATION_OUTBOX_REPOSITORY,
+      inject: [STORAGE_ENGINE],
+      useFactory: (engine: DatabaseEngine) => (engine.kind === 'postgres' ? new PostgresRevocationOutboxRepository(engine) : new SqliteRevocationOutboxRepository(engine)),
+    },
+    {
       provide: PersistentRevocationStore,
       inject: [STORAGE_ENGINE, REDIS_CONNECTION],
       useFactory: openRevocationStore,
     },
   ],
-  exports: [OAUTH_CLIENT_REPOSITORY, PersistentRevocationStore, STORAGE_ENGINE],
+  exports: [OAUTH_CLIENT_REPOSITORY, REVOCATION_OUTBOX_REPOSITORY, PersistentRevocationStore, STORAGE_ENGINE],
 })
 export class StorageModule implements OnApplicationShutdown {
   constructor(
