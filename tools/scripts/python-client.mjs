@@ -1,6 +1,7 @@
-// The official Python MCP client (`mcp`, pinned in tools/python/requirements.txt)
-// in a venv under tmp/, for the e2e suite's 2025-era and 2026-07-28 Python
-// clients. Reinstalled only when the requirements change.
+// The official Python MCP client (`mcp`) and FastMCP, pinned in
+// tools/python/requirements.txt, in a venv under tmp/: the e2e suite's Python
+// clients of both eras, and a third-party FastMCP resource server trusting
+// crossauth's tokens. Reinstalled only when the requirements change.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installOnce } from './install-once.mjs';

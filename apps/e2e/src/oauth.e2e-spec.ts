@@ -359,7 +359,8 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
 
     it('calls session-buddy with a token from the discovered token endpoint: the caller as subject, the client as actor', async () => {
       const b = await start({});
-      expect(structured(await workflow(b, 'frank'))).toMatchObject({ project: 'via-frank', owner: 'frank' });
+      // The whole result is matched so that a refusal shows its reason.
+      expect(await workflow(b, 'frank')).toMatchObject({ structuredContent: { project: 'via-frank', owner: 'frank' } });
       const decisions = sessionBuddy.logs().map((l) => l.message as { event?: string; subject?: string; actor?: string; outcome?: string });
       expect(decisions.some((d) => d.event === 'auth_decision' && d.outcome === 'allow' && d.subject === 'frank' && d.actor === 'orchestrator-b')).toBe(true);
       const grants = orchestrator.logs().map((l) => l.message as { event?: string; reason?: string; subject?: string; actor?: string });

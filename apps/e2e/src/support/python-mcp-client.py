@@ -3,7 +3,9 @@
 Usage: python-mcp-client.py URL ERA TOOL ARGS_JSON
   ERA is "legacy" (the 2025 initialize handshake, with a session) or
   "modern" (2026-07-28 server/discover, one request per call).
-The bearer token comes from the MCP_TOKEN environment variable, never argv.
+The bearer token comes from the MCP_TOKEN environment variable, never argv;
+or, given MCP_CLIENT_ID, MCP_CLIENT_SECRET and MCP_ISSUER, the client gets its
+own by discovery and client credentials (the SDK's ClientCredentialsOAuthProvider).
 Prints one JSON line: the negotiated version, the listed tool names and the
 call's result, or {"error": ...} with the failure the client reported.
 """
@@ -13,14 +15,43 @@ import json
 import os
 import sys
 
+from mcp.client.auth import TokenStorage
+from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 
+class MemoryStorage(TokenStorage):
+    def __init__(self) -> None:
+        self.tokens = None
+        self.client_info = None
+
+    async def get_tokens(self):
+        return self.tokens
+
+    async def set_tokens(self, tokens) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self):
+        return self.client_info
+
+    async def set_client_info(self, client_info) -> None:
+        self.client_info = client_info
+
+
 async def main(url: str, era: str, tool: str, args: dict) -> dict:
     headers = {"Authorization": f"Bearer {os.environ['MCP_TOKEN']}"} if os.environ.get("MCP_TOKEN") else {}
-    async with create_mcp_http_client(headers=headers) as http:
+    auth = None
+    if os.environ.get("MCP_CLIENT_ID"):
+        auth = ClientCredentialsOAuthProvider(
+            server_url=url,
+            storage=MemoryStorage(),
+            client_id=os.environ["MCP_CLIENT_ID"],
+            client_secret=os.environ["MCP_CLIENT_SECRET"],
+            issuer=os.environ["MCP_ISSUER"],
+        )
+    async with create_mcp_http_client(headers=headers, auth=auth) as http:
         async with streamable_http_client(url, http_client=http) as (read, write):
             async with ClientSession(read, write) as session:
                 if era == "modern":
