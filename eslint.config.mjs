@@ -32,6 +32,19 @@ export default [
     },
   },
   {
+    // Storage engines live in libs/storage; auth and the MCP layer keep only the ports.
+    files: ['libs/auth/src/**/*.ts', 'libs/mcp-server/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['ioredis', 'pg', 'better-sqlite3', 'rate-limiter-flexible'].map((name) => ({ name, message: 'storage engines belong in libs/storage; depend on a port here' })),
+          patterns: [{ group: ['@crossauth/storage'], message: 'libs/storage builds on libs/auth and libs/mcp-server, not the other way round' }],
+        },
+      ],
+    },
+  },
+  {
     // Services log through Nest's Logger; only the CLI and scripts print.
     files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
     ignores: ['**/*.spec.ts', 'apps/*/src/main.ts'],

@@ -1,22 +1,22 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { PersistentRevocationStore } from '@crossauth/storage';
-import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type FileSigningKeys, type RedisConnection } from '@crossauth/auth';
-import { AuthDiagnosticsTools, McpServerModule, OAUTH_CLIENT_CREDENTIALS_EXTENSION, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
+import { PersistentRevocationStore, type SharedStores } from '@crossauth/storage';
+import { AuthModule, type FileSigningKeys } from '@crossauth/auth';
+import { AuthDiagnosticsTools, McpServerModule, OAUTH_CLIENT_CREDENTIALS_EXTENSION, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from './config/env.schema';
 import { orchestratorConfig, secretReload } from './config/orchestrator.config';
 import { HealthController } from './health/health.controller';
 import { AuthorizationServerMetadataController } from './oauth/authorization-server-metadata.controller';
 import { GrantRevocationService } from './oauth/grant-revocation.service';
 import { RevocationOutboxService } from './oauth/revocation-outbox.service';
-import { ASSERTION_MAX_LIFETIME_SECONDS, OAuthClientsService } from './oauth/oauth-clients.service';
+import { OAuthClientsService } from './oauth/oauth-clients.service';
 import { OAuthClientsTools } from './oauth/oauth-clients.tools';
 import { TokenController } from './oauth/token.controller';
 import { TokenExchangeService } from './oauth/token-exchange.service';
 import { JwksController } from './signing-keys/jwks.controller';
 import { SIGNING_KEYS, SigningKeysModule } from './signing-keys/signing-keys.module';
 import { SigningKeysTools } from './signing-keys/signing-keys.tools';
-import { REDIS_CONNECTION, SharedStateModule } from './shared-state/shared-state.module';
+import { SHARED_STORES, SharedStateModule } from './shared-state/shared-state.module';
 import { StorageModule } from './storage/storage.module';
 import { DownstreamTokenCache } from './session-buddy-client/downstream-token.cache';
 import { SessionBuddyClient } from './session-buddy-client/session-buddy.client';
@@ -35,8 +35,8 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
     AuthModule.forRootAsync({
       isGlobal: true,
       imports: [SharedStateModule, StorageModule, SigningKeysModule],
-      inject: [orchestratorConfig.KEY, REDIS_CONNECTION, PersistentRevocationStore, SIGNING_KEYS],
-      useFactory: (c: OrchestratorConfig, redis: RedisConnection | null, revocations: PersistentRevocationStore, signingKeys: FileSigningKeys | null) => ({
+      inject: [orchestratorConfig.KEY, SHARED_STORES, PersistentRevocationStore, SIGNING_KEYS],
+      useFactory: (c: OrchestratorConfig, shared: SharedStores, revocations: PersistentRevocationStore, signingKeys: FileSigningKeys | null) => ({
         // EdDSA/ES256: tokens are signed with the key set and verified with its public keys; the secret still verifies HS256 callers.
         signingKeys: signingKeys ?? undefined,
         ed25519AlgorithmName: c.signing.ed25519Name,
@@ -54,15 +54,14 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
         accessTokenTtlSeconds: c.sessionBuddy.tokenTtlSeconds,
         resourceMetadataUrl: resourceMetadataUrlFor(mcpUrl(c)),
         // With Redis, replays and failure counts are the deployment's, not each instance's.
-        // The longest-lived nonce here is a client assertion's jti: its lifetime cap plus the skew, twice.
-        nonceStore: redis ? new RedisNonceStore(redis.client, { lossGuardMs: (ASSERTION_MAX_LIFETIME_SECONDS + 2 * c.auth.clockSkewSeconds) * 1000 }) : undefined,
-        failureThrottleStore: redis ? (rule) => new RedisFailureThrottleStore(redis, rule) : undefined,
+        nonceStore: shared.nonceStore,
+        failureThrottleStore: shared.failureThrottleStore,
       }),
     }),
     McpServerModule.forRootAsync({
       imports: [SharedStateModule],
-      inject: [orchestratorConfig.KEY, REDIS_CONNECTION],
-      useFactory: (c: OrchestratorConfig, redis: RedisConnection | null) => ({
+      inject: [orchestratorConfig.KEY, SHARED_STORES],
+      useFactory: (c: OrchestratorConfig, shared: SharedStores) => ({
         name: 'orchestrator',
         version: '0.1.0',
         resourceUrl: mcpUrl(c),
@@ -71,7 +70,7 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
         stateless: c.stateless,
         modernProtocol: c.modernProtocol,
         maxBodyBytes: c.bodyLimit,
-        sessionStore: redis ? new RedisMcpSessionStore(redis) : undefined,
+        sessionStore: shared.sessionStore,
         // This server is its own authorization server, and grants client credentials to machines.
         extensions: { [OAUTH_CLIENT_CREDENTIALS_EXTENSION]: {} },
       }),

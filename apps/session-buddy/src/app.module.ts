@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { AuthModule, RedisFailureThrottleStore, RedisNonceStore, type JwksKeySource, type RedisConnection } from '@crossauth/auth';
-import { AuthDiagnosticsTools, McpServerModule, OAUTH_CLIENT_CREDENTIALS_EXTENSION, RedisMcpSessionStore, resourceMetadataUrlFor } from '@crossauth/mcp-server';
+import { AuthModule, type JwksKeySource } from '@crossauth/auth';
+import { AuthDiagnosticsTools, McpServerModule, OAUTH_CLIENT_CREDENTIALS_EXTENSION, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { SessionBuddyConfig } from './config/env.schema';
 import { sessionBuddyConfig, secretReload } from './config/session-buddy.config';
 import { HealthController } from './health/health.controller';
@@ -11,8 +11,8 @@ import { MessagesTools } from './messages/messages.tools';
 import { ReflectionsTools } from './reflections/reflections.tools';
 import { SessionsTools } from './sessions/sessions.tools';
 import { RevocationTools } from './revocation/revocation.tools';
-import { PersistentRevocationStore } from '@crossauth/storage';
-import { REDIS_CONNECTION } from './storage/storage-engine';
+import { PersistentRevocationStore, type SharedStores } from '@crossauth/storage';
+import { SHARED_STORES } from './storage/storage-engine';
 import { StorageModule } from './storage/storage.module';
 
 const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
@@ -25,8 +25,8 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
     AuthModule.forRootAsync({
       isGlobal: true,
       imports: [StorageModule, IssuerKeysModule],
-      inject: [sessionBuddyConfig.KEY, PersistentRevocationStore, REDIS_CONNECTION, ISSUER_KEYS],
-      useFactory: (c: SessionBuddyConfig, revocations: PersistentRevocationStore, redis: RedisConnection | null, issuerKeys: JwksKeySource | null) => ({
+      inject: [sessionBuddyConfig.KEY, PersistentRevocationStore, SHARED_STORES, ISSUER_KEYS],
+      useFactory: (c: SessionBuddyConfig, revocations: PersistentRevocationStore, shared: SharedStores, issuerKeys: JwksKeySource | null) => ({
         revocationStore: revocations,
         // The authorization server's JWKS: its tokens verify with public keys, and HS256 tokens naming it are refused.
         publicKeys: issuerKeys ?? undefined,
@@ -47,17 +47,16 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         requireSignedRequests: c.auth.requireSignedRequests,
         signatureMaxAgeSeconds: c.auth.signatureMaxAgeSeconds,
         failureThrottle: c.auth.failureThrottle,
-        // Shared by every instance when Redis is configured: a nonce seen anywhere is a replay everywhere.
-        // Signed requests and project messages share the signature window; a nonce may start up to the skew ahead.
-        nonceStore: redis ? new RedisNonceStore(redis.client, { lossGuardMs: (c.auth.signatureMaxAgeSeconds + c.auth.clockSkewSeconds) * 1000 }) : undefined,
-        // Failures counted across instances: the limit is the deployment's, not each instance's.
-        failureThrottleStore: redis ? (rule) => new RedisFailureThrottleStore(redis, rule) : undefined,
+        // Shared by every instance when Redis is configured: a nonce seen anywhere is a replay everywhere,
+        // and the failure limit is the deployment's, not each instance's.
+        nonceStore: shared.nonceStore,
+        failureThrottleStore: shared.failureThrottleStore,
       }),
     }),
     McpServerModule.forRootAsync({
       imports: [StorageModule],
-      inject: [sessionBuddyConfig.KEY, REDIS_CONNECTION],
-      useFactory: (c: SessionBuddyConfig, redis: RedisConnection | null) => ({
+      inject: [sessionBuddyConfig.KEY, SHARED_STORES],
+      useFactory: (c: SessionBuddyConfig, shared: SharedStores) => ({
         name: 'session-buddy',
         version: '0.1.0',
         resourceUrl: mcpUrl(c),
@@ -68,7 +67,7 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         maxBodyBytes: c.bodyLimit,
         sessionIdleTimeoutMs: c.sessionIdleSeconds * 1000,
         // 2025-era sessions are served by whichever instance a request reaches.
-        sessionStore: redis ? new RedisMcpSessionStore(redis) : undefined,
+        sessionStore: shared.sessionStore,
         // Its authorization server (the orchestrator) grants client credentials to machines.
         extensions: { [OAUTH_CLIENT_CREDENTIALS_EXTENSION]: {} },
         instructions: 'Track work sessions (start, checkpoint, end, status) and reflections (store_reflection, quick_search) per project.',

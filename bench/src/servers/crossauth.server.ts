@@ -3,7 +3,8 @@
 // BENCH_REDIS_URL: the replay store in Redis (the scale bench's signed row), as session-buddy has it with SESSION_BUDDY_REDIS_URL.
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
-import { AuthModule, RedisConnection, RedisNonceStore } from '@crossauth/auth';
+import { AuthModule } from '@crossauth/auth';
+import { RedisConnection, RedisNonceStore } from '@crossauth/storage';
 import { McpServerModule, McpTool, startMcpApplication } from '@crossauth/mcp-server';
 import { z } from 'zod';
 

@@ -63,8 +63,6 @@ export { SignatureError, type SignatureFailureReason } from './lib/signing/signa
 export { REQUIRED_COMPONENTS, signRequest, signatureBase, verifyRequest, type SignableRequest, type VerifiedRequest, type VerifyRequestOptions } from './lib/signing/http-message-signature';
 export { contentDigest, verifyContentDigest } from './lib/signing/content-digest';
 export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/signing/nonce-store';
-export { RedisNonceStore, type RedisNonceStoreOptions } from './lib/signing/redis-nonce.store';
-export { RedisConnection } from './lib/redis/redis-connection';
 export { clientSecretMatches, deriveClientSecretKey, generateClientSecret, hashClientSecret } from './lib/oauth/client-secret';
 export { CLIENT_ASSERTION_ALGORITHMS, ClientAssertionError, assertPublicJwks, createClientAssertion, verifyClientAssertion, type ClientAssertionPolicy, type ClientJwks } from './lib/oauth/client-assertion';
 export { pythonJsonDumps } from './lib/signing/python-json';
@@ -82,5 +80,4 @@ export {
 export { RequestSignatureVerifierService, type SignedRequestParts } from './lib/signing/request-signature-verifier.service';
 export { AuthFailureThrottleService, AuthThrottledError } from './lib/throttle/auth-failure-throttle.service';
 export { MemoryFailureThrottleStore, type FailureRule, type FailureThrottleStore } from './lib/throttle/failure-throttle.store';
-export { RedisFailureThrottleStore } from './lib/throttle/redis-failure-throttle.store';
 export { AuthKeysService, provideSecretReload, type SecretSet } from './lib/keys/auth-keys.service';

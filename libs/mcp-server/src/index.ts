@@ -8,7 +8,6 @@ export { RelayedToolResult, toToolResult, type McpTransportKind } from './lib/to
 export { McpModernExchange, MODERN_PROTOCOL_VERSION } from './lib/modern-exchange.service';
 export { McpSessionRegistry, ownerOf, shortSessionId, type McpSession } from './lib/mcp-session-registry.service';
 export { type McpSessionRecord, type McpSessionStore } from './lib/mcp-session.store';
-export { RedisMcpSessionStore } from './lib/redis-mcp-session.store';
 export { McpStdioRunner } from './lib/mcp-stdio.runner';
 export { ToolError } from './lib/tool-error';
 export { resourceMetadataUrlFor } from './lib/protected-resource-metadata.controller';

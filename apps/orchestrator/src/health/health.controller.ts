@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
-import { Public, type RedisConnection } from '@crossauth/auth';
+import { Public } from '@crossauth/auth';
 import { HealthProbeController, type ProbeCheck } from '@crossauth/mcp-server';
-import type { DatabaseEngine } from '@crossauth/storage';
+import type { DatabaseEngine, RedisConnection } from '@crossauth/storage';
 import { REDIS_CONNECTION } from '../shared-state/shared-state.module';
 import { STORAGE_ENGINE } from '../storage/storage.module';
 

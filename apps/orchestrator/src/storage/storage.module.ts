@@ -1,11 +1,11 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { PersistentRevocationStore, openDatabase, openRevocationStore, type DatabaseEngine } from '@crossauth/storage';
+import { PersistentRevocationStore, byEngine, openDatabase, openRevocationStore, type DatabaseEngine } from '@crossauth/storage';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
-import { OAUTH_CLIENT_REPOSITORY } from '../oauth/oauth-client.repository';
+import { OAUTH_CLIENT_REPOSITORY, type OAuthClientRepository } from '../oauth/oauth-client.repository';
 import { PostgresOAuthClientRepository } from '../oauth/postgres-oauth-client.repository';
 import { PostgresRevocationOutboxRepository } from '../oauth/postgres-revocation-outbox.repository';
-import { REVOCATION_OUTBOX_REPOSITORY } from '../oauth/revocation-outbox.repository';
+import { REVOCATION_OUTBOX_REPOSITORY, type RevocationOutboxRepository } from '../oauth/revocation-outbox.repository';
 import { SqliteOAuthClientRepository } from '../oauth/sqlite-oauth-client.repository';
 import { SqliteRevocationOutboxRepository } from '../oauth/sqlite-revocation-outbox.repository';
 import { REDIS_CONNECTION, SharedStateModule } from '../shared-state/shared-state.module';
@@ -29,16 +29,8 @@ export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
       inject: [orchestratorConfig.KEY],
       useFactory: (c: OrchestratorConfig) => openDatabase(c, { name: 'orchestrator', setting: 'ORCHESTRATOR_DATABASE_URL', sqlite: SQLITE_MIGRATIONS, postgres: POSTGRES_MIGRATIONS }),
     },
-    {
-      provide: OAUTH_CLIENT_REPOSITORY,
-      inject: [STORAGE_ENGINE],
-      useFactory: (engine: DatabaseEngine) => (engine.kind === 'postgres' ? new PostgresOAuthClientRepository(engine) : new SqliteOAuthClientRepository(engine)),
-    },
-    {
-      provide: REVOCATION_OUTBOX_REPOSITORY,
-      inject: [STORAGE_ENGINE],
-      useFactory: (engine: DatabaseEngine) => (engine.kind === 'postgres' ? new PostgresRevocationOutboxRepository(engine) : new SqliteRevocationOutboxRepository(engine)),
-    },
+    byEngine<OAuthClientRepository>(OAUTH_CLIENT_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteOAuthClientRepository(db), postgres: (db) => new PostgresOAuthClientRepository(db) }),
+    byEngine<RevocationOutboxRepository>(REVOCATION_OUTBOX_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteRevocationOutboxRepository(db), postgres: (db) => new PostgresRevocationOutboxRepository(db) }),
     {
       provide: PersistentRevocationStore,
       inject: [STORAGE_ENGINE, REDIS_CONNECTION],

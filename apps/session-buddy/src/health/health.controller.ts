@@ -1,5 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
-import { Public, type JwksKeySource, type RedisConnection } from '@crossauth/auth';
+import { Public, type JwksKeySource } from '@crossauth/auth';
+import type { RedisConnection } from '@crossauth/storage';
 import { HealthProbeController, type ProbeCheck } from '@crossauth/mcp-server';
 import { ISSUER_KEYS } from '../issuer-keys/issuer-keys.module';
 import { REDIS_CONNECTION, STORAGE_ENGINE, type StorageEngine } from '../storage/storage-engine';

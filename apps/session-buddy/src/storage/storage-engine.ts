@@ -8,3 +8,6 @@ export const STORAGE_ENGINE = Symbol('session-buddy:storage-engine');
 
 /** DI token of the shared-state Redis connection (`RedisConnection`), or null when none is configured. */
 export const REDIS_CONNECTION = Symbol('session-buddy:redis-connection');
+
+/** DI token of the {@link SharedStores} on that connection (none without Redis). */
+export const SHARED_STORES = Symbol('session-buddy:shared-stores');

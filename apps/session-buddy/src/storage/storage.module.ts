@@ -1,5 +1,4 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { RedisConnection } from '@crossauth/auth';
 import { sessionBuddyConfig } from '../config/session-buddy.config';
 import type { SessionBuddyConfig } from '../config/env.schema';
 import { PROJECT_MESSAGE_REPOSITORY, type ProjectMessageRepository } from '../messages/project-message.repository';
@@ -11,17 +10,10 @@ import { SqliteReflectionRepository } from '../reflections/sqlite-reflection.rep
 import { PostgresSessionRepository } from '../sessions/postgres-session.repository';
 import { SESSION_REPOSITORY, type SessionRepository } from '../sessions/session.repository';
 import { SqliteSessionRepository } from '../sessions/sqlite-session.repository';
-import { PersistentRevocationStore, openDatabase, openRevocationStore, type PostgresDatabaseService, type SqliteDatabaseService } from '@crossauth/storage';
+import { PersistentRevocationStore, RedisConnection, byEngine, openDatabase, openRevocationStore, sharedStores } from '@crossauth/storage';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
-import { REDIS_CONNECTION, STORAGE_ENGINE, type StorageEngine } from './storage-engine';
-
-/** One repository per engine, chosen once from the engine the config selected. */
-const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, postgres: (db: PostgresDatabaseService) => T) => ({
-  provide: token,
-  inject: [STORAGE_ENGINE],
-  useFactory: (engine: StorageEngine): T => (engine.kind === 'postgres' ? postgres(engine) : sqlite(engine)),
-});
+import { REDIS_CONNECTION, SHARED_STORES, STORAGE_ENGINE, type StorageEngine } from './storage-engine';
 
 /**
  * The database (PostgreSQL when `SESSION_BUDDY_DATABASE_URL` is set, SQLite
@@ -42,16 +34,22 @@ const byEngine = <T>(token: symbol, sqlite: (db: SqliteDatabaseService) => T, po
       inject: [sessionBuddyConfig.KEY],
       useFactory: (c: SessionBuddyConfig): Promise<RedisConnection | null> => (c.redisUrl ? RedisConnection.open(c.redisUrl, 'session-buddy') : Promise.resolve(null)),
     },
-    byEngine<SessionRepository>(SESSION_REPOSITORY, (db) => new SqliteSessionRepository(db), (db) => new PostgresSessionRepository(db)),
-    byEngine<ReflectionRepository>(REFLECTION_REPOSITORY, (db) => new SqliteReflectionRepository(db), (db) => new PostgresReflectionRepository(db)),
-    byEngine<ProjectMessageRepository>(PROJECT_MESSAGE_REPOSITORY, (db) => new SqliteProjectMessageRepository(db), (db) => new PostgresProjectMessageRepository(db)),
+    {
+      provide: SHARED_STORES,
+      inject: [sessionBuddyConfig.KEY, REDIS_CONNECTION],
+      // Signed requests and project messages share the signature window; a nonce may start up to the skew ahead.
+      useFactory: (c: SessionBuddyConfig, redis: RedisConnection | null) => sharedStores(redis, { lossGuardMs: (c.auth.signatureMaxAgeSeconds + c.auth.clockSkewSeconds) * 1000 }),
+    },
+    byEngine<SessionRepository>(SESSION_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteSessionRepository(db), postgres: (db) => new PostgresSessionRepository(db) }),
+    byEngine<ReflectionRepository>(REFLECTION_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteReflectionRepository(db), postgres: (db) => new PostgresReflectionRepository(db) }),
+    byEngine<ProjectMessageRepository>(PROJECT_MESSAGE_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteProjectMessageRepository(db), postgres: (db) => new PostgresProjectMessageRepository(db) }),
     {
       provide: PersistentRevocationStore,
       inject: [STORAGE_ENGINE, REDIS_CONNECTION],
       useFactory: openRevocationStore,
     },
   ],
-  exports: [STORAGE_ENGINE, REDIS_CONNECTION, SESSION_REPOSITORY, REFLECTION_REPOSITORY, PROJECT_MESSAGE_REPOSITORY, PersistentRevocationStore],
+  exports: [STORAGE_ENGINE, REDIS_CONNECTION, SHARED_STORES, SESSION_REPOSITORY, REFLECTION_REPOSITORY, PROJECT_MESSAGE_REPOSITORY, PersistentRevocationStore],
 })
 export class StorageModule implements OnApplicationShutdown {
   constructor(

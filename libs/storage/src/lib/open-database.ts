@@ -1,10 +1,10 @@
-import type { RedisConnection } from '@crossauth/auth';
 import { PersistentRevocationStore } from './persistent-revocation.store';
-import { PostgresDatabaseService, type PostgresSettings } from './postgres-database.service';
-import { PostgresRevocationRepository } from './postgres-revocation.repository';
-import { RedisRevocationFanout } from './redis-revocation.fanout';
-import { SqliteDatabaseService } from './sqlite-database.service';
-import { SqliteRevocationRepository } from './sqlite-revocation.repository';
+import { PostgresDatabaseService, type PostgresSettings } from './postgres/postgres-database.service';
+import { PostgresRevocationRepository } from './postgres/postgres-revocation.repository';
+import type { RedisConnection } from './redis/redis-connection';
+import { RedisRevocationFanout } from './redis/redis-revocation.fanout';
+import { SqliteDatabaseService } from './sqlite/sqlite-database.service';
+import { SqliteRevocationRepository } from './sqlite/sqlite-revocation.repository';
 
 /** A service's database: SQLite by default, PostgreSQL when configured. */
 export type DatabaseEngine = SqliteDatabaseService | PostgresDatabaseService;

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import type { RedisConnection } from '@crossauth/auth';
-import type { RevocationFanout } from './persistent-revocation.store';
-import type { RevocationRow } from './revocation.repository';
+import type { RevocationFanout } from '../persistent-revocation.store';
+import type { RevocationRow } from '../revocation.repository';
+import type { RedisConnection } from './redis-connection';
 
 const CHANNEL = 'crossauth:revocations';
 

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { sha256 } from '../crypto/sha256';
-import type { NonceStore, NonceVerdict } from './nonce-store';
+import type { NonceStore, NonceVerdict } from '@crossauth/auth';
 
 export interface RedisNonceStoreOptions {
   /**
@@ -82,7 +81,7 @@ export class RedisNonceStore implements NonceStore {
     // Past its window the signature is refused anyway; same answer as the in-memory store.
     if (ttlMs <= 0) return 'replayed';
     if (this.redis.status !== 'ready' || nowMs < this.guardUntilMs) return 'unavailable';
-    return this.run(`${this.prefix}${sha256(nonce, 'base64url')}`, ttlMs).then(
+    return this.run(`${this.prefix}${createHash('sha256').update(nonce).digest('base64url')}`, ttlMs).then(
       (outcome) => (outcome === 'fresh' || outcome === 'replayed' ? outcome : 'unavailable'),
       () => 'unavailable',
     );

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
-import { migrate } from './migrator';
-import type { StorageHealth } from './storage-health';
+import { migrate } from '../migrator';
+import type { StorageHealth } from '../storage-health';
 
 /**
  * A service's SQLite database in its data directory, the zero-configuration

@@ -1,7 +1,5 @@
 import type { SqliteDatabaseService } from './sqlite-database.service';
-import type { RevocationRepository, RevocationRow } from './revocation.repository';
-
-type Row = { kind: 'token' | 'subject'; value: string; issued_before: number | null; expires_at: number; revoked_at: number; revoked_by: string };
+import { toRevocation, type RevocationRepository, type RevocationRow, type RevocationTableRow as Row } from '../revocation.repository';
 
 /** {@link RevocationRepository} on SQLite. */
 export class SqliteRevocationRepository implements RevocationRepository {
@@ -31,12 +29,3 @@ export class SqliteRevocationRepository implements RevocationRepository {
     this.purgeRows.run(nowSeconds);
   }
 }
-
-export const toRevocation = (r: Row): RevocationRow => ({
-  kind: r.kind,
-  value: r.value,
-  issuedBefore: r.issued_before,
-  expiresAt: r.expires_at,
-  revokedAt: r.revoked_at,
-  revokedBy: r.revoked_by,
-});

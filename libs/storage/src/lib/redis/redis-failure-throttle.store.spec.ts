@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisConnection } from '../redis/redis-connection';
+import { RedisConnection } from './redis-connection';
 import { RedisFailureThrottleStore } from './redis-failure-throttle.store';
 
 const url = process.env['CROSSAUTH_TEST_REDIS_URL'];

@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import { ToolError } from '@crossauth/mcp-server';
 import { Pool, types, type PoolClient, type QueryResultRow } from 'pg';
 import { createHash } from 'node:crypto';
-import { migrate } from './migrator';
-import type { StorageHealth } from './storage-health';
+import { migrate } from '../migrator';
+import type { StorageHealth } from '../storage-health';
 
 /** Connection settings; the URL carries a password and is never logged. */
 export interface PostgresSettings {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { RedisConnection } from '@crossauth/auth';
-import type { McpSessionRecord, McpSessionStore } from './mcp-session.store';
+import type { McpSessionRecord, McpSessionStore } from '@crossauth/mcp-server';
+import type { RedisConnection } from './redis-connection';
 
 const PREFIX = 'crossauth:mcp-session:';
 const CHANNEL = 'crossauth:mcp-session-removed';

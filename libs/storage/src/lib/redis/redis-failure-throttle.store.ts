@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { RedisConnection } from '../redis/redis-connection';
-import type { FailureRule, FailureThrottleStore } from './failure-throttle.store';
+import type { RedisConnection } from './redis-connection';
+import type { FailureRule, FailureThrottleStore } from '@crossauth/auth';
 
 const CHANNEL = 'crossauth:auth-blocks';
 

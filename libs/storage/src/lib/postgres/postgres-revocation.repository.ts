@@ -1,6 +1,5 @@
 import type { PostgresDatabaseService } from './postgres-database.service';
-import type { RevocationRepository, RevocationRow } from './revocation.repository';
-import { toRevocation } from './sqlite-revocation.repository';
+import { toRevocation, type RevocationRepository, type RevocationRow } from '../revocation.repository';
 
 /** {@link RevocationRepository} on PostgreSQL. */
 export class PostgresRevocationRepository implements RevocationRepository {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RedisConnection } from '../redis/redis-connection';
+import { RedisConnection } from './redis-connection';
 import { RedisNonceStore } from './redis-nonce.store';
 
 const url = process.env['CROSSAUTH_TEST_REDIS_URL'];
