@@ -12,7 +12,6 @@ import { RevocationOutboxService } from './oauth/revocation-outbox.service';
 import { OAuthClientsService } from './oauth/oauth-clients.service';
 import { OAuthClientsTools } from './oauth/oauth-clients.tools';
 import { TokenController } from './oauth/token.controller';
-import { TokenExchangeService } from './oauth/token-exchange.service';
 import { JwksController } from './signing-keys/jwks.controller';
 import { SIGNING_KEYS, SigningKeysModule } from './signing-keys/signing-keys.module';
 import { SigningKeysTools } from './signing-keys/signing-keys.tools';
@@ -77,6 +76,6 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
     }),
   ],
   controllers: [AuthorizationServerMetadataController, TokenController, JwksController, HealthController],
-  providers: [secretReload, TokenExchangeService, TokenEndpointClient, SigningKeysTools, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools, GrantRevocationService, RevocationOutboxService],
+  providers: [secretReload, TokenEndpointClient, SigningKeysTools, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools, GrantRevocationService, RevocationOutboxService],
 })
 export class AppModule {}

@@ -36,8 +36,10 @@ export {
 export type { PublicKeySource, SigningKeySource } from './lib/keys/public-key-source';
 export { JwksError, JwksKeySource, parseJwks, type JwksKeySourceOptions } from './lib/keys/jwks-key-source';
 export { FileSigningKeys, type KeySchedule, type SigningKeyInfo, type SigningKeyState } from './lib/keys/file-signing-keys';
-export { TokenVerifierService } from './lib/tokens/token-verifier.service';
+export { TokenVerifierService, type TokenGrant } from './lib/tokens/token-verifier.service';
 export { TokenIssuerService, type MintRequest, type MintedToken } from './lib/tokens/token-issuer.service';
+export { ExchangeRefusedError, TokenExchangeService, type ExchangeRequest, type ExchangeSubject } from './lib/tokens/token-exchange.service';
+export { ACCESS_TOKEN_TYPE, JWT_BEARER_CLIENT_ASSERTION, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from './lib/oauth/oauth.constants';
 export { validateClaims, type ClaimPolicy } from './lib/tokens/claims';
 export { shown, type LegacyIssuer } from './lib/tokens/legacy-issuer';
 export { decodeBase64UrlStrict, verifyHs256Signature, verifyJwsSignature, type JwtClaims, type JwtHeader, type VerificationKeys, type VerifiedSignature } from './lib/tokens/jwt-codec';

@@ -6,6 +6,7 @@ import { JwtService } from '@nestjs/jwt';
 import {
   AuthError,
   DEFAULT_LEGACY_ISSUERS_UNTIL,
+  JWT_BEARER_CLIENT_ASSERTION,
   TokenIssuerService,
   TokenVerifierService,
   assertAcceptableSecret,
@@ -258,7 +259,7 @@ async function callCommand(
       // The SDK signs with jose, which is ESM-only and cannot load in this CommonJS CLI; node:crypto signs the same assertion.
       authProvider.addClientAuthentication = async (_headers, params, tokenUrl, metadata) => {
         params.set('client_assertion', createClientAssertion(clientId, String(metadata?.issuer ?? tokenUrl), key));
-        params.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+        params.set('client_assertion_type', JWT_BEARER_CLIENT_ASSERTION);
       };
     } else {
       // From the environment, never the command line (shell history, process lists).

@@ -1,8 +1,7 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { CLIENT_ASSERTION_ALGORITHMS, Public, SCOPES } from '@crossauth/auth';
+import { CLIENT_ASSERTION_ALGORITHMS, Public, SCOPES, TOKEN_EXCHANGE_GRANT } from '@crossauth/auth';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
-import { TOKEN_EXCHANGE_GRANT } from './token.controller';
 
 /**
  * RFC 8414 authorization server metadata, describing what is implemented and

@@ -1,16 +1,22 @@
 import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import {
+  ACCESS_TOKEN_TYPE,
   AUTH_OPTIONS,
   AuthAuditService,
+  AuthError,
   AuthFailureThrottleService,
   AuthThrottledError,
+  ExchangeRefusedError,
+  JWT_BEARER_CLIENT_ASSERTION,
+  JWT_TOKEN_TYPE,
   Public,
+  TOKEN_EXCHANGE_GRANT,
+  TokenExchangeService,
   TokenIssuerService,
+  TokenVerifierService,
   shown,
-  validateClaims,
-  verifyJwsSignature,
-  type Principal,
   type ResolvedAuthOptions,
+  type TokenGrant,
 } from '@crossauth/auth';
 import { BodyTooLargeError, readBody } from '@crossauth/mcp-server';
 import type { Request, Response } from 'express';
@@ -19,16 +25,10 @@ import { orchestratorConfig } from '../config/orchestrator.config';
 import { GrantRevocationService } from './grant-revocation.service';
 import type { OAuthClientRecord } from './oauth-client.repository';
 import { OAuthClientsService } from './oauth-clients.service';
-import { ExchangeRefusedError, TokenExchangeService } from './token-exchange.service';
 
 const MAX_BODY = 16 * 1024;
 /** RFC 6749 §5.2 error codes (RFC 8707 adds invalid_target). */
 type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target' | 'temporarily_unavailable';
-const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** RFC 8693 grant and token type identifiers. */
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 class OAuthError extends Error {
   constructor(
@@ -64,6 +64,7 @@ export class TokenController {
     private readonly audit: AuthAuditService,
     private readonly revocations: GrantRevocationService,
     private readonly exchanges: TokenExchangeService,
+    private readonly verifier: TokenVerifierService,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
   ) {
@@ -129,7 +130,7 @@ export class TokenController {
     const requestedType = single(form, 'requested_token_type');
     if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE) throw new OAuthError('invalid_request', `only ${ACCESS_TOKEN_TYPE} is issued`);
     if (form.has('actor_token') || form.has('actor_token_type')) throw new OAuthError('invalid_request', 'actor_token is not accepted: the authenticated client is the actor');
-    const subject = this.activePrincipal(subjectToken, [client.id]);
+    const subject = this.verifier.activeFor(subjectToken, [client.id], this.auth.issuer);
     if (!subject) throw new OAuthError('invalid_request', 'subject_token is not a valid, unrevoked token of ours issued to this client');
     if (subject.subject === client.id && !subject.actors) throw new OAuthError('invalid_request', 'a client cannot act for itself; use client_credentials');
     const asked = single(form, 'scope');
@@ -165,8 +166,9 @@ export class TokenController {
       const hint = single(form, 'token_type_hint');
       if (hint !== undefined && hint !== 'access_token') throw new OAuthError('invalid_request', 'only access tokens are issued here');
       const grant = this.grantOf(token);
-      if (grant && grant.subject === client.id && grant.jti) {
-        const delivery = await this.revocations.revokeToken(grant.jti, grant.expiresAt, grant.audience, client.id);
+      if (grant?.subject === client.id && grant.tokenId && grant.audience) {
+        const expiresAt = grant.expiresAt ?? Math.floor(Date.now() / 1000) + this.auth.maxTokenLifetimeSeconds;
+        const delivery = await this.revocations.revokeToken(grant.tokenId, expiresAt, grant.audience, client.id);
         this.audit.record({ outcome: 'allow', reason: 'token_revoked', subject: client.id, target: `POST /oauth/revoke at ${grant.audience}`, transport: 'http', client: req.ip, detail: delivery });
       }
       res.status(200).end();
@@ -213,7 +215,7 @@ export class TokenController {
   @Post('introspect')
   introspect(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.tokenRequest(req, res, 'POST /oauth/introspect', async (client, token) => {
-      const principal = this.activePrincipal(token, client.allowedResources);
+      const principal = this.verifier.activeFor(token, client.allowedResources, this.auth.issuer);
       this.audit.record({ outcome: 'allow', reason: 'introspection', subject: client.id, target: 'POST /oauth/introspect', transport: 'http', client: req.ip, detail: principal ? 'active' : 'inactive' });
       if (!principal) return void res.status(200).json({ active: false });
       res.status(200).json({
@@ -249,28 +251,13 @@ export class TokenController {
     }
   }
 
-  /** The principal of a token this server issued for one of `audiences`, if it is valid and not revoked here. */
-  private activePrincipal(token: string, audiences: readonly string[]): Principal | undefined {
-    if (audiences.length === 0 || token.length > this.auth.maxTokenBytes) return undefined;
+  /** Who a token of ours was granted to; undefined when the signature is not ours. */
+  private grantOf(token: string): TokenGrant | undefined {
     try {
-      const { claims } = verifyJwsSignature(token, this.auth);
-      const principal = validateClaims(claims, { ...this.auth, allowedIssuers: [this.auth.issuer], audiences, acceptLegacyTokens: false }, Math.floor(Date.now() / 1000));
-      return this.auth.revocationStore.isRevoked(principal) ? undefined : principal;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Who a token of ours was granted to, and for what; undefined unless its signature is ours (expiry does not matter here). */
-  private grantOf(token: string): { subject: string; audience: string; jti?: string; expiresAt: number } | undefined {
-    try {
-      const { claims } = verifyJwsSignature(token, this.auth);
-      const aud = Array.isArray(claims['aud']) ? claims['aud'][0] : claims['aud'];
-      if (typeof claims['sub'] !== 'string' || typeof aud !== 'string') return undefined;
-      const exp = typeof claims['exp'] === 'number' ? claims['exp'] : Math.floor(Date.now() / 1000) + this.auth.maxTokenLifetimeSeconds;
-      return { subject: claims['sub'], audience: aud, jti: typeof claims['jti'] === 'string' ? claims['jti'] : undefined, expiresAt: exp };
-    } catch {
-      return undefined;
+      return this.verifier.grantOf(token);
+    } catch (error) {
+      if (error instanceof AuthError) return undefined;
+      throw error;
     }
   }
 
@@ -300,7 +287,7 @@ export class TokenController {
     const postedSecret = single(form, 'client_secret');
     if (form.has('client_assertion') || form.has('client_assertion_type')) {
       if (header !== undefined || postedSecret !== undefined) throw new OAuthError('invalid_request', 'use one client authentication method, not two');
-      if (single(form, 'client_assertion_type') !== JWT_BEARER) throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER}`);
+      if (single(form, 'client_assertion_type') !== JWT_BEARER_CLIENT_ASSERTION) throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_CLIENT_ASSERTION}`);
       const outcome = await this.clients.authenticateAssertion(single(form, 'client_assertion') ?? '', postedId, [this.tokenEndpoint, this.config.publicUrl]);
       if ('client' in outcome) return outcome.client;
       if (outcome.retryLater) throw new OAuthError('temporarily_unavailable', outcome.refused);

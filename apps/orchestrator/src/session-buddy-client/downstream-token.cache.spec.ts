@@ -1,8 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
-import { TokenIssuerService, TokenVerifierService, resolveAuthOptions } from '@crossauth/auth';
+import { TokenExchangeService, TokenIssuerService, TokenVerifierService, resolveAuthOptions } from '@crossauth/auth';
 import { randomSecret } from '@crossauth/auth/testing';
 import type { OrchestratorConfig } from '../config/env.schema';
-import { TokenExchangeService } from '../oauth/token-exchange.service';
 import { DownstreamTokenCache } from './downstream-token.cache';
 import { TokenEndpointClient } from './token-endpoint.client';
 

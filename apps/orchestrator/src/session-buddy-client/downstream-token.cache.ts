@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { TokenExchangeService } from '@crossauth/auth';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import type { OrchestratorConfig } from '../config/env.schema';
-import { TokenExchangeService } from '../oauth/token-exchange.service';
 import { TokenEndpointClient } from './token-endpoint.client';
 
 interface CachedToken {

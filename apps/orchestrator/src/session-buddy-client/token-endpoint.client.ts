@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { TokenIssuerService, createClientAssertion, privateSigningKeyFromText, type PrivateSigningKey } from '@crossauth/auth';
+import { ACCESS_TOKEN_TYPE, JWT_BEARER_CLIENT_ASSERTION, TOKEN_EXCHANGE_GRANT, TokenIssuerService, createClientAssertion, privateSigningKeyFromText, type PrivateSigningKey } from '@crossauth/auth';
 import { ToolError } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 
-const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 /** How long the subject token we hand the authorization server lives: only for the exchange itself. */
 const SUBJECT_TOKEN_SECONDS = 60;
 
@@ -54,16 +52,16 @@ export class TokenEndpointClient {
       nowMs,
     ).token;
     const form = new URLSearchParams({
-      grant_type: EXCHANGE,
+      grant_type: TOKEN_EXCHANGE_GRANT,
       subject_token: subjectToken,
-      subject_token_type: ACCESS_TOKEN,
+      subject_token_type: ACCESS_TOKEN_TYPE,
       resource: this.config.sessionBuddy.url,
       scope: scopes.join(' '),
     });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     if (this.key) {
       form.set('client_id', client.id);
-      form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      form.set('client_assertion_type', JWT_BEARER_CLIENT_ASSERTION);
       form.set('client_assertion', createClientAssertion(client.id, client.authorizationServer, this.key));
     } else {
       headers['authorization'] = `Basic ${Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret ?? '')}`).toString('base64')}`;
@@ -114,7 +112,7 @@ export class TokenEndpointClient {
     const metadata = await getJson(`${expected}/.well-known/oauth-authorization-server`);
     if (String(metadata['issuer']).replace(/\/$/, '') !== expected) throw fail('the authorization server metadata names another issuer');
     const grants = Array.isArray(metadata['grant_types_supported']) ? (metadata['grant_types_supported'] as unknown[]) : [];
-    if (!grants.includes(EXCHANGE)) throw fail('the authorization server does not offer token exchange');
+    if (!grants.includes(TOKEN_EXCHANGE_GRANT)) throw fail('the authorization server does not offer token exchange');
     if (typeof metadata['token_endpoint'] !== 'string') throw fail('the authorization server metadata has no token_endpoint');
     this.logger.log({ event: 'token_endpoint_discovered', issuer: expected, tokenEndpoint: metadata['token_endpoint'] });
     return metadata['token_endpoint'];

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AUTH_OPTIONS, AuthError, TokenVerifierService, subjectRevocationCutoff, verifyJwsSignature, verificationKeyIds, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, AuthError, TokenVerifierService, subjectRevocationCutoff, verificationKeyIds, type Principal, type ResolvedAuthOptions, type TokenGrant } from '@crossauth/auth';
 import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import { PersistentRevocationStore } from '@crossauth/storage';
@@ -31,16 +31,16 @@ export class RevocationTools {
     let expiresAt = now + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds;
     if (input.token_to_revoke) {
       if (verificationKeyIds(this.auth).length === 0) throw new ToolError('auth is disabled: there is nothing to revoke', 'auth_disabled');
-      let claims: Record<string, unknown>;
+      let grant: TokenGrant;
       try {
-        ({ claims } = verifyJwsSignature(input.token_to_revoke, this.auth));
+        grant = this.verifier.grantOf(input.token_to_revoke);
       } catch (error) {
         if (error instanceof AuthError) throw new ToolError(`token_to_revoke: not a token of ours (${error.reason})`, 'invalid_argument');
         throw error;
       }
-      if (typeof claims['jti'] !== 'string') throw new ToolError('token_to_revoke: it has no jti; revoke its subject instead', 'invalid_argument');
-      jti = claims['jti'];
-      if (typeof claims['exp'] === 'number') expiresAt = Math.min(expiresAt, claims['exp'] + this.auth.clockSkewSeconds);
+      if (!grant.tokenId) throw new ToolError('token_to_revoke: it has no jti; revoke its subject instead', 'invalid_argument');
+      jti = grant.tokenId;
+      if (grant.expiresAt !== undefined) expiresAt = Math.min(expiresAt, grant.expiresAt + this.auth.clockSkewSeconds);
     }
     if (!jti) throw new ToolError('jti or token_to_revoke is required', 'invalid_argument');
     await this.store.revokeToken(jti, expiresAt, principal.subject);

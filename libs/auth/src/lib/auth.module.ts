@@ -16,6 +16,7 @@ import { RequestAuthenticatorService } from './http/request-authenticator.servic
 import { RequestSignatureVerifierService } from './signing/request-signature-verifier.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { AuthFailureThrottleService } from './throttle/auth-failure-throttle.service';
+import { TokenExchangeService } from './tokens/token-exchange.service';
 import { TokenIssuerService } from './tokens/token-issuer.service';
 import { TokenVerifierService } from './tokens/token-verifier.service';
 
@@ -47,6 +48,7 @@ const logger = new Logger('AuthModule');
     },
     TokenVerifierService,
     TokenIssuerService,
+    TokenExchangeService,
     RequestAuthenticatorService,
     AuthContextService,
     AuthAuditService,
@@ -59,7 +61,7 @@ const logger = new Logger('AuthModule');
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
     AuthContextMiddleware,
   ],
-  exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, RequestAuthenticatorService, AuthContextService, AuthAuditService, RequestSignatureVerifierService, AuthFailureThrottleService, AuthKeysService, ChallengeScopesService],
+  exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, TokenExchangeService, RequestAuthenticatorService, AuthContextService, AuthAuditService, RequestSignatureVerifierService, AuthFailureThrottleService, AuthKeysService, ChallengeScopesService],
 })
 export class AuthModule extends AuthConfigurableModule implements NestModule {
   constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {

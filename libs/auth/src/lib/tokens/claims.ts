@@ -47,8 +47,8 @@ function numericDate(claims: JwtClaims, name: string, required: boolean): number
   return value;
 }
 
-/** Deepest delegation chain accepted: a longer one is refused, not truncated. */
-const MAX_ACTORS = 5;
+/** Deepest delegation chain accepted or minted: a longer one is refused, not truncated. */
+export const MAX_ACTORS = 5;
 
 /** RFC 8693 `act`, nested for chains: the current actor first. Undefined when absent. */
 function readActors(act: unknown): string[] | undefined {

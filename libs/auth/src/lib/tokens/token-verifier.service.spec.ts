@@ -221,4 +221,51 @@ describe('TokenVerifierService', () => {
     expect(createHmac('sha256', secret).update(`${h}.${p}`).digest('base64url')).toBe(s);
     expect(verifier.verifyUncached(token).subject).toBe('alice');
   });
+
+  describe('activeFor (the authorization server asking about a token for another audience)', () => {
+    const token = (overrides: Record<string, unknown> = {}) => craftToken(accessClaims({ aud: 'client-7', ...overrides }), secret);
+
+    it('answers the principal of a valid, unrevoked token of this issuer for one of the audiences', () => {
+      expect(verifier.activeFor(token(), ['client-7', 'other'], 'orchestrator')).toMatchObject({ subject: 'alice', audience: ['client-7'] });
+    });
+
+    it.each<[string, () => string, readonly string[]]>([
+      ['another audience', () => token(), ['client-8']],
+      ['no audience asked for', () => token(), []],
+      ['another allowed issuer (mahavishnu is trusted for verification, not as this issuer)', () => token({ iss: 'mahavishnu' }), ['client-7']],
+      ['an expired token', () => token({ iat: now - 600, exp: now - 300 }), ['client-7']],
+      ['an audience-less legacy token', () => token({ aud: undefined, type: undefined }), ['client-7']],
+      ['a token signed with another secret', () => craftToken(accessClaims({ aud: 'client-7' }), randomSecret(), { kid: undefined }), ['client-7']],
+      ['a token over the size limit', () => 'a'.repeat(9000), ['client-7']],
+      ['garbage', () => 'not-a-jwt', ['client-7']],
+    ])('answers undefined for %s', (_name, make, audiences) => {
+      expect(verifier.activeFor(make(), audiences, 'orchestrator')).toBeUndefined();
+    });
+
+    it('answers undefined for a revoked token', () => {
+      const v = verifierWith({ revocationStore: { isRevoked: (p: Principal) => p.tokenId === 'gone' } });
+      expect(v.activeFor(token({ jti: 'gone' }), ['client-7'], 'orchestrator')).toBeUndefined();
+      expect(v.activeFor(token({ jti: 'kept' }), ['client-7'], 'orchestrator')?.tokenId).toBe('kept');
+    });
+  });
+
+  describe('grantOf (whose token this is, by signature alone)', () => {
+    it('names subject, first audience, jti and exp, even of an expired token for another audience', () => {
+      const t = craftToken(accessClaims({ aud: ['client-7', 'x'], jti: 'j-9', iat: now - 900, exp: now - 600 }), secret);
+      expect(verifier.grantOf(t)).toEqual({ subject: 'alice', audience: 'client-7', tokenId: 'j-9', expiresAt: now - 600 });
+    });
+
+    it('leaves out what the token does not say', () => {
+      expect(verifier.grantOf(craftToken(accessClaims({ jti: undefined, aud: undefined }), secret))).toEqual({ subject: 'alice', expiresAt: expect.any(Number) });
+    });
+
+    it.each<[string, () => string, AuthFailureReason]>([
+      ['a token signed with another secret', () => craftToken(accessClaims(), randomSecret(), { kid: undefined }), 'bad_signature'],
+      ['alg none', () => craftToken(accessClaims(), secret, { alg: 'none' }), 'bad_signature'],
+      ['a token over the size limit', () => 'a'.repeat(9000), 'too_large'],
+      ['garbage', () => 'not-a-jwt', 'malformed'],
+    ])('refuses %s', (_name, make, reason) => {
+      expect(reasonOf(() => verifier.grantOf(make()))).toBe(reason);
+    });
+  });
 });

@@ -9,6 +9,14 @@ import { isAccessTokenTyp, verifyJwsSignature } from './jwt-codec';
 import { canonicalIssuer, type LegacyIssuer } from './legacy-issuer';
 import { VerificationCache } from './verification-cache';
 
+/** Who a token was granted to and for what, as its signed claims say; any part may be absent. */
+export interface TokenGrant {
+  readonly subject?: string;
+  readonly audience?: string;
+  readonly tokenId?: string;
+  readonly expiresAt?: number;
+}
+
 /**
  * Verifies access tokens: size limit, signature (HS256 against the key ring,
  * EdDSA/ES256 against public keys, each key pinned to its algorithm), claims,
@@ -51,11 +59,48 @@ export class TokenVerifierService {
 
   /** Full verification with no cache: for diagnostics that must explain a token. */
   verifyUncached(token: string, nowMs: number = Date.now()): Principal {
+    return this.check(token, this.options, nowMs);
+  }
+
+  /**
+   * Is this a token of ours, valid now, for one of `audiences`, issued by
+   * `issuer`, and not revoked? The authorization server asks it of subject
+   * tokens and introspected tokens, whose audience is some resource rather
+   * than itself; no legacy (audience-less) token qualifies. Never cached.
+   */
+  activeFor(token: string, audiences: readonly string[], issuer: string, nowMs: number = Date.now()): Principal | undefined {
+    if (audiences.length === 0) return undefined;
+    try {
+      return this.check(token, { ...this.options, allowedIssuers: [issuer], audiences, acceptLegacyTokens: false }, nowMs);
+    } catch (error) {
+      if (error instanceof AuthError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Whose grant a token is, judged by its signature alone: expiry, audience
+   * and revocation do not matter, because the question is asked to revoke it.
+   * Throws {@link AuthError} when the signature is not one of ours.
+   */
+  grantOf(token: string): TokenGrant {
+    if (token.length > this.options.maxTokenBytes) throw new AuthError('too_large', 'token exceeds the size limit');
+    const { claims } = verifyJwsSignature(token, this.options);
+    const aud = Array.isArray(claims['aud']) ? claims['aud'][0] : claims['aud'];
+    return {
+      ...(typeof claims['sub'] === 'string' ? { subject: claims['sub'] } : {}),
+      ...(typeof aud === 'string' ? { audience: aud } : {}),
+      ...(typeof claims['jti'] === 'string' ? { tokenId: claims['jti'] } : {}),
+      ...(typeof claims['exp'] === 'number' ? { expiresAt: claims['exp'] } : {}),
+    };
+  }
+
+  private check(token: string, policy: ResolvedAuthOptions, nowMs: number): Principal {
     if (token.length > this.options.maxTokenBytes) throw new AuthError('too_large', 'token exceeds the size limit');
     const { keyRing, publicKeys } = this.options;
     if (!keyRing && !publicKeys) throw new AuthError('unknown_key', 'auth is disabled: this server holds no key');
     const { header, claims, key, symmetric } = verifyJwsSignature(token, this.options);
-    const principal = validateClaims(claims, this.options, Math.floor(nowMs / 1000), isAccessTokenTyp(header.typ));
+    const principal = validateClaims(claims, policy, Math.floor(nowMs / 1000), isAccessTokenTyp(header.typ));
     // A key speaks for one issuer: an issuer's JWKS cannot vouch for another, and an
     // issuer that signs with public keys cannot be impersonated with a shared secret.
     const issuer = canonicalIssuer(principal.issuer, this.options.legacyIssuers);

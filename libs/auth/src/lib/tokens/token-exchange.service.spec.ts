@@ -1,7 +1,9 @@
 import { JwtService } from '@nestjs/jwt';
-import { TokenIssuerService, TokenVerifierService, resolveAuthOptions } from '@crossauth/auth';
-import { randomSecret } from '@crossauth/auth/testing';
+import { resolveAuthOptions } from '../auth-options';
+import { randomSecret } from '../../testing';
 import { ExchangeRefusedError, TokenExchangeService } from './token-exchange.service';
+import { TokenIssuerService } from './token-issuer.service';
+import { TokenVerifierService } from './token-verifier.service';
 
 describe('TokenExchangeService (RFC 8693 on-behalf-of)', () => {
   const auth = resolveAuthOptions({ secret: randomSecret(), issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['session-buddy'] });

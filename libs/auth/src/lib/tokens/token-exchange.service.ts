@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { TokenIssuerService, type MintedToken } from '@crossauth/auth';
-
-/** Deepest `act` chain a token may carry (the verifier refuses longer ones). */
-export const MAX_ACTOR_CHAIN = 5;
+import { MAX_ACTORS } from './claims';
+import { TokenIssuerService, type MintedToken } from './token-issuer.service';
 
 /** The token being exchanged, as far as the exchange needs it. */
 export interface ExchangeSubject {
@@ -60,7 +58,7 @@ export class TokenExchangeService {
 
   exchange(request: ExchangeRequest, nowMs = Date.now()): MintedToken & { scopes: string[] } {
     const chain = [request.actor, ...(request.subject.actors ?? [])];
-    if (chain.length > MAX_ACTOR_CHAIN) throw new ExchangeRefusedError('invalid_request', `the act chain would be longer than ${MAX_ACTOR_CHAIN}`);
+    if (chain.length > MAX_ACTORS) throw new ExchangeRefusedError('invalid_request', `the act chain would be longer than ${MAX_ACTORS}`);
     const scopes = this.grantedScopes(request);
     const now = Math.floor(nowMs / 1000);
     const ttl = request.subject.expiresAt === undefined ? request.ttlSeconds : Math.min(request.ttlSeconds, request.subject.expiresAt - now);
