@@ -1,14 +1,11 @@
-export { migrate, type MigrationTarget } from './lib/migrator';
 export { byEngine } from './lib/by-engine';
 export { SqliteDatabaseService } from './lib/sqlite/sqlite-database.service';
-export { PostgresDatabaseService, StorageUnavailableError, type PostgresSchema, type PostgresSettings } from './lib/postgres/postgres-database.service';
-export { type StorageHealth } from './lib/storage-health';
-export { openDatabase, openRevocationStore, type DatabaseEngine, type ServiceSchema } from './lib/open-database';
-export { type RevocationRepository, type RevocationRow } from './lib/revocation.repository';
+export { PostgresDatabaseService } from './lib/postgres/postgres-database.service';
+export { openDatabase, openRevocationStore, type DatabaseEngine } from './lib/open-database';
+export type { RevocationRepository } from './lib/revocation.repository';
 export { SqliteRevocationRepository } from './lib/sqlite/sqlite-revocation.repository';
 export { PostgresRevocationRepository } from './lib/postgres/postgres-revocation.repository';
-export { PersistentRevocationStore, type RevocationFanout } from './lib/persistent-revocation.store';
-export { RedisRevocationFanout } from './lib/redis/redis-revocation.fanout';
+export { PersistentRevocationStore } from './lib/persistent-revocation.store';
 export { RedisConnection } from './lib/redis/redis-connection';
 export { RedisNonceStore } from './lib/redis/redis-nonce.store';
 export { sharedStores, type SharedStores } from './lib/redis/shared-stores';

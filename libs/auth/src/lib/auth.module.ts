@@ -1,7 +1,6 @@
 import { Inject, Logger, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { AUTH_OPTIONS } from './auth.constants';
 import { AUTH_MODULE_OPTIONS, AuthConfigurableModule } from './auth.module-definition';
 import { resolveAuthOptions, verificationKeyIds, type AuthModuleOptions, type ResolvedAuthOptions } from './auth-options';
@@ -14,7 +13,6 @@ import { AuthExceptionFilter } from './http/auth-exception.filter';
 import { ChallengeScopesService } from './http/challenge-scopes.service';
 import { RequestAuthenticatorService } from './http/request-authenticator.service';
 import { RequestSignatureVerifierService } from './signing/request-signature-verifier.service';
-import { JwtStrategy } from './strategies/jwt.strategy';
 import { AuthFailureThrottleService } from './throttle/auth-failure-throttle.service';
 import { TokenExchangeService } from './tokens/token-exchange.service';
 import { TokenIssuerService } from './tokens/token-issuer.service';
@@ -28,7 +26,7 @@ const logger = new Logger('AuthModule');
  * `forRootAsync({ useFactory, inject })`; the module never reads the environment.
  */
 @Module({
-  imports: [JwtModule.register({}), PassportModule],
+  imports: [JwtModule.register({})],
   providers: [
     {
       provide: AUTH_OPTIONS,
@@ -56,7 +54,6 @@ const logger = new Logger('AuthModule');
     AuthFailureThrottleService,
     AuthKeysService,
     ChallengeScopesService,
-    JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
     AuthContextMiddleware,
