@@ -25,13 +25,8 @@ const revoked = new Set<string>();
 async function start(withPassport: boolean): Promise<{ app: INestApplication; url: string }> {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      AuthModule.forRoot({
-        secret,
-        issuer: 'orchestrator',
-        allowedIssuers: ['orchestrator'],
-        audiences: ['session-buddy'],
-        revocationStore: { isRevoked: (p: Principal) => revoked.has(p.tokenId ?? '') },
-      }),
+      // The way apps configure it: options from a factory, as from their config/.
+      AuthModule.forRootAsync({ useFactory: () => ({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['session-buddy'], revocationStore: { isRevoked: (p: Principal) => revoked.has(p.tokenId ?? '') } }) }),
       ...(withPassport ? [CrossauthPassportModule] : []),
     ],
     controllers: [PassportFixtureController],
