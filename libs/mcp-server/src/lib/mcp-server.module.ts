@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { McpConfigurableModule } from './mcp-options';
+import { McpAdmission } from './mcp-admission.service';
 import { McpHttpController } from './mcp-http.controller';
+import { McpLegacyHandler } from './mcp-legacy.handler';
 import { McpMetricsService } from './mcp-metrics.service';
 import { MetricsController } from './metrics.controller';
 import { McpServerFactory } from './mcp-server.factory';
@@ -21,7 +23,7 @@ import { ProtectedResourceMetadataController } from './protected-resource-metada
 @Module({
   imports: [DiscoveryModule],
   controllers: [McpHttpController, ProtectedResourceMetadataController, MetricsController],
-  providers: [McpToolRegistry, McpToolTable, McpServerFactory, McpModernExchange, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
+  providers: [McpAdmission, McpLegacyHandler, McpToolRegistry, McpToolTable, McpServerFactory, McpModernExchange, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
   exports: [McpToolRegistry, McpToolTable, McpServerFactory, McpModernExchange, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
 })
 export class McpServerModule extends McpConfigurableModule {}
