@@ -5,23 +5,13 @@ import { AuthModule, type FileSigningKeys } from '@crossauth/auth';
 import { AuthDiagnosticsTools, McpServerModule, OAUTH_CLIENT_CREDENTIALS_EXTENSION, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from './config/env.schema';
 import { orchestratorConfig, secretReload } from './config/orchestrator.config';
-import { HealthController } from './health/health.controller';
-import { AuthorizationServerMetadataController } from './oauth/authorization-server-metadata.controller';
-import { GrantRevocationService } from './oauth/grant-revocation.service';
-import { RevocationOutboxService } from './oauth/revocation-outbox.service';
-import { OAuthClientsService } from './oauth/oauth-clients.service';
-import { OAuthClientsTools } from './oauth/oauth-clients.tools';
-import { TokenController } from './oauth/token.controller';
-import { JwksController } from './signing-keys/jwks.controller';
-import { SIGNING_KEYS, SigningKeysModule } from './signing-keys/signing-keys.module';
-import { SigningKeysTools } from './signing-keys/signing-keys.tools';
+import { HealthModule } from './health/health.module';
+import { OAuthModule } from './oauth/oauth.module';
+import { SIGNING_KEYS } from './signing-keys/signing-keys.constants';
+import { SigningKeysModule } from './signing-keys/signing-keys.module';
 import { SHARED_STORES, SharedStateModule } from './shared-state/shared-state.module';
 import { StorageModule } from './storage/storage.module';
-import { DownstreamTokenCache } from './session-buddy-client/downstream-token.cache';
-import { SessionBuddyClient } from './session-buddy-client/session-buddy.client';
-import { TokenEndpointClient } from './session-buddy-client/token-endpoint.client';
-import { DiagnosticsTools } from './workflows/diagnostics.tools';
-import { WorkflowTools } from './workflows/workflow.tools';
+import { WorkflowsModule } from './workflows/workflows.module';
 
 const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
 
@@ -74,8 +64,10 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
         extensions: { [OAUTH_CLIENT_CREDENTIALS_EXTENSION]: {} },
       }),
     }),
+    HealthModule,
+    OAuthModule,
+    WorkflowsModule,
   ],
-  controllers: [AuthorizationServerMetadataController, TokenController, JwksController, HealthController],
-  providers: [secretReload, TokenEndpointClient, SigningKeysTools, AuthDiagnosticsTools, DownstreamTokenCache, SessionBuddyClient, WorkflowTools, DiagnosticsTools, OAuthClientsService, OAuthClientsTools, GrantRevocationService, RevocationOutboxService],
+  providers: [secretReload, AuthDiagnosticsTools],
 })
 export class AppModule {}

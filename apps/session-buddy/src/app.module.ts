@@ -4,13 +4,12 @@ import { AuthModule, type JwksKeySource } from '@crossauth/auth';
 import { AuthDiagnosticsTools, McpServerModule, OAUTH_CLIENT_CREDENTIALS_EXTENSION, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { SessionBuddyConfig } from './config/env.schema';
 import { sessionBuddyConfig, secretReload } from './config/session-buddy.config';
-import { HealthController } from './health/health.controller';
-import { HealthTools } from './health/health.tools';
+import { HealthModule } from './health/health.module';
 import { ISSUER_KEYS, IssuerKeysModule } from './issuer-keys/issuer-keys.module';
-import { MessagesTools } from './messages/messages.tools';
-import { ReflectionsTools } from './reflections/reflections.tools';
-import { SessionsTools } from './sessions/sessions.tools';
-import { RevocationTools } from './revocation/revocation.tools';
+import { MessagesModule } from './messages/messages.module';
+import { ReflectionsModule } from './reflections/reflections.module';
+import { RevocationModule } from './revocation/revocation.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { PersistentRevocationStore, type SharedStores } from '@crossauth/storage';
 import { SHARED_STORES } from './storage/storage-engine';
 import { StorageModule } from './storage/storage.module';
@@ -73,16 +72,12 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         instructions: 'Track work sessions (start, checkpoint, end, status) and reflections (store_reflection, quick_search) per project.',
       }),
     }),
+    HealthModule,
+    SessionsModule,
+    ReflectionsModule,
+    MessagesModule,
+    RevocationModule,
   ],
-  controllers: [HealthController],
-  providers: [
-    secretReload,
-    AuthDiagnosticsTools,
-    RevocationTools,
-    HealthTools,
-    SessionsTools,
-    ReflectionsTools,
-    MessagesTools,
-  ],
+  providers: [secretReload, AuthDiagnosticsTools],
 })
 export class AppModule {}

@@ -3,7 +3,7 @@ import { Public, publicJwkOf, type FileSigningKeys } from '@crossauth/auth';
 import type { Response } from 'express';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
-import { SIGNING_KEYS } from './signing-keys.module';
+import { SIGNING_KEYS } from './signing-keys.constants';
 
 /**
  * The public half of the signing key set (RFC 7517 JWK Set), at the metadata's

@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { AuthConfigError, FileSigningKeys, privateSigningKeyFromText, type PrivateSigningKey } from '@crossauth/auth';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
+import { JwksController } from './jwks.controller';
+import { SIGNING_KEYS } from './signing-keys.constants';
+import { SigningKeysTools } from './signing-keys.tools';
 
-/** DI token of the orchestrator's asymmetric signing keys, or null in HS256 mode. */
-export const SIGNING_KEYS = Symbol('orchestrator:signing-keys');
 
 const logger = new Logger('SigningKeys');
 
@@ -24,10 +25,13 @@ function providedKey(path: string, alg: 'EdDSA' | 'ES256'): PrivateSigningKey {
 /**
  * The key set behind `ORCHESTRATOR_SIGNING_ALG=Ed25519|EdDSA|ES256`: read from (or, at
  * first start, created in) the keys file, and re-read when another instance
- * or an operator rotates it.
+ * or an operator rotates it; the JWKS that publishes them and the tools
+ * that show and rotate them.
  */
 @Module({
+  controllers: [JwksController],
   providers: [
+    SigningKeysTools,
     {
       provide: SIGNING_KEYS,
       inject: [orchestratorConfig.KEY],

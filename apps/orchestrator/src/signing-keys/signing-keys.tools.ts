@@ -4,7 +4,7 @@ import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
-import { SIGNING_KEYS } from './signing-keys.module';
+import { SIGNING_KEYS } from './signing-keys.constants';
 
 const rotateInput = z.object({ alg: z.enum(['EdDSA', 'ES256']).optional().describe('the new key\'s algorithm; default ORCHESTRATOR_SIGNING_ALG') });
 

@@ -1,23 +1,14 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { sessionBuddyConfig } from '../config/session-buddy.config';
 import type { SessionBuddyConfig } from '../config/env.schema';
-import { PROJECT_MESSAGE_REPOSITORY, type ProjectMessageRepository } from '../messages/project-message.repository';
-import { PostgresProjectMessageRepository } from '../messages/postgres-project-message.repository';
-import { SqliteProjectMessageRepository } from '../messages/sqlite-project-message.repository';
-import { PostgresReflectionRepository } from '../reflections/postgres-reflection.repository';
-import { REFLECTION_REPOSITORY, type ReflectionRepository } from '../reflections/reflection.repository';
-import { SqliteReflectionRepository } from '../reflections/sqlite-reflection.repository';
-import { PostgresSessionRepository } from '../sessions/postgres-session.repository';
-import { SESSION_REPOSITORY, type SessionRepository } from '../sessions/session.repository';
-import { SqliteSessionRepository } from '../sessions/sqlite-session.repository';
-import { PersistentRevocationStore, RedisConnection, byEngine, openDatabase, openRevocationStore, sharedStores } from '@crossauth/storage';
+import { PersistentRevocationStore, RedisConnection, openDatabase, openRevocationStore, sharedStores } from '@crossauth/storage';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { REDIS_CONNECTION, SHARED_STORES, STORAGE_ENGINE, type StorageEngine } from './storage-engine';
 
 /**
  * The database (PostgreSQL when `SESSION_BUDDY_DATABASE_URL` is set, SQLite
- * otherwise), every repository on it, Redis for state shared between
+ * otherwise; each feature module builds its repository on it), Redis for state shared between
  * instances (when `SESSION_BUDDY_REDIS_URL` is set), and the revocation store
  * the auth layer consults, for injection into AuthModule.
  */
@@ -40,16 +31,13 @@ import { REDIS_CONNECTION, SHARED_STORES, STORAGE_ENGINE, type StorageEngine } f
       // Signed requests and project messages share the signature window; a nonce may start up to the skew ahead.
       useFactory: (c: SessionBuddyConfig, redis: RedisConnection | null) => sharedStores(redis, { lossGuardMs: (c.auth.signatureMaxAgeSeconds + c.auth.clockSkewSeconds) * 1000 }),
     },
-    byEngine<SessionRepository>(SESSION_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteSessionRepository(db), postgres: (db) => new PostgresSessionRepository(db) }),
-    byEngine<ReflectionRepository>(REFLECTION_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteReflectionRepository(db), postgres: (db) => new PostgresReflectionRepository(db) }),
-    byEngine<ProjectMessageRepository>(PROJECT_MESSAGE_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteProjectMessageRepository(db), postgres: (db) => new PostgresProjectMessageRepository(db) }),
     {
       provide: PersistentRevocationStore,
       inject: [STORAGE_ENGINE, REDIS_CONNECTION],
       useFactory: openRevocationStore,
     },
   ],
-  exports: [STORAGE_ENGINE, REDIS_CONNECTION, SHARED_STORES, SESSION_REPOSITORY, REFLECTION_REPOSITORY, PROJECT_MESSAGE_REPOSITORY, PersistentRevocationStore],
+  exports: [STORAGE_ENGINE, REDIS_CONNECTION, SHARED_STORES, PersistentRevocationStore],
 })
 export class StorageModule implements OnApplicationShutdown {
   constructor(

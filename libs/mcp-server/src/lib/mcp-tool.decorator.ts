@@ -51,10 +51,22 @@ export function toolAccessOf(...classes: Array<abstract new (...args: never[]) =
   return Object.fromEntries(rules.sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** {@link toolAccessOf} for every class a Nest module provides, so no tool can be left out of a snapshot. */
+/**
+ * {@link toolAccessOf} for every class a Nest module provides, and the
+ * modules it imports provide, so no tool can be left out of a snapshot.
+ * Dynamic modules (`forRoot`) are skipped: tools live in feature modules.
+ */
 export function toolAccessOfModule(module: abstract new (...args: never[]) => unknown): Record<string, 'public' | string[]> {
-  const providers = ((Reflect.getMetadata('providers', module) as unknown[] | undefined) ?? []).filter(
-    (p): p is abstract new (...args: never[]) => unknown => typeof p === 'function',
-  );
+  const classes = (list: unknown): (abstract new (...args: never[]) => unknown)[] =>
+    ((list as unknown[] | undefined) ?? []).filter((p): p is abstract new (...args: never[]) => unknown => typeof p === 'function');
+  const providers = new Set<abstract new (...args: never[]) => unknown>();
+  const seen = new Set<unknown>();
+  const visit = (m: abstract new (...args: never[]) => unknown): void => {
+    if (seen.has(m)) return;
+    seen.add(m);
+    classes(Reflect.getMetadata('providers', m)).forEach((p) => providers.add(p));
+    classes(Reflect.getMetadata('imports', m)).forEach(visit);
+  };
+  visit(module);
   return toolAccessOf(...providers);
 }

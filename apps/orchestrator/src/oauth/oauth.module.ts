@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { SessionBuddyClientModule } from '../session-buddy-client/session-buddy-client.module';
+import { StorageModule } from '../storage/storage.module';
+import { AuthorizationServerMetadataController } from './authorization-server-metadata.controller';
+import { GrantRevocationService } from './grant-revocation.service';
+import { OAuthClientsService } from './oauth-clients.service';
+import { OAuthClientsTools } from './oauth-clients.tools';
+import { RevocationOutboxService } from './revocation-outbox.service';
+import { TokenController } from './token.controller';
+
+/**
+ * The OAuth authorization server: metadata, the token, revocation and
+ * introspection endpoints, registered clients and their administration, and
+ * the outbox that carries revocations to session-buddy.
+ */
+@Module({
+  imports: [StorageModule, SessionBuddyClientModule],
+  controllers: [AuthorizationServerMetadataController, TokenController],
+  providers: [OAuthClientsService, OAuthClientsTools, GrantRevocationService, RevocationOutboxService],
+})
+export class OAuthModule {}
