@@ -160,7 +160,7 @@ export async function modernHop(profileDir?: string): Promise<Array<Record<strin
   return rows;
 }
 
-/** Each target of issue 23 against this run's numbers. */
+/** Each protocol-era target against this run's numbers. */
 function verdicts(table: Array<Record<string, unknown>>, hop: Array<Record<string, unknown>>): string[] {
   const find = (connections: number, server: string) => table.find((r) => r['connections'] === connections && r['server'] === server);
   const lines = ['Targets:', ''];

@@ -1,6 +1,6 @@
 // npm run bench -- oauth: the orchestrator's token endpoint (client_credentials,
 // client_secret_basic) against authenticated tool calls on the same server,
-// as a paired ratio in one run (issue 24: grants at >= 0.5x tool calls).
+// as a paired ratio in one run (the target: grants at >= 0.5x tool calls).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

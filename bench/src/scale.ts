@@ -1,4 +1,4 @@
-// npm run bench -- scale: the costs of running as several instances (issue 22),
+// npm run bench -- scale: the costs of running as several instances,
 // as paired ratios in one run. Needs BENCH_DATABASE_URL (a durable PostgreSQL:
 // fsync on, as SQLite's synchronous=FULL is) and BENCH_REDIS_URL.
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// npm run bench -- signing: public-key tokens (issue 24). In-process, EdDSA and
+// npm run bench -- signing: public-key tokens. In-process, EdDSA and
 // ES256 verification on a cache miss against raw crypto.verify over the same
 // signing input; then session-buddy verifying with the orchestrator's JWKS
 // (EdDSA) against session-buddy with the shared secret (HS256), paired in one

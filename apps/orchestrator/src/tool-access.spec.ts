@@ -1,7 +1,9 @@
 // PERMISSION SNAPSHOT. Every orchestrator tool and who may call it.
 // A diff in this file is a permission change: review it as one.
 import 'reflect-metadata';
-import { toolAccessOfModule } from '@crossauth/mcp-server';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toolAccessOfModule, toolsTable } from '@crossauth/mcp-server';
 import { AppModule } from './app.module';
 
 describe('orchestrator tool permissions', () => {
@@ -62,5 +64,12 @@ describe('orchestrator tool permissions', () => {
   ],
 }
 `);
+  });
+
+  it("is what the README's Tools table says (paste the expected table there when a tool changes)", () => {
+    const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
+    const start = readme.indexOf('\n### orchestrator tools\n');
+    expect(start).toBeGreaterThan(0);
+    expect(readme.slice(start).split('\n\n')[1]).toBe(toolsTable(toolAccessOfModule(AppModule)));
   });
 });

@@ -1,6 +1,6 @@
 export { McpServerModule } from './lib/mcp-server.module';
 export { OAUTH_CLIENT_CREDENTIALS_EXTENSION } from './lib/mcp-options';
-export { McpTool, toolAccessOfModule } from './lib/mcp-tool.decorator';
+export { McpTool, toolAccessOfModule, toolsTable } from './lib/mcp-tool.decorator';
 export { RelayedToolResult } from './lib/tool-call';
 export type { McpSessionRecord, McpSessionStore } from './lib/mcp-session.store';
 export { ToolError } from './lib/tool-error';

@@ -52,7 +52,7 @@ function responseHeaders(res: IncomingMessage): Headers {
  *
  * Each request gets its own abort listener on the caller's signal, removed
  * when the response ends: the SDK passes one transport-wide signal to every
- * request, and undici's own listeners on it piled up until GC (issue 5).
+ * request, and listeners left on it would pile up until GC.
  */
 export function createHttpFetch(maxSockets = 64): HttpFetch {
   const agents = { http: new Agent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) };

@@ -21,7 +21,7 @@ export class HealthTools {
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
       storage,
       // Key ids are fingerprints, not secrets: comparing them is how two services
-      // learn whether they share a secret (the seed 002 incident).
+      // learn whether they share a secret without either showing it.
       auth: { mode: this.auth.mode, key_ids: verificationKeyIds(this.auth) },
     };
   }

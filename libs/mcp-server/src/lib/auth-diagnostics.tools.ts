@@ -15,7 +15,7 @@ const decode = (segment: string | undefined): unknown => {
 };
 
 /**
- * Seed 002's diagnostics trio, done safely: admin only, and never a secret,
+ * Token and session diagnostics, done safely: admin only, and never a secret,
  * its length, a signature or a raw session id in the output.
  */
 @Injectable()

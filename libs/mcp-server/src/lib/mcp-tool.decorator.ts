@@ -70,3 +70,21 @@ export function toolAccessOfModule(module: abstract new (...args: never[]) => un
   visit(module);
   return toolAccessOf(...providers);
 }
+
+const SCOPE_ORDER = ['public', 'read', 'write', 'delete', 'admin'];
+
+/**
+ * The Markdown table of tools by the scope they need, from
+ * {@link toolAccessOfModule}: the README's Tools section is this text, and
+ * each app's permission spec fails when the two differ.
+ */
+export function toolsTable(access: Record<string, 'public' | string[]>): string {
+  const byScope = new Map<string, string[]>();
+  for (const [name, rule] of Object.entries(access).sort(([a], [b]) => a.localeCompare(b))) {
+    const scope = rule === 'public' ? 'public' : rule.join(' ');
+    byScope.set(scope, [...(byScope.get(scope) ?? []), `\`${name}\``]);
+  }
+  const rank = (scope: string) => (SCOPE_ORDER.includes(scope) ? SCOPE_ORDER.indexOf(scope) : SCOPE_ORDER.length);
+  const rows = [...byScope].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([scope, tools]) => `| ${scope} | ${tools.join(', ')} |`);
+  return ['| scope | tools |', '| --- | --- |', ...rows].join('\n');
+}

@@ -4,8 +4,8 @@ import { AuthConfigError } from '../auth.errors';
 export const MIN_SECRET_LENGTH = 32;
 
 // Normalised (lower-case, letters and digits only) fragments that mark a value
-// copied from documentation rather than generated. Seed 002's production
-// incident ran on `development-enhanced-jwt-secret`.
+// copied from documentation rather than generated: a production service once
+// ran on `development-enhanced-jwt-secret`.
 const PLACEHOLDER_FRAGMENTS = [
   'changeme',
   'yoursecret',
