@@ -143,10 +143,11 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       ['a client id without the issuer to trust', ['call', '<sb>', 'list_sessions', '--client-id', 'scripted'], { CROSSAUTH_CLIENT_SECRET: 'x' }, /needs --issuer/],
       ['an authorization server other than the one named', ['call', '<sb>', 'list_sessions', '--client-id', 'scripted', '--issuer', 'http://127.0.0.1:1'], { CROSSAUTH_CLIENT_SECRET: 'x' }, /issuer/i],
       ['arguments that are not a JSON object', ['call', '<sb>', 'list_sessions', '[1]'], {}, /must be a JSON object/],
-      ['a tool its scopes do not reach', ['call', '<sb>', 'start', '{"project": "p"}', '--scope', 'read'], { CROSSAUTH_SECRET: 'x' }, /insufficient_scope|403/],
+      ['a tool its minted token does not reach', ['call', '<sb>', 'start', '{"project": "p"}', '--scope', 'read'], { CROSSAUTH_SECRET: 'x' }, /start needs scope 'write'; the token held 'read' \(mint it with --scope write\)/],
+      ['a tool its client registration does not reach', ['call', '<sb>', 'start', '{"project": "p"}', '--client-id', 'scripted', '--issuer', '<as>'], { CROSSAUTH_CLIENT_SECRET: '<pass>' }, /start needs scope 'write'; client 'scripted' holds 'read', the scopes its registration allows/],
     ])('exits 1 on %s, saying why', async (_n, args, env: Record<string, string>, message) => {
-      // 'x' stands for the real service secret, which the table cannot name before it exists.
-      const realEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, k === 'CROSSAUTH_SECRET' ? secret : v]));
+      // 'x' and '<pass>' stand for the real service and client secrets, which the table cannot name before they exist.
+      const realEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, k === 'CROSSAUTH_SECRET' ? secret : v === '<pass>' ? pass : v]));
       if (realEnv['CROSSAUTH_SECRET']) realEnv['SESSION_BUDDY_AUTHORIZATION_SERVER'] = orchestrator.url;
       const run = await cli(args.map((a) => (a === '<sb>' ? sessionBuddy.mcpUrl : a === '<as>' ? orchestrator.url : a)), realEnv);
       expect(run.code).toBe(1);

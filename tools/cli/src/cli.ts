@@ -183,7 +183,25 @@ async function callWithMintedToken(env: Environment, values: { iss?: string; 'se
     return fetch(target, { ...init, headers });
   };
   const { Client, StreamableHTTPClientTransport } = await mcpClient();
-  return withClient(new Client({ name: 'crossauth-cli', version: '0.1.0' }), new StreamableHTTPClientTransport(caller.url, { fetch: signedFetch }), tool, args);
+  const watch = watchScopeRefusals(signedFetch);
+  const held = caller.scopes.join(' ') || 'none';
+  return withClient(new Client({ name: 'crossauth-cli', version: '0.1.0' }), new StreamableHTTPClientTransport(caller.url, { fetch: watch.fetch }), tool, args, watch, async (needed) => `the token held '${held}' (mint it with --scope ${needed})`);
+}
+
+type FetchLike = (target: string | URL, init?: RequestInit) => Promise<Response>;
+
+/** Notes the scope an RFC 6750 `insufficient_scope` challenge names, so a refusal can say what was missing. */
+function watchScopeRefusals(inner: FetchLike = (target, init) => fetch(target, init)): { fetch: FetchLike; needed: () => string | undefined } {
+  let needed: string | undefined;
+  return {
+    fetch: async (target, init) => {
+      const response = await inner(target, init);
+      const challenge = response.status === 403 ? (response.headers.get('www-authenticate') ?? '') : '';
+      if (/error="insufficient_scope"/.test(challenge)) needed = /scope="([^"]*)"/.exec(challenge)?.[1];
+      return response;
+    },
+    needed: () => needed,
+  };
 }
 
 // Loaded only by the commands that call a server: the client is a third of the CLI's start-up time.
@@ -200,10 +218,17 @@ async function withClient(
   transport: InstanceType<Awaited<ReturnType<typeof mcpClient>>['StreamableHTTPClientTransport']>,
   tool: string,
   args: Record<string, unknown>,
+  watch: { needed: () => string | undefined },
+  held: (needed: string) => Promise<string>,
 ): Promise<CallToolResult> {
   await client.connect(transport);
   try {
     return (await client.callTool({ name: tool, arguments: args })) as CallToolResult;
+  } catch (error) {
+    // The SDK's own words for this are "403 after trying upscoping"; say what was needed and what was held.
+    const needed = watch.needed();
+    if (needed !== undefined) throw new Error(`${tool} needs scope '${needed}'; ${await held(needed)}`);
+    throw error;
   } finally {
     await client.close();
   }
@@ -267,8 +292,10 @@ async function callCommand(
       if (!clientSecret) throw new Error('--client-id needs CROSSAUTH_CLIENT_SECRET (or CROSSAUTH_CLIENT_SECRET_FILE), or --client-key-file');
       authProvider = new ClientCredentialsProvider({ clientId, clientSecret, expectedIssuer: issuer });
     }
-    const transport = new StreamableHTTPClientTransport(url, { authProvider });
-    result = await withClient(new Client({ name: 'crossauth-cli', version: '0.1.0' }), transport, tool, args as Record<string, unknown>);
+    const watch = watchScopeRefusals();
+    const transport = new StreamableHTTPClientTransport(url, { authProvider, fetch: watch.fetch });
+    const held = async () => `client '${clientId}' holds '${(await authProvider.tokens())?.scope || 'none'}', the scopes its registration allows`;
+    result = await withClient(new Client({ name: 'crossauth-cli', version: '0.1.0' }), transport, tool, args as Record<string, unknown>, watch, held);
   } else {
     // The canonical MCP URL is an audience every crossauth server accepts for itself.
     const scopes = (values.scope ?? 'read').split(/[ ,]+/).filter(Boolean);
