@@ -12,6 +12,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { readableLine } from './log-lines.mjs';
 import { isStale } from './freshness.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -60,8 +62,23 @@ const backoffMs = (attempt) => Math.min(30_000, 1000 * 2 ** attempt);
 let stopping = false;
 const running = new Map();
 
+// On a terminal, short readable lines (log-lines.mjs); JSON otherwise, or when asked for.
+const readable = Boolean(process.stdout.isTTY) && process.env.CROSSAUTH_LOG_FORMAT !== 'json';
+
+/** Passes a service's output on, one readable line per log line. */
+function relay(name, from, to) {
+  createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => {
+    const shown = readableLine(name, line);
+    if (shown !== null) to.write(`${shown}\n`);
+  });
+}
+
 function launch(name, state = { attempt: 0, restarts: [] }) {
-  const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], { cwd: root, stdio: 'inherit', env: process.env });
+  const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], { cwd: root, stdio: readable ? ['inherit', 'pipe', 'pipe'] : 'inherit', env: process.env });
+  if (readable) {
+    relay(name, child.stdout, process.stdout);
+    relay(name, child.stderr, process.stderr);
+  }
   const startedAt = Date.now();
   running.set(name, child);
   say(`${name} started (pid ${child.pid})`);

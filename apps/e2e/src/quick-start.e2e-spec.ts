@@ -15,8 +15,11 @@ interface Supervisor {
   readonly orchestratorUrl: string;
 }
 
-function startSupervisor(env: Record<string, string>, ports: { sb: number; orch: number }): Supervisor {
-  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'tools/scripts/start.mjs')], {
+/** Runs `npm start`'s script; with `terminal`, on a pseudo-terminal (util-linux `script`), as a person at a shell does. */
+function startSupervisor(env: Record<string, string>, ports: { sb: number; orch: number }, terminal = false): Supervisor {
+  const script = join(WORKSPACE_ROOT, 'tools/scripts/start.mjs');
+  const [command, args] = terminal ? ['script', ['-qfec', `'${process.execPath}' '${script}'`, '/dev/null']] : [process.execPath, [script]];
+  const child = spawn(command, args, {
     cwd: WORKSPACE_ROOT,
     env: {
       PATH: process.env['PATH'] ?? '',
@@ -33,7 +36,7 @@ function startSupervisor(env: Record<string, string>, ports: { sb: number; orch:
     },
   });
   const lines: string[] = [];
-  const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+  const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split(/\r?\n/).filter(Boolean));
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -87,6 +90,28 @@ describe('npm start supervises both services', () => {
       expect(await s.exited).toBe(0);
       expect(alive(secondPid)).toBe(false);
       expect(alive(orchestratorPid)).toBe(false);
+    } finally {
+      s.process.kill('SIGKILL');
+    }
+  });
+
+  it('prints short readable lines on a terminal: no JSON, no Nest start-up chatter', async () => {
+    const s = startSupervisor({ SESSION_BUDDY_SECRET: secret, ORCHESTRATOR_AUTH_SECRET: secret }, { sb: await freePort(), orch: await freePort() }, true);
+    const supervisorPid = () => {
+      const pid = pidOf(s.lines, 'session-buddy');
+      // The services' parent is start.mjs, inside the terminal `script` made.
+      return pid === undefined ? undefined : Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+    };
+    try {
+      const listening = (name: string) => s.lines.find((l) => new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${name} +info +listening url=http://127\\.0\\.0\\.1:\\d+/mcp`).test(l));
+      await waitFor('both services listening, readably', () => listening('session-buddy') && listening('orchestrator'));
+      const services = s.lines.filter((l) => !l.startsWith('crossauth: '));
+      expect(services.find((l) => l.trimStart().startsWith('{'))).toBeUndefined();
+      expect(services.find((l) => /Mapped \{|dependencies initialized|Starting Nest application/.test(l))).toBeUndefined();
+      expect(services.every((l) => /^\d\d:\d\d:\d\d (session-buddy|orchestrator) +(info|WARN|ERROR|debug) /.test(l))).toBe(true);
+      process.kill(supervisorPid() as number, 'SIGTERM');
+      expect(await s.exited).toBe(0);
+      expect(s.lines.some((l) => / draining signal=SIGTERM/.test(l))).toBe(true);
     } finally {
       s.process.kill('SIGKILL');
     }
