@@ -38,7 +38,10 @@ export default [
       'no-restricted-imports': [
         'error',
         {
-          paths: ['ioredis', 'pg', 'better-sqlite3', 'rate-limiter-flexible'].map((name) => ({ name, message: 'storage engines belong in libs/storage; depend on a port here' })),
+          paths: ['ioredis', 'pg', 'better-sqlite3', 'rate-limiter-flexible'].map((name) => ({
+            name,
+            message: 'storage engines belong in libs/storage; depend on a port here',
+          })),
           patterns: [{ group: ['@crossauth/storage'], message: 'libs/storage builds on libs/auth and libs/mcp-server, not the other way round' }],
         },
       ],

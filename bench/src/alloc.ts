@@ -105,10 +105,22 @@ interface HeapProfile {
 export async function allocProfile(out: string, flags: string[], calls = 20_000): Promise<void> {
   pinSelf();
   // The same servers as the alloc table: bare, minimal Nest, or crossauth with its own flags.
-  const spec = flags.includes('--bare') ? SERVERS[0] : flags.includes('--nest') ? SERVERS[1] : { label: 'crossauth', script: 'crossauth.server.js', args: flags, auth: !flags.includes('--no-auth') };
+  const spec = flags.includes('--bare')
+    ? SERVERS[0]
+    : flags.includes('--nest')
+      ? SERVERS[1]
+      : { label: 'crossauth', script: 'crossauth.server.js', args: flags, auth: !flags.includes('--no-auth') };
   if (!spec) throw new Error('no bench server');
   const sampling = `${out}.sampling`;
-  const server = await startServer('alloc-profile', join(BENCH_DIST, 'servers', spec.script), spec.args, { BENCH_HEAP_OUT: sampling }, 'PORT', ['-r', join(BENCH_DIST, 'heap-sample.preload.js')], true);
+  const server = await startServer(
+    'alloc-profile',
+    join(BENCH_DIST, 'servers', spec.script),
+    spec.args,
+    { BENCH_HEAP_OUT: sampling },
+    'PORT',
+    ['-r', join(BENCH_DIST, 'heap-sample.preload.js')],
+    true,
+  );
   try {
     const run = await sessionLoad(server, spec, calls);
     await run(WARMUP_CALLS);
@@ -151,8 +163,13 @@ export function allocDiff(a: string, b: string, top = 40): void {
   };
   const before = load(a);
   const after = load(b);
-  process.stdout.write(`bytes allocated per call: ${Math.round(before.total)} (${a}) → ${Math.round(after.total)} (${b})\n  delta       a       b  function (where the allocation happened)\n`);
+  process.stdout.write(
+    `bytes allocated per call: ${Math.round(before.total)} (${a}) → ${Math.round(after.total)} (${b})\n  delta       a       b  function (where the allocation happened)\n`,
+  );
   const keys = new Set([...before.byFunction.keys(), ...after.byFunction.keys()]);
-  const rows = [...keys].map((k) => ({ k, x: before.byFunction.get(k) ?? 0, y: after.byFunction.get(k) ?? 0 })).sort((p, q) => Math.abs(q.y - q.x) - Math.abs(p.y - p.x));
-  for (const { k, x, y } of rows.slice(0, top)) process.stdout.write(`${String(Math.round(y - x)).padStart(7)} ${String(Math.round(x)).padStart(7)} ${String(Math.round(y)).padStart(7)}  ${k}\n`);
+  const rows = [...keys]
+    .map((k) => ({ k, x: before.byFunction.get(k) ?? 0, y: after.byFunction.get(k) ?? 0 }))
+    .sort((p, q) => Math.abs(q.y - q.x) - Math.abs(p.y - p.x));
+  for (const { k, x, y } of rows.slice(0, top))
+    process.stdout.write(`${String(Math.round(y - x)).padStart(7)} ${String(Math.round(x)).padStart(7)} ${String(Math.round(y)).padStart(7)}  ${k}\n`);
 }

@@ -36,7 +36,9 @@ function driveModern(server: Server, connections: number, seconds: number, beare
   let id = 1;
   const standard = modernCall(0, 'echo', { text: 'hello' }).headers;
   const headers: Record<string, string> = { ...MCP_HEADERS, ...standard, ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) };
-  const requests: autocannon.Request[] = [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: modernCall(id++, 'echo', { text: 'hello' }).body }) }];
+  const requests: autocannon.Request[] = [
+    { method: 'POST', headers, setupRequest: (req) => ({ ...req, body: modernCall(id++, 'echo', { text: 'hello' }).body }) },
+  ];
   return drive(server, { connections, stateful: false, seconds }, { requests });
 }
 
@@ -56,7 +58,8 @@ export async function eras(): Promise<void> {
   const ours = await start('crossauth', 'crossauth.server.js', []);
   const v1 = await start('bare-v1', 'bare-sdk.server.js', ['--json']);
   const v1again = await start('bare-v1-again', 'bare-sdk.server.js', ['--json']);
-  const legacy = (server: Server, withBearer: boolean) => (connections: number, seconds: number) => drive(server, { connections, stateful: true, seconds, bearer: withBearer ? bearer : undefined, sign: false });
+  const legacy = (server: Server, withBearer: boolean) => (connections: number, seconds: number) =>
+    drive(server, { connections, stateful: true, seconds, bearer: withBearer ? bearer : undefined, sign: false });
   const contenders: Contender[] = [
     { label: MODERN_BASELINE, server: v2, run: (c, s) => driveModern(v2, c, s), against: MODERN_BASELINE },
     { label: MODERN_A_A, server: v2again, run: (c, s) => driveModern(v2again, c, s), against: MODERN_BASELINE },
@@ -89,7 +92,9 @@ export async function eras(): Promise<void> {
         cpu_ratio_ci90: medianInterval(pairs(base, mine, (x) => x.cpuMicrosPerCall)),
       };
       table.push(row);
-      process.stdout.write(`c=${connections} ${c.label}: ${row.callsPerSecond}/s, ${row.cpuMicrosPerCall} µs CPU/call, ratio ${row.ratio} ${JSON.stringify(row.ratio_ci90)} (cpu ${row.cpu_ratio}) non2xx ${row.non2xx} errors ${row.errors}\n`);
+      process.stdout.write(
+        `c=${connections} ${c.label}: ${row.callsPerSecond}/s, ${row.cpuMicrosPerCall} µs CPU/call, ratio ${row.ratio} ${JSON.stringify(row.ratio_ci90)} (cpu ${row.cpu_ratio}) non2xx ${row.non2xx} errors ${row.errors}\n`,
+      );
     }
   }
   await Promise.all([v2, v2again, ours, v1, v1again].map((s) => s.stop()));
@@ -98,7 +103,14 @@ export async function eras(): Promise<void> {
 }
 
 /** Closed-loop 2026-07-28 calls at `connections`: how many answered, how many failed. */
-async function modernCalls(server: Server, bearer: string, tool: string, args: Record<string, unknown>, connections: number, seconds: number): Promise<{ calls: number; errors: number; p50: number }> {
+async function modernCalls(
+  server: Server,
+  bearer: string,
+  tool: string,
+  args: Record<string, unknown>,
+  connections: number,
+  seconds: number,
+): Promise<{ calls: number; errors: number; p50: number }> {
   const run = await closedLoop(server, connections, seconds, (id) => {
     const { body, headers } = modernCall(id, tool, args);
     return { body, headers: { ...MCP_HEADERS, ...headers, authorization: `Bearer ${bearer}` } };
@@ -116,8 +128,22 @@ export async function modernHop(profileDir?: string): Promise<Array<Record<strin
   const dataDir = join(ROOT, 'tmp', `bench-eras-sb-${Date.now()}`);
   // With a profile directory, both processes write a V8 CPU profile there when they stop.
   const profile = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
-  const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' }, 'SESSION_BUDDY_PORT', profile('session-buddy'));
-  const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url, ORCHESTRATOR_SESSION_BUDDY_PROTOCOL: MODERN }, 'ORCHESTRATOR_PORT', profile('orchestrator'));
+  const sb = await startServer(
+    'session-buddy',
+    join(ROOT, 'dist/apps/session-buddy/main.js'),
+    [],
+    { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' },
+    'SESSION_BUDDY_PORT',
+    profile('session-buddy'),
+  );
+  const orch = await startServer(
+    'orchestrator',
+    join(ROOT, 'dist/apps/orchestrator/main.js'),
+    [],
+    { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url, ORCHESTRATOR_SESSION_BUDDY_PROTOCOL: MODERN },
+    'ORCHESTRATOR_PORT',
+    profile('orchestrator'),
+  );
   const sbToken = token('session-buddy', 'bench-user');
   const orchToken = token('orchestrator', 'bench-user');
   const started = await modernCalls(sb, sbToken, 'start', { project: 'bench' }, 1, 0.001);
@@ -153,7 +179,9 @@ export async function modernHop(profileDir?: string): Promise<Array<Record<strin
       errors,
     };
     rows.push(row);
-    process.stdout.write(`hop c=${connections}: session-buddy ${row.session_buddy_cpu_us_per_direct_call} µs/direct call, orchestrator ${row.orchestrator_cpu_us_per_proxied_call} µs/proxied call, ratio ${row.ratio} ${JSON.stringify(row.ratio_ci90)} errors ${errors}\n`);
+    process.stdout.write(
+      `hop c=${connections}: session-buddy ${row.session_buddy_cpu_us_per_direct_call} µs/direct call, orchestrator ${row.orchestrator_cpu_us_per_proxied_call} µs/proxied call, ratio ${row.ratio} ${JSON.stringify(row.ratio_ci90)} errors ${errors}\n`,
+    );
   }
   await orch.stop();
   await sb.stop();
@@ -166,7 +194,10 @@ function verdicts(table: Array<Record<string, unknown>>, hop: Array<Record<strin
   const lines = ['Targets:', ''];
   for (const connections of [16, 1]) {
     const modern = find(connections, MODERN_CROSSAUTH);
-    if (modern) lines.push(`- 2026-07-28 authenticated calls ≥ 1.0× the SDK v2's createMcpHandler, ${connections} conn: ${modern['ratio']} [${(modern['ratio_ci90'] as number[]).join(', ')}]: ${(modern['ratio_ci90'] as number[])[0] as number >= 1 ? 'met' : 'not met'}.`);
+    if (modern)
+      lines.push(
+        `- 2026-07-28 authenticated calls ≥ 1.0× the SDK v2's createMcpHandler, ${connections} conn: ${modern['ratio']} [${(modern['ratio_ci90'] as number[]).join(', ')}]: ${((modern['ratio_ci90'] as number[])[0] as number) >= 1 ? 'met' : 'not met'}.`,
+      );
   }
   for (const connections of [16, 1]) {
     const legacy = find(connections, LEGACY_CROSSAUTH);
@@ -176,16 +207,22 @@ function verdicts(table: Array<Record<string, unknown>>, hop: Array<Record<strin
     if (legacy && aa) {
       const [low, high] = legacy['ratio_ci90'] as number[];
       const verdict = (low as number) >= before.low ? 'no regression' : (high as number) < before.low ? 'regressed' : 'within noise';
-      lines.push(`- 2025-era calls against the SDK 1.x baseline, ${connections} conn: ${legacy['ratio']} [${low}, ${high}] (A/A ${aa['ratio']}); the load run of 2026-11-24 read ${before.ratio} [${before.low}, ${before.high}] for the same pairing: ${verdict}.`);
+      lines.push(
+        `- 2025-era calls against the SDK 1.x baseline, ${connections} conn: ${legacy['ratio']} [${low}, ${high}] (A/A ${aa['ratio']}); the load run of 2026-11-24 read ${before.ratio} [${before.low}, ${before.high}] for the same pairing: ${verdict}.`,
+      );
     }
   }
   for (const r of hop) {
     const [low, high] = r['ratio_ci90'] as number[];
     if (r['connections'] === 1) {
-      lines.push(`- Orchestrator CPU per proxied call, 1 conn: ${r['ratio']} [${low}, ${high}]; no target. At one connection the orchestrator sleeps and wakes twice per call (its caller, then session-buddy) where session-buddy wakes once, and runs the same code slower each time on cold caches: a cost of two exchanges that no orchestrator code owns.`);
+      lines.push(
+        `- Orchestrator CPU per proxied call, 1 conn: ${r['ratio']} [${low}, ${high}]; no target. At one connection the orchestrator sleeps and wakes twice per call (its caller, then session-buddy) where session-buddy wakes once, and runs the same code slower each time on cold caches: a cost of two exchanges that no orchestrator code owns.`,
+      );
       continue;
     }
-    lines.push(`- Orchestrator CPU per proxied call ≤ 1.5× session-buddy's per direct call, ${r['connections']} conn: ${r['ratio']} [${low}, ${high}]: ${(high as number) <= 1.5 ? 'met' : (low as number) > 1.5 ? 'missed' : 'within noise'}.`);
+    lines.push(
+      `- Orchestrator CPU per proxied call ≤ 1.5× session-buddy's per direct call, ${r['connections']} conn: ${r['ratio']} [${low}, ${high}]: ${(high as number) <= 1.5 ? 'met' : (low as number) > 1.5 ? 'missed' : 'within noise'}.`,
+    );
   }
   return lines;
 }
@@ -202,13 +239,19 @@ export function erasSection(result: Record<string, unknown>): string[] {
     '',
     '| conns | server | calls/s | ratio [90% CI] | CPU µs/call | CPU ratio [90% CI] | p50 ms | p99 ms | non-2xx |',
     '| ---: | --- | ---: | --- | ---: | --- | ---: | ---: | ---: |',
-    ...table.map((r) => `| ${r['connections']} | ${r['server']} | ${r['callsPerSecond']} | ${ci(r, 'ratio')} | ${r['cpuMicrosPerCall']} | ${ci(r, 'cpu_ratio')} | ${r['p50']} | ${r['p99']} | ${r['non2xx']} |`),
+    ...table.map(
+      (r) =>
+        `| ${r['connections']} | ${r['server']} | ${r['callsPerSecond']} | ${ci(r, 'ratio')} | ${r['cpuMicrosPerCall']} | ${ci(r, 'cpu_ratio')} | ${r['p50']} | ${r['p99']} | ${r['non2xx']} |`,
+    ),
     '',
-    'Orchestrator → session-buddy, every hop in 2026-07-28 (session-buddy `status` directly; the orchestrator\'s `project_status`, which calls it): CPU per call, median over repetitions; the ratio is per repetition, target ≤ 1.5 at 16 connections.',
+    "Orchestrator → session-buddy, every hop in 2026-07-28 (session-buddy `status` directly; the orchestrator's `project_status`, which calls it): CPU per call, median over repetitions; the ratio is per repetition, target ≤ 1.5 at 16 connections.",
     '',
     '| conns | session-buddy µs/direct call | orchestrator µs/proxied call | ratio [90% CI] | errors |',
     '| ---: | ---: | ---: | --- | ---: |',
-    ...hop.map((r) => `| ${r['connections']} | ${r['session_buddy_cpu_us_per_direct_call']} | ${r['orchestrator_cpu_us_per_proxied_call']} | ${ci(r, 'ratio')} | ${r['errors']} |`),
+    ...hop.map(
+      (r) =>
+        `| ${r['connections']} | ${r['session_buddy_cpu_us_per_direct_call']} | ${r['orchestrator_cpu_us_per_proxied_call']} | ${ci(r, 'ratio')} | ${r['errors']} |`,
+    ),
     '',
     ...verdicts(table, hop),
     '',

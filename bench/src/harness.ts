@@ -55,17 +55,35 @@ export async function waitUntilAnswering(name: string, child: ChildProcess, url:
 }
 
 /** Starts `node <script> <args>` on a free port (`PORT` and `portVar` set) and waits until it answers HTTP. */
-export async function startServer(name: string, script: string, args: string[], env: Record<string, string> = {}, portVar = 'PORT', nodeArgs: string[] = [], pin = false): Promise<Server> {
+export async function startServer(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  portVar = 'PORT',
+  nodeArgs: string[] = [],
+  pin = false,
+): Promise<Server> {
   const port = await freePort();
   const cores = serverCpus();
   // With `pin`, the server and all its threads run on the cores the load generator does not use.
   // Without it, on every core: a child inherits its parent's affinity, and a pinned
   // load generator would otherwise put the "unpinned" servers on its own core.
   const affinity = cores ? (pin ? cores : `0-${cpus().length - 1}`) : undefined;
-  const [command, argv] = affinity ? ['taskset', ['-c', affinity, process.execPath, ...nodeArgs, script, ...args]] : [process.execPath, [...nodeArgs, script, ...args]];
+  const [command, argv] = affinity
+    ? ['taskset', ['-c', affinity, process.execPath, ...nodeArgs, script, ...args]]
+    : [process.execPath, [...nodeArgs, script, ...args]];
   const child = spawn(command as string, argv as string[], {
     // A data home of its own: a server's default data directory is never the machine's real one.
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', BENCH_SECRET: SECRET, PORT: String(port), [portVar]: String(port), XDG_DATA_HOME: mkdtempSync(join(tmpdir(), 'bench-data-')), ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      LOG_LEVEL: 'warn',
+      BENCH_SECRET: SECRET,
+      PORT: String(port),
+      [portVar]: String(port),
+      XDG_DATA_HOME: mkdtempSync(join(tmpdir(), 'bench-data-')),
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}/mcp`;
@@ -135,7 +153,8 @@ export function signatureHeaders(url: string, body: string): Record<string, stri
   return signRequest({ method: 'POST', authority: u.host, path: u.pathname, body }, { kid: keys.current.kid, key: keys.current.requestSigningKey });
 }
 
-export const callBody = (id: number, tool: string, args: Record<string, unknown>) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: args } });
+export const callBody = (id: number, tool: string, args: Record<string, unknown>) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: args } });
 
 /**
  * autocannon requests for `tools/call` with unique JSON-RPC ids, continuing
@@ -143,7 +162,11 @@ export const callBody = (id: number, tool: string, args: Record<string, unknown>
  * signed before the clock starts (each with its own nonce), so the load
  * generator's signing does not compete with the server; later ones on the fly.
  */
-export function callRequests(url: string, headers: Record<string, string>, opts: { sign?: boolean; presign?: number; tool?: string; args?: Record<string, unknown> } = {}): autocannon.Request[] {
+export function callRequests(
+  url: string,
+  headers: Record<string, string>,
+  opts: { sign?: boolean; presign?: number; tool?: string; args?: Record<string, unknown> } = {},
+): autocannon.Request[] {
   const tool = opts.tool ?? 'echo';
   const args = opts.args ?? { text: 'hello' };
   const signed = (n: number) => {
@@ -170,7 +193,14 @@ export function callRequests(url: string, headers: Record<string, string>, opts:
 export async function openSession(url: string, headers: Record<string, string>, sign = false): Promise<string> {
   const post = (body: string, extra: Record<string, string> = {}) =>
     fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, ...headers, ...extra, ...(sign ? signatureHeaders(url, body) : {}) }, body });
-  const init = await post(JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }));
+  const init = await post(
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+    }),
+  );
   const id = init.headers.get('mcp-session-id');
   await init.text();
   if (!id) throw new Error(`no session from ${url}: ${init.status}`);

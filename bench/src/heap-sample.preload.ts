@@ -12,7 +12,13 @@ const out = process.env['BENCH_HEAP_OUT'] ?? '/dev/null';
 process.on('SIGUSR2', () => {
   if (!sampling) {
     sampling = true;
-    session.post('HeapProfiler.enable', () => session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never));
+    session.post('HeapProfiler.enable', () =>
+      session.post('HeapProfiler.startSampling', {
+        samplingInterval: 512,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      } as never),
+    );
     return;
   }
   session.post('HeapProfiler.stopSampling', (error, result) => {

@@ -28,7 +28,11 @@ const BODY = JSON.stringify({
   jsonrpc: '2.0',
   id: 1,
   method: 'tools/call',
-  params: { name: 'status', arguments: { project: 'bench' }, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } },
+  params: {
+    name: 'status',
+    arguments: { project: 'bench' },
+    _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} },
+  },
 });
 
 type Post = () => Promise<number>;
@@ -97,7 +101,11 @@ export async function httpClient(): Promise<void> {
   const nodeRuns = runs['node:http'] ?? [];
   const undiciRuns = runs['undici dispatch'] ?? [];
   const ratios = undiciRuns.map((u, i) => u.cpuMicrosPerPost / (nodeRuns[i]?.cpuMicrosPerPost ?? Number.NaN));
-  const row = (name: string, r: typeof nodeRuns) => ({ client: name, cpu_us_per_post: +median(r.map((x) => x.cpuMicrosPerPost)).toFixed(1), posts_per_second: Math.round(median(r.map((x) => x.postsPerSecond))) });
+  const row = (name: string, r: typeof nodeRuns) => ({
+    client: name,
+    cpu_us_per_post: +median(r.map((x) => x.cpuMicrosPerPost)).toFixed(1),
+    posts_per_second: Math.round(median(r.map((x) => x.postsPerSecond))),
+  });
   const result = {
     machine: machine(),
     pinned,

@@ -30,7 +30,10 @@ const SERVERS: Array<{ label: string; script: string; args: string[]; bearer: bo
 const KINDS: Array<[string, RegExp]> = [
   ['JIT-compiled JavaScript', /^0x[0-9a-f]+ \[\?\?\?\]$/],
   ['V8 builtins', /Builtins_/],
-  ['V8 runtime property lookup (IC misses)', /LookupIterator|IC::|Migrate|DescriptorArray|Map::|TransitionsAccessor|FieldIndex|LoadHandler|StoreHandler|FeedbackNexus|JSObject::|Runtime_/],
+  [
+    'V8 runtime property lookup (IC misses)',
+    /LookupIterator|IC::|Migrate|DescriptorArray|Map::|TransitionsAccessor|FieldIndex|LoadHandler|StoreHandler|FeedbackNexus|JSObject::|Runtime_/,
+  ],
   ['garbage collection', /Heap|Scaveng|Marking|Sweep|Evacuat|Compactor|GC|Remembered|SlotSet|heap::base|cppgc|FreeList/],
   ['JIT compilers', /compiler::|maglev::|baseline::|Compiler::|interpreter::/],
   ['SHA-256 and OpenSSL', /sha256|EVP_|OPENSSL|CRYPTO_|ossl_/],
@@ -63,10 +66,14 @@ function byKind(file: string, calls: number): { total: number; kinds: Record<str
 async function countOne(spec: (typeof SERVERS)[number], warmup: number, calls: number) {
   const port = await freePort();
   const out = join(tmpdir(), `crossauth-callgrind-${process.pid}-${port}`);
-  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--dump-instr=no', process.execPath, join(BENCH_DIST, 'servers', spec.script), ...spec.args], {
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', BENCH_SECRET: SECRET, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
+  const child = spawn(
+    'valgrind',
+    ['--tool=callgrind', `--callgrind-out-file=${out}`, '--dump-instr=no', process.execPath, join(BENCH_DIST, 'servers', spec.script), ...spec.args],
+    {
+      env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', BENCH_SECRET: SECRET, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    },
+  );
   try {
     const url = `http://127.0.0.1:${port}/mcp`;
     // Under valgrind a Nest app takes a minute or two to start.
@@ -74,7 +81,13 @@ async function countOne(spec: (typeof SERVERS)[number], warmup: number, calls: n
     const headers: Record<string, string> = { ...MCP_HEADERS, ...(spec.bearer ? { authorization: `Bearer ${token('bench')}` } : {}) };
     headers['mcp-session-id'] = await openSession(url, headers, spec.sign);
     const drive = async (amount: number) => {
-      const r = await autocannon({ url, connections: 16, amount, timeout: 120, requests: callRequests(url, headers, { sign: spec.sign, presign: amount + 16 }) });
+      const r = await autocannon({
+        url,
+        connections: 16,
+        amount,
+        timeout: 120,
+        requests: callRequests(url, headers, { sign: spec.sign, presign: amount + 16 }),
+      });
       if (r.non2xx || r.errors) throw new Error(`${spec.label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
     };
     await drive(warmup);
@@ -117,10 +130,14 @@ export function instructionsSection(result: Record<string, unknown> | undefined)
     `| server | instructions per call | ratio | ${kinds.join(' | ')} |`,
     `| --- | ---: | ---: | ${kinds.map(() => '---:').join(' | ')} |`,
   ];
-  for (const r of rows) lines.push(`| ${r.server} | ${r.total.toLocaleString('en-US')} | ${r.ratio} | ${kinds.map((k) => (r.kinds[k] ?? 0).toLocaleString('en-US')).join(' | ')} |`);
+  for (const r of rows)
+    lines.push(
+      `| ${r.server} | ${r.total.toLocaleString('en-US')} | ${r.ratio} | ${kinds.map((k) => (r.kinds[k] ?? 0).toLocaleString('en-US')).join(' | ')} |`,
+    );
   const unsigned = rows.find((r) => r.server === CACHED_LABEL);
   const signed = rows.find((r) => r.server === SIGNED_LABEL);
-  if (unsigned && signed) lines.push('', `Signed ÷ unsigned, as instructions (unsigned ÷ signed): ${Math.round((unsigned.total / signed.total) * 1000) / 1000}.`);
+  if (unsigned && signed)
+    lines.push('', `Signed ÷ unsigned, as instructions (unsigned ÷ signed): ${Math.round((unsigned.total / signed.total) * 1000) / 1000}.`);
   lines.push('');
   return lines;
 }

@@ -1,7 +1,24 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { BENCH_DIST, ISSUER, MCP_HEADERS, ROOT, SECRET, callBody, callRequests, cpuMicros, machine, median, openSession, pinSelf, saveResult, startServer, token, type Server } from './harness';
+import {
+  BENCH_DIST,
+  ISSUER,
+  MCP_HEADERS,
+  ROOT,
+  SECRET,
+  callBody,
+  callRequests,
+  cpuMicros,
+  machine,
+  median,
+  openSession,
+  pinSelf,
+  saveResult,
+  startServer,
+  token,
+  type Server,
+} from './harness';
 
 export interface RunResult {
   callsPerSecond: number;
@@ -41,7 +58,6 @@ export interface DriveOptions {
   tool?: string;
   args?: Record<string, unknown>;
 }
-
 
 /** A cell's session and requests, made before its clock starts. */
 export interface Prepared {
@@ -103,7 +119,7 @@ export function pairedRatio(runs: RunResult[], baseline: RunResult[], pick: (r: 
  */
 export function medianInterval(values: number[], resamples = 4000): [number, number] {
   let seed = 0x2545f491;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const medians: number[] = [];
   for (let i = 0; i < resamples; i++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)] as number)));
   medians.sort((a, b) => a - b);
@@ -148,7 +164,13 @@ export async function load(): Promise<void> {
       // The baseline with the one server-level fix crossauth's apps get (createExpressServer): what it is worth alone.
       { label: BORN_LABEL, server: await start('bare-born', 'bare-sdk.server.js', ['--json', '--born-express']), sign: false },
       { label: SSE_BASELINE, server: await start('bare-sse', 'bare-sdk.server.js', []), sign: false, against: SSE_BASELINE },
-      { label: 'crossauth, bearer, cache on, SSE answers', server: await start('cached-sse', 'crossauth.server.js', ['--sse']), bearer, sign: false, against: SSE_BASELINE },
+      {
+        label: 'crossauth, bearer, cache on, SSE answers',
+        server: await start('cached-sse', 'crossauth.server.js', ['--sse']),
+        bearer,
+        sign: false,
+        against: SSE_BASELINE,
+      },
     ];
     // Warm every server up (JIT, caches, heap) before anything is counted.
     for (const c of contenders) await drive(c.server, { connections: 16, stateful, bearer: c.bearer, sign: c.sign, seconds: WARMUP });
@@ -186,19 +208,39 @@ export async function load(): Promise<void> {
           cpu_ratio: pairedRatio(base, mine, (x) => x.cpuMicrosPerCall),
           cpu_ratio_ci90: medianInterval(pairs(base, mine, (x) => x.cpuMicrosPerCall)),
           // What auth itself costs, apart from our MCP module: the same server with auth disabled.
-          ...(c.label === CACHED_LABEL ? { over_no_auth: pairedRatio(mine, frameworkOnly, (x) => x.callsPerSecond), over_no_auth_ci90: medianInterval(pairs(mine, frameworkOnly, (x) => x.callsPerSecond)) } : {}),
+          ...(c.label === CACHED_LABEL
+            ? {
+                over_no_auth: pairedRatio(mine, frameworkOnly, (x) => x.callsPerSecond),
+                over_no_auth_ci90: medianInterval(pairs(mine, frameworkOnly, (x) => x.callsPerSecond)),
+              }
+            : {}),
           ...(c.sign
-            ? { signed_over_unsigned: pairedRatio(mine, unsigned, (x) => x.callsPerSecond), signed_over_unsigned_ci90: medianInterval(pairs(mine, unsigned, (x) => x.callsPerSecond)) }
+            ? {
+                signed_over_unsigned: pairedRatio(mine, unsigned, (x) => x.callsPerSecond),
+                signed_over_unsigned_ci90: medianInterval(pairs(mine, unsigned, (x) => x.callsPerSecond)),
+              }
             : {}),
         };
         table.push(row);
-        process.stdout.write(`${row.mode} c=${connections} ${c.label}: ${r.callsPerSecond}/s, ${r.cpuMicrosPerCall} µs CPU/call, p50 ${r.p50}ms p99 ${r.p99}ms, ratio ${row.ratio} (cpu ${row.cpu_ratio}) non2xx ${r.non2xx} errors ${r.errors}\n`);
+        process.stdout.write(
+          `${row.mode} c=${connections} ${c.label}: ${r.callsPerSecond}/s, ${r.cpuMicrosPerCall} µs CPU/call, p50 ${r.p50}ms p99 ${r.p99}ms, ratio ${row.ratio} (cpu ${row.cpu_ratio}) non2xx ${r.non2xx} errors ${r.errors}\n`,
+        );
       }
     }
     await Promise.all(contenders.map((c) => c.server.stop()));
   }
   const paths = await orchestratorHop();
-  saveResult('load', { machine: machine(), pinned, seconds_per_run: DURATION, repetitions: REPS, warmup_seconds: WARMUP, rewarm_seconds: REWARM, log_level: 'warn', table, paths });
+  saveResult('load', {
+    machine: machine(),
+    pinned,
+    seconds_per_run: DURATION,
+    repetitions: REPS,
+    warmup_seconds: WARMUP,
+    rewarm_seconds: REWARM,
+    log_level: 'warn',
+    table,
+    paths,
+  });
 }
 
 /**
@@ -208,7 +250,12 @@ export async function load(): Promise<void> {
  * `next(id)`. A call counts only when it answers 200 with a result that is
  * not a tool error.
  */
-export async function closedLoop(server: Server, connections: number, seconds: number, next: (id: number) => { body: string; headers: Record<string, string> }): Promise<{ callsPerSecond: number; p50: number; p99: number; errors: number }> {
+export async function closedLoop(
+  server: Server,
+  connections: number,
+  seconds: number,
+  next: (id: number) => { body: string; headers: Record<string, string> },
+): Promise<{ callsPerSecond: number; p50: number; p99: number; errors: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const url = new URL(server.url);
   const samples: number[] = [];
@@ -219,16 +266,19 @@ export async function closedLoop(server: Server, connections: number, seconds: n
     new Promise<void>((resolve) => {
       const { body, headers } = next(id++);
       const started = performance.now();
-      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          if (res.statusCode !== 200 || text.includes('"isError":true') || !text.includes('"result"')) errors++;
-          else samples.push(performance.now() - started);
-          resolve();
-        });
-      });
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => {
+            if (res.statusCode !== 200 || text.includes('"isError":true') || !text.includes('"result"')) errors++;
+            else samples.push(performance.now() - started);
+            resolve();
+          });
+        },
+      );
       req.on('error', () => {
         errors++;
         resolve();
@@ -247,7 +297,14 @@ export async function closedLoop(server: Server, connections: number, seconds: n
 }
 
 /** {@link closedLoop} on a 2025-era session opened first. */
-async function latencyRun(server: Server, bearer: string, tool: string, args: Record<string, unknown>, connections: number, seconds: number): Promise<{ callsPerSecond: number; p50: number; p99: number; errors: number }> {
+async function latencyRun(
+  server: Server,
+  bearer: string,
+  tool: string,
+  args: Record<string, unknown>,
+  connections: number,
+  seconds: number,
+): Promise<{ callsPerSecond: number; p50: number; p99: number; errors: number }> {
   const headers: Record<string, string> = { ...MCP_HEADERS, authorization: `Bearer ${bearer}` };
   headers['mcp-session-id'] = await openSession(server.url, headers);
   return closedLoop(server, connections, seconds, (id) => ({ body: callBody(id, tool, args), headers }));
@@ -260,8 +317,20 @@ async function latencyRun(server: Server, bearer: string, tool: string, args: Re
  */
 export async function orchestratorHop(): Promise<Array<Record<string, unknown>>> {
   const dataDir = join(ROOT, 'tmp', `bench-sb-${Date.now()}`);
-  const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' }, 'SESSION_BUDDY_PORT');
-  const orch = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url }, 'ORCHESTRATOR_PORT');
+  const sb = await startServer(
+    'session-buddy',
+    join(ROOT, 'dist/apps/session-buddy/main.js'),
+    [],
+    { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_DATA_DIR: dataDir, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0' },
+    'SESSION_BUDDY_PORT',
+  );
+  const orch = await startServer(
+    'orchestrator',
+    join(ROOT, 'dist/apps/orchestrator/main.js'),
+    [],
+    { ORCHESTRATOR_AUTH_SECRET: SECRET, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.url },
+    'ORCHESTRATOR_PORT',
+  );
   const sbToken = token('session-buddy', 'bench-user');
   const orchToken = token('orchestrator', 'bench-user');
   await openSessionAndStart(sb.url, sbToken);
@@ -304,7 +373,9 @@ export async function orchestratorHop(): Promise<Array<Record<string, unknown>>>
       target_met: extra <= ds.p50 + 1,
       cpu_us_per_call: { orchestrator: Math.round(median(orchCpu)), 'session-buddy': Math.round(median(sbCpu)) },
     });
-    process.stdout.write(`c=${connections} direct ${ds.callsPerSecond}/s p50 ${ds.p50}ms; via orchestrator ${os.callsPerSecond}/s p50 ${os.p50}ms (extra ${extra}ms, orchestrator ${Math.round(median(orchCpu))} µs CPU/call)\n`);
+    process.stdout.write(
+      `c=${connections} direct ${ds.callsPerSecond}/s p50 ${ds.p50}ms; via orchestrator ${os.callsPerSecond}/s p50 ${os.p50}ms (extra ${extra}ms, orchestrator ${Math.round(median(orchCpu))} µs CPU/call)\n`,
+    );
   }
   await orch.stop();
   await sb.stop();
@@ -314,6 +385,10 @@ export async function orchestratorHop(): Promise<Array<Record<string, unknown>>>
 async function openSessionAndStart(url: string, bearer: string): Promise<void> {
   const headers = { authorization: `Bearer ${bearer}` };
   const session = await openSession(url, headers);
-  const res = await fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, ...headers, 'mcp-session-id': session }, body: callBody(1, 'start', { project: 'bench' }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, ...headers, 'mcp-session-id': session },
+    body: callBody(1, 'start', { project: 'bench' }),
+  });
   await res.text();
 }

@@ -1,13 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
-import {
-  MemoryNonceStore,
-  TokenIssuerService,
-  TokenVerifierService,
-  resolveAuthOptions,
-  signRequest,
-  verifyRequest,
-} from '@crossauth/auth';
+import { MemoryNonceStore, TokenIssuerService, TokenVerifierService, resolveAuthOptions, signRequest, verifyRequest } from '@crossauth/auth';
 import { SECRET, machine, median, saveResult } from './harness';
 
 /** ops/s of `fn`, median of `reps` runs of ~`ms` each. */
@@ -36,7 +29,11 @@ export async function micro(): Promise<void> {
   const cached = new TokenVerifierService(options);
   const jwt = new JwtService({});
 
-  const raw = measure(() => createHmac('sha256', key as never).update(signingInput).digest());
+  const raw = measure(() =>
+    createHmac('sha256', key as never)
+      .update(signingInput)
+      .digest(),
+  );
   const rawString = measure(() => createHmac('sha256', SECRET).update(signingInput).digest());
   const verifyCold = measure(() => cold.verify(token));
   const verifyCached = measure(() => cached.verify(token));

@@ -6,7 +6,22 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { MCP_HEADERS, ROOT, SECRET, callRequests, cpuMicros, machine, median, openSession, pinSelf, saveResult, startServer, token, SHORT_RUNS, type Server } from './harness';
+import {
+  MCP_HEADERS,
+  ROOT,
+  SECRET,
+  callRequests,
+  cpuMicros,
+  machine,
+  median,
+  openSession,
+  pinSelf,
+  saveResult,
+  startServer,
+  token,
+  SHORT_RUNS,
+  type Server,
+} from './harness';
 import { medianInterval } from './load';
 
 const { reps: REPS, seconds: SECONDS, warmup: WARMUP } = SHORT_RUNS;
@@ -21,30 +36,55 @@ export interface Run {
 export async function run(server: Server, requests: autocannon.Request[], url: string, seconds: number): Promise<Run> {
   const before = cpuMicros(server);
   const result = await autocannon({ url, connections: 16, duration: seconds, requests });
-  return { callsPerSecond: result.requests.average, cpuMicrosPerCall: (cpuMicros(server) - before) / Math.max(1, result.requests.total), non2xx: result.non2xx };
+  return {
+    callsPerSecond: result.requests.average,
+    cpuMicrosPerCall: (cpuMicros(server) - before) / Math.max(1, result.requests.total),
+    non2xx: result.non2xx,
+  };
 }
 
 /** Medians of repeated runs, and every non-2xx answer counted. */
 export function summary(runs: readonly Run[]): Run {
-  return { callsPerSecond: Math.round(median(runs.map((r) => r.callsPerSecond))), cpuMicrosPerCall: Math.round(median(runs.map((r) => r.cpuMicrosPerCall))), non2xx: runs.reduce((a, r) => a + r.non2xx, 0) };
+  return {
+    callsPerSecond: Math.round(median(runs.map((r) => r.callsPerSecond))),
+    cpuMicrosPerCall: Math.round(median(runs.map((r) => r.cpuMicrosPerCall))),
+    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+  };
 }
 
 export async function oauth(): Promise<void> {
   const pinned = pinSelf();
-  const orchestrator = await startServer('orchestrator', join(ROOT, 'dist/apps/orchestrator/main.js'), [], {
-    ORCHESTRATOR_AUTH_SECRET: SECRET,
-    ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-oauth-')),
-    // Nothing listens there; the orchestrator only warns at start-up. Only its own endpoints are measured.
-    ORCHESTRATOR_SESSION_BUDDY_URL: 'http://127.0.0.1:9/mcp',
-  }, 'ORCHESTRATOR_PORT', [], true);
+  const orchestrator = await startServer(
+    'orchestrator',
+    join(ROOT, 'dist/apps/orchestrator/main.js'),
+    [],
+    {
+      ORCHESTRATOR_AUTH_SECRET: SECRET,
+      ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-oauth-')),
+      // Nothing listens there; the orchestrator only warns at start-up. Only its own endpoints are measured.
+      ORCHESTRATOR_SESSION_BUDDY_URL: 'http://127.0.0.1:9/mcp',
+    },
+    'ORCHESTRATOR_PORT',
+    [],
+    true,
+  );
   const base = orchestrator.url.replace(/\/mcp$/, '');
   // Register a client through the real CLI, as an operator would.
-  const added = spawnSync(process.execPath, [join(ROOT, 'tools/cli/dist/main.js'), 'client', 'add', 'bench', '--scope', 'read', '--resource', 'http://127.0.0.1:8678/mcp', '--url', orchestrator.url], { env: { PATH: process.env['PATH'] ?? '', CROSSAUTH_SECRET: SECRET }, encoding: 'utf8' });
+  const added = spawnSync(
+    process.execPath,
+    [join(ROOT, 'tools/cli/dist/main.js'), 'client', 'add', 'bench', '--scope', 'read', '--resource', 'http://127.0.0.1:8678/mcp', '--url', orchestrator.url],
+    { env: { PATH: process.env['PATH'] ?? '', CROSSAUTH_SECRET: SECRET }, encoding: 'utf8' },
+  );
   const secret = /client_secret:\s+(\S+)/.exec(added.stdout)?.[1];
   if (!secret) throw new Error(`could not register the bench client: ${added.stderr}`);
   const grantBody = new URLSearchParams({ grant_type: 'client_credentials', resource: 'http://127.0.0.1:8678/mcp', scope: 'read' }).toString();
   const grant: autocannon.Request[] = [
-    { method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`bench:${secret}`).toString('base64')}` }, body: grantBody },
+    {
+      method: 'POST',
+      path: '/oauth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`bench:${secret}`).toString('base64')}` },
+      body: grantBody,
+    },
   ];
   // An authenticated tool that runs locally on the orchestrator (no hop to session-buddy).
   const bearer = token('orchestrator', 'bench-admin', ['admin']);

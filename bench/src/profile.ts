@@ -64,7 +64,12 @@ function selfTimes(dir: string): Map<string, number> {
   const nodes = new Map(p.nodes.map((n) => [n.id, n]));
   const name = (id: number) => {
     const f = nodes.get(id)?.callFrame;
-    return f ? `${f.functionName || '(anonymous)'} ${f.url.replace(/^file:\/\//, '').replace(/.*node_modules\//, '').replace(`${ROOT}/`, '')}:${f.lineNumber}` : '?';
+    return f
+      ? `${f.functionName || '(anonymous)'} ${f.url
+          .replace(/^file:\/\//, '')
+          .replace(/.*node_modules\//, '')
+          .replace(`${ROOT}/`, '')}:${f.lineNumber}`
+      : '?';
   };
   const counts = new Map<string, number>();
   let t = p.startTime;

@@ -5,7 +5,22 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { BENCH_DIST, MCP_HEADERS, ROOT, SECRET, callRequests, machine, median, openSession, pinSelf, saveResult, startServer, token, SHORT_RUNS, type Server } from './harness';
+import {
+  BENCH_DIST,
+  MCP_HEADERS,
+  ROOT,
+  SECRET,
+  callRequests,
+  machine,
+  median,
+  openSession,
+  pinSelf,
+  saveResult,
+  startServer,
+  token,
+  SHORT_RUNS,
+  type Server,
+} from './harness';
 import { drive, medianInterval, pairedRatio, pairs, prepare, summarise, type DriveOptions, type RunResult } from './load';
 
 const { reps: REPS, seconds: SECONDS, warmup: WARMUP } = SHORT_RUNS;
@@ -33,7 +48,14 @@ async function paired(cells: Cell[], target: number): Promise<Array<Record<strin
     const mine = runs.get(c.label) ?? [];
     const ratio = pairedRatio(mine, base, (x) => x.callsPerSecond);
     const ci = medianInterval(pairs(mine, base, (x) => x.callsPerSecond));
-    const row = { server: c.label, connections: c.options.connections, ...summarise(mine), ratio, ratio_ci90: ci, ...(c === cells[0] ? {} : { target, target_met: ci[0] >= target ? 'met (clear)' : ratio >= target ? 'met (within noise)' : 'missed' }) };
+    const row = {
+      server: c.label,
+      connections: c.options.connections,
+      ...summarise(mine),
+      ratio,
+      ratio_ci90: ci,
+      ...(c === cells[0] ? {} : { target, target_met: ci[0] >= target ? 'met (clear)' : ratio >= target ? 'met (within noise)' : 'missed' }),
+    };
     process.stdout.write(`${c.label}: ${row.callsPerSecond}/s, ratio ${ratio} [${ci.join('-')}], non2xx ${row.non2xx}\n`);
     return row;
   });
@@ -51,13 +73,27 @@ async function freshSchema(url: string): Promise<string> {
 }
 
 const sessionBuddy = (name: string, env: Record<string, string>) =>
-  startServer(name, join(ROOT, 'dist/apps/session-buddy/main.js'), [], { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0', ...env }, 'SESSION_BUDDY_PORT', [], true);
+  startServer(
+    name,
+    join(ROOT, 'dist/apps/session-buddy/main.js'),
+    [],
+    { SESSION_BUDDY_SECRET: SECRET, SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0', ...env },
+    'SESSION_BUDDY_PORT',
+    [],
+    true,
+  );
 
 /** Opens a session for `owner` and starts its project, so `checkpoint` has somewhere to write. */
 async function startProject(server: Server, bearer: string): Promise<void> {
   const headers = { ...MCP_HEADERS, authorization: `Bearer ${bearer}` };
   const session = await openSession(server.url, headers);
-  await (await fetch(server.url, { method: 'POST', headers: { ...headers, 'mcp-session-id': session }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'start', arguments: { project: 'bench' } } }) })).text();
+  await (
+    await fetch(server.url, {
+      method: 'POST',
+      headers: { ...headers, 'mcp-session-id': session },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'start', arguments: { project: 'bench' } } }),
+    })
+  ).text();
 }
 
 export async function scale(): Promise<void> {
@@ -69,7 +105,8 @@ export async function scale(): Promise<void> {
   const result: Record<string, unknown> = { machine: machine(), pinned, repetitions: REPS, seconds_per_run: SECONDS };
 
   // 1. Signed calls: the replay store in Redis against in memory (the echo tool, stateful).
-  const echo = (name: string, env: Record<string, string> = {}) => startServer(name, join(BENCH_DIST, 'servers', 'crossauth.server.js'), ['--signed'], env, 'PORT', [], true);
+  const echo = (name: string, env: Record<string, string> = {}) =>
+    startServer(name, join(BENCH_DIST, 'servers', 'crossauth.server.js'), ['--signed'], env, 'PORT', [], true);
   const memory = await echo('signed-memory');
   const viaRedis = await echo('signed-redis', { BENCH_REDIS_URL: redisUrl });
   const signed = { connections: 16, stateful: true, bearer, sign: true };
@@ -118,7 +155,11 @@ export async function scale(): Promise<void> {
     const per = 16 / targets.length;
     const results = await Promise.all(
       targets.map(async (s) => {
-        const headers = { ...MCP_HEADERS, authorization: `Bearer ${reader}`, 'mcp-session-id': await openSession(s.url, { authorization: `Bearer ${reader}` }) };
+        const headers = {
+          ...MCP_HEADERS,
+          authorization: `Bearer ${reader}`,
+          'mcp-session-id': await openSession(s.url, { authorization: `Bearer ${reader}` }),
+        };
         return autocannon({ url: s.url, connections: per, duration: seconds, requests: callRequests(s.url, headers, read) });
       }),
     );
@@ -162,14 +203,19 @@ export function scaleSection(result: Json | undefined): string[] {
   const row = (what: string, r: Json) => {
     const ci = r['ratio_ci90'] as [number, number];
     const target = r['target'] === undefined ? 'baseline' : `≥ ${r['target']}×: ${r['target_met']}`;
-    lines.push(`| ${what} | ${r['server']} | ${r['callsPerSecond']} | ${r['ratio']} [${ci[0]}–${ci[1]}] | ${target} | ${r['p50']} | ${r['p99']} | ${r['cpuMicrosPerCall']} | ${r['non2xx']} |`);
+    lines.push(
+      `| ${what} | ${r['server']} | ${r['callsPerSecond']} | ${r['ratio']} [${ci[0]}–${ci[1]}] | ${target} | ${r['p50']} | ${r['p99']} | ${r['cpuMicrosPerCall']} | ${r['non2xx']} |`,
+    );
   };
   for (const r of (result['replay_store'] as Json[]) ?? []) row('signed echo', r);
   for (const r of (result['writes'] as Json[]) ?? []) row(String(r['tool']), r);
   const two = result['two_instances'] as Json | undefined;
   if (two) {
     const ci = two['ratio_ci90'] as [number, number];
-    lines.push('', `Two instances on one PostgreSQL and one Redis, 8 connections each, against one instance with 16 (\`${two['tool']}\`, a read): ${two['one_instance_calls_per_second']} → ${two['two_instances_calls_per_second']} calls/s, ×${two['ratio']} [${ci[0]}–${ci[1]}]. Not a scaling figure: the load generator and both instances share this machine's 2 cores.`);
+    lines.push(
+      '',
+      `Two instances on one PostgreSQL and one Redis, 8 connections each, against one instance with 16 (\`${two['tool']}\`, a read): ${two['one_instance_calls_per_second']} → ${two['two_instances_calls_per_second']} calls/s, ×${two['ratio']} [${ci[0]}–${ci[1]}]. Not a scaling figure: the load generator and both instances share this machine's 2 cores.`,
+    );
   }
   lines.push('');
   return lines;

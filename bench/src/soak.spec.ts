@@ -18,7 +18,10 @@ describe('soak verdict', () => {
   });
 
   it('fails memory that keeps growing, however it saws', () => {
-    const levels = soakLevels(run(10, (t) => sawtooth(t) + (t / 60) * 12), 10);
+    const levels = soakLevels(
+      run(10, (t) => sawtooth(t) + (t / 60) * 12),
+      10,
+    );
     expect(levels.target_within_15_percent).toBe(false);
     expect(levels.end_over_first_minute).toBeGreaterThan(1.15);
     expect(levels.rss_slope_mib_per_minute).toBeGreaterThan(10);

@@ -17,7 +17,10 @@ function svgPlot(samples: Array<{ t: number; rss: number }>, title: string): str
     const r = maxR * f;
     return `<line x1="${pad}" x2="${w - pad}" y1="${y(r)}" y2="${y(r)}" stroke="#ddd"/><text x="${pad - 6}" y="${y(r) + 4}" text-anchor="end" font-size="11">${Math.round(r)}</text>`;
   });
-  const minutes = Array.from({ length: Math.floor(maxT / 60) + 1 }, (_, m) => `<text x="${x(m * 60)}" y="${h - pad + 16}" text-anchor="middle" font-size="11">${m}</text>`);
+  const minutes = Array.from(
+    { length: Math.floor(maxT / 60) + 1 },
+    (_, m) => `<text x="${x(m * 60)}" y="${h - pad + 16}" text-anchor="middle" font-size="11">${m}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${w / 2}" y="20" text-anchor="middle" font-size="14">${title}</text>
@@ -86,12 +89,18 @@ async function oldSpaceMiB(metricsUrl: string): Promise<number | undefined> {
 
 /** session-buddy for a soak, with its RSS (and old space) sampled every 5 s until `stop`. */
 async function soakTarget(name: string, env: Record<string, string>) {
-  const sb = await startServer('session-buddy', join(ROOT, 'dist/apps/session-buddy/main.js'), [], {
-    SESSION_BUDDY_SECRET: SECRET,
-    SESSION_BUDDY_DATA_DIR: join(ROOT, 'tmp', `${name}-${Date.now()}`),
-    SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0',
-    ...env,
-  }, 'SESSION_BUDDY_PORT');
+  const sb = await startServer(
+    'session-buddy',
+    join(ROOT, 'dist/apps/session-buddy/main.js'),
+    [],
+    {
+      SESSION_BUDDY_SECRET: SECRET,
+      SESSION_BUDDY_DATA_DIR: join(ROOT, 'tmp', `${name}-${Date.now()}`),
+      SESSION_BUDDY_AUTH_FAILURE_LIMIT: '0',
+      ...env,
+    },
+    'SESSION_BUDDY_PORT',
+  );
   const samples: SoakSample[] = [];
   const started = Date.now();
   const metricsUrl = sb.url.replace(/\/mcp$/, '/metrics');
@@ -143,7 +152,9 @@ export async function soak(minutes: number): Promise<void> {
   const result = { machine: machine(), minutes, calls, sessions_opened: sessions, ...soakLevels(samples, minutes), samples };
   saveResult('soak', result);
   writeFileSync(join(ROOT, 'docs', 'soak-rss.svg'), svgPlot(samples, `session-buddy RSS during a ${minutes}-minute soak with session churn`));
-  process.stdout.write(`soak: ${calls} calls, ${sessions} sessions, RSS ${result.rss_after_first_minute_mib} MiB in minute 2 → ${result.rss_at_end_mib} MiB in the last minute (medians)\n`);
+  process.stdout.write(
+    `soak: ${calls} calls, ${sessions} sessions, RSS ${result.rss_after_first_minute_mib} MiB in minute 2 → ${result.rss_at_end_mib} MiB in the last minute (medians)\n`,
+  );
 }
 
 /**
@@ -177,6 +188,11 @@ export async function soakModern(minutes: number, churn: boolean): Promise<void>
   const name = churn ? 'soak-modern' : 'soak-modern-fixed';
   const result = { machine: machine(), minutes, churn, calls, failed, subjects, ...soakLevels(samples, minutes), samples };
   saveResult(name, result);
-  writeFileSync(join(ROOT, 'docs', `${name}-rss.svg`), svgPlot(samples, `session-buddy RSS during a ${minutes}-minute 2026-07-28 soak${churn ? ', a new subject every 20 calls' : ', one subject per worker'}`));
-  process.stdout.write(`soak (2026-07-28): ${calls} calls (${failed} failed), ${subjects} subjects, RSS ${result.rss_after_first_minute_mib} MiB in minute 2 → ${result.rss_at_end_mib} MiB in the last minute (medians)\n`);
+  writeFileSync(
+    join(ROOT, 'docs', `${name}-rss.svg`),
+    svgPlot(samples, `session-buddy RSS during a ${minutes}-minute 2026-07-28 soak${churn ? ', a new subject every 20 calls' : ', one subject per worker'}`),
+  );
+  process.stdout.write(
+    `soak (2026-07-28): ${calls} calls (${failed} failed), ${subjects} subjects, RSS ${result.rss_after_first_minute_mib} MiB in minute 2 → ${result.rss_at_end_mib} MiB in the last minute (medians)\n`,
+  );
 }

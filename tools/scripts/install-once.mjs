@@ -12,7 +12,13 @@ export function installOnce({ needed, stamp, version, steps }) {
     try {
       execFileSync(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
-      throw new Error(`${file} ${args.join(' ')} failed: ${String(error.stderr ?? error.message).trim().split('\n').slice(-3).join(' | ')}`);
+      throw new Error(
+        `${file} ${args.join(' ')} failed: ${String(error.stderr ?? error.message)
+          .trim()
+          .split('\n')
+          .slice(-3)
+          .join(' | ')}`,
+      );
     }
   }
   writeFileSync(stamp, version);

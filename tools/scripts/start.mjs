@@ -74,7 +74,11 @@ function relay(name, from, to) {
 }
 
 function launch(name, state = { attempt: 0, restarts: [] }) {
-  const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], { cwd: root, stdio: readable ? ['inherit', 'pipe', 'pipe'] : 'inherit', env: process.env });
+  const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], {
+    cwd: root,
+    stdio: readable ? ['inherit', 'pipe', 'pipe'] : 'inherit',
+    env: process.env,
+  });
   if (readable) {
     relay(name, child.stdout, process.stdout);
     relay(name, child.stderr, process.stderr);
@@ -100,7 +104,9 @@ function launch(name, state = { attempt: 0, restarts: [] }) {
     const delay = backoffMs(state.attempt);
     state.attempt += 1;
     state.restarts.push(now);
-    say(`${name} died (${how}) after ${(ranMs / 1000).toFixed(1)} s; restarting in ${delay / 1000} s (restart ${state.restarts.length} of at most ${MAX_RESTARTS} per ${RESTART_WINDOW_MS / 1000} s)`);
+    say(
+      `${name} died (${how}) after ${(ranMs / 1000).toFixed(1)} s; restarting in ${delay / 1000} s (restart ${state.restarts.length} of at most ${MAX_RESTARTS} per ${RESTART_WINDOW_MS / 1000} s)`,
+    );
     setTimeout(() => {
       if (!stopping) launch(name, state);
     }, delay).unref();

@@ -28,7 +28,9 @@ const isRoot = process.getuid?.() === 0;
 function pgBin(name) {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', name))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', name)))
+    .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? join(root, versions[0], 'bin', name) : undefined;
 }
 
@@ -36,7 +38,9 @@ const redisBin = () => ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].
 
 // PostgreSQL refuses to run as root: as root, run its tools as the postgres user.
 function asPostgres(command, args, options = {}) {
-  const run = isRoot ? spawnSync('su', ['postgres', '-s', '/bin/sh', '-c', [command, ...args].map(shellQuote).join(' ')], options) : spawnSync(command, args, options);
+  const run = isRoot
+    ? spawnSync('su', ['postgres', '-s', '/bin/sh', '-c', [command, ...args].map(shellQuote).join(' ')], options)
+    : spawnSync(command, args, options);
   return run;
 }
 const shellQuote = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
@@ -68,7 +72,8 @@ export function startPostgres() {
   const started = asPostgres(pgCtl, ['-D', PG_DATA, '-l', PG_LOG, '-o', opts, '-w', '-t', '30', 'start'], { stdio: 'ignore' });
   if (started.status !== 0 && !pgReady()) throw new Error(`PostgreSQL did not start; see ${PG_LOG}`);
   const psql = pgBin('psql');
-  const sql = (statement) => spawnSync(psql, ['-h', '127.0.0.1', '-p', String(PG_PORT), '-U', 'postgres', '-d', 'postgres', '-qAtc', statement], { encoding: 'utf8' });
+  const sql = (statement) =>
+    spawnSync(psql, ['-h', '127.0.0.1', '-p', String(PG_PORT), '-U', 'postgres', '-d', 'postgres', '-qAtc', statement], { encoding: 'utf8' });
   if (sql(`SELECT 1 FROM pg_roles WHERE rolname = 'crossauth'`).stdout.trim() !== '1') sql(`CREATE ROLE crossauth LOGIN PASSWORD 'crossauth'`);
   if (sql(`SELECT 1 FROM pg_database WHERE datname = 'crossauth_test'`).stdout.trim() !== '1') sql(`CREATE DATABASE crossauth_test OWNER crossauth`);
   return TEST_DATABASE_URL;
@@ -90,7 +95,28 @@ export function startRedis() {
   if (!server) return undefined;
   if (redisReady()) return TEST_REDIS_URL;
   mkdirSync(BASE, { recursive: true });
-  const run = spawnSync(server, ['--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--pidfile', REDIS_PID, '--dir', BASE, '--logfile', join(BASE, 'redis.log')], { stdio: 'ignore' });
+  const run = spawnSync(
+    server,
+    [
+      '--port',
+      String(REDIS_PORT),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'yes',
+      '--pidfile',
+      REDIS_PID,
+      '--dir',
+      BASE,
+      '--logfile',
+      join(BASE, 'redis.log'),
+    ],
+    { stdio: 'ignore' },
+  );
   if (run.status !== 0) throw new Error('redis-server did not start');
   for (let i = 0; i < 50 && !redisReady(); i++) spawnSync('sleep', ['0.1']);
   if (!redisReady()) throw new Error('redis-server did not answer');

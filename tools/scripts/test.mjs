@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: every check CI runs, in order: build, lint (module boundaries
+// `npm test`: every check CI runs, in order: formatting (Prettier), build, lint (module boundaries
 // included) and type checks, unit and integration specs, then the cross-app
 // e2e suite against built apps started as real processes. Ends with one
 // "tests: N passed, N failed" line summed over every jest run.
@@ -39,7 +39,9 @@ if (!env.CROSSAUTH_TEST_PYTHON) {
     env.CROSSAUTH_TEST_PYTHON = ensurePythonClient();
     process.stdout.write(`Python MCP client: ${env.CROSSAUTH_TEST_PYTHON}\n`);
   } catch (error) {
-    process.stdout.write(`Python MCP client: could not be installed (${error.message}); its e2e cases will fail (needs python3 with venv, as .ci/run installs)\n`);
+    process.stdout.write(
+      `Python MCP client: could not be installed (${error.message}); its e2e cases will fail (needs python3 with venv, as .ci/run installs)\n`,
+    );
   }
 }
 // The MCP project's conformance suite, run by the e2e suite against both apps.
@@ -52,6 +54,8 @@ if (!env.CROSSAUTH_TEST_CONFORMANCE) {
   }
 }
 const steps = [
+  // Formatting first: a line Prettier would change fails before anything is built.
+  ['prettier', '--check', '.'],
   ['nx', 'run-many', '-t', 'build', '--output-style=static'],
   ['nx', 'run-many', '-t', 'lint', 'typecheck', '--output-style=static'],
   ['nx', 'run-many', '-t', 'test', '--exclude=e2e', '--output-style=static', '--skip-nx-cache'],

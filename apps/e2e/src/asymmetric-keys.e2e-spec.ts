@@ -13,7 +13,6 @@ import { cli } from './support/cli';
 import { freePort, runToExit, spawnApp, type RunningApp } from './support/spawn-app';
 import { connect, mint, newSecret, postMcp, structured, initializeBody } from './support/tokens';
 
-
 /** Forwards JWKS fetches to the orchestrator, counting them: the test sees how often session-buddy fetches. */
 async function countingProxy(target: () => string): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
   let count = 0;
@@ -21,7 +20,10 @@ async function countingProxy(target: () => string): Promise<{ url: string; count
     count++;
     fetch(`${target()}${req.url ?? ''}`)
       .then(async (upstream) => {
-        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'cache-control': upstream.headers.get('cache-control') ?? 'no-store' });
+        res.writeHead(upstream.status, {
+          'content-type': upstream.headers.get('content-type') ?? 'application/json',
+          'cache-control': upstream.headers.get('cache-control') ?? 'no-store',
+        });
         res.end(Buffer.from(await upstream.arrayBuffer()));
       })
       .catch(() => {
@@ -30,11 +32,16 @@ async function countingProxy(target: () => string): Promise<{ url: string; count
       });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, count: () => count, close: () => new Promise((r) => {
-    // session-buddy's fetches keep connections alive; close them or close() waits on them.
-    server.closeAllConnections();
-    server.close(() => r());
-  }) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    count: () => count,
+    close: () =>
+      new Promise((r) => {
+        // session-buddy's fetches keep connections alive; close them or close() waits on them.
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -48,7 +55,7 @@ function craft(header: Record<string, unknown>, claims: Record<string, unknown>,
 }
 const edSign = (key: KeyObject) => (input: Buffer) => sign(null, input, key);
 
-describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its published keys and holds no secret', () => {
+describe("EdDSA mode: session-buddy verifies the orchestrator's tokens with its published keys and holds no secret", () => {
   const secret = newSecret();
   let sessionBuddy: RunningApp;
   let orchestrator: RunningApp;
@@ -89,7 +96,9 @@ describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its
     );
     jwksUrl = `${orchestrator.url}/.well-known/jwks.json`;
     // session-buddy started before its issuer: ready only once it has the keys.
-    await waitFor('session-buddy ready with the issuer keys', async () => ((await fetch(`${sessionBuddy.url}/health/ready`)).status === 200 ? true : undefined));
+    await waitFor('session-buddy ready with the issuer keys', async () =>
+      (await fetch(`${sessionBuddy.url}/health/ready`)).status === 200 ? true : undefined,
+    );
   }, 60_000);
   afterAll(async () => {
     await orchestrator?.stop();
@@ -131,15 +140,24 @@ describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its
     const res = await fetch(`${orchestrator.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'eddsa-robot', client_secret: clientSecret, resource: sessionBuddy.mcpUrl, scope: scopes.join(' ') }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'eddsa-robot',
+        client_secret: clientSecret,
+        resource: sessionBuddy.mcpUrl,
+        scope: scopes.join(' '),
+      }),
     });
     expect(res.status).toBe(200);
     return ((await res.json()) as { access_token: string }).access_token;
   }
 
-  it('the orchestrator calls session-buddy on a caller\'s behalf with EdDSA tokens; the audit line names subject and actor', async () => {
+  it("the orchestrator calls session-buddy on a caller's behalf with EdDSA tokens; the audit line names subject and actor", async () => {
     const caller = await connect(orchestrator.mcpUrl, mint(secret, { sub: 'carol', aud: 'orchestrator', iss: orchestrator.url, scope: 'read write' }));
-    expect(structured(await caller.callTool({ name: 'begin_project_session', arguments: { project: 'eddsa' } }))).toMatchObject({ project: 'eddsa', owner: 'carol' });
+    expect(structured(await caller.callTool({ name: 'begin_project_session', arguments: { project: 'eddsa' } }))).toMatchObject({
+      project: 'eddsa',
+      owner: 'carol',
+    });
     await caller.close();
     const decisions = sessionBuddy.logs().map((l) => l.message as { event?: string; subject?: string; actor?: string; outcome?: string });
     expect(decisions.some((d) => d.event === 'auth_decision' && d.outcome === 'allow' && d.subject === 'carol' && d.actor === 'orchestrator')).toBe(true);
@@ -151,14 +169,32 @@ describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its
     expect(headerOf(token)).toEqual({ alg: 'EdDSA', typ: 'at+jwt', kid: keys[0]?.['kid'] });
     // RFC 9068 §2.2: the claims a third-party verifier reads.
     const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>;
-    expect(claims).toMatchObject({ sub: 'eddsa-robot', client_id: 'eddsa-robot', scope: 'read', aud: sessionBuddy.mcpUrl, iss: expect.any(String), jti: expect.any(String), iat: expect.any(Number), exp: expect.any(Number) });
+    expect(claims).toMatchObject({
+      sub: 'eddsa-robot',
+      client_id: 'eddsa-robot',
+      scope: 'read',
+      aud: sessionBuddy.mcpUrl,
+      iss: expect.any(String),
+      jti: expect.any(String),
+      iat: expect.any(Number),
+      exp: expect.any(Number),
+    });
     expect((await sbCall(token)).status).toBe(200);
   });
 
   it("the SDK's ClientCredentialsProvider, given only session-buddy's URL, discovers and calls in EdDSA mode", async () => {
     await orchestratorToken(['read']);
     const client = new Client({ name: 'eddsa-e2e', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(sessionBuddy.mcpUrl), { authProvider: new ClientCredentialsProvider({ clientId: 'eddsa-robot', clientSecret: clientSecret as string, scope: 'read', expectedIssuer: orchestrator.url }) }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(sessionBuddy.mcpUrl), {
+        authProvider: new ClientCredentialsProvider({
+          clientId: 'eddsa-robot',
+          clientSecret: clientSecret as string,
+          scope: 'read',
+          expectedIssuer: orchestrator.url,
+        }),
+      }),
+    );
     expect(structured(await client.callTool({ name: 'list_sessions', arguments: {} }))).toHaveProperty('sessions');
     await client.close();
   });
@@ -167,22 +203,43 @@ describe('EdDSA mode: session-buddy verifies the orchestrator\'s tokens with its
     const { privateKey: strangerKey, publicKey: strangerPublic } = generateKeyPairSync('ed25519');
     const cases: Array<[string, () => Promise<string>, RegExp]> = [
       ['an HS256 token made with the old shared secret', async () => mint(secret, { aud: 'session-buddy' }), /bad_signature/],
-      ['HS256 keyed with the published public key (algorithm confusion)', async () => {
-        const { keys } = await jwks();
-        const bytes = Buffer.from(JSON.stringify(keys[0]));
-        return craft({ alg: 'HS256', kid: keys[0]?.['kid'] }, {}, (input) => createHmac('sha256', bytes).update(input).digest());
-      }, /bad_signature/],
-      ['a key of its own in the jwk header', async () => craft({ alg: 'EdDSA', kid: 'mine', jwk: strangerPublic.export({ format: 'jwk' }) }, {}, edSign(strangerKey)), /bad_signature/],
-      ['a foreign jku', async () => {
-        const { keys } = await jwks();
-        return craft({ alg: 'EdDSA', kid: keys[0]?.['kid'], jku: 'http://127.0.0.1:9/evil.json' }, {}, edSign(strangerKey));
-      }, /bad_signature/],
+      [
+        'HS256 keyed with the published public key (algorithm confusion)',
+        async () => {
+          const { keys } = await jwks();
+          const bytes = Buffer.from(JSON.stringify(keys[0]));
+          return craft({ alg: 'HS256', kid: keys[0]?.['kid'] }, {}, (input) => createHmac('sha256', bytes).update(input).digest());
+        },
+        /bad_signature/,
+      ],
+      [
+        'a key of its own in the jwk header',
+        async () => craft({ alg: 'EdDSA', kid: 'mine', jwk: strangerPublic.export({ format: 'jwk' }) }, {}, edSign(strangerKey)),
+        /bad_signature/,
+      ],
+      [
+        'a foreign jku',
+        async () => {
+          const { keys } = await jwks();
+          return craft({ alg: 'EdDSA', kid: keys[0]?.['kid'], jku: 'http://127.0.0.1:9/evil.json' }, {}, edSign(strangerKey));
+        },
+        /bad_signature/,
+      ],
       ['kid injection', async () => craft({ alg: 'EdDSA', kid: '../../../../etc/passwd' }, {}, edSign(strangerKey)), /malformed/],
-      ['a forged signature under the real kid', async () => {
-        const { keys } = await jwks();
-        return craft({ alg: 'EdDSA', kid: keys[0]?.['kid'] }, {}, edSign(strangerKey));
-      }, /bad_signature/],
-      ['alg none', async () => `${b64({ alg: 'none' })}.${b64({ sub: 'mallory', iss: 'orchestrator', aud: 'session-buddy', exp: Math.floor(Date.now() / 1000) + 60, type: 'access' })}.`, /bad_signature|malformed/],
+      [
+        'a forged signature under the real kid',
+        async () => {
+          const { keys } = await jwks();
+          return craft({ alg: 'EdDSA', kid: keys[0]?.['kid'] }, {}, edSign(strangerKey));
+        },
+        /bad_signature/,
+      ],
+      [
+        'alg none',
+        async () =>
+          `${b64({ alg: 'none' })}.${b64({ sub: 'mallory', iss: 'orchestrator', aud: 'session-buddy', exp: Math.floor(Date.now() / 1000) + 60, type: 'access' })}.`,
+        /bad_signature|malformed/,
+      ],
     ];
     it.each(cases)('refuses %s with 401 and the reason in the challenge', async (_name, make, reason) => {
       const { status, challenge: header } = await challenge(await make());
@@ -252,7 +309,9 @@ describe("ES256 with the operator's own key file", () => {
     try {
       const { keys } = (await (await fetch(`${orchestrator.url}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, unknown>> };
       const jwk = publicKey.export({ format: 'jwk' });
-      const thumbprint = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url');
+      const thumbprint = createHash('sha256')
+        .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }))
+        .digest('base64url');
       expect(keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, alg: 'ES256', kid: thumbprint })]);
       expect(orchestrator.lines.join('\n')).not.toContain('PRIVATE KEY');
     } finally {
@@ -261,11 +320,27 @@ describe("ES256 with the operator's own key file", () => {
   });
 
   it.each([
-    ['an EdDSA setting with an ES256 key', { ORCHESTRATOR_SIGNING_ALG: 'EdDSA', ORCHESTRATOR_SIGNING_KEY_FILE: keyFile }, /ORCHESTRATOR_SIGNING_KEY_FILE holds an ES256 key but ORCHESTRATOR_SIGNING_ALG is EdDSA/],
-    ['a key file with HS256', { ORCHESTRATOR_SIGNING_KEY_FILE: keyFile }, /ORCHESTRATOR_SIGNING_KEY_FILE needs ORCHESTRATOR_SIGNING_ALG=Ed25519, EdDSA or ES256/],
-    ['a file that is not a key', { ORCHESTRATOR_SIGNING_ALG: 'ES256', ORCHESTRATOR_SIGNING_KEY_FILE: join(dir, 'nope.pem') }, /ORCHESTRATOR_SIGNING_KEY_FILE: the file cannot be read/],
+    [
+      'an EdDSA setting with an ES256 key',
+      { ORCHESTRATOR_SIGNING_ALG: 'EdDSA', ORCHESTRATOR_SIGNING_KEY_FILE: keyFile },
+      /ORCHESTRATOR_SIGNING_KEY_FILE holds an ES256 key but ORCHESTRATOR_SIGNING_ALG is EdDSA/,
+    ],
+    [
+      'a key file with HS256',
+      { ORCHESTRATOR_SIGNING_KEY_FILE: keyFile },
+      /ORCHESTRATOR_SIGNING_KEY_FILE needs ORCHESTRATOR_SIGNING_ALG=Ed25519, EdDSA or ES256/,
+    ],
+    [
+      'a file that is not a key',
+      { ORCHESTRATOR_SIGNING_ALG: 'ES256', ORCHESTRATOR_SIGNING_KEY_FILE: join(dir, 'nope.pem') },
+      /ORCHESTRATOR_SIGNING_KEY_FILE: the file cannot be read/,
+    ],
   ])('refuses to start with %s, naming the variable and not the key', async (_name, env, expected) => {
-    const { code, output } = await runToExit('orchestrator', { ORCHESTRATOR_AUTH_SECRET: newSecret(), ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'es256-bad-')), ...env });
+    const { code, output } = await runToExit('orchestrator', {
+      ORCHESTRATOR_AUTH_SECRET: newSecret(),
+      ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'es256-bad-')),
+      ...env,
+    });
     expect(code).not.toBe(0);
     expect(output).toMatch(expected);
     expect(output).not.toContain('PRIVATE KEY');

@@ -33,7 +33,7 @@ const NO_PROMPTS_OR_RESOURCES = 'the apps have no prompts or resources, so they 
 const STATELESS_FIXTURES: Record<string, string> = {
   'sep-2575-server-rejects-undeclared-capability': "calls the suite's fixture tool test_missing_capability; crossauth tools need no client capability",
   'sep-2575-missing-capability-http-400': 'the same fixture tool, as above',
-  'sep-2575-http-server-no-independent-requests-on-stream': "calls a fixture tool that streams; crossauth tools answer at once with one JSON body",
+  'sep-2575-http-server-no-independent-requests-on-stream': 'calls a fixture tool that streams; crossauth tools answer at once with one JSON body',
   'sep-2575-server-no-log-without-loglevel': 'calls a fixture tool that logs; crossauth tools send no log notifications',
 };
 
@@ -66,7 +66,14 @@ const APPLICABLE: Run[] = [
  * (libs/auth + libs/mcp-server) serving the fixture tools, authentication and
  * scope checks included, in both eras.
  */
-const LIBRARY_FIXTURE = ['tools-call-simple-text', 'tools-call-error', 'tools-call-image', 'tools-call-audio', 'tools-call-embedded-resource', 'tools-call-mixed-content'];
+const LIBRARY_FIXTURE = [
+  'tools-call-simple-text',
+  'tools-call-error',
+  'tools-call-image',
+  'tools-call-audio',
+  'tools-call-embedded-resource',
+  'tools-call-mixed-content',
+];
 
 const NO_RESOURCES = 'the apps have no resources';
 const NO_PROMPTS = 'the apps have no prompts';
@@ -115,7 +122,7 @@ const notApplicable = (scenario: string): string | undefined =>
  */
 const METADATA_GAPS = ['response_types_supported', 'code_challenge_methods_supported'];
 
-const suite = JSON.parse(process.env['CROSSAUTH_TEST_CONFORMANCE'] ?? 'null') as { node: string; cli: string } | null ?? {
+const suite = (JSON.parse(process.env['CROSSAUTH_TEST_CONFORMANCE'] ?? 'null') as { node: string; cli: string } | null) ?? {
   node: join(WORKSPACE_ROOT, 'tools', 'conformance', 'node_modules', '.bin', 'node'),
   cli: join(WORKSPACE_ROOT, 'tools', 'conformance', 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js'),
 };
@@ -131,7 +138,8 @@ async function runSuite(args: string[], scenario: string): Promise<Check[]> {
   return JSON.parse(readFileSync(join(out, run, 'checks.json'), 'utf8')) as Check[];
 }
 
-const runScenario = (url: string, scenario: string, specVersion?: string) => runSuite(['server', '--url', url, ...(specVersion ? ['--spec-version', specVersion] : [])], scenario);
+const runScenario = (url: string, scenario: string, specVersion?: string) =>
+  runSuite(['server', '--url', url, ...(specVersion ? ['--spec-version', specVersion] : [])], scenario);
 
 /** Runs one scenario and expects at least one check to pass and none to fail but those named not testable. */
 async function expectPassed(url: string, { scenario, specVersion, notTestable = {} }: Run): Promise<void> {
@@ -154,10 +162,19 @@ function expectRefused(checks: Check[], reason: RegExp): void {
 /** Forwards everything to the app, adding the bearer token when the request has none. */
 async function authenticatingProxy(port: number, target: number, token: string): Promise<Server> {
   const server = createServer((req, res) => {
-    const upstream = request({ host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: { ...req.headers, authorization: req.headers.authorization ?? `Bearer ${token}` } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      {
+        host: '127.0.0.1',
+        port: target,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, authorization: req.headers.authorization ?? `Bearer ${token}` },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.headersSent || res.writeHead(502).end());
     req.pipe(upstream);
   });
@@ -169,12 +186,21 @@ const secret = newSecret();
 const apps: Array<{ name: AppName; env: (publicUrl: string) => Record<string, string>; token: string }> = [
   {
     name: 'session-buddy',
-    env: (publicUrl) => ({ SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_PUBLIC_URL: publicUrl, SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'conformance-sb-')) }),
+    env: (publicUrl) => ({
+      SESSION_BUDDY_SECRET: secret,
+      SESSION_BUDDY_PUBLIC_URL: publicUrl,
+      SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'conformance-sb-')),
+    }),
     token: mint(secret, { sub: 'conformance', iss: 'mahavishnu', scope: 'read write' }),
   },
   {
     name: 'orchestrator',
-    env: (publicUrl) => ({ ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_PUBLIC_URL: publicUrl, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: 'http://127.0.0.1:9/mcp' }),
+    env: (publicUrl) => ({
+      ORCHESTRATOR_AUTH_SECRET: secret,
+      ORCHESTRATOR_PUBLIC_URL: publicUrl,
+      ORCHESTRATOR_ISSUER: ISSUER,
+      ORCHESTRATOR_SESSION_BUDDY_URL: 'http://127.0.0.1:9/mcp',
+    }),
     token: mint(secret, { sub: 'conformance', aud: 'orchestrator', scope: 'read write' }),
   },
 ];
@@ -195,9 +221,13 @@ describe.each(apps)('MCP conformance suite against $name (authentication require
     await app.stop();
   });
 
-  it.each(APPLICABLE.map((run) => [`${run.scenario}${run.specVersion ? ` at ${run.specVersion}` : ''}`, run] as const))('passes %s', async (_name, run) => {
-    await expectPassed(url, run);
-  }, 90_000);
+  it.each(APPLICABLE.map((run) => [`${run.scenario}${run.specVersion ? ` at ${run.specVersion}` : ''}`, run] as const))(
+    'passes %s',
+    async (_name, run) => {
+      await expectPassed(url, run);
+    },
+    90_000,
+  );
 
   it('is refused by the app itself without the proxy: deny by default holds under the suite', async () => {
     const checks = await runScenario(app.mcpUrl, 'server-initialize');
@@ -218,7 +248,13 @@ describe("MCP conformance suite against the libraries the apps are built on, wit
     url = `${publicUrl}/mcp`;
     const moduleRef = await Test.createTestingModule({
       imports: [
-        AuthModule.forRoot({ secret: librarySecret, issuer: ISSUER, allowedIssuers: [ISSUER], audiences: ['conformance-fixture'], resourceMetadataUrl: `${publicUrl}/.well-known/oauth-protected-resource/mcp` }),
+        AuthModule.forRoot({
+          secret: librarySecret,
+          issuer: ISSUER,
+          allowedIssuers: [ISSUER],
+          audiences: ['conformance-fixture'],
+          resourceMetadataUrl: `${publicUrl}/.well-known/oauth-protected-resource/mcp`,
+        }),
         McpServerModule.forRoot({ name: 'conformance-fixture', version: '1.0.0', resourceUrl: url, authorizationServers: ['http://127.0.0.1:9/'] }),
       ],
       providers: [ConformanceFixtureTools],
@@ -235,9 +271,21 @@ describe("MCP conformance suite against the libraries the apps are built on, wit
     await app.close();
   });
 
-  it.each([...LIBRARY_FIXTURE, 'tools-list'].flatMap((scenario) => [[scenario, { scenario }], [`${scenario} at ${MODERN}`, { scenario, specVersion: MODERN }]] as const))('passes %s', async (_name, run) => {
-    await expectPassed(url, run);
-  }, 90_000);
+  it.each(
+    [...LIBRARY_FIXTURE, 'tools-list'].flatMap(
+      (scenario) =>
+        [
+          [scenario, { scenario }],
+          [`${scenario} at ${MODERN}`, { scenario, specVersion: MODERN }],
+        ] as const,
+    ),
+  )(
+    'passes %s',
+    async (_name, run) => {
+      await expectPassed(url, run);
+    },
+    90_000,
+  );
 
   it('is refused without the proxy: the fixture tools are not public', async () => {
     const checks = await runScenario(direct, 'tools-call-error');
@@ -246,7 +294,11 @@ describe("MCP conformance suite against the libraries the apps are built on, wit
 
   it('fails the scenarios when the token lacks the scope the fixture tools need', async () => {
     const port = await freePort();
-    const underScoped = await authenticatingProxy(port, Number(new URL(direct).port), mint(librarySecret, { sub: 'conformance', aud: 'conformance-fixture', scope: 'write' }));
+    const underScoped = await authenticatingProxy(
+      port,
+      Number(new URL(direct).port),
+      mint(librarySecret, { sub: 'conformance', aud: 'conformance-fixture', scope: 'write' }),
+    );
     try {
       const checks = await runScenario(`http://127.0.0.1:${port}/mcp`, 'tools-call-simple-text');
       expectRefused(checks, /insufficient_scope/);
@@ -259,7 +311,11 @@ describe("MCP conformance suite against the libraries the apps are built on, wit
 describe('MCP conformance suite against the orchestrator as authorization server', () => {
   let orchestrator: RunningApp;
   beforeAll(async () => {
-    orchestrator = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_SESSION_BUDDY_URL: 'http://127.0.0.1:9/mcp', ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'conformance-as-')) });
+    orchestrator = await spawnApp('orchestrator', {
+      ORCHESTRATOR_AUTH_SECRET: secret,
+      ORCHESTRATOR_SESSION_BUDDY_URL: 'http://127.0.0.1:9/mcp',
+      ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'conformance-as-')),
+    });
   });
   afterAll(() => orchestrator.stop());
 

@@ -51,7 +51,10 @@ describe('orchestrator → session-buddy', () => {
 
   it('performs session-buddy tools as the caller, acted for by the orchestrator, with only the scope each needs', async () => {
     const client = await connect(orchestrator.mcpUrl, callerToken('carol'));
-    expect(structured(await client.callTool({ name: 'begin_project_session', arguments: { project: 'delta' } }))).toMatchObject({ project: 'delta', owner: 'carol' });
+    expect(structured(await client.callTool({ name: 'begin_project_session', arguments: { project: 'delta' } }))).toMatchObject({
+      project: 'delta',
+      owner: 'carol',
+    });
     await client.callTool({ name: 'record_progress', arguments: { project: 'delta', notes: 'through the orchestrator', quality_score: 90 } });
     await client.callTool({ name: 'remember', arguments: { content: 'The orchestrator mints its own tokens', tags: ['cross'] } });
     const recalled = structured<{ count: number }>(await client.callTool({ name: 'recall', arguments: { query: 'orchestrator tokens' } }));
@@ -86,7 +89,12 @@ describe('orchestrator → session-buddy', () => {
     expect(await unsigned.json()).toMatchObject({ reason: 'signature_missing' });
 
     const body = JSON.stringify(initializeBody);
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...signedHeaders(secret, 'POST', sessionBuddy.mcpUrl, body) };
+    const headers = {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...signedHeaders(secret, 'POST', sessionBuddy.mcpUrl, body),
+    };
     const first = await fetch(sessionBuddy.mcpUrl, { method: 'POST', headers, body });
     expect(first.status).toBe(200);
     await first.body?.cancel();
@@ -94,9 +102,15 @@ describe('orchestrator → session-buddy', () => {
     expect(replay.status).toBe(401);
     expect(await replay.json()).toMatchObject({ reason: 'signature_replayed' });
 
-    const tampered = await fetch(sessionBuddy.mcpUrl, { method: 'POST', headers: { ...headers, ...signedHeaders(secret, 'POST', sessionBuddy.mcpUrl, body) }, body: body.replace('e2e-raw', 'e2e-evil') });
+    const tampered = await fetch(sessionBuddy.mcpUrl, {
+      method: 'POST',
+      headers: { ...headers, ...signedHeaders(secret, 'POST', sessionBuddy.mcpUrl, body) },
+      body: body.replace('e2e-raw', 'e2e-evil'),
+    });
     expect(await tampered.json()).toMatchObject({ reason: 'digest_mismatch' });
-    const denials = decisions(sessionBuddy).filter((d) => d.subject === 'signer' && d.outcome === 'deny').map((d) => d.reason);
+    const denials = decisions(sessionBuddy)
+      .filter((d) => d.subject === 'signer' && d.outcome === 'deny')
+      .map((d) => d.reason);
     expect(denials).toEqual(['signature_missing', 'signature_replayed', 'digest_mismatch']);
   });
 
@@ -114,7 +128,9 @@ describe('orchestrator → session-buddy', () => {
     expect(text(misaddressed)).toMatch(/envelope refused: wrong_recipient/);
     await client.close();
     const reader = await connect(sessionBuddy.mcpUrl, mint(secret, { sub: 'reader', iss: 'mahavishnu', scope: 'read' }));
-    const listed = structured<{ messages: Array<{ content: unknown; delivered_by: string }> }>(await reader.callTool({ name: 'list_project_messages', arguments: {} }));
+    const listed = structured<{ messages: Array<{ content: unknown; delivered_by: string }> }>(
+      await reader.callTool({ name: 'list_project_messages', arguments: {} }),
+    );
     expect(listed.messages).toEqual([expect.objectContaining({ content: { note: 'handoff ✓' }, delivered_by: 'iris', from_project: 'orchestrator' })]);
     await reader.close();
   });
@@ -178,7 +194,7 @@ describe('orchestrator → session-buddy', () => {
 
   it.each([
     ['an expired token', () => callerToken('eve', { exp: Math.floor(Date.now() / 1000) - 120 }), 'expired'],
-    ["a token minted for session-buddy (no passthrough)", () => mint(secret, { sub: 'eve' }), 'wrong_audience'],
+    ['a token minted for session-buddy (no passthrough)', () => mint(secret, { sub: 'eve' }), 'wrong_audience'],
     ['a token from an issuer the orchestrator does not trust', () => callerToken('eve', { iss: 'mahavishnu' }), 'wrong_issuer'],
   ])('refuses %s with 401 and the challenge', async (_n, token, reason) => {
     const res = await postMcp(orchestrator.mcpUrl, initializeBody, { authorization: `Bearer ${token()}` });
@@ -201,8 +217,14 @@ describe('orchestrator → session-buddy', () => {
       { authorization: `Bearer ${token}`, 'mcp-session-id': init.headers.get('mcp-session-id') ?? '' },
     );
     expect(res.status).toBe(403);
-    expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope", error_description="insufficient_scope: Token lacks a required scope", scope="write"');
-    expect(decisions(sessionBuddy).slice(before).filter((d) => d.subject === 'frank')).toEqual([]);
+    expect(res.headers.get('www-authenticate')).toContain(
+      'error="insufficient_scope", error_description="insufficient_scope: Token lacks a required scope", scope="write"',
+    );
+    expect(
+      decisions(sessionBuddy)
+        .slice(before)
+        .filter((d) => d.subject === 'frank'),
+    ).toEqual([]);
   });
 
   it('survives a session-buddy restart: data kept, the next call recovers', async () => {
@@ -246,7 +268,12 @@ describe('orchestrator with a different secret', () => {
   it('is refused by session-buddy and says plainly that the secrets differ', async () => {
     const sb = await spawnApp('session-buddy', { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'mismatch-')) });
     const otherSecret = newSecret();
-    const orch = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: otherSecret, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl, ORCHESTRATOR_DOWNSTREAM_RETRIES: '0' });
+    const orch = await spawnApp('orchestrator', {
+      ORCHESTRATOR_AUTH_SECRET: otherSecret,
+      ORCHESTRATOR_ISSUER: ISSUER,
+      ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl,
+      ORCHESTRATOR_DOWNSTREAM_RETRIES: '0',
+    });
     try {
       const client = await connect(orch.mcpUrl, callerToken('henry', { scope: 'read write admin' }, otherSecret));
       const result = await client.callTool({ name: 'begin_project_session', arguments: { project: 'zeta' } });
@@ -311,7 +338,11 @@ describe('both apps come up the way the README says', () => {
       };
       const up = [await ready(sbPort), await ready(orchPort)];
       // On failure, show what `npm start` printed.
-      const tail = output.split('\n').filter((l) => !/InstanceLoader|RouterExplorer|RoutesResolver/.test(l)).slice(-40).join('\n');
+      const tail = output
+        .split('\n')
+        .filter((l) => !/InstanceLoader|RouterExplorer|RoutesResolver/.test(l))
+        .slice(-40)
+        .join('\n');
       expect({ up, output: up.every(Boolean) ? '' : tail }).toEqual({ up: [true, true], output: '' });
       const client = await connect(`http://127.0.0.1:${orchPort}/mcp`, mint(s, { sub: 'readme', aud: 'orchestrator', iss: `http://127.0.0.1:${orchPort}` }));
       expect(structured(await client.callTool({ name: 'begin_project_session', arguments: { project: 'readme' } }))).toMatchObject({ owner: 'readme' });

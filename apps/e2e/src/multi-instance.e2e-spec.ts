@@ -34,15 +34,41 @@ type Forwarded = { status: number; body: string; retryAfter?: string; sessionId?
  * A raw request to one instance, as a load balancer would forward it (the Host
  * the client signed for). One that gets no answer within `timeoutMs` rejects.
  */
-function forward(app: RunningApp, host: string, headers: Record<string, string>, body: string, localAddress = '127.0.0.1', method = 'POST', timeoutMs = 15_000): Promise<Forwarded> {
+function forward(
+  app: RunningApp,
+  host: string,
+  headers: Record<string, string>,
+  body: string,
+  localAddress = '127.0.0.1',
+  method = 'POST',
+  timeoutMs = 15_000,
+): Promise<Forwarded> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: app.port, path: '/mcp', method, localAddress, headers: { ...headers, host, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port: app.port,
+        path: '/mcp',
+        method,
+        localAddress,
+        headers: {
+          ...headers,
+          host,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
       (res) => {
         let data = '';
         res.on('data', (c: Buffer) => (data += c.toString()));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: data, retryAfter: res.headers['retry-after'] as string | undefined, sessionId: res.headers['mcp-session-id'] as string | undefined }),
+          resolve({
+            status: res.statusCode ?? 0,
+            body: data,
+            retryAfter: res.headers['retry-after'] as string | undefined,
+            sessionId: res.headers['mcp-session-id'] as string | undefined,
+          }),
         );
       },
     );
@@ -105,7 +131,9 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
   it('reads through one instance what was written through the other, and through the orchestrator', async () => {
     const writer = await connect(a.mcpUrl, token('shared-writer'));
     const reader = await connect(b.mcpUrl, token('shared-writer'));
-    const stored = structured<{ id: string }>(await writer.callTool({ name: 'store_reflection', arguments: { content: 'written on A, read on B', tags: ['multi'] } }));
+    const stored = structured<{ id: string }>(
+      await writer.callTool({ name: 'store_reflection', arguments: { content: 'written on A, read on B', tags: ['multi'] } }),
+    );
     const found = structured<{ results: Array<{ id: string }> }>(await reader.callTool({ name: 'quick_search', arguments: { query: 'written' } }));
     expect(found.results.map((r) => r.id)).toEqual([stored.id]);
     await reader.callTool({ name: 'start', arguments: { project: 'both' } });
@@ -128,16 +156,30 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
     expect(opened.status).toBe(200);
     const sessionId = await new Promise<string>((resolve, reject) => {
       // The session id comes back as a header; forward() keeps only the body, so ask once more with http.
-      const req = request({ host: '127.0.0.1', port: a.port, path: '/mcp', method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
-        res.resume();
-        resolve(String(res.headers['mcp-session-id'] ?? ''));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: a.port,
+          path: '/mcp',
+          method: 'POST',
+          headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        },
+        (res) => {
+          res.resume();
+          resolve(String(res.headers['mcp-session-id'] ?? ''));
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify(initializeBody));
     });
     expect(sessionId).not.toBe('');
     const call = (app: RunningApp, who: string, id: number) =>
-      forward(app, 'sb', { authorization: `Bearer ${who}`, 'mcp-session-id': sessionId }, JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'health_check', arguments: {} } }));
+      forward(
+        app,
+        'sb',
+        { authorization: `Bearer ${who}`, 'mcp-session-id': sessionId },
+        JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'health_check', arguments: {} } }),
+      );
     const onB = await call(b, bearer, 2);
     expect(onB.status).toBe(200);
     expect((JSON.parse(onB.body) as { result: { structuredContent: { status: string } } }).result.structuredContent.status).toBe('ok');
@@ -157,7 +199,11 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
 
     const timestamp = new Date().toISOString().replace('Z', '+00:00');
     const signedText = `{"content": "once", "from_project": "mahavishnu", "timestamp": "${timestamp}", "to_project": "session-buddy"}`;
-    const envelope = { message: JSON.parse(signedText) as unknown, signature: createHmac('sha256', secret).update(signedText).digest('hex'), algorithm: 'HMAC-SHA256' };
+    const envelope = {
+      message: JSON.parse(signedText) as unknown,
+      signature: createHmac('sha256', secret).update(signedText).digest('hex'),
+      algorithm: 'HMAC-SHA256',
+    };
     const [onA, onB] = await Promise.all(both().map((app) => connect(app.mcpUrl, token('mahavishnu'))));
     expect(structured((await onA?.callTool({ name: 'receive_project_message', arguments: { envelope } })) as object)).toMatchObject({ accepted: true });
     const again = await onB?.callTool({ name: 'receive_project_message', arguments: { envelope } });
@@ -213,7 +259,12 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
     const sessionId = opened.sessionId ?? '';
     expect(sessionId).not.toBe('');
     const onSession = { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId };
-    const racing = Array.from({ length: 100 }, (_, i) => forward(a, host, onSession, toolCall(100 + i, 'list_sessions')).then((r) => r, (error: Error) => ({ status: 0, body: error.message })));
+    const racing = Array.from({ length: 100 }, (_, i) =>
+      forward(a, host, onSession, toolCall(100 + i, 'list_sessions')).then(
+        (r) => r,
+        (error: Error) => ({ status: 0, body: error.message }),
+      ),
+    );
     const deleted = await forward(b, host, onSession, '', '127.0.0.1', 'DELETE');
     expect(deleted.status).toBe(200);
     const after = await forward(a, host, onSession, toolCall(300));
@@ -290,65 +341,79 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
     await reader.close();
   });
 
-  (ownServices ? it : it.skip)('refuses signed calls with 503 while Redis is down, and after it comes back empty refuses a replay of what it had accepted, on both instances, until one window has passed', async () => {
-    const bearer = mint(secret, { sub: 'outage' });
-    const body = JSON.stringify(initializeBody);
-    const host = new URL(a.mcpUrl).host;
-    const signed = () => ({ authorization: `Bearer ${bearer}`, ...signedHeaders(secret, 'POST', a.mcpUrl, body) });
-    const accepted = signed();
-    expect((await forward(a, host, accepted, body)).status).toBe(200);
-    testServices('stop', 'redis');
-    try {
-      const during = await forward(a, host, signed(), body);
-      expect(during.status).toBe(503);
-      expect(reasonOf(during.body)).toBe('nonce_store_unavailable');
-      expect(Number(during.retryAfter)).toBeGreaterThan(0);
-      // Bearer-only callers go on.
-      expect((await forward(b, 'sb', { authorization: `Bearer ${token('bearer-only')}` }, body)).status).toBe(200);
-    } finally {
-      // No persistence: Redis comes back knowing none of the nonces it held.
-      testServices('start', 'redis');
-    }
-    const restartedAt = Date.now();
-    // Each instance reconnects on its own schedule (every 2 s at most).
-    for (const app of both()) await waitFor(`${app.port} ready again`, async () => ((await fetch(`${app.url}/health/ready`)).status === 200 ? true : undefined));
-    for (const app of both()) {
-      const replay = await forward(app, host, accepted, body);
-      expect(replay.status).toBe(503);
-      expect(reasonOf(replay.body)).toBe('nonce_store_unavailable');
-    }
-    // Fresh signed requests are served again once the guard (one signature window plus the skew) has passed.
-    const fresh = await waitFor(
-      'a fresh signed request served after the guard',
-      async () => {
-        const headers = signed();
-        return (await forward(a, host, headers, body)).status === 200 ? headers : undefined;
-      },
-      (SIGNATURE_MAX_AGE_SECONDS + SKEW_SECONDS + 15) * 1000,
-      250,
-    );
-    expect(Date.now() - restartedAt).toBeGreaterThanOrEqual((SIGNATURE_MAX_AGE_SECONDS - 1) * 1000);
-    const replayOnB = await forward(b, host, fresh, body);
-    expect(reasonOf(replayOnB.body)).toBe('signature_replayed');
-    // What was accepted before the restart has left its window by now.
-    expect((await forward(b, host, accepted, body)).status).toBe(401);
-  }, 90_000);
+  (ownServices ? it : it.skip)(
+    'refuses signed calls with 503 while Redis is down, and after it comes back empty refuses a replay of what it had accepted, on both instances, until one window has passed',
+    async () => {
+      const bearer = mint(secret, { sub: 'outage' });
+      const body = JSON.stringify(initializeBody);
+      const host = new URL(a.mcpUrl).host;
+      const signed = () => ({ authorization: `Bearer ${bearer}`, ...signedHeaders(secret, 'POST', a.mcpUrl, body) });
+      const accepted = signed();
+      expect((await forward(a, host, accepted, body)).status).toBe(200);
+      testServices('stop', 'redis');
+      try {
+        const during = await forward(a, host, signed(), body);
+        expect(during.status).toBe(503);
+        expect(reasonOf(during.body)).toBe('nonce_store_unavailable');
+        expect(Number(during.retryAfter)).toBeGreaterThan(0);
+        // Bearer-only callers go on.
+        expect((await forward(b, 'sb', { authorization: `Bearer ${token('bearer-only')}` }, body)).status).toBe(200);
+      } finally {
+        // No persistence: Redis comes back knowing none of the nonces it held.
+        testServices('start', 'redis');
+      }
+      const restartedAt = Date.now();
+      // Each instance reconnects on its own schedule (every 2 s at most).
+      for (const app of both())
+        await waitFor(`${app.port} ready again`, async () => ((await fetch(`${app.url}/health/ready`)).status === 200 ? true : undefined));
+      for (const app of both()) {
+        const replay = await forward(app, host, accepted, body);
+        expect(replay.status).toBe(503);
+        expect(reasonOf(replay.body)).toBe('nonce_store_unavailable');
+      }
+      // Fresh signed requests are served again once the guard (one signature window plus the skew) has passed.
+      const fresh = await waitFor(
+        'a fresh signed request served after the guard',
+        async () => {
+          const headers = signed();
+          return (await forward(a, host, headers, body)).status === 200 ? headers : undefined;
+        },
+        (SIGNATURE_MAX_AGE_SECONDS + SKEW_SECONDS + 15) * 1000,
+        250,
+      );
+      expect(Date.now() - restartedAt).toBeGreaterThanOrEqual((SIGNATURE_MAX_AGE_SECONDS - 1) * 1000);
+      const replayOnB = await forward(b, host, fresh, body);
+      expect(reasonOf(replayOnB.body)).toBe('signature_replayed');
+      // What was accepted before the restart has left its window by now.
+      expect((await forward(b, host, accepted, body)).status).toBe(401);
+    },
+    90_000,
+  );
 
-  (ownServices ? it : it.skip)('answers tools with a retryable error while PostgreSQL is down, and works again when it is back, without a restart', async () => {
-    const client = await connect(a.mcpUrl, token('pg-outage'));
-    testServices('stop', 'postgres');
-    try {
-      const during = await client.callTool({ name: 'store_reflection', arguments: { content: 'while down' } });
-      expect(during.isError).toBe(true);
-      expect(text(during)).toMatch(/storage is unavailable .*retry shortly/);
-      const ready = await fetch(`${a.url}/health/ready`);
-      expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ database: 'down' });
-    } finally {
-      testServices('start', 'postgres');
-    }
-    await waitFor('a write after PostgreSQL is back', async () => ((await client.callTool({ name: 'store_reflection', arguments: { content: 'after the restart' } })).isError ? undefined : true), 20_000, 100);
-    await waitFor('B ready again', async () => ((await fetch(`${b.url}/health/ready`)).status === 200 ? true : undefined), 20_000, 100);
-    await client.close();
-  }, 60_000);
+  (ownServices ? it : it.skip)(
+    'answers tools with a retryable error while PostgreSQL is down, and works again when it is back, without a restart',
+    async () => {
+      const client = await connect(a.mcpUrl, token('pg-outage'));
+      testServices('stop', 'postgres');
+      try {
+        const during = await client.callTool({ name: 'store_reflection', arguments: { content: 'while down' } });
+        expect(during.isError).toBe(true);
+        expect(text(during)).toMatch(/storage is unavailable .*retry shortly/);
+        const ready = await fetch(`${a.url}/health/ready`);
+        expect(ready.status).toBe(503);
+        expect(await ready.json()).toMatchObject({ database: 'down' });
+      } finally {
+        testServices('start', 'postgres');
+      }
+      await waitFor(
+        'a write after PostgreSQL is back',
+        async () => ((await client.callTool({ name: 'store_reflection', arguments: { content: 'after the restart' } })).isError ? undefined : true),
+        20_000,
+        100,
+      );
+      await waitFor('B ready again', async () => ((await fetch(`${b.url}/health/ready`)).status === 200 ? true : undefined), 20_000, 100);
+      await client.close();
+    },
+    60_000,
+  );
 });

@@ -10,7 +10,6 @@ import { cli } from './support/cli';
 import { WORKSPACE_ROOT, freePort, spawnApp, type RunningApp } from './support/spawn-app';
 import { connect, mint, newSecret, structured } from './support/tokens';
 
-
 const secretOf = (out: string) => /client_secret:\s+(\S+)/.exec(out)?.[1] ?? '';
 
 describe('the orchestrator as OAuth authorization server: client credentials (SEP-1046)', () => {
@@ -21,8 +20,14 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
   let robotSecret: string;
   const admin = (args: string[]) => cli([...args, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret });
   const form = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
-    fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
-  const basic = (id: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(pass)}`).toString('base64')}` });
+    fetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
+  const basic = (id: string, pass: string) => ({
+    authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(pass)}`).toString('base64')}`,
+  });
 
   beforeAll(async () => {
     const orchestratorPort = await freePort();
@@ -31,7 +36,15 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'oauth-sb-')),
       SESSION_BUDDY_AUTHORIZATION_SERVER: `http://127.0.0.1:${orchestratorPort}`,
     });
-    orchestrator = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl, ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'oauth-orch-')) }, orchestratorPort);
+    orchestrator = await spawnApp(
+      'orchestrator',
+      {
+        ORCHESTRATOR_AUTH_SECRET: secret,
+        ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl,
+        ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'oauth-orch-')),
+      },
+      orchestratorPort,
+    );
     tokenUrl = `${orchestrator.url}/oauth/token`;
     const added = await admin(['client', 'add', 'robot', '--scope', 'read', '--resource', sessionBuddy.mcpUrl]);
     expect(added.code).toBe(0);
@@ -45,7 +58,11 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
 
   it("lets the SDK's ClientCredentialsProvider, given only session-buddy's URL, discover, get a token and call a tool", async () => {
     const client = new Client({ name: 'robot-e2e', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(sessionBuddy.mcpUrl), { authProvider: new ClientCredentialsProvider({ clientId: 'robot', clientSecret: robotSecret }) }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(sessionBuddy.mcpUrl), {
+        authProvider: new ClientCredentialsProvider({ clientId: 'robot', clientSecret: robotSecret }),
+      }),
+    );
     expect(structured(await client.callTool({ name: 'list_sessions', arguments: {} }))).toMatchObject({ sessions: [] });
     // Scopes are the client's allowance: read, so a write tool is refused.
     const write = await client.callTool({ name: 'start', arguments: { project: 'nope' } }).catch((error: unknown) => error);
@@ -92,15 +109,71 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     ['a wrong secret (Basic)', () => form({ grant_type: 'client_credentials', resource: 'x' }, basic('robot', 'wrong')), 401, 'invalid_client'],
     ['an unknown client', () => form({ grant_type: 'client_credentials' }, basic('nobody', 'whatever')), 401, 'invalid_client'],
     ['no client authentication', () => form({ grant_type: 'client_credentials' }), 401, 'invalid_client'],
-    ['a client assertion for a client that has a secret, not keys', () => form({ grant_type: 'client_credentials', client_id: 'robot', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: 'a.b.c' }), 401, 'invalid_client'],
-    ['an unregistered resource', () => form({ grant_type: 'client_credentials', resource: 'http://127.0.0.1:1/mcp' }, basic('robot', robotSecret)), 400, 'invalid_target'],
-    ['two resources', () => fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('robot', robotSecret) }, body: `grant_type=client_credentials&resource=${encodeURIComponent(sessionBuddy.mcpUrl)}&resource=${encodeURIComponent(orchestrator.mcpUrl)}` }), 400, 'invalid_target'],
-    ['a scope outside its allowance', () => form({ grant_type: 'client_credentials', resource: sessionBuddy.mcpUrl, scope: 'admin' }, basic('robot', robotSecret)), 400, 'invalid_scope'],
+    [
+      'a client assertion for a client that has a secret, not keys',
+      () =>
+        form({
+          grant_type: 'client_credentials',
+          client_id: 'robot',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: 'a.b.c',
+        }),
+      401,
+      'invalid_client',
+    ],
+    [
+      'an unregistered resource',
+      () => form({ grant_type: 'client_credentials', resource: 'http://127.0.0.1:1/mcp' }, basic('robot', robotSecret)),
+      400,
+      'invalid_target',
+    ],
+    [
+      'two resources',
+      () =>
+        fetch(tokenUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('robot', robotSecret) },
+          body: `grant_type=client_credentials&resource=${encodeURIComponent(sessionBuddy.mcpUrl)}&resource=${encodeURIComponent(orchestrator.mcpUrl)}`,
+        }),
+      400,
+      'invalid_target',
+    ],
+    [
+      'a scope outside its allowance',
+      () => form({ grant_type: 'client_credentials', resource: sessionBuddy.mcpUrl, scope: 'admin' }, basic('robot', robotSecret)),
+      400,
+      'invalid_scope',
+    ],
     ['another grant type', () => form({ grant_type: 'password', username: 'a', password: 'b' }, basic('robot', robotSecret)), 400, 'unsupported_grant_type'],
     ['no grant type', () => form({}, basic('robot', robotSecret)), 400, 'invalid_request'],
-    ['a repeated parameter', () => fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('robot', robotSecret) }, body: 'grant_type=client_credentials&scope=read&scope=read' }), 400, 'invalid_request'],
-    ['a JSON body', () => fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...basic('robot', robotSecret) }, body: '{"grant_type":"client_credentials"}' }), 400, 'invalid_request'],
-    ['Basic and a posted secret at once', () => form({ grant_type: 'client_credentials', client_secret: robotSecret }, basic('robot', robotSecret)), 400, 'invalid_request'],
+    [
+      'a repeated parameter',
+      () =>
+        fetch(tokenUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('robot', robotSecret) },
+          body: 'grant_type=client_credentials&scope=read&scope=read',
+        }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'a JSON body',
+      () =>
+        fetch(tokenUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...basic('robot', robotSecret) },
+          body: '{"grant_type":"client_credentials"}',
+        }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'Basic and a posted secret at once',
+      () => form({ grant_type: 'client_credentials', client_secret: robotSecret }, basic('robot', robotSecret)),
+      400,
+      'invalid_request',
+    ],
   ])('refuses %s with the status and error RFC 6749 §5.2 names, and issues no token', async (_name, send, status, error) => {
     const res = await send();
     expect(res.status).toBe(status);
@@ -115,7 +188,10 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     const asked = sessionBuddy.mcpUrl.replace('127.0.0.1', 'localhost');
     const res = await form({ grant_type: 'client_credentials', resource: asked }, basic('robot', robotSecret));
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'invalid_target', error_description: `resource '${asked}' is not registered for client 'robot' (registered: '${sessionBuddy.mcpUrl}')` });
+    expect(await res.json()).toEqual({
+      error: 'invalid_target',
+      error_description: `resource '${asked}' is not registered for client 'robot' (registered: '${sessionBuddy.mcpUrl}')`,
+    });
   });
 
   describe('crossauth call (a real MCP client for scripts)', () => {
@@ -125,7 +201,9 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     });
 
     it('calls a tool by discovery and client credentials, the secret coming from the environment', async () => {
-      const run = await cli(['call', sessionBuddy.mcpUrl, 'list_sessions', '{"limit": 5}', '--client-id', 'scripted', '--issuer', orchestrator.url], { CROSSAUTH_CLIENT_SECRET: pass });
+      const run = await cli(['call', sessionBuddy.mcpUrl, 'list_sessions', '{"limit": 5}', '--client-id', 'scripted', '--issuer', orchestrator.url], {
+        CROSSAUTH_CLIENT_SECRET: pass,
+      });
       expect(run.code).toBe(0);
       expect(JSON.parse(run.out)).toMatchObject({ sessions: [] });
     });
@@ -138,18 +216,51 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     });
 
     it.each([
-      ['a wrong client secret', ['call', '<sb>', 'list_sessions', '--client-id', 'scripted', '--issuer', '<as>'], { CROSSAUTH_CLIENT_SECRET: 'wrong-secret' }, /client authentication failed/],
-      ['a client id with no secret in the environment', ['call', '<sb>', 'list_sessions', '--client-id', 'scripted', '--issuer', '<as>'], {}, /needs CROSSAUTH_CLIENT_SECRET/],
-      ['a client id without the issuer to trust', ['call', '<sb>', 'list_sessions', '--client-id', 'scripted'], { CROSSAUTH_CLIENT_SECRET: 'x' }, /needs --issuer/],
-      ['an authorization server other than the one named', ['call', '<sb>', 'list_sessions', '--client-id', 'scripted', '--issuer', 'http://127.0.0.1:1'], { CROSSAUTH_CLIENT_SECRET: 'x' }, /issuer/i],
+      [
+        'a wrong client secret',
+        ['call', '<sb>', 'list_sessions', '--client-id', 'scripted', '--issuer', '<as>'],
+        { CROSSAUTH_CLIENT_SECRET: 'wrong-secret' },
+        /client authentication failed/,
+      ],
+      [
+        'a client id with no secret in the environment',
+        ['call', '<sb>', 'list_sessions', '--client-id', 'scripted', '--issuer', '<as>'],
+        {},
+        /needs CROSSAUTH_CLIENT_SECRET/,
+      ],
+      [
+        'a client id without the issuer to trust',
+        ['call', '<sb>', 'list_sessions', '--client-id', 'scripted'],
+        { CROSSAUTH_CLIENT_SECRET: 'x' },
+        /needs --issuer/,
+      ],
+      [
+        'an authorization server other than the one named',
+        ['call', '<sb>', 'list_sessions', '--client-id', 'scripted', '--issuer', 'http://127.0.0.1:1'],
+        { CROSSAUTH_CLIENT_SECRET: 'x' },
+        /issuer/i,
+      ],
       ['arguments that are not a JSON object', ['call', '<sb>', 'list_sessions', '[1]'], {}, /must be a JSON object/],
-      ['a tool its minted token does not reach', ['call', '<sb>', 'start', '{"project": "p"}', '--scope', 'read'], { CROSSAUTH_SECRET: 'x' }, /start needs scope 'write'; the token held 'read' \(mint it with --scope write\)/],
-      ['a tool its client registration does not reach', ['call', '<sb>', 'start', '{"project": "p"}', '--client-id', 'scripted', '--issuer', '<as>'], { CROSSAUTH_CLIENT_SECRET: '<pass>' }, /start needs scope 'write'; client 'scripted' holds 'read', the scopes its registration allows/],
+      [
+        'a tool its minted token does not reach',
+        ['call', '<sb>', 'start', '{"project": "p"}', '--scope', 'read'],
+        { CROSSAUTH_SECRET: 'x' },
+        /start needs scope 'write'; the token held 'read' \(mint it with --scope write\)/,
+      ],
+      [
+        'a tool its client registration does not reach',
+        ['call', '<sb>', 'start', '{"project": "p"}', '--client-id', 'scripted', '--issuer', '<as>'],
+        { CROSSAUTH_CLIENT_SECRET: '<pass>' },
+        /start needs scope 'write'; client 'scripted' holds 'read', the scopes its registration allows/,
+      ],
     ])('exits 1 on %s, saying why', async (_n, args, env: Record<string, string>, message) => {
       // 'x' and '<pass>' stand for the real service and client secrets, which the table cannot name before they exist.
       const realEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, k === 'CROSSAUTH_SECRET' ? secret : v === '<pass>' ? pass : v]));
       if (realEnv['CROSSAUTH_SECRET']) realEnv['SESSION_BUDDY_AUTHORIZATION_SERVER'] = orchestrator.url;
-      const run = await cli(args.map((a) => (a === '<sb>' ? sessionBuddy.mcpUrl : a === '<as>' ? orchestrator.url : a)), realEnv);
+      const run = await cli(
+        args.map((a) => (a === '<sb>' ? sessionBuddy.mcpUrl : a === '<as>' ? orchestrator.url : a)),
+        realEnv,
+      );
       expect(run.code).toBe(1);
       expect(`${run.out}${run.err}`).toMatch(message);
     });
@@ -169,7 +280,12 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       const res = await fetch(sessionBuddy.mcpUrl, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'r', version: '1' } } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'r', version: '1' } },
+        }),
       });
       return { status: res.status, reason: res.status === 200 ? undefined : ((await res.json()) as { reason?: string }).reason };
     };
@@ -183,7 +299,11 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       return false;
     };
     const revoke = (token: string, headers: Record<string, string>) =>
-      fetch(`${orchestrator.url}/oauth/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ token }).toString() });
+      fetch(`${orchestrator.url}/oauth/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({ token }).toString(),
+      });
 
     it("refuses a revocation by another client (answering 200, revealing nothing) and by a wrong secret, and revokes the owner's token at session-buddy within 1 s", async () => {
       const token = await grant('revocable', pass);
@@ -222,7 +342,11 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     const tokenOf = async (id: string) =>
       ((await (await form({ grant_type: 'client_credentials' }, basic(id, secrets[id] as string))).json()) as { access_token: string }).access_token;
     const introspect = async (as: string, token: string, pass = secrets[as] as string) => {
-      const res = await fetch(`${orchestrator.url}/oauth/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic(as, pass) }, body: new URLSearchParams({ token }).toString() });
+      const res = await fetch(`${orchestrator.url}/oauth/introspect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic(as, pass) },
+        body: new URLSearchParams({ token }).toString(),
+      });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
 
@@ -230,14 +354,26 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       const token = await tokenOf('intro-target');
       expect(await introspect('sb-resource', token)).toEqual({
         status: 200,
-        body: expect.objectContaining({ active: true, sub: 'intro-target', client_id: 'intro-target', scope: 'read', aud: [sessionBuddy.mcpUrl], iss: orchestrator.url, token_type: 'Bearer' }),
+        body: expect.objectContaining({
+          active: true,
+          sub: 'intro-target',
+          client_id: 'intro-target',
+          scope: 'read',
+          aud: [sessionBuddy.mcpUrl],
+          iss: orchestrator.url,
+          token_type: 'Bearer',
+        }),
       });
       // A client whose resources do not include the token's audience learns nothing.
       expect(await introspect('orch-resource', token)).toEqual({ status: 200, body: { active: false } });
       expect(await introspect('sb-resource', 'not.a.token')).toEqual({ status: 200, body: { active: false } });
       expect((await introspect('sb-resource', token, 'wrong')).status).toBe(401);
       // Revoked by its owner: inactive at once.
-      await fetch(`${orchestrator.url}/oauth/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('intro-target', secrets['intro-target'] as string) }, body: new URLSearchParams({ token }).toString() });
+      await fetch(`${orchestrator.url}/oauth/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('intro-target', secrets['intro-target'] as string) },
+        body: new URLSearchParams({ token }).toString(),
+      });
       expect(await introspect('sb-resource', token)).toEqual({ status: 200, body: { active: false } });
     });
 
@@ -247,7 +383,12 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
         fetch(orchestrator.mcpUrl, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'o', version: '1' } } }),
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'initialize',
+            params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'o', version: '1' } },
+          }),
         });
       expect((await init()).status).toBe(200);
       await admin(['client', 'remove', 'orch-user']);
@@ -269,7 +410,8 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     let relaySecret: string;
     const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
     // A token a person holds for the relay service (its audience is the relay's client id).
-    const aliceForRelay = (claims: Record<string, unknown> = {}) => mint(secret, { sub: 'alice', aud: 'relay', iss: orchestrator.url, scope: 'read', ...claims });
+    const aliceForRelay = (claims: Record<string, unknown> = {}) =>
+      mint(secret, { sub: 'alice', aud: 'relay', iss: orchestrator.url, scope: 'read', ...claims });
     const exchange = (fields: Record<string, string>) =>
       form({ grant_type: EXCHANGE, subject_token_type: ACCESS, resource: sessionBuddy.mcpUrl, ...fields }, basic('relay', relaySecret));
 
@@ -277,7 +419,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       relaySecret = secretOf((await admin(['client', 'add', 'relay', '--scope', 'read write', '--resource', sessionBuddy.mcpUrl])).out);
     });
 
-    it('turns the caller\'s token into one for session-buddy: same subject, the client as actor, scopes narrowed, never outliving it', async () => {
+    it("turns the caller's token into one for session-buddy: same subject, the client as actor, scopes narrowed, never outliving it", async () => {
       const subjectToken = aliceForRelay({ exp: Math.floor(Date.now() / 1000) + 120 });
       const res = await exchange({ subject_token: subjectToken, scope: 'read write' });
       expect(res.status).toBe(200);
@@ -302,16 +444,40 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
 
     it.each([
       ['a subject token for another audience', () => exchange({ subject_token: mint(secret, { sub: 'alice', aud: 'session-buddy' }) }), 'invalid_request'],
-      ['a subject token from another issuer', () => exchange({ subject_token: mint(secret, { sub: 'alice', aud: 'relay', iss: 'http://127.0.0.1:1' }) }), 'invalid_request'],
+      [
+        'a subject token from another issuer',
+        () => exchange({ subject_token: mint(secret, { sub: 'alice', aud: 'relay', iss: 'http://127.0.0.1:1' }) }),
+        'invalid_request',
+      ],
       ['an expired subject token', () => exchange({ subject_token: aliceForRelay({ exp: Math.floor(Date.now() / 1000) - 120 }) }), 'invalid_request'],
       ['a subject token signed with another secret', () => exchange({ subject_token: mint(newSecret(), { sub: 'alice', aud: 'relay' }) }), 'invalid_request'],
-      ['no subject_token_type', () => form({ grant_type: EXCHANGE, subject_token: aliceForRelay(), resource: sessionBuddy.mcpUrl }, basic('relay', relaySecret)), 'invalid_request'],
-      ['an actor_token (the client is the actor)', () => exchange({ subject_token: aliceForRelay(), actor_token: aliceForRelay(), actor_token_type: ACCESS }), 'invalid_request'],
-      ['another requested token type', () => exchange({ subject_token: aliceForRelay(), requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }), 'invalid_request'],
+      [
+        'no subject_token_type',
+        () => form({ grant_type: EXCHANGE, subject_token: aliceForRelay(), resource: sessionBuddy.mcpUrl }, basic('relay', relaySecret)),
+        'invalid_request',
+      ],
+      [
+        'an actor_token (the client is the actor)',
+        () => exchange({ subject_token: aliceForRelay(), actor_token: aliceForRelay(), actor_token_type: ACCESS }),
+        'invalid_request',
+      ],
+      [
+        'another requested token type',
+        () => exchange({ subject_token: aliceForRelay(), requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }),
+        'invalid_request',
+      ],
       ['scopes the subject does not hold', () => exchange({ subject_token: aliceForRelay(), scope: 'write' }), 'invalid_scope'],
       ['an unregistered resource', () => exchange({ subject_token: aliceForRelay(), resource: 'http://127.0.0.1:1/mcp' }), 'invalid_target'],
-      ['an act chain already five deep', () => exchange({ subject_token: aliceForRelay({ act: { sub: 'a', act: { sub: 'b', act: { sub: 'c', act: { sub: 'd', act: { sub: 'e' } } } } } }) }), 'invalid_request'],
-      ['a wrong client secret', () => form({ grant_type: EXCHANGE, subject_token_type: ACCESS, subject_token: aliceForRelay() }, basic('relay', 'wrong')), 'invalid_client'],
+      [
+        'an act chain already five deep',
+        () => exchange({ subject_token: aliceForRelay({ act: { sub: 'a', act: { sub: 'b', act: { sub: 'c', act: { sub: 'd', act: { sub: 'e' } } } } } }) }),
+        'invalid_request',
+      ],
+      [
+        'a wrong client secret',
+        () => form({ grant_type: EXCHANGE, subject_token_type: ACCESS, subject_token: aliceForRelay() }, basic('relay', 'wrong')),
+        'invalid_client',
+      ],
     ])('refuses %s and issues nothing', async (_name, send, error) => {
       const res = await send();
       const body = (await res.json()) as Record<string, unknown>;
@@ -321,7 +487,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     });
   });
 
-  describe("the orchestrator as a client: its session-buddy calls get tokens by discovery and token exchange", () => {
+  describe('the orchestrator as a client: its session-buddy calls get tokens by discovery and token exchange', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const keyDir = mkdtempSync(join(tmpdir(), 'oauth-orch-client-'));
     const keyFile = join(keyDir, 'orchestrator-b.pem');
@@ -383,7 +549,12 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       const result = await workflow(d, 'heidi');
       expect(result.isError).toBe(true);
       expect(JSON.stringify(result.content)).toMatch(/discovery of session-buddy's authorization server failed: it names/);
-      expect(orchestrator.logs().slice(before).some((l) => JSON.stringify(l.message).includes('heidi'))).toBe(false);
+      expect(
+        orchestrator
+          .logs()
+          .slice(before)
+          .some((l) => JSON.stringify(l.message).includes('heidi')),
+      ).toBe(false);
     });
   });
 
@@ -405,14 +576,24 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
     };
     const withAssertion = (value: string, extra: Record<string, string> = {}) =>
-      form({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: value, resource: sessionBuddy.mcpUrl, ...extra });
+      form({
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: value,
+        resource: sessionBuddy.mcpUrl,
+        ...extra,
+      });
 
     it("lets the SDK's PrivateKeyJwtProvider discover, sign an assertion, get a token and call a tool", async () => {
       // In its own process: the provider loads jose, an ES module Jest cannot require.
-      const child = spawn(process.execPath, [join(__dirname, 'support', 'private-key-jwt-client.mjs'), sessionBuddy.mcpUrl, 'signer', 'start', JSON.stringify({ project: 'signed-robot' })], {
-        cwd: WORKSPACE_ROOT,
-        env: { PATH: process.env['PATH'] ?? '', CLIENT_KEY: JSON.stringify(privateKey.export({ format: 'jwk' })) },
-      });
+      const child = spawn(
+        process.execPath,
+        [join(__dirname, 'support', 'private-key-jwt-client.mjs'), sessionBuddy.mcpUrl, 'signer', 'start', JSON.stringify({ project: 'signed-robot' })],
+        {
+          cwd: WORKSPACE_ROOT,
+          env: { PATH: process.env['PATH'] ?? '', CLIENT_KEY: JSON.stringify(privateKey.export({ format: 'jwk' })) },
+        },
+      );
       let out = '';
       let err = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -425,12 +606,29 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     it('crossauth call --client-key-file discovers and calls with a key, no secret; a key that is not registered is refused', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'oauth-cli-key-'));
       writeFileSync(join(dir, 'key.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
-      const ok = await cli(['call', sessionBuddy.mcpUrl, 'list_sessions', '{}', '--client-id', 'signer', '--issuer', orchestrator.url, '--client-key-file', join(dir, 'key.pem')], {});
+      const ok = await cli(
+        ['call', sessionBuddy.mcpUrl, 'list_sessions', '{}', '--client-id', 'signer', '--issuer', orchestrator.url, '--client-key-file', join(dir, 'key.pem')],
+        {},
+      );
       expect(ok.err).toBe('');
       expect(ok.code).toBe(0);
       expect(JSON.parse(ok.out)).toHaveProperty('sessions');
       writeFileSync(join(dir, 'other.pem'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
-      const refused = await cli(['call', sessionBuddy.mcpUrl, 'list_sessions', '{}', '--client-id', 'signer', '--issuer', orchestrator.url, '--client-key-file', join(dir, 'other.pem')], {});
+      const refused = await cli(
+        [
+          'call',
+          sessionBuddy.mcpUrl,
+          'list_sessions',
+          '{}',
+          '--client-id',
+          'signer',
+          '--issuer',
+          orchestrator.url,
+          '--client-key-file',
+          join(dir, 'other.pem'),
+        ],
+        {},
+      );
       expect(refused.code).toBe(1);
       expect(refused.err).toMatch(/invalid_client|does not verify/);
     });
@@ -449,16 +647,24 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
       ['an assertion living an hour', () => assertion({ exp: Math.floor(Date.now() / 1000) + 3600 }), /ahead/],
       ['an assertion without jti', () => assertion({ jti: undefined }), /jti is required/],
       ['an assertion naming another client', () => assertion({ iss: 'robot', sub: 'robot' }), /client authentication failed|iss and sub/],
-      ['an HS256 assertion keyed with the public key', () => {
-        const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-        const now = Math.floor(Date.now() / 1000);
-        const input = `${b64({ alg: 'HS256', kid: 'signer-1' })}.${b64({ iss: 'signer', sub: 'signer', aud: tokenUrl, exp: now + 60, jti: randomUUID() })}`;
-        return `${input}.${Buffer.from(JSON.stringify(jwk)).toString('base64url')}`;
-      }, /alg must be/],
-      ['an assertion carrying its own key in the header', () => {
-        const [, p, s] = assertion().split('.');
-        return `${Buffer.from(JSON.stringify({ alg: 'ES256', jwk })).toString('base64url')}.${p}.${s}`;
-      }, /jwk header is not accepted/],
+      [
+        'an HS256 assertion keyed with the public key',
+        () => {
+          const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+          const now = Math.floor(Date.now() / 1000);
+          const input = `${b64({ alg: 'HS256', kid: 'signer-1' })}.${b64({ iss: 'signer', sub: 'signer', aud: tokenUrl, exp: now + 60, jti: randomUUID() })}`;
+          return `${input}.${Buffer.from(JSON.stringify(jwk)).toString('base64url')}`;
+        },
+        /alg must be/,
+      ],
+      [
+        'an assertion carrying its own key in the header',
+        () => {
+          const [, p, s] = assertion().split('.');
+          return `${Buffer.from(JSON.stringify({ alg: 'ES256', jwk })).toString('base64url')}.${p}.${s}`;
+        },
+        /jwk header is not accepted/,
+      ],
     ])('refuses %s as invalid_client, naming why', async (_n, make, why) => {
       const res = await withAssertion(make());
       expect(res.status).toBe(401);

@@ -25,10 +25,23 @@ async function cli(args: string[], env: Record<string, string>): Promise<{ code:
 function postFrom(localAddress: string, url: string, token: string): Promise<{ status: number; retryAfter?: string }> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(initializeBody);
-    const req = request(url, { method: 'POST', localAddress, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        localAddress,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -39,7 +52,12 @@ const reasonOf = async (res: Response) => ((await res.json()) as { reason?: stri
 describe('operations: revocation, throttling, metrics, diagnostics', () => {
   const secret = newSecret();
   // A short clock skew keeps the wait for the subject-revocation boundary (skew + 1 s) short.
-  const env = { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: join(dir, 'data'), SESSION_BUDDY_AUTH_FAILURE_LIMIT: '5', SESSION_BUDDY_CLOCK_SKEW_SECONDS: '1' };
+  const env = {
+    SESSION_BUDDY_SECRET: secret,
+    SESSION_BUDDY_DATA_DIR: join(dir, 'data'),
+    SESSION_BUDDY_AUTH_FAILURE_LIMIT: '5',
+    SESSION_BUDDY_CLOCK_SKEW_SECONDS: '1',
+  };
   let app: RunningApp;
   beforeAll(async () => {
     app = await spawnApp('session-buddy', env);
@@ -50,7 +68,10 @@ describe('operations: revocation, throttling, metrics, diagnostics', () => {
     const victim = mint(secret, { sub: 'victim', jti: 'jti-to-revoke' });
     expect((await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${victim}` })).status).toBe(200);
     const admin = await connect(app.mcpUrl, mint(secret, { sub: 'ops', scope: 'admin' }));
-    expect(structured(await admin.callTool({ name: 'revoke_token', arguments: { token_to_revoke: victim } }))).toMatchObject({ revoked: 'token', jti: 'jti-to-revoke' });
+    expect(structured(await admin.callTool({ name: 'revoke_token', arguments: { token_to_revoke: victim } }))).toMatchObject({
+      revoked: 'token',
+      jti: 'jti-to-revoke',
+    });
     await admin.close();
     const after = await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${victim}` });
     expect(after.status).toBe(401);
@@ -113,8 +134,13 @@ describe('operations: revocation, throttling, metrics, diagnostics', () => {
     await client.close();
     await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${mint(secret, { exp: 1000 })}` });
     const after = await scrape();
-    expect(count(after, 'crossauth_tool_calls_total{tool="list_sessions",outcome="ok"}') - count(before, 'crossauth_tool_calls_total{tool="list_sessions",outcome="ok"}')).toBe(2);
-    expect(count(after, 'crossauth_auth_decisions_total{outcome="deny",reason="expired"}')).toBeGreaterThan(count(before, 'crossauth_auth_decisions_total{outcome="deny",reason="expired"}'));
+    expect(
+      count(after, 'crossauth_tool_calls_total{tool="list_sessions",outcome="ok"}') -
+        count(before, 'crossauth_tool_calls_total{tool="list_sessions",outcome="ok"}'),
+    ).toBe(2);
+    expect(count(after, 'crossauth_auth_decisions_total{outcome="deny",reason="expired"}')).toBeGreaterThan(
+      count(before, 'crossauth_auth_decisions_total{outcome="deny",reason="expired"}'),
+    );
     expect(after).toMatch(/crossauth_tool_call_duration_seconds_bucket\{le="0.005",tool="list_sessions"\}/);
     expect(count(after, 'crossauth_verification_cache_hits')).toBeGreaterThan(0);
   });
@@ -125,7 +151,9 @@ describe('operations: revocation, throttling, metrics, diagnostics', () => {
     expect(jwt).toMatchObject({ auth_mode: 'required', algorithms: ['HS256'], key_ids: [keyId(secret)], accepts_legacy_tokens: false, clock_skew_seconds: 1 });
     const verdict = structured(await admin.callTool({ name: 'validate_jwt_token', arguments: { token_to_check: mint(secret, { aud: 'elsewhere' }) } }));
     expect(verdict).toMatchObject({ valid: false, reason: 'wrong_audience' });
-    const sessions = structured<{ session_count: number; sessions: Array<{ session: string }> }>(await admin.callTool({ name: 'session_diagnostics', arguments: {} }));
+    const sessions = structured<{ session_count: number; sessions: Array<{ session: string }> }>(
+      await admin.callTool({ name: 'session_diagnostics', arguments: {} }),
+    );
     expect(sessions.session_count).toBeGreaterThan(0);
     for (const s of sessions.sessions) expect(s.session).toMatch(/^[A-Za-z0-9_-]{10}$/);
     const everything = JSON.stringify([jwt, verdict, sessions]);
@@ -147,7 +175,12 @@ describe('key rotation while calls keep flowing', () => {
       SESSION_BUDDY_DATA_DIR: join(dir, 'rotation'),
       SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: 'orchestrator',
     });
-    const orch = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET_FILE: orchSecret, ORCHESTRATOR_PREVIOUS_SECRETS_FILE: orchPrevious, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl });
+    const orch = await spawnApp('orchestrator', {
+      ORCHESTRATOR_AUTH_SECRET_FILE: orchSecret,
+      ORCHESTRATOR_PREVIOUS_SECRETS_FILE: orchPrevious,
+      ORCHESTRATOR_ISSUER: ISSUER,
+      ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl,
+    });
     const client = await connect(orch.mcpUrl, mint(a, { sub: 'rotor', aud: 'orchestrator' }));
     await client.callTool({ name: 'begin_project_session', arguments: { project: 'rotation' } });
     let calls = 0;

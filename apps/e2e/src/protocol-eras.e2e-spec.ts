@@ -12,7 +12,8 @@ const secret = newSecret();
 const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} };
 /** A token for calling session-buddy directly, from an issuer it trusts without request signatures. */
 const direct = (claims: Record<string, unknown> = {}) => mint(secret, { iss: 'mahavishnu', ...claims });
-const callerToken = (sub: string, claims: Record<string, unknown> = {}) => mint(secret, { sub, aud: 'orchestrator', iss: ISSUER, scope: 'read write', ...claims });
+const callerToken = (sub: string, claims: Record<string, unknown> = {}) =>
+  mint(secret, { sub, aud: 'orchestrator', iss: ISSUER, scope: 'read write', ...claims });
 
 /** The Python MCP client lives in the venv `npm test` prepares (tools/python/requirements.txt). */
 const python = process.env['CROSSAUTH_TEST_PYTHON'] ?? join(WORKSPACE_ROOT, 'tmp', 'python-mcp', 'bin', 'python');
@@ -40,7 +41,13 @@ function modernPost(url: string, method: string, params: Record<string, unknown>
   });
 }
 
-async function pythonClient(url: string, era: 'legacy' | 'modern', token: string | undefined, tool: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function pythonClient(
+  url: string,
+  era: 'legacy' | 'modern',
+  token: string | undefined,
+  tool: string,
+  args: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const script = join(WORKSPACE_ROOT, 'apps', 'e2e', 'src', 'support', 'python-mcp-client.py');
   const env = { PATH: process.env['PATH'] ?? '', ...(token ? { MCP_TOKEN: token } : {}) };
   const { stdout } = await promisify(execFile)(python, [script, url, era, tool, JSON.stringify(args)], { env, timeout: 60_000 });
@@ -54,8 +61,16 @@ describe('one /mcp endpoint, both protocol eras', () => {
   let orchestrator: RunningApp;
 
   beforeAll(async () => {
-    sessionBuddy = await spawnApp('session-buddy', { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'eras-')), SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: 'orchestrator' });
-    orchestrator = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl });
+    sessionBuddy = await spawnApp('session-buddy', {
+      SESSION_BUDDY_SECRET: secret,
+      SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'eras-')),
+      SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: 'orchestrator',
+    });
+    orchestrator = await spawnApp('orchestrator', {
+      ORCHESTRATOR_AUTH_SECRET: secret,
+      ORCHESTRATOR_ISSUER: ISSUER,
+      ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl,
+    });
   });
   afterAll(async () => {
     await orchestrator.stop();
@@ -84,7 +99,10 @@ describe('one /mcp endpoint, both protocol eras', () => {
     });
 
     it('advertises the OAuth client-credentials extension in server/discover, on both apps', async () => {
-      for (const [app, bearer] of [[sessionBuddy, direct()], [orchestrator, callerToken('disco')]] as const) {
+      for (const [app, bearer] of [
+        [sessionBuddy, direct()],
+        [orchestrator, callerToken('disco')],
+      ] as const) {
         const res = await modernPost(app.mcpUrl, 'server/discover', {}, { authorization: `Bearer ${bearer}` });
         expect(res.status).toBe(200);
         expect(await res.json()).toMatchObject({ result: { capabilities: { extensions: { 'io.modelcontextprotocol/oauth-client-credentials': {} } } } });
@@ -95,7 +113,9 @@ describe('one /mcp endpoint, both protocol eras', () => {
       const res = await modernPost(sessionBuddy.mcpUrl, 'tools/list', {}, {});
       expect(res.status).toBe(401);
       const metadata = (await (await fetch(`${sessionBuddy.url}/.well-known/oauth-protected-resource/mcp`)).json()) as { scopes_supported: string[] };
-      expect(res.headers.get('www-authenticate')).toBe(`Bearer scope="${metadata.scopes_supported.join(' ')}", resource_metadata="${sessionBuddy.url}/.well-known/oauth-protected-resource/mcp"`);
+      expect(res.headers.get('www-authenticate')).toBe(
+        `Bearer scope="${metadata.scopes_supported.join(' ')}", resource_metadata="${sessionBuddy.url}/.well-known/oauth-protected-resource/mcp"`,
+      );
     });
 
     it.each([
@@ -105,11 +125,18 @@ describe('one /mcp endpoint, both protocol eras', () => {
     ])('refuses %s: 401 naming what failed', async (_what, token, reason) => {
       const res = await modernPost(sessionBuddy.mcpUrl, 'tools/list', {}, { authorization: `Bearer ${token()}` });
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toMatch(new RegExp(`^Bearer error="invalid_token", error_description="${reason}: [^"]+", scope="[^"]+", resource_metadata="`));
+      expect(res.headers.get('www-authenticate')).toMatch(
+        new RegExp(`^Bearer error="invalid_token", error_description="${reason}: [^"]+", scope="[^"]+", resource_metadata="`),
+      );
     });
 
     it('refuses an under-scoped call with 403 insufficient_scope naming the missing scope', async () => {
-      const res = await modernPost(sessionBuddy.mcpUrl, 'tools/call', { name: 'delete_reflection', arguments: { id: 1 } }, { authorization: `Bearer ${direct({ scope: 'read write' })}` });
+      const res = await modernPost(
+        sessionBuddy.mcpUrl,
+        'tools/call',
+        { name: 'delete_reflection', arguments: { id: 1 } },
+        { authorization: `Bearer ${direct({ scope: 'read write' })}` },
+      );
       expect(res.status).toBe(403);
       expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
       expect(res.headers.get('www-authenticate')).toContain('scope="delete"');
@@ -117,19 +144,38 @@ describe('one /mcp endpoint, both protocol eras', () => {
 
     it('refuses Mcp-Name naming the public tool while the body calls a protected one (400, nothing runs)', async () => {
       const before = logEvents(sessionBuddy, 'auth_decision').length;
-      const res = await modernPost(sessionBuddy.mcpUrl, 'tools/call', { name: 'delete_reflection', arguments: { id: 1 } }, { authorization: `Bearer ${direct({ scope: 'read' })}`, 'mcp-name': 'health_check' });
+      const res = await modernPost(
+        sessionBuddy.mcpUrl,
+        'tools/call',
+        { name: 'delete_reflection', arguments: { id: 1 } },
+        { authorization: `Bearer ${direct({ scope: 'read' })}`, 'mcp-name': 'health_check' },
+      );
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32020);
-      expect(logEvents(sessionBuddy, 'auth_decision').slice(before).filter((l) => String((l.message as { target?: string }).target).includes('delete_reflection'))).toHaveLength(0);
+      expect(
+        logEvents(sessionBuddy, 'auth_decision')
+          .slice(before)
+          .filter((l) => String((l.message as { target?: string }).target).includes('delete_reflection')),
+      ).toHaveLength(0);
     });
 
     it('checks the token before the headers: a mismatched Mcp-Name with a bad token is a 401, not a 400', async () => {
-      const res = await modernPost(sessionBuddy.mcpUrl, 'tools/call', { name: 'delete_reflection', arguments: { id: 1 } }, { authorization: `Bearer ${direct({ exp: Math.floor(Date.now() / 1000) - 120 })}`, 'mcp-name': 'health_check' });
+      const res = await modernPost(
+        sessionBuddy.mcpUrl,
+        'tools/call',
+        { name: 'delete_reflection', arguments: { id: 1 } },
+        { authorization: `Bearer ${direct({ exp: Math.floor(Date.now() / 1000) - 120 })}`, 'mcp-name': 'health_check' },
+      );
       expect(res.status).toBe(401);
     });
 
     it('refuses Mcp-Method disagreeing with the body (400)', async () => {
-      const res = await modernPost(sessionBuddy.mcpUrl, 'tools/call', { name: 'health_check', arguments: {} }, { authorization: `Bearer ${direct()}`, 'mcp-method': 'tools/list' });
+      const res = await modernPost(
+        sessionBuddy.mcpUrl,
+        'tools/call',
+        { name: 'health_check', arguments: {} },
+        { authorization: `Bearer ${direct()}`, 'mcp-method': 'tools/list' },
+      );
       expect(res.status).toBe(400);
     });
 
@@ -144,7 +190,9 @@ describe('one /mcp endpoint, both protocol eras', () => {
       }
       expect(logEvents(orchestrator, 'session_buddy_era').map((l) => (l.message as { era: string }).era)).toContain('modern');
       expect(logEvents(sessionBuddy, 'mcp_session_opened').filter((l) => (l.message as { subject?: string }).subject === 'nia')).toHaveLength(0);
-      const allowed = logEvents(sessionBuddy, 'auth_decision').map((l) => l.message as { outcome: string; subject?: string; actor?: string; target: string }).find((m) => m.subject === 'nia' && m.target === 'tools/call:start');
+      const allowed = logEvents(sessionBuddy, 'auth_decision')
+        .map((l) => l.message as { outcome: string; subject?: string; actor?: string; target: string })
+        .find((m) => m.subject === 'nia' && m.target === 'tools/call:start');
       expect(allowed).toMatchObject({ outcome: 'allow', actor: 'orchestrator' });
     });
 
@@ -164,7 +212,11 @@ describe('one /mcp endpoint, both protocol eras', () => {
       expect(sessionId).toBeTruthy();
       expect(text(await owner.callTool({ name: 'start', arguments: { project: 'legacy-one' } }))).toBeTruthy();
       // Someone else's valid token cannot ride leo's session.
-      const res = await postMcp(sessionBuddy.mcpUrl, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { authorization: `Bearer ${direct({ sub: 'mallory' })}`, 'mcp-session-id': sessionId as string });
+      const res = await postMcp(
+        sessionBuddy.mcpUrl,
+        { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+        { authorization: `Bearer ${direct({ sub: 'mallory' })}`, 'mcp-session-id': sessionId as string },
+      );
       expect(res.status).toBe(403);
       await owner.close();
     });
@@ -186,7 +238,9 @@ describe('one /mcp endpoint, both protocol eras', () => {
       const refused = await pythonClient(sessionBuddy.mcpUrl, 'legacy', undefined, 'health_check', {});
       // The Python client reports any HTTP refusal this way; session-buddy's audit says why.
       expect(String(refused['error'])).toContain('MCPError: Server returned an error response');
-      const denied = logEvents(sessionBuddy, 'auth_decision').slice(before).map((l) => l.message as { outcome: string; reason: string });
+      const denied = logEvents(sessionBuddy, 'auth_decision')
+        .slice(before)
+        .map((l) => l.message as { outcome: string; reason: string });
       expect(denied).toContainEqual(expect.objectContaining({ outcome: 'deny', reason: 'missing' }));
     }, 60_000);
   });
@@ -194,7 +248,11 @@ describe('one /mcp endpoint, both protocol eras', () => {
 
 describe('orchestrator falls back to the 2025 era when session-buddy does not offer 2026-07-28', () => {
   it('probes once, uses sessions, and every call still works', async () => {
-    const sb = await spawnApp('session-buddy', { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'eras-legacy-')), SESSION_BUDDY_MCP_2026: 'false' });
+    const sb = await spawnApp('session-buddy', {
+      SESSION_BUDDY_SECRET: secret,
+      SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'eras-legacy-')),
+      SESSION_BUDDY_MCP_2026: 'false',
+    });
     const orch = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_ISSUER: ISSUER, ORCHESTRATOR_SESSION_BUDDY_URL: sb.mcpUrl });
     try {
       // A 2025-only server does not know the revision: its envelope is no session and no initialize.

@@ -43,7 +43,6 @@ function startSupervisor(env: Record<string, string>, ports: { sb: number; orch:
   return { process: child, lines, exited, sessionBuddyUrl: `http://127.0.0.1:${ports.sb}`, orchestratorUrl: `http://127.0.0.1:${ports.orch}` };
 }
 
-
 const answers = async (url: string): Promise<true | undefined> => {
   try {
     return (await fetch(`${url}/.well-known/oauth-protected-resource`)).ok ? true : undefined;
@@ -79,7 +78,9 @@ describe('npm start supervises both services', () => {
       const firstPid = pidOf(s.lines, 'session-buddy') as number;
       const orchestratorPid = pidOf(s.lines, 'orchestrator') as number;
       process.kill(firstPid, 'SIGKILL');
-      await waitFor('the restart notice', () => s.lines.find((l) => /^crossauth: session-buddy died \(signal SIGKILL\) after [\d.]+ s; restarting in 1 s/.test(l)));
+      await waitFor('the restart notice', () =>
+        s.lines.find((l) => /^crossauth: session-buddy died \(signal SIGKILL\) after [\d.]+ s; restarting in 1 s/.test(l)),
+      );
       const secondPid = await waitFor('a new session-buddy', () => pidOf(s.lines, 'session-buddy', 1));
       expect(secondPid).not.toBe(firstPid);
       await waitFor('session-buddy answering again', () => answers(s.sessionBuddyUrl));
@@ -103,7 +104,8 @@ describe('npm start supervises both services', () => {
       return pid === undefined ? undefined : Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
     };
     try {
-      const listening = (name: string) => s.lines.find((l) => new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${name} +info +listening url=http://127\\.0\\.0\\.1:\\d+/mcp`).test(l));
+      const listening = (name: string) =>
+        s.lines.find((l) => new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${name} +info +listening url=http://127\\.0\\.0\\.1:\\d+/mcp`).test(l));
       await waitFor('both services listening, readably', () => listening('session-buddy') && listening('orchestrator'));
       const services = s.lines.filter((l) => !l.startsWith('crossauth: '));
       expect(services.find((l) => l.trimStart().startsWith('{'))).toBeUndefined();
@@ -118,7 +120,10 @@ describe('npm start supervises both services', () => {
   });
 
   it('stops both, naming the service, when one cannot start', async () => {
-    const s = startSupervisor({ SESSION_BUDDY_SECRET: secret, ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_DOWNSTREAM_RETRIES: 'many' }, { sb: await freePort(), orch: await freePort() });
+    const s = startSupervisor(
+      { SESSION_BUDDY_SECRET: secret, ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_DOWNSTREAM_RETRIES: 'many' },
+      { sb: await freePort(), orch: await freePort() },
+    );
     try {
       expect(await s.exited).toBe(1);
       expect(s.lines.join('\n')).toMatch(/crossauth: orchestrator could not start \(exit code 1\); its log above says why\. Stopping both services\./);
@@ -139,7 +144,10 @@ function readmeBlock(marker: string): string {
 }
 
 function bash(script: string, env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: WORKSPACE_ROOT, env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env } });
+  const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd: WORKSPACE_ROOT,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -163,14 +171,19 @@ describe("the README's client commands, run as written", () => {
     const block = readmeBlock('mcp-inspector');
     expect(block).toContain('http://127.0.0.1:8679/mcp');
     // CROSSAUTH_SECRET (read first) and ORCHESTRATOR_PORT (its issuer), as a user's .env would provide them.
-    const run = await bash(block.replaceAll('http://127.0.0.1:8679', s.orchestratorUrl), { CROSSAUTH_SECRET: secret, ORCHESTRATOR_PORT: new URL(s.orchestratorUrl).port });
+    const run = await bash(block.replaceAll('http://127.0.0.1:8679', s.orchestratorUrl), {
+      CROSSAUTH_SECRET: secret,
+      ORCHESTRATOR_PORT: new URL(s.orchestratorUrl).port,
+    });
     if (run.code !== 0) throw new Error(`README command failed (${run.code}):\n${run.err}`);
     const result = JSON.parse(run.out) as { structuredContent: { project: string; status: string; owner: string } };
     expect(result.structuredContent).toMatchObject({ project: 'demo', status: 'open', owner: 'alice' });
   }, 300_000);
 
   it('fails the same Inspector call when its Authorization header is left out', async () => {
-    const block = readmeBlock('mcp-inspector').replaceAll('http://127.0.0.1:8679', s.orchestratorUrl).replace(/--header "Authorization: Bearer \$TOKEN" /, '');
+    const block = readmeBlock('mcp-inspector')
+      .replaceAll('http://127.0.0.1:8679', s.orchestratorUrl)
+      .replace(/--header "Authorization: Bearer \$TOKEN" /, '');
     const run = await bash(block, { CROSSAUTH_SECRET: secret });
     expect(run.code).not.toBe(0);
     // The Inspector followed our 401 challenge and found it needs credentials it does not have.

@@ -24,7 +24,11 @@ describe('client removal and token revocation while session-buddy is down', () =
   let sessionBuddy: RunningApp;
   let orchestrator: RunningApp;
   const startSessionBuddy = async () => {
-    sessionBuddy = await spawnApp('session-buddy', { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: sbDir, SESSION_BUDDY_AUTHORIZATION_SERVER: `http://127.0.0.1:${orchPort}` }, sbPort);
+    sessionBuddy = await spawnApp(
+      'session-buddy',
+      { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: sbDir, SESSION_BUDDY_AUTHORIZATION_SERVER: `http://127.0.0.1:${orchPort}` },
+      sbPort,
+    );
   };
   const startOrchestrator = async () => {
     orchestrator = await spawnApp(
@@ -41,8 +45,17 @@ describe('client removal and token revocation while session-buddy is down', () =
   };
   const admin = (args: string[]) => cli([...args, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret });
   const post = (path: string, fields: Record<string, string>, headers: Record<string, string>) =>
-    fetch(`${orchestrator.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
-  const grant = async (id: string, pass: string) => ((await (await post('/oauth/token', { grant_type: 'client_credentials', resource: sessionBuddy.mcpUrl }, basic(id, pass))).json()) as { access_token: string }).access_token;
+    fetch(`${orchestrator.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
+  const grant = async (id: string, pass: string) =>
+    (
+      (await (await post('/oauth/token', { grant_type: 'client_credentials', resource: sessionBuddy.mcpUrl }, basic(id, pass))).json()) as {
+        access_token: string;
+      }
+    ).access_token;
   const statusAt = async (token: string) => {
     const res = await postMcp(`http://127.0.0.1:${sbPort}/mcp`, initializeBody, { authorization: `Bearer ${token}` });
     return { status: res.status, reason: res.status === 200 ? undefined : ((await res.json()) as { reason?: string }).reason };
@@ -59,7 +72,9 @@ describe('client removal and token revocation while session-buddy is down', () =
   });
 
   it('keeps what session-buddy must be told, says it is pending, and delivers it once session-buddy is back, also after an orchestrator restart', async () => {
-    const outagePass = secretOf((await admin(['client', 'add', 'outage', '--scope', 'read', '--resource', sessionBuddy.mcpUrl, '--resource', OTHER_RESOURCE])).out);
+    const outagePass = secretOf(
+      (await admin(['client', 'add', 'outage', '--scope', 'read', '--resource', sessionBuddy.mcpUrl, '--resource', OTHER_RESOURCE])).out,
+    );
     const ownerPass = secretOf((await admin(['client', 'add', 'token-owner', '--scope', 'read', '--resource', sessionBuddy.mcpUrl])).out);
     const rsPass = secretOf((await admin(['client', 'add', 'resource-server', '--scope', 'read', '--resource', sessionBuddy.mcpUrl])).out);
     const removedToken = await grant('outage', outagePass);
@@ -71,7 +86,11 @@ describe('client removal and token revocation while session-buddy is down', () =
     const removed = await admin(['client', 'remove', 'outage']);
     expect(removed.code).toBe(0);
     expect(removed.out).toMatch(/^removed outage; its tokens issued up to \d{4}-\d\d-\d\dT[\d:.]+Z are revoked$/m);
-    expect(removed.out).toMatch(new RegExp(`${sessionBuddy.mcpUrl}: PENDING after 1 attempt\\(s\\) \\(session-buddy at \\S+ could not be reached after 1 attempts\\); retried until confirmed`));
+    expect(removed.out).toMatch(
+      new RegExp(
+        `${sessionBuddy.mcpUrl}: PENDING after 1 attempt\\(s\\) \\(session-buddy at \\S+ could not be reached after 1 attempts\\); retried until confirmed`,
+      ),
+    );
     expect(removed.out).toContain(`${OTHER_RESOURCE}: not notified: verifies tokens by JWKS, which cannot carry a revocation`);
     expect(removed.out).toMatch(/tokens expire by \d{4}-/);
     // The authorization server itself knows at once: introspection calls the token inactive.
@@ -89,8 +108,16 @@ describe('client removal and token revocation while session-buddy is down', () =
     await orchestrator.stop();
     await startOrchestrator();
     await startSessionBuddy();
-    expect(await waitFor('the removed client refused at session-buddy', async () => ((await statusAt(removedToken)).reason === 'revoked' ? true : undefined), 15_000)).toBe(true);
-    expect(await waitFor('the revoked token refused at session-buddy', async () => ((await statusAt(revokedToken)).reason === 'revoked' ? true : undefined), 15_000)).toBe(true);
+    expect(
+      await waitFor(
+        'the removed client refused at session-buddy',
+        async () => ((await statusAt(removedToken)).reason === 'revoked' ? true : undefined),
+        15_000,
+      ),
+    ).toBe(true);
+    expect(
+      await waitFor('the revoked token refused at session-buddy', async () => ((await statusAt(revokedToken)).reason === 'revoked' ? true : undefined), 15_000),
+    ).toBe(true);
     const confirmed = await admin(['client', 'remove', 'outage']);
     expect(confirmed.out).toMatch(new RegExp(`${sessionBuddy.mcpUrl}: confirmed at \\d{4}-`));
     expect(orchestrator.logs().some((l) => (l.message as { event?: string }).event === 'revocation_propagated')).toBe(true);

@@ -23,13 +23,22 @@ describe('session-buddy as its users run it', () => {
 
   it('runs a full session lifecycle: start, checkpoints, end, then status and list', async () => {
     const client = await connect(app.mcpUrl, mint(secret, { sub: 'lifecycle' }));
-    const started = structured<{ session_id: string; project: string }>(await client.callTool({ name: 'start', arguments: { working_directory: '/work/projects/alpha' } }));
+    const started = structured<{ session_id: string; project: string }>(
+      await client.callTool({ name: 'start', arguments: { working_directory: '/work/projects/alpha' } }),
+    );
     expect(started.project).toBe('alpha');
     for (const n of [1, 2, 3]) {
-      const cp = structured(await client.callTool({ name: 'checkpoint', arguments: { project: 'alpha', notes: `step ${n}`, quality_score: 70 + n, files_touched: [`src/${n}.ts`] } }));
+      const cp = structured(
+        await client.callTool({
+          name: 'checkpoint',
+          arguments: { project: 'alpha', notes: `step ${n}`, quality_score: 70 + n, files_touched: [`src/${n}.ts`] },
+        }),
+      );
       expect(cp['checkpoints']).toBe(n);
     }
-    const status = structured<{ recent_checkpoints: Array<{ notes: string }> }>(await client.callTool({ name: 'status', arguments: { project: 'alpha', recent: 2 } }));
+    const status = structured<{ recent_checkpoints: Array<{ notes: string }> }>(
+      await client.callTool({ name: 'status', arguments: { project: 'alpha', recent: 2 } }),
+    );
     expect(status.recent_checkpoints.map((c) => c.notes)).toEqual(['step 3', 'step 2']);
     const ended = structured(await client.callTool({ name: 'end', arguments: { working_directory: '/work/projects/alpha', summary: 'done' } }));
     expect(ended).toMatchObject({ session_id: started.session_id, status: 'closed', summary: 'done', checkpoints: 3 });
@@ -58,8 +67,18 @@ describe('session-buddy as its users run it', () => {
     ['a project name with a slash', 'start', { project: 'a/b' }, /project/],
     ['a quality score over 100', 'checkpoint', { project: 'p', notes: 'n', quality_score: 101 }, /quality_score/],
     ['a non-UUIDv4 event id', 'track_session_start', { event_version: '1.0', event_id: '123', timestamp: '2026-01-01T00:00:00Z', project: 'p' }, /event_id/],
-    ['a wrong event version', 'track_session_start', { event_version: '2.0', event_id: '5b1e4bd1-5a3f-4a8e-9c55-3b8f1c2a9d10', timestamp: '2026-01-01T00:00:00Z', project: 'p' }, /event_version/],
-    ['a timestamp without offset', 'track_session_start', { event_version: '1.0', event_id: '5b1e4bd1-5a3f-4a8e-9c55-3b8f1c2a9d10', timestamp: '2026-01-01 00:00', project: 'p' }, /timestamp/],
+    [
+      'a wrong event version',
+      'track_session_start',
+      { event_version: '2.0', event_id: '5b1e4bd1-5a3f-4a8e-9c55-3b8f1c2a9d10', timestamp: '2026-01-01T00:00:00Z', project: 'p' },
+      /event_version/,
+    ],
+    [
+      'a timestamp without offset',
+      'track_session_start',
+      { event_version: '1.0', event_id: '5b1e4bd1-5a3f-4a8e-9c55-3b8f1c2a9d10', timestamp: '2026-01-01 00:00', project: 'p' },
+      /timestamp/,
+    ],
     ['too many tags', 'store_reflection', { content: 'c', tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }, /tags/],
     ['a search limit over 50', 'quick_search', { query: 'q', limit: 51 }, /limit/],
   ])('rejects %s, naming the field', async (_name, tool, args, field) => {
@@ -88,11 +107,25 @@ describe('session-buddy as its users run it', () => {
 
   it('stores, searches, counts and deletes reflections; other subjects see none of it', async () => {
     const owner = await connect(app.mcpUrl, mint(secret, { sub: 'reflector', scope: 'read write delete' }));
-    const stored = structured<{ id: string }>(await owner.callTool({ name: 'store_reflection', arguments: { content: 'Pass a KeyObject, never a string secret, to jsonwebtoken', tags: ['perf', 'jwt'], project: 'crossauth' } }));
-    await owner.callTool({ name: 'store_reflection', arguments: { content: 'SQLite WAL with synchronous FULL survives SIGKILL', tags: ['storage'], project: 'crossauth' } });
-    const found = structured<{ results: Array<{ id: string }> }>(await owner.callTool({ name: 'quick_search', arguments: { query: 'jsonwebtoken string secret' } }));
+    const stored = structured<{ id: string }>(
+      await owner.callTool({
+        name: 'store_reflection',
+        arguments: { content: 'Pass a KeyObject, never a string secret, to jsonwebtoken', tags: ['perf', 'jwt'], project: 'crossauth' },
+      }),
+    );
+    await owner.callTool({
+      name: 'store_reflection',
+      arguments: { content: 'SQLite WAL with synchronous FULL survives SIGKILL', tags: ['storage'], project: 'crossauth' },
+    });
+    const found = structured<{ results: Array<{ id: string }> }>(
+      await owner.callTool({ name: 'quick_search', arguments: { query: 'jsonwebtoken string secret' } }),
+    );
     expect(found.results[0]?.id).toBe(stored.id);
-    expect(structured(await owner.callTool({ name: 'reflection_stats', arguments: {} }))).toEqual({ total: 2, by_project: { crossauth: 2 }, by_tag: { jwt: 1, perf: 1, storage: 1 } });
+    expect(structured(await owner.callTool({ name: 'reflection_stats', arguments: {} }))).toEqual({
+      total: 2,
+      by_project: { crossauth: 2 },
+      by_tag: { jwt: 1, perf: 1, storage: 1 },
+    });
 
     const stranger = await connect(app.mcpUrl, mint(secret, { sub: 'stranger', scope: 'read write delete' }));
     expect(structured(await stranger.callTool({ name: 'quick_search', arguments: { query: 'jsonwebtoken' } }))).toMatchObject({ count: 0 });
@@ -124,7 +157,14 @@ describe('session-buddy as its users run it', () => {
       `Bearer error="insufficient_scope", error_description="insufficient_scope: Token lacks a required scope", scope="write", resource_metadata="${app.url}/.well-known/oauth-protected-resource/mcp"`,
     );
     const client = await connect(app.mcpUrl, reader);
-    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['health_check', 'list_project_messages', 'list_sessions', 'quick_search', 'reflection_stats', 'status']);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual([
+      'health_check',
+      'list_project_messages',
+      'list_sessions',
+      'quick_search',
+      'reflection_stats',
+      'status',
+    ]);
     await client.close();
   });
 
@@ -156,7 +196,10 @@ describe('session-buddy as its users run it', () => {
 
   it('refuses a request with two Authorization headers, even when the first one is valid', async () => {
     const good = mint(secret, { sub: 'twice' });
-    const raw = await rawPost(app.port, JSON.stringify(initializeBody), [`Authorization: Bearer ${good}`, `Authorization: Bearer ${mint(secret, { sub: 'other' })}`]);
+    const raw = await rawPost(app.port, JSON.stringify(initializeBody), [
+      `Authorization: Bearer ${good}`,
+      `Authorization: Bearer ${mint(secret, { sub: 'other' })}`,
+    ]);
     expect(raw.status).toBe(401);
     expect(raw.headers['www-authenticate']).toContain('error_description="malformed: ');
     const single = await rawPost(app.port, JSON.stringify(initializeBody), [`Authorization: Bearer ${good}`]);
@@ -195,7 +238,9 @@ describe('session-buddy durability', () => {
     await client.callTool({ name: 'start', arguments: { project: 'crash' } });
     const ids: string[] = [];
     for (let i = 0; i < 25; i++) {
-      const r = structured<{ id: string }>(await client.callTool({ name: 'store_reflection', arguments: { content: `acknowledged lesson number ${i}`, tags: ['crash'] } }));
+      const r = structured<{ id: string }>(
+        await client.callTool({ name: 'store_reflection', arguments: { content: `acknowledged lesson number ${i}`, tags: ['crash'] } }),
+      );
       ids.push(r.id);
       await client.callTool({ name: 'checkpoint', arguments: { project: 'crash', notes: `cp ${i}` } });
     }
@@ -213,7 +258,11 @@ describe('session-buddy durability', () => {
 describe("session-buddy during the issuer's transition window", () => {
   it("accepts tokens under the orchestrator's legacy name until the window ends, then refuses them saying so", async () => {
     const endsAt = new Date(Math.ceil((Date.now() + 4000) / 1000) * 1000);
-    const app = await spawnApp('session-buddy', { SESSION_BUDDY_SECRET: secret, SESSION_BUDDY_DATA_DIR: dataDir(), SESSION_BUDDY_LEGACY_ISSUERS_UNTIL: endsAt.toISOString() });
+    const app = await spawnApp('session-buddy', {
+      SESSION_BUDDY_SECRET: secret,
+      SESSION_BUDDY_DATA_DIR: dataDir(),
+      SESSION_BUDDY_LEGACY_ISSUERS_UNTIL: endsAt.toISOString(),
+    });
     try {
       const legacy = mint(secret, { sub: 'old-token', iss: 'orchestrator' });
       const client = await connect(app.mcpUrl, legacy);
@@ -223,7 +272,9 @@ describe("session-buddy during the issuer's transition window", () => {
       const res = await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${legacy}` });
       expect(res.status).toBe(401);
       const challenge = res.headers.get('www-authenticate') ?? '';
-      expect(challenge).toContain(`error_description="wrong_issuer: Token issuer is not trusted by this server; iss 'orchestrator' was accepted until ${endsAt.toISOString()}; tokens must now say iss '${ISSUER}'"`);
+      expect(challenge).toContain(
+        `error_description="wrong_issuer: Token issuer is not trusted by this server; iss 'orchestrator' was accepted until ${endsAt.toISOString()}; tokens must now say iss '${ISSUER}'"`,
+      );
       // The issuer URL goes on working.
       const current = await connect(app.mcpUrl, mint(secret, { sub: 'new-token' }));
       expect(structured(await current.callTool({ name: 'list_sessions', arguments: {} }))).toHaveProperty('sessions');
@@ -238,7 +289,10 @@ describe("session-buddy during the issuer's transition window", () => {
     try {
       const res = await postMcp(app.mcpUrl, initializeBody, { authorization: `Bearer ${mint(secret, { iss: 'http://localhost:8679' })}` });
       expect(res.status).toBe(401);
-      expect(await res.json()).toMatchObject({ reason: 'wrong_issuer', error_description: `Token issuer is not trusted by this server; the token's iss is 'http://localhost:8679'; this server trusts '${ISSUER}', 'mahavishnu'` });
+      expect(await res.json()).toMatchObject({
+        reason: 'wrong_issuer',
+        error_description: `Token issuer is not trusted by this server; the token's iss is 'http://localhost:8679'; this server trusts '${ISSUER}', 'mahavishnu'`,
+      });
     } finally {
       await app.stop();
     }
@@ -248,12 +302,28 @@ describe("session-buddy during the issuer's transition window", () => {
 describe('session-buddy start-up checks', () => {
   it.each([
     ['a short secret', { SESSION_BUDDY_SECRET: 'short-but-real-Zx81' }, /SESSION_BUDDY_SECRET is not an acceptable secret: it must be at least 32 characters/],
-    ['a placeholder secret', { SESSION_BUDDY_SECRET: 'changeme-changeme-changeme-changeme-0' }, /SESSION_BUDDY_SECRET is not an acceptable secret: .*placeholder/],
-    ['auth disabled while a secret is set', { SESSION_BUDDY_SECRET: newSecret(), SESSION_BUDDY_AUTH_MODE: 'disabled' }, /only allowed when SESSION_BUDDY_SECRET is not set/],
+    [
+      'a placeholder secret',
+      { SESSION_BUDDY_SECRET: 'changeme-changeme-changeme-changeme-0' },
+      /SESSION_BUDDY_SECRET is not an acceptable secret: .*placeholder/,
+    ],
+    [
+      'auth disabled while a secret is set',
+      { SESSION_BUDDY_SECRET: newSecret(), SESSION_BUDDY_AUTH_MODE: 'disabled' },
+      /only allowed when SESSION_BUDDY_SECRET is not set/,
+    ],
     ['no secret in required mode', { SESSION_BUDDY_AUTH_MODE: 'required' }, /SESSION_BUDDY_SECRET is required/],
     ['a port out of range', { SESSION_BUDDY_SECRET: newSecret(), SESSION_BUDDY_PORT: '70000' }, /SESSION_BUDDY_PORT/],
-    ['an authorization server with a trailing slash', { SESSION_BUDDY_SECRET: newSecret(), SESSION_BUDDY_AUTHORIZATION_SERVER: 'http://127.0.0.1:8679/' }, /SESSION_BUDDY_AUTHORIZATION_SERVER: must be an issuer URL/],
-    ['a transition end that is not an instant', { SESSION_BUDDY_SECRET: newSecret(), SESSION_BUDDY_LEGACY_ISSUERS_UNTIL: 'summer 2027' }, /SESSION_BUDDY_LEGACY_ISSUERS_UNTIL/],
+    [
+      'an authorization server with a trailing slash',
+      { SESSION_BUDDY_SECRET: newSecret(), SESSION_BUDDY_AUTHORIZATION_SERVER: 'http://127.0.0.1:8679/' },
+      /SESSION_BUDDY_AUTHORIZATION_SERVER: must be an issuer URL/,
+    ],
+    [
+      'a transition end that is not an instant',
+      { SESSION_BUDDY_SECRET: newSecret(), SESSION_BUDDY_LEGACY_ISSUERS_UNTIL: 'summer 2027' },
+      /SESSION_BUDDY_LEGACY_ISSUERS_UNTIL/,
+    ],
   ])('refuses to start with %s, naming the variable and not the value', async (_n, env, message) => {
     const { code, output } = await runToExit('session-buddy', { SESSION_BUDDY_DATA_DIR: dataDir(), ...env });
     expect(code).toBe(1);
@@ -314,7 +384,9 @@ describe('session-buddy over stdio', () => {
       const envelope = `{"message": ${signedText}, "signature": "${signature}", "algorithm": "HMAC-SHA256"}`;
       const token = mint(secret, { sub: 'mahavishnu', iss: 'mahavishnu' });
       const send = (id: number, env: string) =>
-        child.stdin.write(`{"jsonrpc": "2.0", "id": ${id}, "method": "tools/call", "params": {"name": "receive_project_message", "arguments": {"envelope": ${env}, "token": "${token}"}}}\n`);
+        child.stdin.write(
+          `{"jsonrpc": "2.0", "id": ${id}, "method": "tools/call", "params": {"name": "receive_project_message", "arguments": {"envelope": ${env}, "token": "${token}"}}}\n`,
+        );
       send(2, envelope.replace('85.0', '85'));
       expect(await reply(2)).toMatch(/bad_signature/);
       send(3, envelope);

@@ -24,7 +24,9 @@ interface ThirdParty {
 
 /** A resource server process of another project; ready once it serves its protected resource metadata. */
 async function thirdParty(label: string, command: string, args: string[], port: number, env: Record<string, string> = {}): Promise<ThirdParty> {
-  const child: ChildProcessWithoutNullStreams = spawn(command, args, { env: { PATH: process.env['PATH'] ?? '', HOME: mkdtempSync(join(tmpdir(), 'third-party-home-')), ...env } });
+  const child: ChildProcessWithoutNullStreams = spawn(command, args, {
+    env: { PATH: process.env['PATH'] ?? '', HOME: mkdtempSync(join(tmpdir(), 'third-party-home-')), ...env },
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -77,15 +79,42 @@ describe('third-party MCP servers (FastMCP, the MCP TS SDK) trusting crossauth t
 
   beforeAll(async () => {
     expect(existsSync(python)).toBe(true);
-    orchestrator = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_SIGNING_ALG: 'Ed25519', ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'third-party-orch-')) });
+    orchestrator = await spawnApp('orchestrator', {
+      ORCHESTRATOR_AUTH_SECRET: secret,
+      ORCHESTRATOR_SIGNING_ALG: 'Ed25519',
+      ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'third-party-orch-')),
+    });
     issuer = ((await (await fetch(`${orchestrator.url}/.well-known/oauth-authorization-server`)).json()) as { issuer: string }).issuer;
     byJwks = await fastmcp(orchestrator.url, 'jwks');
     sdk = await sdkServer(orchestrator.url);
     // The introspecting server is itself a registered client, for its own resource.
     const port = await freePort();
-    const introspector = secretOf((await admin(['client', 'add', 'fastmcp-introspector', '--scope', 'read', '--resource', `http://127.0.0.1:${port}/mcp`])).out);
-    byIntrospection = await fastmcp(orchestrator.url, 'introspection', { FASTMCP_CLIENT_ID: 'fastmcp-introspector', FASTMCP_CLIENT_SECRET: introspector }, port);
-    callerSecret = secretOf((await admin(['client', 'add', 'fm-caller', '--scope', 'read write', '--resource', byJwks.mcpUrl, '--resource', byIntrospection.mcpUrl, '--resource', sdk.mcpUrl])).out);
+    const introspector = secretOf(
+      (await admin(['client', 'add', 'fastmcp-introspector', '--scope', 'read', '--resource', `http://127.0.0.1:${port}/mcp`])).out,
+    );
+    byIntrospection = await fastmcp(
+      orchestrator.url,
+      'introspection',
+      { FASTMCP_CLIENT_ID: 'fastmcp-introspector', FASTMCP_CLIENT_SECRET: introspector },
+      port,
+    );
+    callerSecret = secretOf(
+      (
+        await admin([
+          'client',
+          'add',
+          'fm-caller',
+          '--scope',
+          'read write',
+          '--resource',
+          byJwks.mcpUrl,
+          '--resource',
+          byIntrospection.mcpUrl,
+          '--resource',
+          sdk.mcpUrl,
+        ])
+      ).out,
+    );
   }, 90_000);
   afterAll(async () => {
     await byJwks?.stop();
@@ -96,7 +125,11 @@ describe('third-party MCP servers (FastMCP, the MCP TS SDK) trusting crossauth t
 
   it('lets the MCP TS SDK v2 client, given only the server URL, discover the orchestrator, get a token and call (JWKS verification)', async () => {
     const client = new ModernClient({ name: 'ts-v2', version: '1' });
-    await client.connect(new ModernTransport(new URL(byJwks.mcpUrl), { authProvider: new ClientCredentialsProvider({ clientId: 'fm-caller', clientSecret: callerSecret, expectedIssuer: issuer, scope: 'read' }) }));
+    await client.connect(
+      new ModernTransport(new URL(byJwks.mcpUrl), {
+        authProvider: new ClientCredentialsProvider({ clientId: 'fm-caller', clientSecret: callerSecret, expectedIssuer: issuer, scope: 'read' }),
+      }),
+    );
     const result = (await client.callTool({ name: 'whoami', arguments: {} })) as { structuredContent?: Record<string, unknown> };
     expect(result.structuredContent).toEqual({ client_id: 'fm-caller', subject: 'fm-caller', scopes: ['read'] });
     await client.close();
@@ -114,7 +147,11 @@ describe('third-party MCP servers (FastMCP, the MCP TS SDK) trusting crossauth t
 
   it('lets the MCP TS SDK v2 client call an MCP TS SDK server that verifies with jose, also given only its URL', async () => {
     const client = new ModernClient({ name: 'ts-v2', version: '1' });
-    await client.connect(new ModernTransport(new URL(sdk.mcpUrl), { authProvider: new ClientCredentialsProvider({ clientId: 'fm-caller', clientSecret: callerSecret, expectedIssuer: issuer }) }));
+    await client.connect(
+      new ModernTransport(new URL(sdk.mcpUrl), {
+        authProvider: new ClientCredentialsProvider({ clientId: 'fm-caller', clientSecret: callerSecret, expectedIssuer: issuer }),
+      }),
+    );
     const result = (await client.callTool({ name: 'whoami', arguments: {} })) as { content: Array<{ text: string }> };
     expect(JSON.parse(result.content[0]?.text ?? '{}')).toEqual({ client_id: 'fm-caller', subject: 'fm-caller', scopes: ['read', 'write'] });
     await client.close();
@@ -122,11 +159,16 @@ describe('third-party MCP servers (FastMCP, the MCP TS SDK) trusting crossauth t
 
   it.each([
     ['a genuine token for another audience', async () => token('fm-caller', callerSecret, byJwks.mcpUrl)],
-    ['an HS256 token minted with the shared secret', async () => mint(secret, { iss: issuer, sub: 'fm-caller', client_id: 'fm-caller', aud: sdk.mcpUrl, scope: 'read' }, { typ: 'at+jwt' })],
+    [
+      'an HS256 token minted with the shared secret',
+      async () => mint(secret, { iss: issuer, sub: 'fm-caller', client_id: 'fm-caller', aud: sdk.mcpUrl, scope: 'read' }, { typ: 'at+jwt' }),
+    ],
   ])('has the MCP TS SDK server refuse %s with 401 and a challenge naming its metadata', async (_what, make) => {
     const res = await postMcp(sdk.mcpUrl, initializeBody, { authorization: `Bearer ${await make()}` });
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toContain(`resource_metadata="http://127.0.0.1:${new URL(sdk.mcpUrl).port}/.well-known/oauth-protected-resource/mcp"`);
+    expect(res.headers.get('www-authenticate')).toContain(
+      `resource_metadata="http://127.0.0.1:${new URL(sdk.mcpUrl).port}/.well-known/oauth-protected-resource/mcp"`,
+    );
   });
 
   describe('refusals at the server verifying by JWKS', () => {
@@ -136,7 +178,16 @@ describe('third-party MCP servers (FastMCP, the MCP TS SDK) trusting crossauth t
       expect(kid).not.toBe('');
     });
     const now = () => Math.floor(Date.now() / 1000);
-    const claims = () => ({ iss: issuer, sub: 'fm-caller', client_id: 'fm-caller', aud: byJwks.mcpUrl, scope: 'read', iat: now(), exp: now() + 300, jti: randomUUID() });
+    const claims = () => ({
+      iss: issuer,
+      sub: 'fm-caller',
+      client_id: 'fm-caller',
+      aud: byJwks.mcpUrl,
+      scope: 'read',
+      iat: now(),
+      exp: now() + 300,
+      jti: randomUUID(),
+    });
 
     it('accepts the genuine token (the baseline the refusals differ from)', async () => {
       expect(await statusAt(byJwks.mcpUrl, await token('fm-caller', callerSecret, byJwks.mcpUrl))).toBe(200);
@@ -168,7 +219,9 @@ describe('third-party MCP servers (FastMCP, the MCP TS SDK) trusting crossauth t
     });
 
     it("refuses a removed client's token at once, where the JWKS server cannot know until it expires", async () => {
-      const pass = secretOf((await admin(['client', 'add', 'fm-leaver', '--scope', 'read', '--resource', byIntrospection.mcpUrl, '--resource', byJwks.mcpUrl])).out);
+      const pass = secretOf(
+        (await admin(['client', 'add', 'fm-leaver', '--scope', 'read', '--resource', byIntrospection.mcpUrl, '--resource', byJwks.mcpUrl])).out,
+      );
       const introspected = await token('fm-leaver', pass, byIntrospection.mcpUrl);
       const jwksToken = await token('fm-leaver', pass, byJwks.mcpUrl);
       expect(await statusAt(byIntrospection.mcpUrl, introspected)).toBe(200);

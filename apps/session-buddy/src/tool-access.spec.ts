@@ -71,7 +71,11 @@ describe('session-buddy tool permissions', () => {
 
   it('leaves no tool unprotected except the health check', () => {
     const access = toolAccessOfModule(AppModule);
-    expect(Object.entries(access).filter(([, rule]) => rule === 'public').map(([name]) => name)).toEqual(['health_check']);
+    expect(
+      Object.entries(access)
+        .filter(([, rule]) => rule === 'public')
+        .map(([name]) => name),
+    ).toEqual(['health_check']);
     for (const [name, rule] of Object.entries(access)) if (name !== 'health_check') expect(rule).not.toEqual([]);
   });
 

@@ -11,7 +11,9 @@ import { z } from 'zod';
 
 function makeServer(name: string): McpServer {
   const server = new McpServer({ name, version: '1.0.0' });
-  server.registerTool('echo', { description: 'echo', inputSchema: { text: z.string().max(1000) } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+  server.registerTool('echo', { description: 'echo', inputSchema: { text: z.string().max(1000) } }, async ({ text }) => ({
+    content: [{ type: 'text', text }],
+  }));
   return server;
 }
 
@@ -35,7 +37,11 @@ export function bareMcpHandler(name: string, options: { stateless: boolean; enab
     let transport = typeof id === 'string' ? sessions.get(id) : undefined;
     if (!transport) {
       if (!isInitializeRequest(body)) return void res.writeHead(400).end();
-      const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), enableJsonResponse, onsessioninitialized: (sid) => void sessions.set(sid, created) });
+      const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse,
+        onsessioninitialized: (sid) => void sessions.set(sid, created),
+      });
       transport = created;
       await makeServer(name).connect(transport);
     }

@@ -11,10 +11,14 @@ const port = Number(process.env['PORT'] ?? 0);
 const handler = createMcpHandler(
   () => {
     const server = new McpServer({ name: 'bare-v2', version: '1.0.0' });
-    server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string().max(1000) }) }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+    server.registerTool('echo', { description: 'echo', inputSchema: z.object({ text: z.string().max(1000) }) }, async ({ text }) => ({
+      content: [{ type: 'text', text }],
+    }));
     return server;
   },
   { legacy: 'reject' },
 );
-const listener = createServer(toNodeHandler(handler)).listen(port, '127.0.0.1', () => process.stdout.write(`listening ${(listener.address() as { port: number }).port}\n`));
+const listener = createServer(toNodeHandler(handler)).listen(port, '127.0.0.1', () =>
+  process.stdout.write(`listening ${(listener.address() as { port: number }).port}\n`),
+);
 process.on('SIGTERM', () => process.exit(0));

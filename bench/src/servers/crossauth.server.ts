@@ -37,7 +37,14 @@ class EchoTools {
       failureThrottle: false,
       ...(redis ? { nonceStore: new RedisNonceStore(redis.client, { lossGuardMs: (Number(process.env['BENCH_SIG_WINDOW'] ?? 300) + 30) * 1000 }) } : {}),
     }),
-    McpServerModule.forRoot({ name: 'bench', version: '1.0.0', resourceUrl: `http://127.0.0.1:${port}/mcp`, authorizationServers: ['http://127.0.0.1'], stateless: flag('--stateless'), responseMode: flag('--sse') ? 'sse' : 'json' }),
+    McpServerModule.forRoot({
+      name: 'bench',
+      version: '1.0.0',
+      resourceUrl: `http://127.0.0.1:${port}/mcp`,
+      authorizationServers: ['http://127.0.0.1'],
+      stateless: flag('--stateless'),
+      responseMode: flag('--sse') ? 'sse' : 'json',
+    }),
   ],
   providers: [EchoTools],
 })

@@ -28,12 +28,33 @@ export { Public } from './lib/decorators/public.decorator';
 export { RequireAuth, type RequireAuthOptions } from './lib/decorators/require-auth.decorator';
 export { RequiresScopes } from './lib/decorators/requires-scopes.decorator';
 export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
-export { DEFAULT_LEGACY_ISSUERS_UNTIL, envBoolean, envInstant, envIssuerUrl, envList, issuerNames, legacyIssuers, parseEnvironment, readConnectionUrl, readSecretList, readSecretSettings, readSecretVariable, type Environment } from './lib/config/env';
+export {
+  DEFAULT_LEGACY_ISSUERS_UNTIL,
+  envBoolean,
+  envInstant,
+  envIssuerUrl,
+  envList,
+  issuerNames,
+  legacyIssuers,
+  parseEnvironment,
+  readConnectionUrl,
+  readSecretList,
+  readSecretSettings,
+  readSecretVariable,
+  type Environment,
+} from './lib/config/env';
 export { SignatureError, type SignatureFailureReason } from './lib/signing/signature.errors';
 export { signRequest, verifyRequest } from './lib/signing/http-message-signature';
 export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/signing/nonce-store';
 export { clientSecretMatches, deriveClientSecretKey, generateClientSecret, hashClientSecret } from './lib/oauth/client-secret';
-export { CLIENT_ASSERTION_ALGORITHMS, ClientAssertionError, assertPublicJwks, createClientAssertion, verifyClientAssertion, type ClientJwks } from './lib/oauth/client-assertion';
+export {
+  CLIENT_ASSERTION_ALGORITHMS,
+  ClientAssertionError,
+  assertPublicJwks,
+  createClientAssertion,
+  verifyClientAssertion,
+  type ClientJwks,
+} from './lib/oauth/client-assertion';
 export { isExactNumber, parseExactJson, stringifyExactJson } from './lib/signing/exact-json';
 export { EnvelopeError, createEnvelope, verifyEnvelope } from './lib/signing/signed-message';
 export { RequestSignatureVerifierService } from './lib/signing/request-signature-verifier.service';

@@ -49,7 +49,11 @@ describe('crossauth CLI', () => {
     });
 
     it("counts a match mid-rotation: the orchestrator's new key among session-buddy's previous ones", async () => {
-      const { code, out } = await run(['fingerprint'], { SESSION_BUDDY_SECRET: other, SESSION_BUDDY_PREVIOUS_SECRETS: secret, ORCHESTRATOR_AUTH_SECRET: secret });
+      const { code, out } = await run(['fingerprint'], {
+        SESSION_BUDDY_SECRET: other,
+        SESSION_BUDDY_PREVIOUS_SECRETS: secret,
+        ORCHESTRATOR_AUTH_SECRET: secret,
+      });
       expect(code).toBe(0);
       expect(out).toMatch(new RegExp(`^session-buddy\\s+${deriveKeyId(secret)}\\s+previous`, 'm'));
       expect(out).toContain('match:');

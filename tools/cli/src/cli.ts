@@ -112,14 +112,18 @@ function fingerprint(env: Environment, io: Io): number {
   const orch = keys.find((k) => k.owner === 'orchestrator');
   if (!sb || !orch) {
     const missing = sb ? 'orchestrator' : 'session-buddy';
-    io.out(`only ${sb ? 'session-buddy' : orch ? 'orchestrator' : 'the CLI'} is configured here: run fingerprint where ${missing} runs and compare the key ids`);
+    io.out(
+      `only ${sb ? 'session-buddy' : orch ? 'orchestrator' : 'the CLI'} is configured here: run fingerprint where ${missing} runs and compare the key ids`,
+    );
     return 0;
   }
   if ([sb.current, ...sb.previous].includes(orch.current)) {
     io.out(`match: session-buddy accepts the orchestrator's signing key ${orch.current}`);
     return 0;
   }
-  io.out(`MISMATCH: session-buddy does not accept the orchestrator's signing key ${orch.current}; its tokens will be refused as unknown_key. Give both services the same secret.`);
+  io.out(
+    `MISMATCH: session-buddy does not accept the orchestrator's signing key ${orch.current}; its tokens will be refused as unknown_key. Give both services the same secret.`,
+  );
   return KEYS_DIFFER_EXIT;
 }
 
@@ -167,25 +171,46 @@ interface MintedCaller {
  * each request (RFC 9421), so servers that require signed requests from our
  * issuer accept it too.
  */
-async function callWithMintedToken(env: Environment, values: { iss?: string; 'secret-env'?: string }, caller: MintedCaller, tool: string, args: Record<string, unknown>): Promise<CallToolResult> {
+async function callWithMintedToken(
+  env: Environment,
+  values: { iss?: string; 'secret-env'?: string },
+  caller: MintedCaller,
+  tool: string,
+  args: Record<string, unknown>,
+): Promise<CallToolResult> {
   const { secret } = secretFrom(env, values['secret-env']);
   // The orchestrator trusts its own issuer, which is its URL unless configured otherwise.
   const issuer = values.iss ?? configuredIssuer(env) ?? (caller.audience === 'orchestrator' ? caller.url.origin : DEFAULT_ISSUER);
   const options = resolveAuthOptions({ secret, issuer, allowedIssuers: [issuer], audiences: ['unused'] });
   const keys = options.keyRing as KeyRing;
-  const token = new TokenIssuerService(options, new JwtService({})).mint({ subject: caller.subject, audience: caller.audience, scopes: caller.scopes, ttlSeconds: 60 }).token;
+  const token = new TokenIssuerService(options, new JwtService({})).mint({
+    subject: caller.subject,
+    audience: caller.audience,
+    scopes: caller.scopes,
+    ttlSeconds: 60,
+  }).token;
   const signedFetch = (target: string | URL, init?: RequestInit): Promise<Response> => {
     const headers = new Headers(init?.headers);
     headers.set('authorization', `Bearer ${token}`);
     const u = new URL(target);
-    const signed = signRequest({ method: init?.method ?? 'GET', authority: u.host, path: u.pathname, body: typeof init?.body === 'string' ? init.body : '' }, { kid: keys.current.kid, key: keys.current.requestSigningKey });
+    const signed = signRequest(
+      { method: init?.method ?? 'GET', authority: u.host, path: u.pathname, body: typeof init?.body === 'string' ? init.body : '' },
+      { kid: keys.current.kid, key: keys.current.requestSigningKey },
+    );
     for (const [name, value] of Object.entries(signed)) headers.set(name, value);
     return fetch(target, { ...init, headers });
   };
   const { Client, StreamableHTTPClientTransport } = await mcpClient();
   const watch = watchScopeRefusals(signedFetch);
   const held = caller.scopes.join(' ') || 'none';
-  return withClient(new Client({ name: 'crossauth-cli', version: '0.1.0' }), new StreamableHTTPClientTransport(caller.url, { fetch: watch.fetch }), tool, args, watch, async (needed) => `the token held '${held}' (mint it with --scope ${needed})`);
+  return withClient(
+    new Client({ name: 'crossauth-cli', version: '0.1.0' }),
+    new StreamableHTTPClientTransport(caller.url, { fetch: watch.fetch }),
+    tool,
+    args,
+    watch,
+    async (needed) => `the token held '${held}' (mint it with --scope ${needed})`,
+  );
 }
 
 type FetchLike = (target: string | URL, init?: RequestInit) => Promise<Response>;
@@ -235,8 +260,18 @@ async function withClient(
 }
 
 /** Calls one session-buddy (or orchestrator) admin tool as `crossauth-cli`. */
-function callAdminTool(env: Environment, values: { url?: string; iss?: string; aud?: string; 'secret-env'?: string }, tool: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  const caller = { url: new URL(values.url ?? 'http://127.0.0.1:8678/mcp'), subject: 'crossauth-cli', audience: values.aud ?? 'session-buddy', scopes: ['admin'] };
+function callAdminTool(
+  env: Environment,
+  values: { url?: string; iss?: string; aud?: string; 'secret-env'?: string },
+  tool: string,
+  args: Record<string, unknown>,
+): Promise<CallToolResult> {
+  const caller = {
+    url: new URL(values.url ?? 'http://127.0.0.1:8678/mcp'),
+    subject: 'crossauth-cli',
+    audience: values.aud ?? 'session-buddy',
+    scopes: ['admin'],
+  };
   return callWithMintedToken(env, values, caller, tool, args);
 }
 
@@ -275,7 +310,10 @@ async function callCommand(
     // Without it the MCP server would choose where the client's credentials are sent.
     if (!values.issuer) throw new Error('--client-id needs --issuer <authorization server URL>: credentials are sent only there');
     const issuer = values.issuer;
-    const [{ Client, StreamableHTTPClientTransport }, { ClientCredentialsProvider, PrivateKeyJwtProvider }] = await Promise.all([mcpClient(), import('@modelcontextprotocol/sdk/client/auth-extensions.js')]);
+    const [{ Client, StreamableHTTPClientTransport }, { ClientCredentialsProvider, PrivateKeyJwtProvider }] = await Promise.all([
+      mcpClient(),
+      import('@modelcontextprotocol/sdk/client/auth-extensions.js'),
+    ]);
     let authProvider: InstanceType<typeof ClientCredentialsProvider> | InstanceType<typeof PrivateKeyJwtProvider>;
     const keyFile = values['client-key-file'];
     if (keyFile) {
@@ -299,7 +337,13 @@ async function callCommand(
   } else {
     // The canonical MCP URL is an audience every crossauth server accepts for itself.
     const scopes = (values.scope ?? 'read').split(/[ ,]+/).filter(Boolean);
-    result = await callWithMintedToken(env, values, { url, subject: values.sub ?? 'crossauth-cli', audience: url.href, scopes }, tool, args as Record<string, unknown>);
+    result = await callWithMintedToken(
+      env,
+      values,
+      { url, subject: values.sub ?? 'crossauth-cli', audience: url.href, scopes },
+      tool,
+      args as Record<string, unknown>,
+    );
   }
   const out = result.structuredContent ?? (result.content as Array<{ text?: string }>).map((c) => c.text ?? '').join('\n');
   io.out(typeof out === 'string' ? out : JSON.stringify(out, null, 2));
@@ -325,7 +369,13 @@ async function clientCommand(
       const scopes = (values.scope ?? '').split(/[ ,]+/).filter(Boolean);
       const jwksFile = values['jwks-file'];
       const jwks = jwksFile ? (JSON.parse(readFileSync(jwksFile, 'utf8')) as unknown) : undefined;
-      const added = await call('oauth_client_add', { id, scopes, resources: values.resource ?? [], ...(values.name ? { name: values.name } : {}), ...(jwks ? { jwks } : {}) });
+      const added = await call('oauth_client_add', {
+        id,
+        scopes,
+        resources: values.resource ?? [],
+        ...(values.name ? { name: values.name } : {}),
+        ...(jwks ? { jwks } : {}),
+      });
       io.out(`client_id:     ${String(added['client_id'])}`);
       if (added['client_secret']) io.out(`client_secret: ${String(added['client_secret'])}`);
       else io.out('auth_method:   private_key_jwt (signed with the keys registered)');
@@ -337,7 +387,10 @@ async function clientCommand(
     case 'list': {
       const { clients } = (await call('oauth_client_list', {})) as { clients: Array<Record<string, unknown>> };
       if (clients.length === 0) io.out('(no clients)');
-      for (const c of clients) io.out(`${String(c['client_id'])}  scopes=${(c['scopes'] as string[]).join(' ')}  resources=${(c['resources'] as string[]).join(' ')}  created=${String(c['created_at'])}`);
+      for (const c of clients)
+        io.out(
+          `${String(c['client_id'])}  scopes=${(c['scopes'] as string[]).join(' ')}  resources=${(c['resources'] as string[]).join(' ')}  created=${String(c['created_at'])}`,
+        );
       return 0;
     }
     case 'rotate-secret': {
@@ -363,7 +416,16 @@ async function clientCommand(
   }
 }
 
-type ResourceRevocation = { resource: string; status: string; attempts?: number; confirmed_at?: string; last_error?: string | null; next_attempt_at?: string; tokens_expire_by?: string; note?: string };
+type ResourceRevocation = {
+  resource: string;
+  status: string;
+  attempts?: number;
+  confirmed_at?: string;
+  last_error?: string | null;
+  next_attempt_at?: string;
+  tokens_expire_by?: string;
+  note?: string;
+};
 
 /** One line per resource of a removed client: where its revocation stands there. */
 function revocationLines(id: string, resources: readonly ResourceRevocation[]): string[] {
@@ -382,15 +444,30 @@ function revocationLines(id: string, resources: readonly ResourceRevocation[]): 
 }
 
 /** `crossauth keys list|rotate`, through the orchestrator's admin tools. Public key facts only. */
-async function keysCommand(env: Environment, values: { url?: string; aud?: string; alg?: string; 'secret-env'?: string }, [action]: string[], io: Io): Promise<number> {
+async function keysCommand(
+  env: Environment,
+  values: { url?: string; aud?: string; alg?: string; 'secret-env'?: string },
+  [action]: string[],
+  io: Io,
+): Promise<number> {
   if (action !== 'list' && action !== 'rotate') throw new Error('keys needs list or rotate');
   if (values.alg !== undefined && values.alg !== 'EdDSA' && values.alg !== 'ES256') throw new Error('--alg must be EdDSA or ES256');
-  const result = await callAdminTool(env, { ...values, url: values.url ?? ORCHESTRATOR_MCP, aud: values.aud ?? 'orchestrator' }, action === 'list' ? 'signing_key_list' : 'signing_key_rotate', action === 'rotate' && values.alg ? { alg: values.alg } : {});
+  const result = await callAdminTool(
+    env,
+    { ...values, url: values.url ?? ORCHESTRATOR_MCP, aud: values.aud ?? 'orchestrator' },
+    action === 'list' ? 'signing_key_list' : 'signing_key_rotate',
+    action === 'rotate' && values.alg ? { alg: values.alg } : {},
+  );
   const text = (result.content as Array<{ text?: string }>)[0]?.text ?? '';
   if (result.isError) throw new Error(text);
-  const answer = JSON.parse(text) as { added?: string; signs_from?: string; keys: Array<{ kid: string; alg: string; state: string; activeFrom: string; unpublishedAt?: string }> };
+  const answer = JSON.parse(text) as {
+    added?: string;
+    signs_from?: string;
+    keys: Array<{ kid: string; alg: string; state: string; activeFrom: string; unpublishedAt?: string }>;
+  };
   if (answer.added) io.out(`added ${answer.added}: published now, signs from ${String(answer.signs_from)}`);
-  for (const k of answer.keys) io.out(`${k.kid}  ${k.alg.padEnd(5)}  ${k.state.padEnd(8)}  signs from ${k.activeFrom}${k.unpublishedAt ? `  unpublished at ${k.unpublishedAt}` : ''}`);
+  for (const k of answer.keys)
+    io.out(`${k.kid}  ${k.alg.padEnd(5)}  ${k.state.padEnd(8)}  signs from ${k.activeFrom}${k.unpublishedAt ? `  unpublished at ${k.unpublishedAt}` : ''}`);
   return 0;
 }
 
@@ -473,7 +550,9 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
         });
         try {
           const principal = new TokenVerifierService(options).verify(token);
-          io.out(`valid: subject=${principal.subject} issuer=${principal.issuer} scopes=${principal.scopes.join(' ') || '(none)'} expires=${new Date(principal.expiresAt * 1000).toISOString()}`);
+          io.out(
+            `valid: subject=${principal.subject} issuer=${principal.issuer} scopes=${principal.scopes.join(' ') || '(none)'} expires=${new Date(principal.expiresAt * 1000).toISOString()}`,
+          );
           return 0;
         } catch (error) {
           if (!(error instanceof AuthError)) throw error;

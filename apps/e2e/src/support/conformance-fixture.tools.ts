@@ -43,7 +43,9 @@ export class ConformanceFixtureTools {
 
   @McpTool({ name: 'test_embedded_resource', description: 'Returns an embedded text resource.', scopes: ['read'] })
   embeddedResource() {
-    return new RelayedToolResult({ content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }] });
+    return new RelayedToolResult({
+      content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }],
+    });
   }
 
   @McpTool({ name: 'test_multiple_content_types', description: 'Returns text, an image and a resource.', scopes: ['read'] })

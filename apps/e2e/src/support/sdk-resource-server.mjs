@@ -30,7 +30,16 @@ const verifier = {
         algorithms: ['Ed25519', 'EdDSA', 'ES256'],
       });
       const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
-      return { token, clientId: String(payload.client_id), scopes: String(payload.scope ?? '').split(' ').filter(Boolean), expiresAt: payload.exp, resource: new URL(aud), extra: { sub: payload.sub } };
+      return {
+        token,
+        clientId: String(payload.client_id),
+        scopes: String(payload.scope ?? '')
+          .split(' ')
+          .filter(Boolean),
+        expiresAt: payload.exp,
+        resource: new URL(aud),
+        extra: { sub: payload.sub },
+      };
     } catch (error) {
       throw new InvalidTokenError(error instanceof Error ? error.message : 'invalid token');
     }
@@ -40,16 +49,20 @@ const verifier = {
 const app = express();
 app.use(express.json());
 app.use(mcpAuthMetadataRouter({ oauthMetadata: metadata, resourceServerUrl: resource }));
-app.post('/mcp', requireBearerAuth({ verifier, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(resource), expectedResource: resource }), async (req, res) => {
-  const server = new McpServer({ name: 'sdk-third-party', version: '1.0.0' });
-  // No input schema: the callback gets the request context alone.
-  server.registerTool('whoami', { description: 'Who the bearer token was issued to, as this server verified it.' }, async (extra) => {
-    const who = { client_id: extra.authInfo?.clientId, subject: extra.authInfo?.extra?.sub, scopes: [...(extra.authInfo?.scopes ?? [])].sort() };
-    return { content: [{ type: 'text', text: JSON.stringify(who) }] };
-  });
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-  res.on('close', () => void transport.close().then(() => server.close()));
-  await server.connect(transport);
-  await transport.handleRequest(req, res, req.body);
-});
+app.post(
+  '/mcp',
+  requireBearerAuth({ verifier, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(resource), expectedResource: resource }),
+  async (req, res) => {
+    const server = new McpServer({ name: 'sdk-third-party', version: '1.0.0' });
+    // No input schema: the callback gets the request context alone.
+    server.registerTool('whoami', { description: 'Who the bearer token was issued to, as this server verified it.' }, async (extra) => {
+      const who = { client_id: extra.authInfo?.clientId, subject: extra.authInfo?.extra?.sub, scopes: [...(extra.authInfo?.scopes ?? [])].sort() };
+      return { content: [{ type: 'text', text: JSON.stringify(who) }] };
+    });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => void transport.close().then(() => server.close()));
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  },
+);
 app.listen(Number(port), '127.0.0.1');

@@ -104,7 +104,10 @@ export async function spawnApp(name: AppName, env: Record<string, string>, port?
 /** Runs a built app to completion (for start-up failures) and returns its exit code and output. */
 export async function runToExit(name: AppName, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   mkdirSync(join(WORKSPACE_ROOT, 'tmp'), { recursive: true });
-  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'dist', 'apps', name, 'main.js')], { cwd: join(WORKSPACE_ROOT, 'tmp'), env: { ...baseEnv(), ...env } });
+  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'dist', 'apps', name, 'main.js')], {
+    cwd: join(WORKSPACE_ROOT, 'tmp'),
+    env: { ...baseEnv(), ...env },
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));

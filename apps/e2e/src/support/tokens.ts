@@ -65,7 +65,13 @@ export function signedHeaders(secret: string, method: string, url: string, body:
   const target = new URL(url);
   const digest = `sha-256=:${createHash('sha256').update(body).digest('base64')}:`;
   const params = `("@method" "@authority" "@path" "content-digest");created=${Math.floor(Date.now() / 1000)};nonce="${randomBytes(16).toString('base64url')}";keyid="${keyId(secret)}";alg="hmac-sha256"`;
-  const base = [`"@method": ${method}`, `"@authority": ${target.host}`, `"@path": ${target.pathname}`, `"content-digest": ${digest}`, `"@signature-params": ${params}`].join('\n');
+  const base = [
+    `"@method": ${method}`,
+    `"@authority": ${target.host}`,
+    `"@path": ${target.pathname}`,
+    `"content-digest": ${digest}`,
+    `"@signature-params": ${params}`,
+  ].join('\n');
   return {
     'content-digest': digest,
     'signature-input': `sig1=${params}`,

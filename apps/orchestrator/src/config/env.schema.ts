@@ -26,7 +26,10 @@ export const orchestratorEnvSchema = z.object({
   // The RFC 8414 issuer identifier, written as `iss`; default the public URL.
   ORCHESTRATOR_ISSUER: envIssuerUrl.optional(),
   // Who the orchestrator is when it calls session-buddy: the subject of its own tokens, the actor in exchanged ones, the sender of envelopes.
-  ORCHESTRATOR_CALLER_ID: z.string().regex(/^[A-Za-z0-9][\w.@:+-]{0,127}$/, 'must be a plain identifier (letters, digits, . _ @ : + -), not a URL').default('orchestrator'),
+  ORCHESTRATOR_CALLER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][\w.@:+-]{0,127}$/, 'must be a plain identifier (letters, digits, . _ @ : + -), not a URL')
+    .default('orchestrator'),
   ORCHESTRATOR_AUDIENCE: z.string().min(1).default('orchestrator'),
   ORCHESTRATOR_ALLOWED_ISSUERS: envList.optional(),
   // Earlier names of this issuer, still accepted in tokens until ORCHESTRATOR_LEGACY_ISSUERS_UNTIL; `none` for none.
@@ -37,11 +40,19 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_SESSION_BUDDY_AUDIENCE: z.string().min(1).default('session-buddy'),
   ORCHESTRATOR_SESSION_BUDDY_PROTOCOL: z.enum(['auto', '2026-07-28', '2025-11-25']).default('auto'),
   ORCHESTRATOR_DOWNSTREAM_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
-  ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be a client id').optional(),
+  ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be a client id')
+    .optional(),
   ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE: z.string().min(1).optional(),
   ORCHESTRATOR_SESSION_BUDDY_AUTHORIZATION_SERVER: z.url().optional(),
   ORCHESTRATOR_DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
-  ORCHESTRATOR_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  ORCHESTRATOR_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(1024 * 1024),
   ORCHESTRATOR_STATELESS: envBoolean.default(false),
   ORCHESTRATOR_MCP_2026: envBoolean.default(true),
   ORCHESTRATOR_SIGN_REQUESTS: envBoolean.optional(),
@@ -136,13 +147,17 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
   const clientSecret = readSecretVariable(env, 'ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET');
   const clientId = e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID;
   if (clientId && Boolean(clientSecret) === Boolean(e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE)) {
-    throw new AuthConfigError('ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID needs exactly one of ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET (or _FILE) and ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE');
+    throw new AuthConfigError(
+      'ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID needs exactly one of ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET (or _FILE) and ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE',
+    );
   }
   if (e.ORCHESTRATOR_SIGNING_KEY_FILE && e.ORCHESTRATOR_SIGNING_ALG === 'HS256') {
     throw new AuthConfigError('ORCHESTRATOR_SIGNING_KEY_FILE needs ORCHESTRATOR_SIGNING_ALG=Ed25519, EdDSA or ES256');
   }
   if (!clientId && (clientSecret || e.ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE)) {
-    throw new AuthConfigError('ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET and ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE need ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID');
+    throw new AuthConfigError(
+      'ORCHESTRATOR_SESSION_BUDDY_CLIENT_SECRET and ORCHESTRATOR_SESSION_BUDDY_CLIENT_KEY_FILE need ORCHESTRATOR_SESSION_BUDDY_CLIENT_ID',
+    );
   }
   const publicUrl = (e.ORCHESTRATOR_PUBLIC_URL ?? `http://${e.ORCHESTRATOR_HOST}:${e.ORCHESTRATOR_PORT}`).replace(/\/$/, '');
   const issuer = e.ORCHESTRATOR_ISSUER ?? publicUrl;

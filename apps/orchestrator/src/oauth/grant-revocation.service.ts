@@ -53,7 +53,9 @@ export class GrantRevocationService {
     const atMs = Date.now();
     const cutoff = subjectRevocationCutoff(atMs, this.auth.clockSkewSeconds);
     await this.record.revokeSubject(clientId, cutoff, cutoff + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds, 'oauth_client_remove');
-    const deliveries = resources.includes(this.config.sessionBuddy.url) ? [await this.outbox.enqueue(clientId, 'revoke_subject', { subject: clientId, issued_before: new Date(atMs).toISOString() })] : [];
+    const deliveries = resources.includes(this.config.sessionBuddy.url)
+      ? [await this.outbox.enqueue(clientId, 'revoke_subject', { subject: clientId, issued_before: new Date(atMs).toISOString() })]
+      : [];
     return { atMs, resources, deliveries };
   }
 

@@ -82,7 +82,8 @@ export class OAuthClientsService {
   }
 
   async rotateSecret(id: string): Promise<string> {
-    if ((await this.clients.find(id))?.jwks) throw new ToolError(`client ${id} authenticates with private_key_jwt: it has keys, not a secret`, 'invalid_argument');
+    if ((await this.clients.find(id))?.jwks)
+      throw new ToolError(`client ${id} authenticates with private_key_jwt: it has keys, not a secret`, 'invalid_argument');
     const secret = generateClientSecret();
     const { hash, kid } = this.hashUnderCurrentKey(secret);
     if (!(await this.clients.updateSecret(id, hash, kid, Date.now()))) throw new ToolError(`no client ${id}`, 'client_not_found');
@@ -173,7 +174,8 @@ export class OAuthClientsService {
 }
 
 function validate(input: NewClient): void {
-  if (!CLIENT_ID.test(input.id)) throw new ToolError('id: 1-128 characters of letters, digits and . _ : -, starting with a letter or digit', 'invalid_argument');
+  if (!CLIENT_ID.test(input.id))
+    throw new ToolError('id: 1-128 characters of letters, digits and . _ : -, starting with a letter or digit', 'invalid_argument');
   if (input.scopes.length === 0) throw new ToolError('scopes: at least one', 'invalid_argument');
   const unknown = input.scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length) throw new ToolError(`scopes: unknown ${unknown.join(' ')} (known: ${SCOPES.join(' ')})`, 'invalid_argument');
@@ -186,7 +188,8 @@ function validate(input: NewClient): void {
       throw new ToolError(`resources: ${r} is not a URL`, 'invalid_argument');
     }
     // RFC 8707 §2: an absolute URI without a fragment.
-    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash) throw new ToolError(`resources: ${r} must be an http(s) URL without a fragment`, 'invalid_argument');
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash)
+      throw new ToolError(`resources: ${r} must be an http(s) URL without a fragment`, 'invalid_argument');
   }
 }
 

@@ -35,18 +35,35 @@ export class OAuthClientsTools {
     private readonly revocations: GrantRevocationService,
   ) {}
 
-  @McpTool({ name: 'oauth_client_add', description: 'Register an OAuth client for client_credentials: its scopes and the resources (MCP server URLs) it may get tokens for. Returns its secret, once.', scopes: ['admin'], input: addInput })
+  @McpTool({
+    name: 'oauth_client_add',
+    description:
+      'Register an OAuth client for client_credentials: its scopes and the resources (MCP server URLs) it may get tokens for. Returns its secret, once.',
+    scopes: ['admin'],
+    input: addInput,
+  })
   async add(input: z.infer<typeof addInput>) {
     const { client, secret } = await this.clients.add(input);
     return { ...view(client), ...(secret ? { client_secret: secret } : { auth_method: 'private_key_jwt' }) };
   }
 
-  @McpTool({ name: 'oauth_client_list', description: 'Registered OAuth clients (never their secrets).', scopes: ['admin'], annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'oauth_client_list',
+    description: 'Registered OAuth clients (never their secrets).',
+    scopes: ['admin'],
+    annotations: { readOnlyHint: true },
+  })
   async list() {
     return { clients: (await this.clients.list()).map(view) };
   }
 
-  @McpTool({ name: 'oauth_client_rotate_secret', description: "Give a client a new secret (returned once); the old one stops working at once.", scopes: ['admin'], input: idInput, annotations: { destructiveHint: true } })
+  @McpTool({
+    name: 'oauth_client_rotate_secret',
+    description: 'Give a client a new secret (returned once); the old one stops working at once.',
+    scopes: ['admin'],
+    input: idInput,
+    annotations: { destructiveHint: true },
+  })
   async rotate(input: z.infer<typeof idInput>) {
     return { client_id: input.id, client_secret: await this.clients.rotateSecret(input.id) };
   }

@@ -33,7 +33,16 @@ export class PostgresOAuthClientRepository implements OAuthClientRepository {
   async insert(c: OAuthClientRecord): Promise<boolean> {
     const { rowCount } = await this.db.query(
       `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, jwks, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-      [c.id, c.name, JSON.stringify(c.allowedScopes), JSON.stringify(c.allowedResources), c.secretHash, c.secretKeyId, c.jwks === null ? null : JSON.stringify(c.jwks), c.createdAt],
+      [
+        c.id,
+        c.name,
+        JSON.stringify(c.allowedScopes),
+        JSON.stringify(c.allowedResources),
+        c.secretHash,
+        c.secretKeyId,
+        c.jwks === null ? null : JSON.stringify(c.jwks),
+        c.createdAt,
+      ],
     );
     return rowCount === 1;
   }
@@ -49,7 +58,12 @@ export class PostgresOAuthClientRepository implements OAuthClientRepository {
   }
 
   async updateSecret(id: string, secretHash: string, secretKeyId: string, rotatedAt: number): Promise<boolean> {
-    const { rowCount } = await this.db.query(`UPDATE oauth_clients SET secret_hash = $1, secret_key_id = $2, secret_rotated_at = $3 WHERE id = $4`, [secretHash, secretKeyId, rotatedAt, id]);
+    const { rowCount } = await this.db.query(`UPDATE oauth_clients SET secret_hash = $1, secret_key_id = $2, secret_rotated_at = $3 WHERE id = $4`, [
+      secretHash,
+      secretKeyId,
+      rotatedAt,
+      id,
+    ]);
     return rowCount === 1;
   }
 

@@ -32,20 +32,17 @@ export class PostgresRevocationOutboxRepository implements RevocationOutboxRepos
   constructor(private readonly db: PostgresDatabaseService) {}
 
   async add(d: RevocationDelivery): Promise<void> {
-    await this.db.query(`INSERT INTO revocation_outbox (id, target, tool, args, subject, created_at, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
-      d.id,
-      d.target,
-      d.tool,
-      JSON.stringify(d.args),
-      d.subject,
-      d.createdAt,
-      d.attempts,
-      d.nextAttemptAt,
-    ]);
+    await this.db.query(
+      `INSERT INTO revocation_outbox (id, target, tool, args, subject, created_at, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [d.id, d.target, d.tool, JSON.stringify(d.args), d.subject, d.createdAt, d.attempts, d.nextAttemptAt],
+    );
   }
 
   async due(nowMs: number, limit: number): Promise<RevocationDelivery[]> {
-    const { rows } = await this.db.query<Row>(`SELECT * FROM revocation_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY created_at LIMIT $2`, [nowMs, limit]);
+    const { rows } = await this.db.query<Row>(
+      `SELECT * FROM revocation_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY created_at LIMIT $2`,
+      [nowMs, limit],
+    );
     return rows.map(toDelivery);
   }
 
@@ -64,7 +61,11 @@ export class PostgresRevocationOutboxRepository implements RevocationOutboxRepos
   }
 
   async failed(id: string, error: string, nextAttemptAt: number): Promise<void> {
-    await this.db.query(`UPDATE revocation_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3 AND delivered_at IS NULL`, [error, nextAttemptAt, id]);
+    await this.db.query(`UPDATE revocation_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3 AND delivered_at IS NULL`, [
+      error,
+      nextAttemptAt,
+      id,
+    ]);
   }
 
   async prune(beforeMs: number): Promise<void> {

@@ -13,7 +13,8 @@ import { RevocationOutboxService } from './revocation-outbox.service';
 import { SqliteRevocationOutboxRepository } from './sqlite-revocation-outbox.repository';
 
 const SB = 'http://127.0.0.1:8678/mcp';
-const config = (retryMax = 60) => ({ sessionBuddy: { url: SB }, auth: { callerId: 'orchestrator' }, oauth: { revocationRetryMaxSeconds: retryMax } }) as unknown as OrchestratorConfig;
+const config = (retryMax = 60) =>
+  ({ sessionBuddy: { url: SB }, auth: { callerId: 'orchestrator' }, oauth: { revocationRetryMaxSeconds: retryMax } }) as unknown as OrchestratorConfig;
 
 /** session-buddy as the outbox sees it: answers each call with the next outcome given, then with the last one. */
 function downstream(...outcomes: Array<'ok' | 'down' | 'refused'>) {
@@ -67,7 +68,11 @@ function postgres(baseUrl: string): Engine {
     open: async () => {
       if (!created) await admin(`CREATE SCHEMA ${schema}`);
       created = true;
-      const engine = await PostgresDatabaseService.connect({ url: url.toString(), poolSize: 2, statementTimeoutMs: 5000 }, { name: 'orchestrator', migrations: POSTGRES_MIGRATIONS, setting: 'CROSSAUTH_TEST_DATABASE_URL' }, 0);
+      const engine = await PostgresDatabaseService.connect(
+        { url: url.toString(), poolSize: 2, statementTimeoutMs: 5000 },
+        { name: 'orchestrator', migrations: POSTGRES_MIGRATIONS, setting: 'CROSSAUTH_TEST_DATABASE_URL' },
+        0,
+      );
       return { engine, repo: new PostgresRevocationOutboxRepository(engine) };
     },
     cleanup: () => admin(`DROP SCHEMA ${schema} CASCADE`),
@@ -110,7 +115,9 @@ describe.each(engines)('revocation outbox on $name', (spec) => {
     const after = await outbox.attempt(queued);
     expect(after).toMatchObject({ attempts: 1, lastError: null, target: SB });
     expect(after.deliveredAt).toEqual(expect.any(Number));
-    expect(sb.calls).toEqual([{ subject: 'orchestrator', scopes: ['admin'], tool: 'revoke_subject', args: { subject: 'ok-client', issued_before: '2026-12-07T08:00:00.000Z' } }]);
+    expect(sb.calls).toEqual([
+      { subject: 'orchestrator', scopes: ['admin'], tool: 'revoke_subject', args: { subject: 'ok-client', issued_before: '2026-12-07T08:00:00.000Z' } },
+    ]);
     const [stored] = await outbox.forSubject('ok-client');
     expect(stored).toMatchObject({ id: queued.id, deliveredAt: after.deliveredAt, attempts: 1 });
     expect(await repo.due(Date.now() + 3600_000, 10)).not.toContainEqual(expect.objectContaining({ id: queued.id }));

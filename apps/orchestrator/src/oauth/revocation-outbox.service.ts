@@ -50,7 +50,18 @@ export class RevocationOutboxService implements OnApplicationBootstrap, OnApplic
   /** Records a revocation session-buddy must apply; nothing is sent yet. */
   async enqueue(subject: string, tool: RevocationDelivery['tool'], args: Record<string, string>): Promise<RevocationDelivery> {
     const now = Date.now();
-    const delivery: RevocationDelivery = { id: randomUUID(), target: this.config.sessionBuddy.url, tool, args, subject, createdAt: now, attempts: 0, nextAttemptAt: now, lastError: null, deliveredAt: null };
+    const delivery: RevocationDelivery = {
+      id: randomUUID(),
+      target: this.config.sessionBuddy.url,
+      tool,
+      args,
+      subject,
+      createdAt: now,
+      attempts: 0,
+      nextAttemptAt: now,
+      lastError: null,
+      deliveredAt: null,
+    };
     await this.outbox.add(delivery);
     return delivery;
   }
@@ -73,12 +84,22 @@ export class RevocationOutboxService implements OnApplicationBootstrap, OnApplic
     const attempts = delivery.attempts + 1;
     try {
       const result = await this.sessionBuddy.callTool(this.config.auth.callerId, ['admin'], delivery.tool, { ...delivery.args });
-      if (result.isError) throw new Error(`session-buddy refused ${delivery.tool}: ${(result.content as Array<{ text?: string }>)[0]?.text ?? 'no reason given'}`);
+      if (result.isError)
+        throw new Error(`session-buddy refused ${delivery.tool}: ${(result.content as Array<{ text?: string }>)[0]?.text ?? 'no reason given'}`);
     } catch (error) {
       const lastError = (error instanceof Error ? error.message : String(error)).slice(0, 500);
       const nextAttemptAt = Date.now() + Math.min(this.config.oauth.revocationRetryMaxSeconds * 1000, FIRST_RETRY_MS * 2 ** (attempts - 1));
       await this.outbox.failed(delivery.id, lastError, nextAttemptAt);
-      this.logger.error({ event: 'revocation_not_propagated', reason: 'delivery_failed', tool: delivery.tool, subject: delivery.subject, target: delivery.target, attempts, error: lastError, next_attempt_at: new Date(nextAttemptAt).toISOString() });
+      this.logger.error({
+        event: 'revocation_not_propagated',
+        reason: 'delivery_failed',
+        tool: delivery.tool,
+        subject: delivery.subject,
+        target: delivery.target,
+        attempts,
+        error: lastError,
+        next_attempt_at: new Date(nextAttemptAt).toISOString(),
+      });
       return { ...delivery, attempts, lastError, nextAttemptAt };
     }
     const deliveredAt = Date.now();

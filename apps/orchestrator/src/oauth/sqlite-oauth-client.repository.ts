@@ -44,7 +44,18 @@ export class SqliteOAuthClientRepository implements OAuthClientRepository {
   }
 
   async insert(c: OAuthClientRecord): Promise<boolean> {
-    return this.stmt.insert.run(c.id, c.name, JSON.stringify(c.allowedScopes), JSON.stringify(c.allowedResources), c.secretHash, c.secretKeyId, c.jwks === null ? null : JSON.stringify(c.jwks), c.createdAt).changes === 1;
+    return (
+      this.stmt.insert.run(
+        c.id,
+        c.name,
+        JSON.stringify(c.allowedScopes),
+        JSON.stringify(c.allowedResources),
+        c.secretHash,
+        c.secretKeyId,
+        c.jwks === null ? null : JSON.stringify(c.jwks),
+        c.createdAt,
+      ).changes === 1
+    );
   }
 
   async find(id: string): Promise<OAuthClientRecord | undefined> {

@@ -28,7 +28,15 @@ import { OAuthClientsService } from './oauth-clients.service';
 
 const MAX_BODY = 16 * 1024;
 /** RFC 6749 §5.2 error codes (RFC 8707 adds invalid_target). */
-type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target' | 'temporarily_unavailable';
+type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'temporarily_unavailable';
 
 class OAuthError extends Error {
   constructor(
@@ -82,7 +90,8 @@ export class TokenController {
       const form = await this.readForm(req);
       const grant = single(form, 'grant_type');
       if (!grant) throw new OAuthError('invalid_request', 'grant_type is required');
-      if (grant !== 'client_credentials' && grant !== TOKEN_EXCHANGE_GRANT) throw new OAuthError('unsupported_grant_type', `only client_credentials and ${TOKEN_EXCHANGE_GRANT} are supported`);
+      if (grant !== 'client_credentials' && grant !== TOKEN_EXCHANGE_GRANT)
+        throw new OAuthError('unsupported_grant_type', `only client_credentials and ${TOKEN_EXCHANGE_GRANT} are supported`);
       const client = await this.authenticate(req, form);
       clientId = client.id;
       const resource = this.resourceFor(client, form);
@@ -91,10 +100,22 @@ export class TokenController {
       const asked = single(form, 'scope');
       const requested = asked === undefined ? [...client.allowedScopes] : asked.split(' ').filter(Boolean);
       const granted = requested.filter((s) => client.allowedScopes.includes(s));
-      if (granted.length === 0) throw new OAuthError('invalid_scope', asked === undefined ? 'this client may have no scope' : 'none of the requested scopes is allowed for this client');
+      if (granted.length === 0)
+        throw new OAuthError(
+          'invalid_scope',
+          asked === undefined ? 'this client may have no scope' : 'none of the requested scopes is allowed for this client',
+        );
 
       const minted = this.issuer.mint({ subject: client.id, audience: resource, scopes: granted, ttlSeconds: this.config.oauth.tokenTtlSeconds });
-      this.audit.record({ outcome: 'allow', reason: 'client_credentials', subject: client.id, scopes: granted, target: `POST /oauth/token for ${resource}`, transport: 'http', client: req.ip });
+      this.audit.record({
+        outcome: 'allow',
+        reason: 'client_credentials',
+        subject: client.id,
+        scopes: granted,
+        target: `POST /oauth/token for ${resource}`,
+        transport: 'http',
+        client: req.ip,
+      });
       res.status(200).json({ access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresAt - minted.issuedAt, scope: granted.join(' ') });
     } catch (thrown) {
       await this.refuse(thrown, req, res, clientId, 'POST /oauth/token');
@@ -109,7 +130,10 @@ export class TokenController {
     if (!resource) throw new OAuthError('invalid_target', 'resource is required: this client may get tokens for more than one');
     if (!client.allowedResources.includes(resource)) {
       // Resources compare byte for byte (localhost is not 127.0.0.1): show both sides so the integrator sees which differed.
-      throw new OAuthError('invalid_target', `resource ${shown(resource, 200)} is not registered for client '${client.id}' (registered: ${client.allowedResources.map((r) => `'${r}'`).join(', ')})`);
+      throw new OAuthError(
+        'invalid_target',
+        `resource ${shown(resource, 200)} is not registered for client '${client.id}' (registered: ${client.allowedResources.map((r) => `'${r}'`).join(', ')})`,
+      );
     }
     return resource;
   }
@@ -126,10 +150,12 @@ export class TokenController {
     const subjectToken = single(form, 'subject_token');
     if (!subjectToken) throw new OAuthError('invalid_request', 'subject_token is required');
     const subjectType = single(form, 'subject_token_type');
-    if (subjectType !== ACCESS_TOKEN_TYPE && subjectType !== JWT_TOKEN_TYPE) throw new OAuthError('invalid_request', `subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
+    if (subjectType !== ACCESS_TOKEN_TYPE && subjectType !== JWT_TOKEN_TYPE)
+      throw new OAuthError('invalid_request', `subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
     const requestedType = single(form, 'requested_token_type');
     if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE) throw new OAuthError('invalid_request', `only ${ACCESS_TOKEN_TYPE} is issued`);
-    if (form.has('actor_token') || form.has('actor_token_type')) throw new OAuthError('invalid_request', 'actor_token is not accepted: the authenticated client is the actor');
+    if (form.has('actor_token') || form.has('actor_token_type'))
+      throw new OAuthError('invalid_request', 'actor_token is not accepted: the authenticated client is the actor');
     const subject = this.verifier.activeFor(subjectToken, [client.id], this.auth.issuer);
     if (!subject) throw new OAuthError('invalid_request', 'subject_token is not a valid, unrevoked token of ours issued to this client');
     if (subject.subject === client.id && !subject.actors) throw new OAuthError('invalid_request', 'a client cannot act for itself; use client_credentials');
@@ -145,8 +171,23 @@ export class TokenController {
         allowedScopes: client.allowedScopes,
         ttlSeconds: this.config.oauth.tokenTtlSeconds,
       });
-      this.audit.record({ outcome: 'allow', reason: 'token_exchange', subject: subject.subject, actor: client.id, scopes: minted.scopes, target: `POST /oauth/token for ${resource}`, transport: 'http', client: req.ip });
-      res.status(200).json({ access_token: minted.token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: minted.expiresAt - minted.issuedAt, scope: minted.scopes.join(' ') });
+      this.audit.record({
+        outcome: 'allow',
+        reason: 'token_exchange',
+        subject: subject.subject,
+        actor: client.id,
+        scopes: minted.scopes,
+        target: `POST /oauth/token for ${resource}`,
+        transport: 'http',
+        client: req.ip,
+      });
+      res.status(200).json({
+        access_token: minted.token,
+        issued_token_type: ACCESS_TOKEN_TYPE,
+        token_type: 'Bearer',
+        expires_in: minted.expiresAt - minted.issuedAt,
+        scope: minted.scopes.join(' '),
+      });
     } catch (error) {
       if (error instanceof ExchangeRefusedError) throw new OAuthError(error.code, error.message);
       throw error;
@@ -169,7 +210,15 @@ export class TokenController {
       if (grant?.subject === client.id && grant.tokenId && grant.audience) {
         const expiresAt = grant.expiresAt ?? Math.floor(Date.now() / 1000) + this.auth.maxTokenLifetimeSeconds;
         const delivery = await this.revocations.revokeToken(grant.tokenId, expiresAt, grant.audience, client.id);
-        this.audit.record({ outcome: 'allow', reason: 'token_revoked', subject: client.id, target: `POST /oauth/revoke at ${grant.audience}`, transport: 'http', client: req.ip, detail: delivery });
+        this.audit.record({
+          outcome: 'allow',
+          reason: 'token_revoked',
+          subject: client.id,
+          target: `POST /oauth/revoke at ${grant.audience}`,
+          transport: 'http',
+          client: req.ip,
+          detail: delivery,
+        });
       }
       res.status(200).end();
     });
@@ -216,7 +265,15 @@ export class TokenController {
   introspect(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.tokenRequest(req, res, 'POST /oauth/introspect', async (client, token) => {
       const principal = this.verifier.activeFor(token, client.allowedResources, this.auth.issuer);
-      this.audit.record({ outcome: 'allow', reason: 'introspection', subject: client.id, target: 'POST /oauth/introspect', transport: 'http', client: req.ip, detail: principal ? 'active' : 'inactive' });
+      this.audit.record({
+        outcome: 'allow',
+        reason: 'introspection',
+        subject: client.id,
+        target: 'POST /oauth/introspect',
+        transport: 'http',
+        client: req.ip,
+        detail: principal ? 'active' : 'inactive',
+      });
       if (!principal) return void res.status(200).json({ active: false });
       res.status(200).json({
         active: true,
@@ -229,13 +286,20 @@ export class TokenController {
         exp: principal.expiresAt,
         ...(principal.issuedAt !== undefined ? { iat: principal.issuedAt } : {}),
         ...(principal.tokenId ? { jti: principal.tokenId } : {}),
-        ...(principal.actors ? { act: principal.actors.reduceRight<Record<string, unknown> | undefined>((inner, sub) => (inner ? { sub, act: inner } : { sub }), undefined) } : {}),
+        ...(principal.actors
+          ? { act: principal.actors.reduceRight<Record<string, unknown> | undefined>((inner, sub) => (inner ? { sub, act: inner } : { sub }), undefined) }
+          : {}),
       });
     });
   }
 
   /** A client-authenticated request about one token (revocation, introspection): no-store, throttled, errors per §5.2. */
-  private async tokenRequest(req: Request, res: Response, target: string, handle: (client: OAuthClientRecord, token: string, form: URLSearchParams) => Promise<void>): Promise<void> {
+  private async tokenRequest(
+    req: Request,
+    res: Response,
+    target: string,
+    handle: (client: OAuthClientRecord, token: string, form: URLSearchParams) => Promise<void>,
+  ): Promise<void> {
     res.setHeader('Cache-Control', 'no-store');
     if (this.throttled(req, res)) return;
     let clientId: string | undefined;
@@ -287,7 +351,8 @@ export class TokenController {
     const postedSecret = single(form, 'client_secret');
     if (form.has('client_assertion') || form.has('client_assertion_type')) {
       if (header !== undefined || postedSecret !== undefined) throw new OAuthError('invalid_request', 'use one client authentication method, not two');
-      if (single(form, 'client_assertion_type') !== JWT_BEARER_CLIENT_ASSERTION) throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_CLIENT_ASSERTION}`);
+      if (single(form, 'client_assertion_type') !== JWT_BEARER_CLIENT_ASSERTION)
+        throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_CLIENT_ASSERTION}`);
       const outcome = await this.clients.authenticateAssertion(single(form, 'client_assertion') ?? '', postedId, [this.tokenEndpoint, this.config.publicUrl]);
       if ('client' in outcome) return outcome.client;
       if (outcome.retryLater) throw new OAuthError('temporarily_unavailable', outcome.refused);
@@ -315,7 +380,12 @@ export class TokenController {
       id = postedId;
       secret = postedSecret;
     }
-    if (!id || !secret) throw new OAuthError('invalid_client', 'client authentication is required (client_secret_basic or client_secret_post)', basic ? 'Basic realm="crossauth"' : undefined);
+    if (!id || !secret)
+      throw new OAuthError(
+        'invalid_client',
+        'client authentication is required (client_secret_basic or client_secret_post)',
+        basic ? 'Basic realm="crossauth"' : undefined,
+      );
     const client = await this.clients.authenticate(id, secret);
     // Unknown client and wrong secret read the same, so ids cannot be probed.
     if (!client) throw new OAuthError('invalid_client', 'client authentication failed', basic ? 'Basic realm="crossauth"' : undefined);

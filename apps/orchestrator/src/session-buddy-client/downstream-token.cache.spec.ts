@@ -10,7 +10,10 @@ describe('DownstreamTokenCache', () => {
   // The issuer is a URL; the orchestrator as a caller keeps its plain name.
   const ISSUER = 'https://auth.example.test';
   const auth = resolveAuthOptions({ secret, issuer: ISSUER, allowedIssuers: [ISSUER], audiences: ['session-buddy'] });
-  const config = { auth: { issuer: ISSUER, callerId: 'orchestrator' }, sessionBuddy: { audience: 'session-buddy', tokenTtlSeconds: 100 } } as OrchestratorConfig;
+  const config = {
+    auth: { issuer: ISSUER, callerId: 'orchestrator' },
+    sessionBuddy: { audience: 'session-buddy', tokenTtlSeconds: 100 },
+  } as OrchestratorConfig;
   const issuer = new TokenIssuerService(auth, new JwtService({}));
   const make = () => new DownstreamTokenCache(new TokenExchangeService(issuer), new TokenEndpointClient(config, issuer), config);
   const verifier = new TokenVerifierService(auth);

@@ -62,7 +62,13 @@ export class DownstreamTokenCache {
     const ttl = this.config.sessionBuddy.tokenTtlSeconds;
     // The caller's scopes were checked against the tool's before we got here (see SessionBuddyClient.callTool).
     const minted = this.exchange.exchange(
-      { subject: { subject, scopes: wanted, actors: onBehalfOf }, actor: this.config.auth.callerId, audience: this.config.sessionBuddy.audience, scopes: wanted, ttlSeconds: ttl },
+      {
+        subject: { subject, scopes: wanted, actors: onBehalfOf },
+        actor: this.config.auth.callerId,
+        audience: this.config.sessionBuddy.audience,
+        scopes: wanted,
+        ttlSeconds: ttl,
+      },
       nowMs,
     );
     return this.remember(key, minted.token, nowMs + ttl * 800);

@@ -15,7 +15,8 @@ describe('createHttpFetch', () => {
       req.on('data', (c: string) => (body += c));
       req.on('end', () => {
         seen.push({ method: req.method, headers: req.headers, body });
-        if (req.url === '/json') return void res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'abc' }).end(JSON.stringify({ echo: body }));
+        if (req.url === '/json')
+          return void res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'abc' }).end(JSON.stringify({ echo: body }));
         if (req.url === '/accepted') return void res.writeHead(202).end();
         if (req.url === '/no-content') return void res.writeHead(204).end();
         if (req.url === '/denied') return void res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end('{"reason":"expired"}');
@@ -25,7 +26,13 @@ describe('createHttpFetch', () => {
           res.write('{"partial":');
           return void setTimeout(() => res.socket?.destroy(), 20); // an answer cut short of its length
         }
-        if (req.url === '/two-challenges') return void res.writeHead(401, [['www-authenticate', 'Bearer error="invalid_token"'], ['www-authenticate', 'DPoP algs="ES256"']]).end();
+        if (req.url === '/two-challenges')
+          return void res
+            .writeHead(401, [
+              ['www-authenticate', 'Bearer error="invalid_token"'],
+              ['www-authenticate', 'DPoP algs="ES256"'],
+            ])
+            .end();
         if (req.url === '/stream') {
           res.writeHead(200, { 'content-type': 'text/event-stream' });
           res.write('event: message\ndata: {"n":1}\n\n');
@@ -47,7 +54,11 @@ describe('createHttpFetch', () => {
   });
 
   it('sends method, headers and a string body in one request and reads a JSON answer whole', async () => {
-    const res = await http.fetch(`${base}/json`, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: '{"a":1}' });
+    const res = await http.fetch(`${base}/json`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('mcp-session-id')).toBe('abc');
     expect(await res.json()).toEqual({ echo: '{"a":1}' });
@@ -114,7 +125,7 @@ describe('createHttpFetch', () => {
       expect(last?.headers['mcp-method']).toBe('tools/call');
     });
 
-    it('keeps a refusal\'s status, challenge and body', async () => {
+    it("keeps a refusal's status, challenge and body", async () => {
       const answer = await http.post(new URL(`${base}/denied`), {}, '{}', 5_000);
       expect(answer).toMatchObject({ status: 401, challenge: 'Bearer error="invalid_token"', text: '{"reason":"expired"}' });
     });

@@ -136,14 +136,18 @@ export function createHttpFetch(maxSockets = 64): HttpFetch {
         onResponseData: (_controller, chunk) => {
           chunks.push(chunk);
         },
-        onResponseEnd: () => resolve({ status, contentType, challenge, text: (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8') }),
+        onResponseEnd: () =>
+          resolve({ status, contentType, challenge, text: (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8') }),
         onResponseError: (_controller, error) => {
           const silent = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
           // Same shapes as before: a silent peer in words, a failed connection as fetch reports it.
           reject(silent ? new Error(`no answer within ${idleMs} ms`) : new TypeError('fetch failed', { cause: error }));
         },
       };
-      dispatcher.dispatch({ origin: url.origin, path: url.pathname + url.search, method: 'POST', headers, body, headersTimeout: idleMs, bodyTimeout: idleMs }, handler);
+      dispatcher.dispatch(
+        { origin: url.origin, path: url.pathname + url.search, method: 'POST', headers, body, headersTimeout: idleMs, bodyTimeout: idleMs },
+        handler,
+      );
     });
 
   return {

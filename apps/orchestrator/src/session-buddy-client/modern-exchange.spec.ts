@@ -7,19 +7,28 @@ describe('modernRequest', () => {
   it('carries the envelope in _meta and mirrors method and tool name in the standard headers', () => {
     const { body, headers } = modernRequest(4, 'tools/call', { name: 'start', arguments: { project: 'x' } }, { name: 'orchestrator', version: '1' });
     const parsed = JSON.parse(body) as { id: number; method: string; params: { name: string; _meta: Record<string, unknown> } };
-    expect(parsed).toMatchObject({ id: 4, method: 'tools/call', params: { name: 'start', _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } } });
+    expect(parsed).toMatchObject({
+      id: 4,
+      method: 'tools/call',
+      params: { name: 'start', _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } },
+    });
     expect(headers).toMatchObject({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'start' });
   });
 
   it('sends a name that is not plain ASCII in the Base64 form, and no Mcp-Name for methods without one', () => {
-    expect(modernRequest(1, 'tools/call', { name: 'café' }, { name: 'o', version: '1' }).headers['mcp-name']).toBe(`=?base64?${Buffer.from('café').toString('base64')}?=`);
+    expect(modernRequest(1, 'tools/call', { name: 'café' }, { name: 'o', version: '1' }).headers['mcp-name']).toBe(
+      `=?base64?${Buffer.from('café').toString('base64')}?=`,
+    );
     expect(modernRequest(1, 'server/discover', {}, { name: 'o', version: '1' }).headers['mcp-name']).toBeUndefined();
   });
 });
 
 describe('readModernResult', () => {
   it('returns the result of a JSON answer', () => {
-    expect(readModernResult(json(200, { jsonrpc: '2.0', id: 3, result: { resultType: 'complete', content: [] } }), 3)).toEqual({ resultType: 'complete', content: [] });
+    expect(readModernResult(json(200, { jsonrpc: '2.0', id: 3, result: { resultType: 'complete', content: [] } }), 3)).toEqual({
+      resultType: 'complete',
+      content: [],
+    });
   });
 
   it('finds its result in an event stream after other messages', () => {
@@ -36,8 +45,14 @@ describe('readModernResult', () => {
       }
       throw new Error('did not throw');
     };
-    expect(thrown(() => readModernResult(json(401, { error: 'invalid_token' }, 'Bearer error="invalid_token"'), 1))).toMatchObject({ status: 401, challenge: 'Bearer error="invalid_token"' });
-    expect(thrown(() => readModernResult(json(400, { jsonrpc: '2.0', id: 1, error: { code: -32022, message: 'Unsupported' } }), 1))).toMatchObject({ status: 400, rpcCode: -32022 });
+    expect(thrown(() => readModernResult(json(401, { error: 'invalid_token' }, 'Bearer error="invalid_token"'), 1))).toMatchObject({
+      status: 401,
+      challenge: 'Bearer error="invalid_token"',
+    });
+    expect(thrown(() => readModernResult(json(400, { jsonrpc: '2.0', id: 1, error: { code: -32022, message: 'Unsupported' } }), 1))).toMatchObject({
+      status: 400,
+      rpcCode: -32022,
+    });
     expect(() => readModernResult(json(400, {}), 1)).toThrow(DownstreamHttpError);
   });
 
@@ -55,7 +70,12 @@ describe('readModernResult', () => {
 
 describe('toCallToolResult', () => {
   it('drops the revision envelope and the server identity, keeping other _meta', () => {
-    const result = toCallToolResult({ content: [{ type: 'text', text: 'hi' }], isError: true, resultType: 'complete', _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'sb' }, reason: 'x' } });
+    const result = toCallToolResult({
+      content: [{ type: 'text', text: 'hi' }],
+      isError: true,
+      resultType: 'complete',
+      _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'sb' }, reason: 'x' },
+    });
     expect(result).toEqual({ content: [{ type: 'text', text: 'hi' }], isError: true, _meta: { reason: 'x' } });
     expect(toCallToolResult({ content: [], resultType: 'complete', _meta: { 'io.modelcontextprotocol/serverInfo': {} } })).toEqual({ content: [] });
   });

@@ -31,7 +31,12 @@ export class DownstreamRpcError extends Error {
 }
 
 /** A 2026-07-28 request: the body with its `_meta` envelope, and the standard headers that must mirror it. */
-export function modernRequest(id: number, method: string, params: Record<string, unknown>, clientInfo: { name: string; version: string }): { body: string; headers: Record<string, string> } {
+export function modernRequest(
+  id: number,
+  method: string,
+  params: Record<string, unknown>,
+  clientInfo: { name: string; version: string },
+): { body: string; headers: Record<string, string> } {
   const name = typeof params['name'] === 'string' ? params['name'] : undefined;
   const body = JSON.stringify({
     jsonrpc: '2.0',
@@ -60,7 +65,11 @@ export function readModernResult(answer: PlainAnswer, id: number): Record<string
   let message: { result?: unknown; error?: { code?: unknown; message?: unknown } } | undefined;
   if (type.includes('text/event-stream')) {
     for (const event of text.split(/\r?\n\r?\n/)) {
-      const data = event.split(/\r?\n/).filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trimStart()).join('\n');
+      const data = event
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trimStart())
+        .join('\n');
       const parsed = data ? tryJson(data) : undefined;
       if (isObject(parsed) && parsed['id'] === id && ('result' in parsed || 'error' in parsed)) message = parsed;
     }

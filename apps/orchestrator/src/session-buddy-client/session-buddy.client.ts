@@ -47,7 +47,8 @@ const LEGACY_RECHECK_MS = 5 * 60_000;
 const CALL_TIMEOUT_MS = 60_000;
 const CLIENT_INFO = { name: 'orchestrator', version: '0.1.0' };
 
-const poolKey = (subject: string, scopes: readonly string[], onBehalfOf: readonly string[]) => `${subject}\n${[...scopes].sort().join(' ')}\n${onBehalfOf.join(' ')}`;
+const poolKey = (subject: string, scopes: readonly string[], onBehalfOf: readonly string[]) =>
+  `${subject}\n${[...scopes].sort().join(' ')}\n${onBehalfOf.join(' ')}`;
 
 const challengeParam = (challenge: string | undefined, name: string): string | undefined =>
   challenge ? new RegExp(`${name}="([^"]*)"`).exec(challenge)?.[1] : undefined;
@@ -103,7 +104,13 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
    * Tool errors come back as results (`isError`), untouched; auth refusals and
    * unreachable servers become {@link ToolError}s that say what failed.
    */
-  async callTool(subject: string, scopes: readonly string[], name: string, args: Record<string, unknown>, onBehalfOf: readonly string[] = []): Promise<CallToolResult> {
+  async callTool(
+    subject: string,
+    scopes: readonly string[],
+    name: string,
+    args: Record<string, unknown>,
+    onBehalfOf: readonly string[] = [],
+  ): Promise<CallToolResult> {
     const attempts = this.config.sessionBuddy.retries + 1;
     let lastError: unknown;
     const key = poolKey(subject, scopes, onBehalfOf);
@@ -163,7 +170,9 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
         ourKeyId,
         theirKeyIds,
         match,
-        detail: match ? 'session-buddy accepts our key' : `key mismatch: our key id ${ourKeyId} is not among session-buddy's [${theirKeyIds.join(', ')}]; the two services do not share a secret`,
+        detail: match
+          ? 'session-buddy accepts our key'
+          : `key mismatch: our key id ${ourKeyId} is not among session-buddy's [${theirKeyIds.join(', ')}]; the two services do not share a secret`,
       };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -218,7 +227,11 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     } catch (error) {
       // Refused credentials are not an answer about the protocol; anything else from a
       // 2025-era server (no session, unknown method) is.
-      if (!(error instanceof DownstreamHttpError || error instanceof DownstreamRpcError) || (error instanceof DownstreamHttpError && (error.status === 401 || error.status === 403))) throw error;
+      if (
+        !(error instanceof DownstreamHttpError || error instanceof DownstreamRpcError) ||
+        (error instanceof DownstreamHttpError && (error.status === 401 || error.status === 403))
+      )
+        throw error;
     }
     this.logger.log({ event: 'session_buddy_era', era, protocolVersion: era === 'modern' ? MODERN_REVISION : 'negotiated by initialize' });
     return era;
@@ -307,7 +320,10 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     if (this.canMint) out['authorization'] = `Bearer ${await this.tokens.tokenFor(state.subject, state.scopes, Date.now(), state.onBehalfOf)}`;
     const keys = this.auth.keyRing;
     if (keys && this.config.sessionBuddy.signRequests) {
-      Object.assign(out, signRequest({ method, authority: target.host, path: target.pathname, body }, { kid: keys.current.kid, key: keys.current.requestSigningKey }));
+      Object.assign(
+        out,
+        signRequest({ method, authority: target.host, path: target.pathname, body }, { kid: keys.current.kid, key: keys.current.requestSigningKey }),
+      );
     }
     return out;
   }

@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ACCESS_TOKEN_TYPE, JWT_BEARER_CLIENT_ASSERTION, TOKEN_EXCHANGE_GRANT, TokenIssuerService, createClientAssertion, privateSigningKeyFromText, type PrivateSigningKey } from '@crossauth/auth';
+import {
+  ACCESS_TOKEN_TYPE,
+  JWT_BEARER_CLIENT_ASSERTION,
+  TOKEN_EXCHANGE_GRANT,
+  TokenIssuerService,
+  createClientAssertion,
+  privateSigningKeyFromText,
+  type PrivateSigningKey,
+} from '@crossauth/auth';
 import { ToolError } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
@@ -71,12 +79,18 @@ export class TokenEndpointClient {
       response = await fetch(tokenEndpoint, { method: 'POST', headers, body: form, redirect: 'error', signal: AbortSignal.timeout(5000) });
     } catch (error) {
       this.endpoint = undefined;
-      throw new ToolError(`the authorization server at ${client.authorizationServer} could not be reached (${error instanceof Error ? error.message : String(error)})`, 'downstream_unavailable');
+      throw new ToolError(
+        `the authorization server at ${client.authorizationServer} could not be reached (${error instanceof Error ? error.message : String(error)})`,
+        'downstream_unavailable',
+      );
     }
     const body = (await response.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown };
     if (!response.ok || typeof body.access_token !== 'string') {
       this.logger.warn({ event: 'token_exchange_refused', status: response.status, error: body.error, description: body.error_description });
-      throw new ToolError(`the authorization server refused the token exchange for session-buddy: ${String(body.error ?? response.status)}${body.error_description ? ` (${String(body.error_description)})` : ''}`, 'downstream_unauthorized');
+      throw new ToolError(
+        `the authorization server refused the token exchange for session-buddy: ${String(body.error ?? response.status)}${body.error_description ? ` (${String(body.error_description)})` : ''}`,
+        'downstream_unauthorized',
+      );
     }
     const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : this.config.sessionBuddy.tokenTtlSeconds;
     return { token: body.access_token, expiresAtMs: nowMs + expiresIn * 1000 };

@@ -20,13 +20,15 @@ export const SHARED_STORES = Symbol('orchestrator:shared-stores');
     {
       provide: REDIS_CONNECTION,
       inject: [orchestratorConfig.KEY],
-      useFactory: (c: OrchestratorConfig): Promise<RedisConnection | null> => (c.redisUrl ? RedisConnection.open(c.redisUrl, 'orchestrator') : Promise.resolve(null)),
+      useFactory: (c: OrchestratorConfig): Promise<RedisConnection | null> =>
+        c.redisUrl ? RedisConnection.open(c.redisUrl, 'orchestrator') : Promise.resolve(null),
     },
     {
       provide: SHARED_STORES,
       inject: [orchestratorConfig.KEY, REDIS_CONNECTION],
       // The longest-lived nonce here is a client assertion's jti: its lifetime cap plus the skew, twice.
-      useFactory: (c: OrchestratorConfig, redis: RedisConnection | null) => sharedStores(redis, { lossGuardMs: (ASSERTION_MAX_LIFETIME_SECONDS + 2 * c.auth.clockSkewSeconds) * 1000 }),
+      useFactory: (c: OrchestratorConfig, redis: RedisConnection | null) =>
+        sharedStores(redis, { lossGuardMs: (ASSERTION_MAX_LIFETIME_SECONDS + 2 * c.auth.clockSkewSeconds) * 1000 }),
     },
   ],
   exports: [REDIS_CONNECTION, SHARED_STORES],

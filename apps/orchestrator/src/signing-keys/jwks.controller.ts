@@ -27,7 +27,10 @@ export class JwksController {
 
   @Get('jwks.json')
   jwks(@Res({ passthrough: true }) res: Response): { keys: object[] } {
-    if (!this.keys) throw new NotFoundException('this authorization server signs with a shared secret (HS256) and publishes no keys; set ORCHESTRATOR_SIGNING_ALG=Ed25519, EdDSA or ES256');
+    if (!this.keys)
+      throw new NotFoundException(
+        'this authorization server signs with a shared secret (HS256) and publishes no keys; set ORCHESTRATOR_SIGNING_ALG=Ed25519, EdDSA or ES256',
+      );
     res.setHeader('Content-Type', 'application/jwk-set+json');
     res.setHeader('Cache-Control', `public, max-age=${this.maxAge}`);
     return { keys: this.keys.published.map((key) => publicJwkOf(key, this.ed25519Name)) };

@@ -27,10 +27,17 @@ export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
     {
       provide: STORAGE_ENGINE,
       inject: [orchestratorConfig.KEY],
-      useFactory: (c: OrchestratorConfig) => openDatabase(c, { name: 'orchestrator', setting: 'ORCHESTRATOR_DATABASE_URL', sqlite: SQLITE_MIGRATIONS, postgres: POSTGRES_MIGRATIONS }),
+      useFactory: (c: OrchestratorConfig) =>
+        openDatabase(c, { name: 'orchestrator', setting: 'ORCHESTRATOR_DATABASE_URL', sqlite: SQLITE_MIGRATIONS, postgres: POSTGRES_MIGRATIONS }),
     },
-    byEngine<OAuthClientRepository>(OAUTH_CLIENT_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteOAuthClientRepository(db), postgres: (db) => new PostgresOAuthClientRepository(db) }),
-    byEngine<RevocationOutboxRepository>(REVOCATION_OUTBOX_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteRevocationOutboxRepository(db), postgres: (db) => new PostgresRevocationOutboxRepository(db) }),
+    byEngine<OAuthClientRepository>(OAUTH_CLIENT_REPOSITORY, STORAGE_ENGINE, {
+      sqlite: (db) => new SqliteOAuthClientRepository(db),
+      postgres: (db) => new PostgresOAuthClientRepository(db),
+    }),
+    byEngine<RevocationOutboxRepository>(REVOCATION_OUTBOX_REPOSITORY, STORAGE_ENGINE, {
+      sqlite: (db) => new SqliteRevocationOutboxRepository(db),
+      postgres: (db) => new PostgresRevocationOutboxRepository(db),
+    }),
     {
       provide: PersistentRevocationStore,
       inject: [STORAGE_ENGINE, REDIS_CONNECTION],

@@ -18,7 +18,12 @@ export class DiagnosticsTools {
     return { status: 'ok', auth: { mode: this.auth.mode, key_ids: verificationKeyIds(this.auth) } };
   }
 
-  @McpTool({ name: 'session_buddy_diagnostics', description: "Checks session-buddy is reachable and shares our secret (by key id); shows the client's pool and token cache.", scopes: ['admin'], annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'session_buddy_diagnostics',
+    description: "Checks session-buddy is reachable and shares our secret (by key id); shows the client's pool and token cache.",
+    scopes: ['admin'],
+    annotations: { readOnlyHint: true },
+  })
   async diagnostics() {
     const keys = await this.sessionBuddy.checkKeys();
     return {

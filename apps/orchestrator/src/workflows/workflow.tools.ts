@@ -55,7 +55,13 @@ export class WorkflowTools {
     return this.relay(principal, ['write'], 'end', input);
   }
 
-  @McpTool({ name: 'project_status', description: "The caller's open session for a project.", scopes: ['read'], input: statusInput, annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'project_status',
+    description: "The caller's open session for a project.",
+    scopes: ['read'],
+    input: statusInput,
+    annotations: { readOnlyHint: true },
+  })
   status(input: z.infer<typeof statusInput>, principal: Principal) {
     return this.relay(principal, ['read'], 'status', input);
   }
@@ -65,12 +71,23 @@ export class WorkflowTools {
     return this.relay(principal, ['write'], 'store_reflection', input);
   }
 
-  @McpTool({ name: 'recall', description: 'Search your lessons learned in session-buddy.', scopes: ['read'], input: recallInput, annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'recall',
+    description: 'Search your lessons learned in session-buddy.',
+    scopes: ['read'],
+    input: recallInput,
+    annotations: { readOnlyHint: true },
+  })
   recall(input: z.infer<typeof recallInput>, principal: Principal) {
     return this.relay(principal, ['read'], 'quick_search', input);
   }
 
-  @McpTool({ name: 'send_project_message', description: "Send a signed cross-project message (the predecessors' HMAC envelope) to session-buddy.", scopes: ['write'], input: sendInput })
+  @McpTool({
+    name: 'send_project_message',
+    description: "Send a signed cross-project message (the predecessors' HMAC envelope) to session-buddy.",
+    scopes: ['write'],
+    input: sendInput,
+  })
   async send(input: z.infer<typeof sendInput>, principal: Principal) {
     const key = this.auth.keyRing?.current;
     if (!key) throw new ToolError('cannot sign messages: the orchestrator has no secret configured', 'no_secret');

@@ -19,7 +19,12 @@ describe('session-buddy configuration: whose tokens it trusts', () => {
   });
 
   it('reads legacy names in the allow-list and the signed-request list as the issuer they now name', () => {
-    const config = loadSessionBuddyConfig({ ...base, SESSION_BUDDY_AUTHORIZATION_SERVER: AS, SESSION_BUDDY_ALLOWED_ISSUERS: 'orchestrator, mahavishnu', SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: 'orchestrator' });
+    const config = loadSessionBuddyConfig({
+      ...base,
+      SESSION_BUDDY_AUTHORIZATION_SERVER: AS,
+      SESSION_BUDDY_ALLOWED_ISSUERS: 'orchestrator, mahavishnu',
+      SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS: 'orchestrator',
+    });
     expect(config.auth.allowedIssuers).toEqual([AS, 'mahavishnu']);
     expect(config.auth.requireSignedRequests).toEqual([AS]);
   });

@@ -37,7 +37,12 @@ export const sessionBuddyEnvSchema = z.object({
   SESSION_BUDDY_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   SESSION_BUDDY_VERIFICATION_CACHE: envBoolean.default(true),
   SESSION_BUDDY_DATA_DIR: z.string().min(1).optional(),
-  SESSION_BUDDY_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  SESSION_BUDDY_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(1024 * 1024),
   SESSION_BUDDY_STATELESS: envBoolean.default(false),
   SESSION_BUDDY_MCP_2026: envBoolean.default(true),
   SESSION_BUDDY_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).default(1800),
@@ -48,7 +53,10 @@ export const sessionBuddyEnvSchema = z.object({
   SESSION_BUDDY_AUTH_FAILURE_BLOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   SESSION_BUDDY_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   SESSION_BUDDY_DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
-  SESSION_BUDDY_PROJECT_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be a project name').default('session-buddy'),
+  SESSION_BUDDY_PROJECT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be a project name')
+    .default('session-buddy'),
   XDG_DATA_HOME: z.string().optional(),
 });
 
@@ -126,14 +134,32 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
       clockSkewSeconds: e.SESSION_BUDDY_CLOCK_SKEW_SECONDS,
       verificationCache: e.SESSION_BUDDY_VERIFICATION_CACHE,
       jwks: e.SESSION_BUDDY_JWKS_URL
-        ? { url: e.SESSION_BUDDY_JWKS_URL, issuer: issuerNames([e.SESSION_BUDDY_JWKS_ISSUER ?? authorizationServer], legacy)[0] as string, refreshSeconds: e.SESSION_BUDDY_JWKS_REFRESH_SECONDS, minRefetchSeconds: e.SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS }
+        ? {
+            url: e.SESSION_BUDDY_JWKS_URL,
+            issuer: issuerNames([e.SESSION_BUDDY_JWKS_ISSUER ?? authorizationServer], legacy)[0] as string,
+            refreshSeconds: e.SESSION_BUDDY_JWKS_REFRESH_SECONDS,
+            minRefetchSeconds: e.SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS,
+          }
         : undefined,
-      requireSignedRequests: signedBy === 'off' || signedBy === 'all' ? signedBy : issuerNames(signedBy.split(',').map((s) => s.trim()).filter(Boolean), legacy),
+      requireSignedRequests:
+        signedBy === 'off' || signedBy === 'all'
+          ? signedBy
+          : issuerNames(
+              signedBy
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+              legacy,
+            ),
       signatureMaxAgeSeconds: e.SESSION_BUDDY_SIGNATURE_MAX_AGE_SECONDS,
       failureThrottle:
         e.SESSION_BUDDY_AUTH_FAILURE_LIMIT === 0
           ? false
-          : { limit: e.SESSION_BUDDY_AUTH_FAILURE_LIMIT, windowSeconds: e.SESSION_BUDDY_AUTH_FAILURE_WINDOW_SECONDS, blockSeconds: e.SESSION_BUDDY_AUTH_FAILURE_BLOCK_SECONDS },
+          : {
+              limit: e.SESSION_BUDDY_AUTH_FAILURE_LIMIT,
+              windowSeconds: e.SESSION_BUDDY_AUTH_FAILURE_WINDOW_SECONDS,
+              blockSeconds: e.SESSION_BUDDY_AUTH_FAILURE_BLOCK_SECONDS,
+            },
     },
     projectId: e.SESSION_BUDDY_PROJECT_ID,
     dataDir: e.SESSION_BUDDY_DATA_DIR ?? join(dataHome, 'crossauth', 'session-buddy'),

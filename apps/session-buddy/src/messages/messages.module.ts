@@ -11,7 +11,10 @@ import { SqliteProjectMessageRepository } from './sqlite-project-message.reposit
 @Module({
   imports: [StorageModule],
   providers: [
-    byEngine<ProjectMessageRepository>(PROJECT_MESSAGE_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteProjectMessageRepository(db), postgres: (db) => new PostgresProjectMessageRepository(db) }),
+    byEngine<ProjectMessageRepository>(PROJECT_MESSAGE_REPOSITORY, STORAGE_ENGINE, {
+      sqlite: (db) => new SqliteProjectMessageRepository(db),
+      postgres: (db) => new PostgresProjectMessageRepository(db),
+    }),
     MessagesTools,
   ],
 })

@@ -69,11 +69,24 @@ export class MessagesTools {
     return { accepted: true, from_project: envelope.message.from_project, to_project: envelope.message.to_project };
   }
 
-  @McpTool({ name: 'list_project_messages', description: 'Verified messages received for this project, newest first.', scopes: ['read'], input: listInput, annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'list_project_messages',
+    description: 'Verified messages received for this project, newest first.',
+    scopes: ['read'],
+    input: listInput,
+    annotations: { readOnlyHint: true },
+  })
   async list(input: z.infer<typeof listInput>) {
     const rows = await this.messages.list(this.config.projectId, input.limit);
     return {
-      messages: rows.map((m) => ({ id: m.id, from_project: m.fromProject, content: m.content, sent_at: iso(m.sentAt), received_at: iso(m.receivedAt), delivered_by: m.receivedFrom })),
+      messages: rows.map((m) => ({
+        id: m.id,
+        from_project: m.fromProject,
+        content: m.content,
+        sent_at: iso(m.sentAt),
+        received_at: iso(m.receivedAt),
+        delivered_by: m.receivedFrom,
+      })),
     };
   }
 }

@@ -3,7 +3,6 @@ import type { PostgresDatabaseService } from '@crossauth/storage';
 import { toProjectMessage, type ProjectMessageRow } from './project-message-row';
 import type { ProjectMessageRecord, ProjectMessageRepository } from './project-message.repository';
 
-
 /** {@link ProjectMessageRepository} on PostgreSQL; the unique signature makes a replay a no-op insert. */
 export class PostgresProjectMessageRepository implements ProjectMessageRepository {
   constructor(private readonly db: PostgresDatabaseService) {}
@@ -18,7 +17,10 @@ export class PostgresProjectMessageRepository implements ProjectMessageRepositor
   }
 
   async list(toProject: string, limit: number): Promise<ProjectMessageRecord[]> {
-    const { rows } = await this.db.query<ProjectMessageRow>(`SELECT * FROM project_messages WHERE to_project = $1 ORDER BY received_at DESC, id LIMIT $2`, [toProject, limit]);
+    const { rows } = await this.db.query<ProjectMessageRow>(`SELECT * FROM project_messages WHERE to_project = $1 ORDER BY received_at DESC, id LIMIT $2`, [
+      toProject,
+      limit,
+    ]);
     return rows.map(toProjectMessage);
   }
 }

@@ -1,7 +1,16 @@
 import type { ProjectMessageRecord } from './project-message.repository';
 
 /** A `project_messages` row as both engines return it. */
-export type ProjectMessageRow = { id: string; from_project: string; to_project: string; content: string; sent_at: number; received_at: number; received_from: string; signature: string };
+export type ProjectMessageRow = {
+  id: string;
+  from_project: string;
+  to_project: string;
+  content: string;
+  sent_at: number;
+  received_at: number;
+  received_from: string;
+  signature: string;
+};
 
 export const toProjectMessage = (r: ProjectMessageRow): ProjectMessageRecord => ({
   id: r.id,

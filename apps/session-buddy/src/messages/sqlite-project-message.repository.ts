@@ -4,7 +4,6 @@ import type { SqliteDatabaseService } from '@crossauth/storage';
 import { toProjectMessage, type ProjectMessageRow } from './project-message-row';
 import type { ProjectMessageRecord, ProjectMessageRepository } from './project-message.repository';
 
-
 /** {@link ProjectMessageRepository} on SQLite. */
 export class SqliteProjectMessageRepository implements ProjectMessageRepository {
   private readonly insertRow: Database.Statement;

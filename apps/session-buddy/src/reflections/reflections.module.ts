@@ -11,7 +11,10 @@ import { SqliteReflectionRepository } from './sqlite-reflection.repository';
 @Module({
   imports: [StorageModule],
   providers: [
-    byEngine<ReflectionRepository>(REFLECTION_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteReflectionRepository(db), postgres: (db) => new PostgresReflectionRepository(db) }),
+    byEngine<ReflectionRepository>(REFLECTION_REPOSITORY, STORAGE_ENGINE, {
+      sqlite: (db) => new SqliteReflectionRepository(db),
+      postgres: (db) => new PostgresReflectionRepository(db),
+    }),
     ReflectionsTools,
   ],
 })

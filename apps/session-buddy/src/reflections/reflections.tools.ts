@@ -41,7 +41,13 @@ export class ReflectionsTools {
     return view(record);
   }
 
-  @McpTool({ name: 'quick_search', description: 'Full-text search of your reflections, best match first.', scopes: ['read'], input: searchInput, annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'quick_search',
+    description: 'Full-text search of your reflections, best match first.',
+    scopes: ['read'],
+    input: searchInput,
+    annotations: { readOnlyHint: true },
+  })
   async quickSearch(input: z.infer<typeof searchInput>, principal: Principal) {
     const words = input.query.match(/[\p{L}\p{N}_]+/gu)?.slice(0, 32) ?? [];
     if (words.length === 0) throw new ToolError('query: must contain at least one letter or digit', 'invalid_argument');
@@ -54,13 +60,25 @@ export class ReflectionsTools {
     return { query: input.query, count: results.length, results: results.map((r) => ({ ...view(r), score: r.score })) };
   }
 
-  @McpTool({ name: 'reflection_stats', description: 'Counts of your reflections by project and by tag.', scopes: ['read'], input: statsInput, annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'reflection_stats',
+    description: 'Counts of your reflections by project and by tag.',
+    scopes: ['read'],
+    input: statsInput,
+    annotations: { readOnlyHint: true },
+  })
   async stats(input: z.infer<typeof statsInput>, principal: Principal) {
     const stats = await this.reflections.stats(hasScopes(principal, ['admin']) ? undefined : principal.subject, input.project);
     return { total: stats.total, by_project: stats.byProject, by_tag: stats.byTag };
   }
 
-  @McpTool({ name: 'delete_reflection', description: 'Delete one of your reflections by id.', scopes: ['delete'], input: deleteInput, annotations: { destructiveHint: true, idempotentHint: true } })
+  @McpTool({
+    name: 'delete_reflection',
+    description: 'Delete one of your reflections by id.',
+    scopes: ['delete'],
+    input: deleteInput,
+    annotations: { destructiveHint: true, idempotentHint: true },
+  })
   async delete(input: z.infer<typeof deleteInput>, principal: Principal) {
     const found = await this.reflections.find(input.id);
     // Someone else's reflection reads as "not found": existence is not disclosed.

@@ -1,5 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AUTH_OPTIONS, AuthError, TokenVerifierService, subjectRevocationCutoff, verificationKeyIds, type Principal, type ResolvedAuthOptions, type TokenGrant } from '@crossauth/auth';
+import {
+  AUTH_OPTIONS,
+  AuthError,
+  TokenVerifierService,
+  subjectRevocationCutoff,
+  verificationKeyIds,
+  type Principal,
+  type ResolvedAuthOptions,
+  type TokenGrant,
+} from '@crossauth/auth';
 import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import { PersistentRevocationStore } from '@crossauth/storage';
@@ -24,7 +33,13 @@ export class RevocationTools {
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
   ) {}
 
-  @McpTool({ name: 'revoke_token', description: 'Revoke one token, by its jti or by the token itself (its signature must be ours; it may have expired).', scopes: ['admin'], input: revokeTokenInput, annotations: { destructiveHint: true, idempotentHint: true } })
+  @McpTool({
+    name: 'revoke_token',
+    description: 'Revoke one token, by its jti or by the token itself (its signature must be ours; it may have expired).',
+    scopes: ['admin'],
+    input: revokeTokenInput,
+    annotations: { destructiveHint: true, idempotentHint: true },
+  })
   async revokeToken(input: z.infer<typeof revokeTokenInput>, principal: Principal) {
     const now = Math.floor(Date.now() / 1000);
     let jti = input.jti;
@@ -51,7 +66,8 @@ export class RevocationTools {
 
   @McpTool({
     name: 'revoke_subject',
-    description: 'Revoke every token of a subject issued up to a time (default: now), including tokens whose iat is ahead of this server by up to the accepted clock skew. Tokens minted afterwards work once their iat passes the returned tokens_accepted_from.',
+    description:
+      'Revoke every token of a subject issued up to a time (default: now), including tokens whose iat is ahead of this server by up to the accepted clock skew. Tokens minted afterwards work once their iat passes the returned tokens_accepted_from.',
     scopes: ['admin'],
     input: revokeSubjectInput,
     annotations: { destructiveHint: true, idempotentHint: true },
@@ -63,6 +79,11 @@ export class RevocationTools {
     await this.store.revokeSubject(input.subject, cutoff, expiresAt, principal.subject);
     const evicted = this.verifier.evict((p) => p.subject === input.subject && (p.issuedAt ?? 0) < cutoff);
     this.logger.warn({ event: 'subject_revoked', subject: input.subject, before: cutoff, by: principal.subject, evicted });
-    return { revoked: 'subject', subject: input.subject, issued_up_to: new Date(atMs).toISOString(), tokens_accepted_from: new Date(cutoff * 1000).toISOString() };
+    return {
+      revoked: 'subject',
+      subject: input.subject,
+      issued_up_to: new Date(atMs).toISOString(),
+      tokens_accepted_from: new Date(cutoff * 1000).toISOString(),
+    };
   }
 }

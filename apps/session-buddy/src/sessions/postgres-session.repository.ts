@@ -20,7 +20,11 @@ export class PostgresSessionRepository implements SessionRepository {
     return rows[0] ? toSession(rows[0]) : undefined;
   }
 
-  async addCheckpointToOpen(owner: string, project: string, c: Omit<CheckpointRecord, 'id' | 'sessionId'>): Promise<{ checkpoint: CheckpointRecord; total: number } | undefined> {
+  async addCheckpointToOpen(
+    owner: string,
+    project: string,
+    c: Omit<CheckpointRecord, 'id' | 'sessionId'>,
+  ): Promise<{ checkpoint: CheckpointRecord; total: number } | undefined> {
     // One statement, one round trip. The count's snapshot predates the insert, hence + 1.
     const { rows } = await this.db.query<CheckpointRow & { total: number }>(
       `WITH open AS (SELECT id FROM sessions WHERE owner = $1 AND project = $2 AND status = 'open'),

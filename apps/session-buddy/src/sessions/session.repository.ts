@@ -45,7 +45,11 @@ export interface SessionRepository {
    * Adds a checkpoint to the owner's open session of a project, in one
    * transaction; resolves `undefined` when there is none. `total` counts it.
    */
-  addCheckpointToOpen(owner: string, project: string, checkpoint: Omit<CheckpointRecord, 'id' | 'sessionId'>): Promise<{ checkpoint: CheckpointRecord; total: number } | undefined>;
+  addCheckpointToOpen(
+    owner: string,
+    project: string,
+    checkpoint: Omit<CheckpointRecord, 'id' | 'sessionId'>,
+  ): Promise<{ checkpoint: CheckpointRecord; total: number } | undefined>;
   /** Closes an open session; resolves `undefined` if it was not open. */
   close(id: string, endedAt: number, summary: string | null, endEventId?: string): Promise<SessionRecord | undefined>;
   checkpoints(sessionId: string, limit: number): Promise<CheckpointRecord[]>;

@@ -11,7 +11,10 @@ import { SqliteSessionRepository } from './sqlite-session.repository';
 @Module({
   imports: [StorageModule],
   providers: [
-    byEngine<SessionRepository>(SESSION_REPOSITORY, STORAGE_ENGINE, { sqlite: (db) => new SqliteSessionRepository(db), postgres: (db) => new PostgresSessionRepository(db) }),
+    byEngine<SessionRepository>(SESSION_REPOSITORY, STORAGE_ENGINE, {
+      sqlite: (db) => new SqliteSessionRepository(db),
+      postgres: (db) => new PostgresSessionRepository(db),
+    }),
     SessionsTools,
   ],
 })

@@ -8,7 +8,13 @@ import { SQLITE_MIGRATIONS } from '../storage/sqlite-migrations';
 import { SessionsTools } from './sessions.tools';
 import { SqliteSessionRepository } from './sqlite-session.repository';
 
-const principal = (subject: string, scopes = ['read', 'write']): Principal => ({ ...ANONYMOUS_PRINCIPAL, subject, issuer: 'orchestrator', scopes, anonymous: false });
+const principal = (subject: string, scopes = ['read', 'write']): Principal => ({
+  ...ANONYMOUS_PRINCIPAL,
+  subject,
+  issuer: 'orchestrator',
+  scopes,
+  anonymous: false,
+});
 
 async function tools() {
   const db = await SqliteDatabaseService.open(mkdtempSync(join(tmpdir(), 'sb-spec-')), 'session-buddy', SQLITE_MIGRATIONS);
@@ -56,7 +62,7 @@ describe('SessionsTools on SQLite', () => {
     expect(await codeOf(t.listSessions({ limit: 2, cursor: 'bm90LWEtY3Vyc29y' }, principal('pager')))).toBe('invalid_argument');
   });
 
-  it('shows only the caller\'s sessions unless the caller is admin', async () => {
+  it("shows only the caller's sessions unless the caller is admin", async () => {
     const { tools: t } = await tools();
     await t.start({ project: 'mine' }, principal('owner'));
     expect((await t.listSessions({ limit: 10 }, principal('other'))).sessions).toHaveLength(0);
@@ -73,7 +79,10 @@ describe('SessionsTools on SQLite', () => {
 
   it('refuses an end event timestamped before the session started', async () => {
     const { tools: t } = await tools();
-    await t.trackSessionStart({ event_version: '1.0', event_id: '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed', timestamp: '2026-11-22T10:00:00Z', project: 'x' }, principal('a'));
+    await t.trackSessionStart(
+      { event_version: '1.0', event_id: '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed', timestamp: '2026-11-22T10:00:00Z', project: 'x' },
+      principal('a'),
+    );
     const end = { event_version: '1.0' as const, event_id: '6ec0bd7f-11c0-43da-975e-2a8ad9ebae0b', timestamp: '2026-11-22T09:00:00Z', project: 'x' };
     expect(await codeOf(t.trackSessionEnd(end, principal('a')))).toBe('invalid_argument');
     expect((await t.status({ project: 'x', recent: 5 }, principal('a'))).status).toBe('open');

@@ -67,14 +67,24 @@ const noOpenSession = (project: string) => new ToolError(`project ${project} has
 export class SessionsTools {
   constructor(@Inject(SESSION_REPOSITORY) private readonly sessions: SessionRepository) {}
 
-  @McpTool({ name: 'start', description: 'Start a work session for a project (by project name or working_directory). Returns its id.', scopes: ['write'], input: startInput })
+  @McpTool({
+    name: 'start',
+    description: 'Start a work session for a project (by project name or working_directory). Returns its id.',
+    scopes: ['write'],
+    input: startInput,
+  })
   async start(input: z.infer<typeof startInput>, principal: Principal) {
     const { project, workingDirectory } = resolveProject(input);
     const session = await this.open(principal.subject, project, workingDirectory, Date.now());
     return view(session);
   }
 
-  @McpTool({ name: 'checkpoint', description: "Record progress in the project's open session: notes, optional quality score (0-100) and files touched.", scopes: ['write'], input: checkpointInput })
+  @McpTool({
+    name: 'checkpoint',
+    description: "Record progress in the project's open session: notes, optional quality score (0-100) and files touched.",
+    scopes: ['write'],
+    input: checkpointInput,
+  })
   async checkpoint(input: z.infer<typeof checkpointInput>, principal: Principal) {
     const { project } = resolveProject(input);
     const added = await this.sessions.addCheckpointToOpen(principal.subject, project, {
@@ -88,13 +98,24 @@ export class SessionsTools {
     return { session_id: checkpoint.sessionId, checkpoint_id: checkpoint.id, recorded_at: iso(checkpoint.createdAt), checkpoints: total };
   }
 
-  @McpTool({ name: 'end', description: "Close the project's open session with a summary. Returns its duration and checkpoint count.", scopes: ['write'], input: endInput })
+  @McpTool({
+    name: 'end',
+    description: "Close the project's open session with a summary. Returns its duration and checkpoint count.",
+    scopes: ['write'],
+    input: endInput,
+  })
   async end(input: z.infer<typeof endInput>, principal: Principal) {
     const session = await this.requireOpen(principal.subject, resolveProject(input).project);
     return this.close(session, Date.now(), input.summary ?? null);
   }
 
-  @McpTool({ name: 'status', description: "The caller's open session for a project, with its most recent checkpoints.", scopes: ['read'], input: statusInput, annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'status',
+    description: "The caller's open session for a project, with its most recent checkpoints.",
+    scopes: ['read'],
+    input: statusInput,
+    annotations: { readOnlyHint: true },
+  })
   async status(input: z.infer<typeof statusInput>, principal: Principal) {
     const session = await this.requireOpen(principal.subject, resolveProject(input).project);
     const recent = await this.sessions.checkpoints(session.id, input.recent);
@@ -102,11 +123,23 @@ export class SessionsTools {
       ...view(session),
       elapsed_seconds: Math.round((Date.now() - session.startedAt) / 1000),
       checkpoints: await this.sessions.countCheckpoints(session.id),
-      recent_checkpoints: recent.map((c) => ({ id: c.id, recorded_at: iso(c.createdAt), notes: c.notes, quality_score: c.qualityScore, files_touched: c.files })),
+      recent_checkpoints: recent.map((c) => ({
+        id: c.id,
+        recorded_at: iso(c.createdAt),
+        notes: c.notes,
+        quality_score: c.qualityScore,
+        files_touched: c.files,
+      })),
     };
   }
 
-  @McpTool({ name: 'list_sessions', description: "The caller's sessions, newest first, filterable by project, status and start time; paginated with cursor.", scopes: ['read'], input: listInput, annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'list_sessions',
+    description: "The caller's sessions, newest first, filterable by project, status and start time; paginated with cursor.",
+    scopes: ['read'],
+    input: listInput,
+    annotations: { readOnlyHint: true },
+  })
   async listSessions(input: z.infer<typeof listInput>, principal: Principal) {
     const rows = await this.sessions.list({
       owner: hasScopes(principal, ['admin']) ? undefined : principal.subject,
@@ -122,7 +155,12 @@ export class SessionsTools {
     return { sessions: page.map(view), next_cursor: rows.length > input.limit && last ? encodeCursor(last) : null };
   }
 
-  @McpTool({ name: 'track_session_start', description: 'Event-style session start (event_version "1.0", UUIDv4 event_id, ISO-8601 timestamp). Repeating an event_id returns the original result.', scopes: ['write'], input: trackStartInput })
+  @McpTool({
+    name: 'track_session_start',
+    description: 'Event-style session start (event_version "1.0", UUIDv4 event_id, ISO-8601 timestamp). Repeating an event_id returns the original result.',
+    scopes: ['write'],
+    input: trackStartInput,
+  })
   async trackSessionStart(input: z.infer<typeof trackStartInput>, principal: Principal) {
     const replay = await this.replay(input.event_id, 'start', principal);
     if (replay) return { ...view(replay), duplicate: true };
@@ -130,7 +168,12 @@ export class SessionsTools {
     return { ...view(await this.open(principal.subject, project, workingDirectory, Date.parse(input.timestamp), input.event_id)), duplicate: false };
   }
 
-  @McpTool({ name: 'track_session_end', description: 'Event-style session end (event_version "1.0", UUIDv4 event_id, ISO-8601 timestamp). Repeating an event_id returns the original result.', scopes: ['write'], input: trackEndInput })
+  @McpTool({
+    name: 'track_session_end',
+    description: 'Event-style session end (event_version "1.0", UUIDv4 event_id, ISO-8601 timestamp). Repeating an event_id returns the original result.',
+    scopes: ['write'],
+    input: trackEndInput,
+  })
   async trackSessionEnd(input: z.infer<typeof trackEndInput>, principal: Principal) {
     const replay = await this.replay(input.event_id, 'end', principal);
     if (replay) return { ...(await this.summarise(replay)), duplicate: true };

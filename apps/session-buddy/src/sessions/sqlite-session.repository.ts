@@ -17,9 +17,7 @@ export class SqliteSessionRepository implements SessionRepository {
          ON CONFLICT DO NOTHING RETURNING *`,
       ),
       findOpen: this.db.prepare(`SELECT * FROM sessions WHERE owner = ? AND project = ? AND status = 'open'`),
-      addCheckpoint: this.db.prepare(
-        `INSERT INTO checkpoints (session_id, created_at, notes, quality_score, files) VALUES (?, ?, ?, ?, ?) RETURNING *`,
-      ),
+      addCheckpoint: this.db.prepare(`INSERT INTO checkpoints (session_id, created_at, notes, quality_score, files) VALUES (?, ?, ?, ?, ?) RETURNING *`),
       close: this.db.prepare(`UPDATE sessions SET status = 'closed', ended_at = ?, summary = ?, end_event_id = ? WHERE id = ? AND status = 'open' RETURNING *`),
       checkpoints: this.db.prepare(`SELECT * FROM checkpoints WHERE session_id = ? ORDER BY id DESC LIMIT ?`),
       countCheckpoints: this.db.prepare(`SELECT count(*) AS n FROM checkpoints WHERE session_id = ?`),
@@ -38,7 +36,11 @@ export class SqliteSessionRepository implements SessionRepository {
     return row ? toSession(row) : undefined;
   }
 
-  async addCheckpointToOpen(owner: string, project: string, c: Omit<CheckpointRecord, 'id' | 'sessionId'>): Promise<{ checkpoint: CheckpointRecord; total: number } | undefined> {
+  async addCheckpointToOpen(
+    owner: string,
+    project: string,
+    c: Omit<CheckpointRecord, 'id' | 'sessionId'>,
+  ): Promise<{ checkpoint: CheckpointRecord; total: number } | undefined> {
     return this.db.transaction(() => {
       const open = this.stmt.findOpen.get(owner, project) as SessionRow | undefined;
       if (!open) return undefined;

@@ -41,7 +41,12 @@ interface Engine {
 
 function sqliteEngine(): Engine {
   const dir = mkdtempSync(join(tmpdir(), 'sb-contract-'));
-  return { name: 'SQLite', prepare: async () => undefined, connect: () => SqliteDatabaseService.open(dir, 'session-buddy', SQLITE_MIGRATIONS), cleanup: async () => undefined };
+  return {
+    name: 'SQLite',
+    prepare: async () => undefined,
+    connect: () => SqliteDatabaseService.open(dir, 'session-buddy', SQLITE_MIGRATIONS),
+    cleanup: async () => undefined,
+  };
 }
 
 function postgresEngine(baseUrl: string): Engine {
@@ -60,7 +65,12 @@ function postgresEngine(baseUrl: string): Engine {
   return {
     name: 'PostgreSQL',
     prepare: () => admin(`CREATE SCHEMA ${schema}`),
-    connect: () => PostgresDatabaseService.connect({ url: url.toString(), poolSize: 4, statementTimeoutMs: 5000 }, { name: 'session-buddy', migrations: POSTGRES_MIGRATIONS, setting: 'CROSSAUTH_TEST_DATABASE_URL' }, 0),
+    connect: () =>
+      PostgresDatabaseService.connect(
+        { url: url.toString(), poolSize: 4, statementTimeoutMs: 5000 },
+        { name: 'session-buddy', migrations: POSTGRES_MIGRATIONS, setting: 'CROSSAUTH_TEST_DATABASE_URL' },
+        0,
+      ),
     cleanup: () => admin(`DROP SCHEMA ${schema} CASCADE`),
   };
 }
@@ -162,7 +172,12 @@ describe.each(engines)('storage contract on $name', (spec) => {
       expect(await repo.sessions.addCheckpointToOpen('cp', 'p', { createdAt: 1, notes: 'none open', qualityScore: null, files: [] })).toBeUndefined();
       const s = (await open('cp', 'p', 30_000)) as SessionRecord;
       for (let i = 1; i <= 3; i++) {
-        const added = await repo.sessions.addCheckpointToOpen('cp', 'p', { createdAt: 30_000 + i, notes: `n${i}`, qualityScore: i === 2 ? null : 50 + i, files: [`f${i}.ts`, 'é/ü.md'] });
+        const added = await repo.sessions.addCheckpointToOpen('cp', 'p', {
+          createdAt: 30_000 + i,
+          notes: `n${i}`,
+          qualityScore: i === 2 ? null : 50 + i,
+          files: [`f${i}.ts`, 'é/ü.md'],
+        });
         expect(added?.checkpoint).toMatchObject({ sessionId: s.id, notes: `n${i}`, files: [`f${i}.ts`, 'é/ü.md'] });
         expect(added?.total).toBe(i);
         expect(typeof added?.checkpoint.id).toBe('number');

@@ -23,13 +23,15 @@ import { REDIS_CONNECTION, SHARED_STORES, STORAGE_ENGINE, type StorageEngine } f
     {
       provide: REDIS_CONNECTION,
       inject: [sessionBuddyConfig.KEY],
-      useFactory: (c: SessionBuddyConfig): Promise<RedisConnection | null> => (c.redisUrl ? RedisConnection.open(c.redisUrl, 'session-buddy') : Promise.resolve(null)),
+      useFactory: (c: SessionBuddyConfig): Promise<RedisConnection | null> =>
+        c.redisUrl ? RedisConnection.open(c.redisUrl, 'session-buddy') : Promise.resolve(null),
     },
     {
       provide: SHARED_STORES,
       inject: [sessionBuddyConfig.KEY, REDIS_CONNECTION],
       // Signed requests and project messages share the signature window; a nonce may start up to the skew ahead.
-      useFactory: (c: SessionBuddyConfig, redis: RedisConnection | null) => sharedStores(redis, { lossGuardMs: (c.auth.signatureMaxAgeSeconds + c.auth.clockSkewSeconds) * 1000 }),
+      useFactory: (c: SessionBuddyConfig, redis: RedisConnection | null) =>
+        sharedStores(redis, { lossGuardMs: (c.auth.signatureMaxAgeSeconds + c.auth.clockSkewSeconds) * 1000 }),
     },
     {
       provide: PersistentRevocationStore,

@@ -26,9 +26,7 @@ describe('resolveAuthOptions', () => {
   });
 
   it('refuses a weak previous secret, naming which one', () => {
-    expect(() => resolveAuthOptions({ ...base, secret: randomSecret(), previousSecrets: ['short'] })).toThrow(
-      /SESSION_BUDDY_SECRET \(previous #1\)/,
-    );
+    expect(() => resolveAuthOptions({ ...base, secret: randomSecret(), previousSecrets: ['short'] })).toThrow(/SESSION_BUDDY_SECRET \(previous #1\)/);
   });
 
   it('refuses empty issuer and audience lists', () => {

@@ -138,7 +138,8 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   if (options.audiences.length === 0) throw new AuthConfigError('audiences must not be empty');
   for (const legacy of options.legacyIssuers ?? []) {
     if (!Number.isFinite(legacy.until.getTime())) throw new AuthConfigError(`legacy issuer ${legacy.name} needs a valid end date`);
-    if (options.allowedIssuers.includes(legacy.name)) throw new AuthConfigError(`issuer ${legacy.name} is both allowed and a legacy name of ${legacy.issuer}; list it once`);
+    if (options.allowedIssuers.includes(legacy.name))
+      throw new AuthConfigError(`issuer ${legacy.name} is both allowed and a legacy name of ${legacy.issuer}; list it once`);
   }
   if (options.requireSignedRequests && options.requireSignedRequests !== 'off' && !options.secret) {
     throw new AuthConfigError(`signed requests need ${name}: the signing key is derived from it`);

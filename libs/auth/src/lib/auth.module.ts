@@ -39,7 +39,13 @@ const logger = new Logger('AuthModule');
             message: 'AUTHENTICATION IS DISABLED: no secret is configured, every call runs with full access. Bind to loopback only.',
           });
         } else {
-          logger.log({ event: 'auth_configured', mode: resolved.mode, keyIds: verificationKeyIds(resolved), allowedIssuers: resolved.allowedIssuers, audiences: resolved.audiences });
+          logger.log({
+            event: 'auth_configured',
+            mode: resolved.mode,
+            keyIds: verificationKeyIds(resolved),
+            allowedIssuers: resolved.allowedIssuers,
+            audiences: resolved.audiences,
+          });
         }
         return resolved;
       },
@@ -58,7 +64,19 @@ const logger = new Logger('AuthModule');
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
     AuthContextMiddleware,
   ],
-  exports: [AUTH_OPTIONS, TokenVerifierService, TokenIssuerService, TokenExchangeService, RequestAuthenticatorService, AuthContextService, AuthAuditService, RequestSignatureVerifierService, AuthFailureThrottleService, AuthKeysService, ChallengeScopesService],
+  exports: [
+    AUTH_OPTIONS,
+    TokenVerifierService,
+    TokenIssuerService,
+    TokenExchangeService,
+    RequestAuthenticatorService,
+    AuthContextService,
+    AuthAuditService,
+    RequestSignatureVerifierService,
+    AuthFailureThrottleService,
+    AuthKeysService,
+    ChallengeScopesService,
+  ],
 })
 export class AuthModule extends AuthConfigurableModule implements NestModule {
   constructor(@Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions) {

@@ -26,7 +26,12 @@ export class AuthDiagnosticsTools {
     private readonly sessions: McpSessionRegistry,
   ) {}
 
-  @McpTool({ name: 'jwt_diagnostics', description: 'How this server checks tokens: mode, algorithm, issuers, audiences, key ids, skew, legacy acceptance.', scopes: ['admin'], annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'jwt_diagnostics',
+    description: 'How this server checks tokens: mode, algorithm, issuers, audiences, key ids, skew, legacy acceptance.',
+    scopes: ['admin'],
+    annotations: { readOnlyHint: true },
+  })
   jwtDiagnostics() {
     const rule = this.auth.requireSignedRequests;
     return {
@@ -47,21 +52,43 @@ export class AuthDiagnosticsTools {
     };
   }
 
-  @McpTool({ name: 'validate_jwt_token', description: 'Decode a token and say exactly whether this server would accept it, and why not.', scopes: ['admin'], input: validateInput, annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'validate_jwt_token',
+    description: 'Decode a token and say exactly whether this server would accept it, and why not.',
+    scopes: ['admin'],
+    input: validateInput,
+    annotations: { readOnlyHint: true },
+  })
   validateJwtToken(input: z.infer<typeof validateInput>) {
     const [h, p] = input.token_to_check.split('.');
     const header = decode(h);
     const claims = decode(p);
     try {
       const principal = this.verifier.verifyUncached(input.token_to_check);
-      return { valid: true, header, claims, principal: { subject: principal.subject, issuer: principal.issuer, scopes: principal.scopes, actor: principal.actor ?? null, expires_at: new Date(principal.expiresAt * 1000).toISOString() } };
+      return {
+        valid: true,
+        header,
+        claims,
+        principal: {
+          subject: principal.subject,
+          issuer: principal.issuer,
+          scopes: principal.scopes,
+          actor: principal.actor ?? null,
+          expires_at: new Date(principal.expiresAt * 1000).toISOString(),
+        },
+      };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       return { valid: false, reason: error.reason, description: error.message, detail: error.detail ?? null, header, claims };
     }
   }
 
-  @McpTool({ name: 'session_diagnostics', description: 'Open MCP sessions (ids as short hashes), their owners and idle ages, and verification-cache use.', scopes: ['admin'], annotations: { readOnlyHint: true } })
+  @McpTool({
+    name: 'session_diagnostics',
+    description: 'Open MCP sessions (ids as short hashes), their owners and idle ages, and verification-cache use.',
+    scopes: ['admin'],
+    annotations: { readOnlyHint: true },
+  })
   sessionDiagnostics() {
     const sessions = this.sessions.describe();
     return { session_count: sessions.length, sessions: sessions.slice(0, 200), verification_cache: this.verifier.cacheStats };

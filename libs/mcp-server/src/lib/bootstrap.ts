@@ -61,7 +61,10 @@ export async function startMcpApplication(
 ): Promise<INestApplication | undefined> {
   const stdio = argv.includes('--stdio');
   // LOG_REDACT_KEYS adds keys to the default redaction list (comma-separated).
-  const extraRedactions = (process.env['LOG_REDACT_KEYS'] ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const extraRedactions = (process.env['LOG_REDACT_KEYS'] ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const logger = new JsonLogger(stdio, logLevels(), [...DEFAULT_REDACTED_KEYS, ...extraRedactions]);
   // One stray rejection must not take every other caller's server down with it.
   process.on('unhandledRejection', (reason) => {
@@ -87,6 +90,10 @@ export async function startMcpApplication(
   }
   await app.listen(port, host);
   const address = app.getHttpServer().address() as { port: number } | null;
-  new Logger('Bootstrap').log({ event: 'listening', url: `http://${host.includes(':') ? `[${host}]` : host}:${address?.port ?? port}/mcp`, authMode: auth.mode });
+  new Logger('Bootstrap').log({
+    event: 'listening',
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${address?.port ?? port}/mcp`,
+    authMode: auth.mode,
+  });
   return app;
 }

@@ -44,7 +44,10 @@ const isClass = (fn: object) => Function.prototype.toString.call(fn).startsWith(
  */
 export function createExpressServer(app: Express): Server | undefined {
   if (isClass(IncomingMessage) || isClass(ServerResponse)) return undefined;
-  return createServer({ IncomingMessage: bornWithPrototype(IncomingMessage, app.request), ServerResponse: bornWithPrototype(ServerResponse, app.response) }, app);
+  return createServer(
+    { IncomingMessage: bornWithPrototype(IncomingMessage, app.request), ServerResponse: bornWithPrototype(ServerResponse, app.response) },
+    app,
+  );
 }
 
 /**

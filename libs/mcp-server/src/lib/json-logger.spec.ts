@@ -15,7 +15,15 @@ describe('JsonLogger redaction', () => {
       return true;
     });
     try {
-      new JsonLogger(false, ['log']).log({ event: 'request', headers: { authorization: 'Bearer eyJhbGciOi.payload.sig', signature: 'sig1=:AAAA:' }, args: { token: 'eyJ.x.y', project: 'p' }, secret: 'hunter2hunter2' }, 'Spec');
+      new JsonLogger(false, ['log']).log(
+        {
+          event: 'request',
+          headers: { authorization: 'Bearer eyJhbGciOi.payload.sig', signature: 'sig1=:AAAA:' },
+          args: { token: 'eyJ.x.y', project: 'p' },
+          secret: 'hunter2hunter2',
+        },
+        'Spec',
+      );
     } finally {
       spy.mockRestore();
     }

@@ -1,7 +1,18 @@
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 
 /** Keys whose values never reach a log line, at any depth (case-insensitive). */
-export const DEFAULT_REDACTED_KEYS = ['authorization', 'signature', 'signature-input', 'token', 'token_to_check', 'token_to_revoke', 'secret', 'password', 'cookie', 'set-cookie'];
+export const DEFAULT_REDACTED_KEYS = [
+  'authorization',
+  'signature',
+  'signature-input',
+  'token',
+  'token_to_check',
+  'token_to_revoke',
+  'secret',
+  'password',
+  'cookie',
+  'set-cookie',
+];
 
 const REDACTED = '[redacted]';
 

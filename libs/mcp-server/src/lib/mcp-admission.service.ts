@@ -96,7 +96,8 @@ export class McpAdmission {
     try {
       raw = await readBody(req, this.maxBodyBytes);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return refuse(jsonRpcError(413, -32600, `Request body exceeds ${this.maxBodyBytes} bytes`, { Connection: 'close' }));
+      if (error instanceof BodyTooLargeError)
+        return refuse(jsonRpcError(413, -32600, `Request body exceeds ${this.maxBodyBytes} bytes`, { Connection: 'close' }));
       throw error;
     }
     const signature = this.signatureRefusal(req, raw, caller.principal);
@@ -114,10 +115,18 @@ export class McpAdmission {
     const headers = standardHeadersOf(req);
     const route = this.modernProtocol ? classifyInboundRequest({ httpMethod: 'POST', ...headers, body }) : ({ kind: 'legacy' } as const);
     if (route.kind === 'reject') {
-      return refuse({ status: route.httpStatus, body: { jsonrpc: '2.0', id: echoableId(body), error: { code: route.code, message: route.message, ...(route.data !== undefined ? { data: route.data } : {}) } } });
+      return refuse({
+        status: route.httpStatus,
+        body: {
+          jsonrpc: '2.0',
+          id: echoableId(body),
+          error: { code: route.code, message: route.message, ...(route.data !== undefined ? { data: route.data } : {}) },
+        },
+      });
     }
     if (route.kind === 'modern') {
-      if (!isJsonContentType(req.header('content-type'))) return refuse(jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json'));
+      if (!isJsonContentType(req.header('content-type')))
+        return refuse(jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json'));
       const problem = route.messageKind === 'request' ? this.modern.headerProblem(route.message, headers) : undefined;
       if (problem) return refuse(problem);
     }
@@ -163,7 +172,12 @@ export class McpAdmission {
     } catch (error) {
       return this.signatureFailure(error, req, principal);
     }
-    return pending ? pending.then(() => undefined, (error: unknown) => this.signatureFailure(error, req, principal)) : undefined;
+    return pending
+      ? pending.then(
+          () => undefined,
+          (error: unknown) => this.signatureFailure(error, req, principal),
+        )
+      : undefined;
   }
 
   private signatureFailure(error: unknown, req: Request, principal: Principal): HttpAnswer {
@@ -172,7 +186,11 @@ export class McpAdmission {
     const retryAfter = RETRY_AFTER_SECONDS[error.reason];
     if (retryAfter !== undefined) {
       // Our capacity or our replay store, not the caller's fault: no failure counted. Never let it through unchecked.
-      return { status: 503, headers: { 'Retry-After': String(retryAfter) }, body: { error: 'temporarily_unavailable', error_description: error.reason, reason: error.reason } };
+      return {
+        status: 503,
+        headers: { 'Retry-After': String(retryAfter) },
+        body: { error: 'temporarily_unavailable', error_description: error.reason, reason: error.reason },
+      };
     }
     void this.throttle.recordFailure(req.ip);
     return { status: 401, body: { error: 'invalid_signature', error_description: error.reason, reason: error.reason } };
@@ -200,12 +218,26 @@ export class McpAdmission {
     }
     if (!missing) return undefined;
     const error = new AuthError('insufficient_scope', `needs ${[...missing].join(' ')}`, [...missing]);
-    const answer: HttpAnswer = { status: 403, headers: { 'WWW-Authenticate': buildBearerChallenge({ error, resourceMetadataUrl: this.resourceMetadataUrl }) }, body: challengeBody(error) };
+    const answer: HttpAnswer = {
+      status: 403,
+      headers: { 'WWW-Authenticate': buildBearerChallenge({ error, resourceMetadataUrl: this.resourceMetadataUrl }) },
+      body: challengeBody(error),
+    };
     return this.throttle.recordFailure(req.ip).then(() => answer);
   }
 
   private deny(req: Request, principal: Principal, reason: string, target: string, detail?: string): void {
-    this.audit.record({ outcome: 'deny', reason, subject: principal.subject, issuer: principal.issuer, target, transport: 'http', client: req.ip, requestId: requestIdOf(req), ...(detail !== undefined ? { detail } : {}) });
+    this.audit.record({
+      outcome: 'deny',
+      reason,
+      subject: principal.subject,
+      issuer: principal.issuer,
+      target,
+      transport: 'http',
+      client: req.ip,
+      requestId: requestIdOf(req),
+      ...(detail !== undefined ? { detail } : {}),
+    });
   }
 }
 

@@ -31,7 +31,9 @@ export class McpHttpController {
       if (refused) return writeAnswer(res, refused);
       const route = admitted.modern;
       if (!route) return this.legacy.post(req, res, admitted);
-      await dispatch(res, this.logger, async () => writeAnswer(res, await this.modern.answer(route.message, route.classification.revision, admitted.caller.auth)));
+      await dispatch(res, this.logger, async () =>
+        writeAnswer(res, await this.modern.answer(route.message, route.classification.revision, admitted.caller.auth)),
+      );
     });
   }
 

@@ -48,23 +48,29 @@ export class McpLegacyHandler {
       if (session) await dispatch(res, this.logger, () => session.transport.handleNodeRequest(req, res, context));
       return;
     }
-    const initialize = messages.find((m) => isInitializeRequest(m)) as { params: { protocolVersion: string; capabilities: Record<string, unknown>; clientInfo: McpSessionRecord['clientInfo'] } } | undefined;
+    const initialize = messages.find((m) => isInitializeRequest(m)) as
+      { params: { protocolVersion: string; capabilities: Record<string, unknown>; clientInfo: McpSessionRecord['clientInfo'] } } | undefined;
     if (!initialize) return writeAnswer(res, jsonRpcError(400, -32000, 'Bad Request: no Mcp-Session-Id header and not an initialize request'));
     if (this.sessions.size >= this.sessions.maxSessions) return writeAnswer(res, jsonRpcError(503, -32000, 'Too many open sessions; try again later'));
     const server = this.factory.create('http');
     const owner = ownerOf(caller.principal);
-    const transport = this.sessionTransport(() => randomUUID(), (id) => {
-      const now = Date.now();
-      const store = this.sessions.store;
-      this.sessions.add({ id, sharedKey: store?.keyOf(id), server, transport, owner, createdAt: now, lastSeenAt: now, lastSharedTouchAt: now });
-      this.logger.log({ event: 'mcp_session_opened', session: shortSessionId(id), subject: caller.principal.subject });
-      const { protocolVersion, capabilities, clientInfo } = initialize.params;
-      // The negotiated version, as the SDK answers it: the client's if supported, else the latest.
-      const negotiated = SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersion) ? protocolVersion : LATEST_PROTOCOL_VERSION;
-      // The SDK awaits this before it answers initialize: a client's next request may reach
-      // another instance, and the record must exist by then.
-      return store?.save({ id, owner, protocolVersion: negotiated, clientCapabilities: capabilities, clientInfo, createdAt: now }, this.sessions.idleTimeoutMs).catch((error: unknown) => this.logger.warn({ event: 'mcp_session_not_shared', error: error instanceof Error ? error.message : String(error) }));
-    });
+    const transport = this.sessionTransport(
+      () => randomUUID(),
+      (id) => {
+        const now = Date.now();
+        const store = this.sessions.store;
+        this.sessions.add({ id, sharedKey: store?.keyOf(id), server, transport, owner, createdAt: now, lastSeenAt: now, lastSharedTouchAt: now });
+        this.logger.log({ event: 'mcp_session_opened', session: shortSessionId(id), subject: caller.principal.subject });
+        const { protocolVersion, capabilities, clientInfo } = initialize.params;
+        // The negotiated version, as the SDK answers it: the client's if supported, else the latest.
+        const negotiated = SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersion) ? protocolVersion : LATEST_PROTOCOL_VERSION;
+        // The SDK awaits this before it answers initialize: a client's next request may reach
+        // another instance, and the record must exist by then.
+        return store
+          ?.save({ id, owner, protocolVersion: negotiated, clientCapabilities: capabilities, clientInfo, createdAt: now }, this.sessions.idleTimeoutMs)
+          .catch((error: unknown) => this.logger.warn({ event: 'mcp_session_not_shared', error: error instanceof Error ? error.message : String(error) }));
+      },
+    );
     await server.connect(transport);
     await dispatch(res, this.logger, () => transport.handleNodeRequest(req, res, context));
   }
@@ -95,7 +101,11 @@ export class McpLegacyHandler {
     try {
       await this.sessions.store?.remove(session.id);
     } catch (error) {
-      this.logger.warn({ event: 'mcp_session_delete_failed', session: shortSessionId(session.id), error: error instanceof Error ? error.message : String(error) });
+      this.logger.warn({
+        event: 'mcp_session_delete_failed',
+        session: shortSessionId(session.id),
+        error: error instanceof Error ? error.message : String(error),
+      });
       return writeAnswer(res, jsonRpcError(503, -32000, 'Session store unavailable; the session was not deleted, retry shortly'));
     }
     await this.sessions.close(session.id, 'deleted by client');
@@ -168,7 +178,16 @@ export class McpLegacyHandler {
     s._negotiatedProtocolVersion = record.protocolVersion;
     await server.connect(transport);
     const now = Date.now();
-    const session: McpSession = { id: record.id, sharedKey: this.sessions.store?.keyOf(record.id), server, transport, owner: record.owner, createdAt: record.createdAt, lastSeenAt: now, lastSharedTouchAt: now };
+    const session: McpSession = {
+      id: record.id,
+      sharedKey: this.sessions.store?.keyOf(record.id),
+      server,
+      transport,
+      owner: record.owner,
+      createdAt: record.createdAt,
+      lastSeenAt: now,
+      lastSharedTouchAt: now,
+    };
     this.sessions.add(session);
     this.logger.log({ event: 'mcp_session_resumed', session: shortSessionId(record.id) });
     return session;

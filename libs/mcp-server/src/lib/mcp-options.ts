@@ -61,7 +61,5 @@ export interface McpServerModuleOptions {
 /** The MCP extension for machine clients: the authorization server serves OAuth client credentials. */
 export const OAUTH_CLIENT_CREDENTIALS_EXTENSION = 'io.modelcontextprotocol/oauth-client-credentials';
 
-export const {
-  ConfigurableModuleClass: McpConfigurableModule,
-  MODULE_OPTIONS_TOKEN: MCP_MODULE_OPTIONS,
-} = new ConfigurableModuleBuilder<McpServerModuleOptions>().setClassMethodName('forRoot').build();
+export const { ConfigurableModuleClass: McpConfigurableModule, MODULE_OPTIONS_TOKEN: MCP_MODULE_OPTIONS } =
+  new ConfigurableModuleBuilder<McpServerModuleOptions>().setClassMethodName('forRoot').build();

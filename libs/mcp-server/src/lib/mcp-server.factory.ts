@@ -43,5 +43,8 @@ export class McpServerFactory {
 
 /** What both eras advertise: tools (a fixed list) and the extensions the app names. */
 export function serverCapabilities(options: McpServerModuleOptions): { tools: { listChanged: false }; extensions?: Record<string, JSONObject> } {
-  return { tools: { listChanged: false }, ...(options.extensions && Object.keys(options.extensions).length > 0 ? { extensions: { ...options.extensions } } : {}) };
+  return {
+    tools: { listChanged: false },
+    ...(options.extensions && Object.keys(options.extensions).length > 0 ? { extensions: { ...options.extensions } } : {}),
+  };
 }

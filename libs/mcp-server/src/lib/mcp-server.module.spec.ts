@@ -3,7 +3,16 @@ import { Test } from '@nestjs/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { AUTH_OPTIONS, AuthContextService, AuthModule, MemoryNonceStore, signRequest, type AuthModuleOptions, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
+import {
+  AUTH_OPTIONS,
+  AuthContextService,
+  AuthModule,
+  MemoryNonceStore,
+  signRequest,
+  type AuthModuleOptions,
+  type Principal,
+  type ResolvedAuthOptions,
+} from '@crossauth/auth';
 import { accessClaims, craftToken, randomSecret } from '@crossauth/auth/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -102,11 +111,34 @@ class FixtureTools {
 const secret = randomSecret();
 const token = (claims: Record<string, unknown> = {}) => craftToken(accessClaims({ aud: 'fixture', ...claims }), secret);
 
-async function startApp(stateless = false, requestContext = false, responseMode?: 'json' | 'sse', auth: Partial<AuthModuleOptions> = {}, sessionStore?: McpSessionStore) {
+async function startApp(
+  stateless = false,
+  requestContext = false,
+  responseMode?: 'json' | 'sse',
+  auth: Partial<AuthModuleOptions> = {},
+  sessionStore?: McpSessionStore,
+) {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      AuthModule.forRoot({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['fixture'], resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp', requestContext, ...auth }),
-      McpServerModule.forRoot({ name: 'fixture', version: '1.0.0', resourceUrl: 'http://127.0.0.1/mcp', authorizationServers: ['http://127.0.0.1:1/'], stateless, maxBodyBytes: 4096, responseMode, sessionStore }),
+      AuthModule.forRoot({
+        secret,
+        issuer: 'orchestrator',
+        allowedIssuers: ['orchestrator'],
+        audiences: ['fixture'],
+        resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp',
+        requestContext,
+        ...auth,
+      }),
+      McpServerModule.forRoot({
+        name: 'fixture',
+        version: '1.0.0',
+        resourceUrl: 'http://127.0.0.1/mcp',
+        authorizationServers: ['http://127.0.0.1:1/'],
+        stateless,
+        maxBodyBytes: 4096,
+        responseMode,
+        sessionStore,
+      }),
     ],
     providers: [FixtureTools],
   }).compile();
@@ -121,14 +153,19 @@ async function connect(baseUrl: string, bearer: string): Promise<Client> {
   return client;
 }
 
-const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+const initialize = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${url}/mcp`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-const textOf = (result: unknown) => ((result as { content: Array<{ text: string }> }).content[0]?.text ?? '');
+const textOf = (result: unknown) => (result as { content: Array<{ text: string }> }).content[0]?.text ?? '';
 
 describe('McpServerModule with signed requests required', () => {
   it('answers 503 + Retry-After (not a replay, not counted as a failure) when the nonce store is full', async () => {
@@ -138,7 +175,8 @@ describe('McpServerModule with signed requests required', () => {
       if (!ring) throw new Error('the fixture has a secret, so it must have a key ring');
       const bearer = { authorization: `Bearer ${token({ sub: 'kim' })}` };
       const body = JSON.stringify(initialize);
-      const signed = () => signRequest({ method: 'POST', authority: new URL(ctx.url).host, path: '/mcp', body }, { kid: ring.current.kid, key: ring.current.requestSigningKey });
+      const signed = () =>
+        signRequest({ method: 'POST', authority: new URL(ctx.url).host, path: '/mcp', body }, { kid: ring.current.kid, key: ring.current.requestSigningKey });
 
       const unsigned = await post(ctx.url, body, bearer);
       expect(unsigned.status).toBe(401);
@@ -185,7 +223,11 @@ describe('McpServerModule with responseMode sse, a session deleted mid-call', ()
       const sessionId = init.headers.get('mcp-session-id') ?? '';
       await init.text();
       const before = held.entered;
-      const pending = post(ctx.url, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'hold', arguments: {} } }, { ...headers, 'mcp-session-id': sessionId });
+      const pending = post(
+        ctx.url,
+        { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'hold', arguments: {} } },
+        { ...headers, 'mcp-session-id': sessionId },
+      );
       while (held.entered === before) await sleep(5);
       const del = await fetch(`${ctx.url}/mcp`, { method: 'DELETE', headers: { ...headers, 'mcp-session-id': sessionId } });
       expect(del.status).toBe(200);
@@ -261,7 +303,11 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
     expect(res.status).toBe(401);
     const challenge = res.headers.get('www-authenticate');
     if (reason) {
-      expect(challenge).toMatch(new RegExp(`^Bearer error="invalid_token", error_description="${reason}: [^"]+", scope="read write", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"$`));
+      expect(challenge).toMatch(
+        new RegExp(
+          `^Bearer error="invalid_token", error_description="${reason}: [^"]+", scope="read write", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"$`,
+        ),
+      );
     } else {
       expect(challenge).toBe('Bearer scope="read write", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"');
     }
@@ -271,7 +317,11 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
     const bearer = token({ scope: 'read' });
     const init = await post(ctx.url, initialize, { authorization: `Bearer ${bearer}` });
     const sessionId = init.headers.get('mcp-session-id') ?? '';
-    const res = await post(ctx.url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'write_thing', arguments: { value: 'x' } } }, { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId });
+    const res = await post(
+      ctx.url,
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'write_thing', arguments: { value: 'x' } } },
+      { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId },
+    );
     expect(res.status).toBe(403);
     expect(res.headers.get('www-authenticate')).toBe(
       'Bearer error="insufficient_scope", error_description="insufficient_scope: Token lacks a required scope", scope="write", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"',
@@ -316,7 +366,10 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
   it('reports unknown tools, invalid arguments and tool failures as errors naming the problem, without leaking internals', async () => {
     const client = await connect(ctx.url, token({ scope: 'read write' }));
     // An unknown tool is a protocol error (MCP tools spec, "Protocol Errors"), not a tool result.
-    await expect(client.callTool({ name: 'nope', arguments: {} })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('Tool nope not found') });
+    await expect(client.callTool({ name: 'nope', arguments: {} })).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringContaining('Tool nope not found'),
+    });
     const invalid = await client.callTool({ name: 'write_thing', arguments: { value: 'far too long for the limit' } });
     expect(invalid.isError).toBe(true);
     expect(textOf(invalid)).toMatch(/value/);
@@ -361,7 +414,9 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
     const clients = await Promise.all(Array.from({ length: 10 }, (_, i) => connect(ctx.url, token({ sub: `p${i}` }))));
     const calls = Array.from({ length: 200 }, (_, n) => ({ n, i: n % 10 }));
     const results = await Promise.all(
-      calls.map(async ({ n, i }) => (await (clients[i] as Client).callTool({ name: 'slow_whoami', arguments: { n } })).structuredContent as Record<string, unknown>),
+      calls.map(
+        async ({ n, i }) => (await (clients[i] as Client).callTool({ name: 'slow_whoami', arguments: { n } })).structuredContent as Record<string, unknown>,
+      ),
     );
     // No ambient context by default: the principal travels with each request to its handler.
     for (const { n, i } of calls) expect(results[n]).toEqual({ n, handlerSaw: `p${i}` });
@@ -377,7 +432,11 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
     expect(session).toBeDefined();
     await post(ctx.url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { ...headers, 'mcp-session-id': sessionId });
     for (let i = 0; i < 300; i++) {
-      const res = await post(ctx.url, { jsonrpc: '2.0', id: i + 2, method: 'tools/call', params: { name: 'read_thing', arguments: {} } }, { ...headers, 'mcp-session-id': sessionId });
+      const res = await post(
+        ctx.url,
+        { jsonrpc: '2.0', id: i + 2, method: 'tools/call', params: { name: 'read_thing', arguments: {} } },
+        { ...headers, 'mcp-session-id': sessionId },
+      );
       expect(res.headers.get('content-type')).toContain('application/json');
       expect(((await res.json()) as { id: number }).id).toBe(i + 2);
     }
@@ -388,13 +447,15 @@ describe('McpServerModule over Streamable HTTP (stateful)', () => {
     // 300 calls in turn: a busy CI machine once took more than jest's default 5 s.
   }, 30_000);
 
-  it('with requestContext, the ambient context also holds each call\'s own principal under interleaving', async () => {
+  it("with requestContext, the ambient context also holds each call's own principal under interleaving", async () => {
     const other = await startApp(false, true);
     try {
       const clients = await Promise.all(Array.from({ length: 10 }, (_, i) => connect(other.url, token({ sub: `q${i}` }))));
       const calls = Array.from({ length: 100 }, (_, n) => ({ n, i: n % 10 }));
       const results = await Promise.all(
-        calls.map(async ({ n, i }) => (await (clients[i] as Client).callTool({ name: 'slow_whoami', arguments: { n } })).structuredContent as Record<string, unknown>),
+        calls.map(
+          async ({ n, i }) => (await (clients[i] as Client).callTool({ name: 'slow_whoami', arguments: { n } })).structuredContent as Record<string, unknown>,
+        ),
       );
       for (const { n, i } of calls) expect(results[n]).toEqual({ n, handlerSaw: `q${i}`, contextSaw: `q${i}` });
       await Promise.all(clients.map((c) => c.close()));
@@ -509,11 +570,16 @@ describe('McpServerModule with sessions shared between two instances', () => {
   });
   afterAll(() => Promise.all([one.app.close(), two.app.close()]));
 
-  const call = (url: string, bearer: string, sessionId: string, body: unknown) => post(url, body, { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId });
+  const call = (url: string, bearer: string, sessionId: string, body: unknown) =>
+    post(url, body, { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId });
 
   it('serves on the second instance a session opened on the first, as negotiated there', async () => {
     const bearer = token({ sub: 'roamer', scope: 'read write' });
-    const init = await post(one.url, { ...initialize, params: { ...initialize.params, protocolVersion: '2025-06-18', capabilities: { roots: {} } } }, { authorization: `Bearer ${bearer}` });
+    const init = await post(
+      one.url,
+      { ...initialize, params: { ...initialize.params, protocolVersion: '2025-06-18', capabilities: { roots: {} } } },
+      { authorization: `Bearer ${bearer}` },
+    );
     const sessionId = init.headers.get('mcp-session-id') ?? '';
     expect(store.records.get(sessionId)).toMatchObject({ protocolVersion: '2025-06-18', clientCapabilities: { roots: {} }, clientInfo: { name: 'raw' } });
     const listed = await call(two.url, bearer, sessionId, { jsonrpc: '2.0', id: 2, method: 'tools/list' });
@@ -595,7 +661,9 @@ describe('McpServerModule with sessions shared between two instances', () => {
     holdNextCalls();
     const before = held.entered;
     try {
-      const inFlight = Array.from({ length: 5 }, (_, i) => call(one.url, bearer, sessionId, { jsonrpc: '2.0', id: 10 + i, method: 'tools/call', params: { name: 'hold', arguments: {} } }));
+      const inFlight = Array.from({ length: 5 }, (_, i) =>
+        call(one.url, bearer, sessionId, { jsonrpc: '2.0', id: 10 + i, method: 'tools/call', params: { name: 'hold', arguments: {} } }),
+      );
       while (held.entered < before + 5) await sleep(5);
       const del = await fetch(`${two.url}/mcp`, { method: 'DELETE', headers: { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId } });
       expect(del.status).toBe(200);

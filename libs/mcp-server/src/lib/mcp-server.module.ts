@@ -23,7 +23,18 @@ import { ProtectedResourceMetadataController } from './protected-resource-metada
 @Module({
   imports: [DiscoveryModule],
   controllers: [McpHttpController, ProtectedResourceMetadataController, MetricsController],
-  providers: [McpAdmission, McpLegacyHandler, McpToolRegistry, McpToolTable, McpServerFactory, McpModernExchange, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
+  providers: [
+    McpAdmission,
+    McpLegacyHandler,
+    McpToolRegistry,
+    McpToolTable,
+    McpServerFactory,
+    McpModernExchange,
+    McpSessionRegistry,
+    McpStdioRunner,
+    McpMetricsService,
+    InFlightRequests,
+  ],
   exports: [McpToolRegistry, McpToolTable, McpServerFactory, McpModernExchange, McpSessionRegistry, McpStdioRunner, McpMetricsService, InFlightRequests],
 })
 export class McpServerModule extends McpConfigurableModule {}

@@ -123,7 +123,7 @@ export class McpToolTable {
       subject: principal.subject,
       issuer: principal.issuer,
       actor: principal.actor,
-        ...(principal.actors && principal.actors.length > 1 ? { actors: principal.actors } : {}),
+      ...(principal.actors && principal.actors.length > 1 ? { actors: principal.actors } : {}),
       scopes: principal.scopes,
       target,
       transport: kind,
@@ -149,4 +149,3 @@ export class McpToolTable {
     }
   }
 }
-

@@ -5,8 +5,16 @@ import { TOOL_LATENCY_BUCKETS } from './mcp-metrics.service';
 const BOUNDS = TOOL_LATENCY_BUCKETS;
 // Below, on and between bounds, above the last one, and zero; three label values in a mixed order.
 const OBSERVATIONS: Array<[string, number]> = [
-  ['echo', 0.0003], ['status', 0.001], ['echo', 0.0049], ['echo', 0.005], ['list_sessions', 3.7],
-  ['status', 0], ['echo', 0.26], ['status', 2.5], ['list_sessions', 0.0101], ['echo', 1e-7],
+  ['echo', 0.0003],
+  ['status', 0.001],
+  ['echo', 0.0049],
+  ['echo', 0.005],
+  ['list_sessions', 3.7],
+  ['status', 0],
+  ['echo', 0.26],
+  ['status', 2.5],
+  ['list_sessions', 0.0101],
+  ['echo', 1e-7],
 ];
 
 describe('HistogramCells', () => {
@@ -53,7 +61,13 @@ describe('CounterCells', () => {
     const cells = new CounterCells('tool', 'outcome');
     const ours = new Registry();
     cells.register(ours, 'c_total', 'h');
-    const calls: Array<[string, string]> = [['echo', 'ok'], ['echo', 'ok'], ['status', 'denied'], ['echo', 'tool_error'], ['echo', 'ok']];
+    const calls: Array<[string, string]> = [
+      ['echo', 'ok'],
+      ['echo', 'ok'],
+      ['status', 'denied'],
+      ['echo', 'tool_error'],
+      ['echo', 'ok'],
+    ];
     for (const [tool, outcome] of calls) {
       direct.inc({ tool, outcome });
       cells.inc(tool, outcome);

@@ -89,7 +89,8 @@ export class HistogramCells<L extends string> {
   observe(labelValue: string, value: number): void {
     if (!Number.isFinite(value)) return;
     let cell = this.cellsByValue.get(labelValue);
-    if (cell === undefined) this.cellsByValue.set(labelValue, (cell = { value: labelValue, counts: new Array<number>(this.bounds.length + 1).fill(0), sum: 0, count: 0 }));
+    if (cell === undefined)
+      this.cellsByValue.set(labelValue, (cell = { value: labelValue, counts: new Array<number>(this.bounds.length + 1).fill(0), sum: 0, count: 0 }));
     let i = 0;
     while (i < this.bounds.length && value > (this.bounds[i] as number)) i++;
     (cell.counts[i] as number)++;

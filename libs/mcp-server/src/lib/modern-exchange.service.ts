@@ -65,7 +65,8 @@ export class McpModernExchange {
     const mismatch = (header: string, body: string): ModernAnswer =>
       error(400, message.id, -32020, `Bad Request: the request headers and body disagree: ${body}`, { mismatch: { header, body } });
     if (headers.protocolVersionHeader === undefined) return mismatch('(missing)', 'the required MCP-Protocol-Version header is absent');
-    if (headers.mcpMethodHeader === undefined) return mismatch('(missing)', `the body names method ${message.method} but the required Mcp-Method header is absent`);
+    if (headers.mcpMethodHeader === undefined)
+      return mismatch('(missing)', `the body names method ${message.method} but the required Mcp-Method header is absent`);
     const field = Object.hasOwn(NAME_HEADER_SOURCE, message.method) ? NAME_HEADER_SOURCE[message.method] : undefined;
     if (field === undefined) return undefined;
     const raw = isObject(message.params) ? message.params[field] : undefined;
@@ -118,7 +119,10 @@ export class McpModernExchange {
 
   private result(id: JSONRPCRequest['id'], result: Record<string, unknown>): ModernAnswer {
     const meta = isObject(result['_meta']) ? result['_meta'] : {};
-    return { status: 200, body: { jsonrpc: '2.0', id, result: { ...result, resultType: 'complete', _meta: { ...meta, [SERVER_INFO_META_KEY]: this.serverInfo } } } };
+    return {
+      status: 200,
+      body: { jsonrpc: '2.0', id, result: { ...result, resultType: 'complete', _meta: { ...meta, [SERVER_INFO_META_KEY]: this.serverInfo } } },
+    };
   }
 }
 

@@ -47,8 +47,21 @@ let url: string;
 beforeAll(async () => {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      AuthModule.forRoot({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['fixture'], resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp' }),
-      McpServerModule.forRoot({ name: 'fixture', version: '1.0.0', resourceUrl: 'http://127.0.0.1/mcp', authorizationServers: ['http://127.0.0.1:1/'], instructions: 'Fixture tools.', extensions: { [OAUTH_CLIENT_CREDENTIALS_EXTENSION]: {} } }),
+      AuthModule.forRoot({
+        secret,
+        issuer: 'orchestrator',
+        allowedIssuers: ['orchestrator'],
+        audiences: ['fixture'],
+        resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp',
+      }),
+      McpServerModule.forRoot({
+        name: 'fixture',
+        version: '1.0.0',
+        resourceUrl: 'http://127.0.0.1/mcp',
+        authorizationServers: ['http://127.0.0.1:1/'],
+        instructions: 'Fixture tools.',
+        extensions: { [OAUTH_CLIENT_CREDENTIALS_EXTENSION]: {} },
+      }),
     ],
     providers: [ModernFixtureTools],
   }).compile();
@@ -114,7 +127,9 @@ describe('MCP 2026-07-28 on /mcp (SDK v2 client)', () => {
     const res = await modern('tools/call', { name: 'echo', arguments: { text: 'a' } }, undefined);
     expect(res.status).toBe(401);
     // Every scope the tools need, as the metadata's scopes_supported, so one authorization can ask for them.
-    expect(res.headers.get('www-authenticate')).toBe('Bearer scope="admin read write", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"');
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer scope="admin read write", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"',
+    );
   });
 
   it('names what failed in a 401 for a bad token, with the scope and metadata too', async () => {
@@ -161,10 +176,19 @@ describe('MCP 2026-07-28 on /mcp (SDK v2 client)', () => {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token()}`, 'mcp-protocol-version': '2099-01-01', 'mcp-method': 'tools/list' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/list',
+        params: { _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } },
+      }),
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 3, error: { code: -32022, message: expect.stringContaining('2099-01-01'), data: { supported: [MODERN], requested: '2099-01-01' } } });
+    expect(await res.json()).toEqual({
+      jsonrpc: '2.0',
+      id: 3,
+      error: { code: -32022, message: expect.stringContaining('2099-01-01'), data: { supported: [MODERN], requested: '2099-01-01' } },
+    });
   });
 
   it('refuses an envelope without the client capabilities key', async () => {
@@ -174,7 +198,11 @@ describe('MCP 2026-07-28 on /mcp (SDK v2 client)', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN } } }),
     });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: number; message: string } }).error).toEqual({ code: -32602, message: expect.stringContaining('clientCapabilities'), data: expect.anything() });
+    expect(((await res.json()) as { error: { code: number; message: string } }).error).toEqual({
+      code: -32602,
+      message: expect.stringContaining('clientCapabilities'),
+      data: expect.anything(),
+    });
   });
 
   it('refuses a modern request that is not JSON (415)', async () => {
@@ -193,7 +221,9 @@ describe('MCP 2026-07-28 on /mcp (SDK v2 client)', () => {
   it('answers an unknown tool and malformed call params with -32602 in-band', async () => {
     const unknown = (await (await modern('tools/call', { name: 'nope', arguments: {} }, token())).json()) as { error: { code: number; message: string } };
     expect(unknown.error).toEqual({ code: -32602, message: 'Tool nope not found' });
-    const malformed = (await (await modern('tools/call', { name: 'echo', arguments: [1] }, token({ scope: 'read' }))).json()) as { error: { code: number; message: string } };
+    const malformed = (await (await modern('tools/call', { name: 'echo', arguments: [1] }, token({ scope: 'read' }))).json()) as {
+      error: { code: number; message: string };
+    };
     expect(malformed.error.code).toBe(-32602);
     expect(malformed.error.message).toContain('params.arguments must be an object');
   });
@@ -220,7 +250,12 @@ describe('MCP 2026-07-28 on /mcp (SDK v2 client)', () => {
   it('acknowledges a modern notification with 202 and no body', async () => {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token()}`, 'mcp-protocol-version': MODERN, 'mcp-method': 'notifications/cancelled' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token()}`,
+        'mcp-protocol-version': MODERN,
+        'mcp-method': 'notifications/cancelled',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1, _meta: envelope } }),
     });
     expect(res.status).toBe(202);
@@ -237,10 +272,17 @@ describe('wire parity with the SDK v2 McpServer', () => {
   function sdkHandler(registry: McpToolRegistry) {
     return createMcpHandler(
       () => {
-        const server = new McpServer({ name: 'fixture', version: '1.0.0' }, { capabilities: { tools: { listChanged: false }, extensions: { [OAUTH_CLIENT_CREDENTIALS_EXTENSION]: {} } }, instructions: 'Fixture tools.' });
+        const server = new McpServer(
+          { name: 'fixture', version: '1.0.0' },
+          { capabilities: { tools: { listChanged: false }, extensions: { [OAUTH_CLIENT_CREDENTIALS_EXTENSION]: {} } }, instructions: 'Fixture tools.' },
+        );
         for (const tool of registry.list()) {
           const inputSchema = tool.isPublic ? tool.input : tool.input.extend({ token: tokenArgument });
-          server.registerTool(tool.name, { description: tool.description, inputSchema, ...(tool.annotations ? { annotations: tool.annotations } : {}) }, async () => ({ content: [{ type: 'text', text: 'unused' }] }));
+          server.registerTool(
+            tool.name,
+            { description: tool.description, inputSchema, ...(tool.annotations ? { annotations: tool.annotations } : {}) },
+            async () => ({ content: [{ type: 'text', text: 'unused' }] }),
+          );
         }
         return server;
       },
@@ -259,7 +301,8 @@ describe('wire parity with the SDK v2 McpServer', () => {
     });
     const theirs = await (await sdkHandler(registry).fetch(request)).json();
     expect(ours).toEqual(theirs);
-    if (method === 'server/discover') expect(ours).toMatchObject({ result: { capabilities: { extensions: { 'io.modelcontextprotocol/oauth-client-credentials': {} } } } });
+    if (method === 'server/discover')
+      expect(ours).toMatchObject({ result: { capabilities: { extensions: { 'io.modelcontextprotocol/oauth-client-credentials': {} } } } });
   });
 });
 

@@ -5,7 +5,26 @@ import { NodeMcpTransport, withoutAuthHeaders } from './node-mcp-transport';
 
 describe('withoutAuthHeaders', () => {
   it('drops credential and digest headers whatever their case, keeping the order of the rest', () => {
-    const raw = ['Host', 'h', 'Authorization', 'Bearer a.b.c', 'Accept', 'x', 'SIGNATURE', 'sig1=:AA:', 'signature-input', 'sig1=()', 'Cookie', 'c=1', 'Proxy-Authorization', 'Basic z', 'Content-Digest', 'sha-256=:AA:', 'mcp-session-id', 's'];
+    const raw = [
+      'Host',
+      'h',
+      'Authorization',
+      'Bearer a.b.c',
+      'Accept',
+      'x',
+      'SIGNATURE',
+      'sig1=:AA:',
+      'signature-input',
+      'sig1=()',
+      'Cookie',
+      'c=1',
+      'Proxy-Authorization',
+      'Basic z',
+      'Content-Digest',
+      'sha-256=:AA:',
+      'mcp-session-id',
+      's',
+    ];
     expect(withoutAuthHeaders(raw)).toEqual(['Host', 'h', 'Accept', 'x', 'mcp-session-id', 's']);
   });
 

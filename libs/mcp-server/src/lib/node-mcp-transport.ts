@@ -54,7 +54,9 @@ export class NodeMcpTransport extends WebStandardStreamableHTTPServerTransport {
   constructor(options: WebStandardStreamableHTTPServerTransportOptions) {
     super(options);
     // overrideGlobalObjects: false keeps hono from replacing the global Request/Response.
-    this.listener = getRequestListener((request, env) => this.handleRequest(request, contexts.get((env as HttpBindings).incoming)), { overrideGlobalObjects: false });
+    this.listener = getRequestListener((request, env) => this.handleRequest(request, contexts.get((env as HttpBindings).incoming)), {
+      overrideGlobalObjects: false,
+    });
   }
 
   /**
@@ -102,7 +104,9 @@ const SESSION_GONE = { code: -32001, message: 'Session not found' };
 
 function answerGone(transport: SdkStreams, streamId: string, stream: SdkStream): void {
   if (stream.resolveJson) {
-    stream.resolveJson(new Response(JSON.stringify({ jsonrpc: '2.0', error: SESSION_GONE, id: null }), { status: 404, headers: { 'content-type': 'application/json' } }));
+    stream.resolveJson(
+      new Response(JSON.stringify({ jsonrpc: '2.0', error: SESSION_GONE, id: null }), { status: 404, headers: { 'content-type': 'application/json' } }),
+    );
     return;
   }
   if (!stream.controller || !stream.encoder) return;

@@ -18,7 +18,8 @@ function setup() {
   return { transport, stdin, stdout, messages, errors };
 }
 
-const call = (id: number, name: string, args: string) => `{"jsonrpc": "2.0", "id": ${id}, "method": "tools/call", "params": {"name": "${name}", "arguments": ${args}}}\n`;
+const call = (id: number, name: string, args: string) =>
+  `{"jsonrpc": "2.0", "id": ${id}, "method": "tools/call", "params": {"name": "${name}", "arguments": ${args}}}\n`;
 const argsOf = (m: JSONRPCMessage | undefined) => (m as unknown as { params: { arguments: Record<string, unknown> } }).params.arguments;
 
 describe('StdioLineTransport', () => {

@@ -21,9 +21,15 @@ export interface RevocationRepository {
   purge(nowSeconds: number): Promise<void>;
 }
 
-
 /** A revocation as both engines' tables hold it (snake_case columns). */
-export type RevocationTableRow = { kind: 'token' | 'subject'; value: string; issued_before: number | null; expires_at: number; revoked_at: number; revoked_by: string };
+export type RevocationTableRow = {
+  kind: 'token' | 'subject';
+  value: string;
+  issued_before: number | null;
+  expires_at: number;
+  revoked_at: number;
+  revoked_by: string;
+};
 
 export const toRevocation = (r: RevocationTableRow): RevocationRow => ({
   kind: r.kind,

@@ -31,7 +31,12 @@ export function readSecretVariable(env: Environment, name: string): string | und
 /** A comma-separated list of secrets (e.g. `…_PREVIOUS_SECRETS`), or a file of them, one per line. */
 export function readSecretList(env: Environment, name: string): string[] {
   const raw = readSecretVariable(env, name);
-  return raw ? raw.split(/[,\n]/).map((s) => s.trim()).filter(Boolean) : [];
+  return raw
+    ? raw
+        .split(/[,\n]/)
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /**
@@ -52,7 +57,12 @@ export function parseEnvironment<T>(schema: ZodType<T>, env: Environment): T {
 export const envBoolean = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
 /** A comma-separated list variable, trimmed, empty items dropped. */
-export const envList = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+export const envList = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 /**
  * Reads `name` (or `name_FILE`) and `previousName` (comma list or file) and

@@ -10,8 +10,18 @@ const base64OfHex = (value: string) => hex(value).toString('base64');
 // case 5 (a truncated MAC).
 const RFC_4231: ReadonlyArray<{ name: string; key: Buffer; data: string; mac: string }> = [
   { name: 'case 1', key: Buffer.alloc(20, 0x0b), data: 'Hi There', mac: 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7' },
-  { name: 'case 2 (short key)', key: Buffer.from('Jefe'), data: 'what do ya want for nothing?', mac: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843' },
-  { name: 'case 6 (131-byte key, hashed first)', key: Buffer.alloc(131, 0xaa), data: 'Test Using Larger Than Block-Size Key - Hash Key First', mac: '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54' },
+  {
+    name: 'case 2 (short key)',
+    key: Buffer.from('Jefe'),
+    data: 'what do ya want for nothing?',
+    mac: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+  },
+  {
+    name: 'case 6 (131-byte key, hashed first)',
+    key: Buffer.alloc(131, 0xaa),
+    data: 'Test Using Larger Than Block-Size Key - Hash Key First',
+    mac: '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54',
+  },
   {
     name: 'case 7 (131-byte key, long data)',
     key: Buffer.alloc(131, 0xaa),
@@ -83,4 +93,3 @@ describe('sha256', () => {
     );
   });
 });
-

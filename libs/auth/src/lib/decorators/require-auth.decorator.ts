@@ -8,5 +8,4 @@ export interface RequireAuthOptions {
 }
 
 /** Adjusts how the global guard treats a route (it is protected either way). */
-export const RequireAuth = (options: RequireAuthOptions = {}): MethodDecorator & ClassDecorator =>
-  SetMetadata(REQUIRE_AUTH_KEY, options);
+export const RequireAuth = (options: RequireAuthOptions = {}): MethodDecorator & ClassDecorator => SetMetadata(REQUIRE_AUTH_KEY, options);

@@ -25,7 +25,7 @@ interface RouteAuth {
  * trust-proxy setting, and Express would re-derive it on every read.
  */
 function clientOf(request: IncomingMessage & { ip?: string }): string | undefined {
-  return request.headers['x-forwarded-for'] === undefined ? request.socket?.remoteAddress ?? request.ip : request.ip;
+  return request.headers['x-forwarded-for'] === undefined ? (request.socket?.remoteAddress ?? request.ip) : request.ip;
 }
 
 function targetOf(request: IncomingMessage): string {

@@ -18,7 +18,10 @@ export class AuthExceptionFilter implements ExceptionFilter<AuthError | AuthThro
   catch(error: AuthError | AuthThrottledError, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     if (error instanceof AuthThrottledError) {
-      response.status(429).setHeader('Retry-After', String(error.retryAfterSeconds)).json({ error: 'too_many_requests', error_description: error.message, reason: 'throttled' });
+      response
+        .status(429)
+        .setHeader('Retry-After', String(error.retryAfterSeconds))
+        .json({ error: 'too_many_requests', error_description: error.message, reason: 'throttled' });
       return;
     }
     response

@@ -17,7 +17,9 @@ describe('extractBearerToken', () => {
   });
 
   it('reads a single Authorization header among other raw headers', () => {
-    expect(extractBearerToken({ headers: { authorization: 'Bearer a.b.c' }, rawHeaders: ['Host', 'x', 'Authorization', 'Bearer a.b.c', 'Authorisation', 'y'] })).toBe('a.b.c');
+    expect(
+      extractBearerToken({ headers: { authorization: 'Bearer a.b.c' }, rawHeaders: ['Host', 'x', 'Authorization', 'Bearer a.b.c', 'Authorisation', 'y'] }),
+    ).toBe('a.b.c');
   });
 
   it('returns nothing without an Authorization header or with another scheme', () => {
@@ -35,7 +37,10 @@ describe('extractBearerToken', () => {
       'a second Authorization header that Node dropped from headers',
       { headers: { authorization: 'Bearer a.b.c' }, rawHeaders: ['Host', 'x', 'Authorization', 'Bearer a.b.c', 'authorization', 'Bearer d.e.f'] },
     ],
-    ['a second Authorization header with another scheme', { headers: { authorization: 'Bearer a.b.c' }, rawHeaders: ['Authorization', 'Bearer a.b.c', 'AUTHORIZATION', 'Basic dXNlcjpwYXNz'] }],
+    [
+      'a second Authorization header with another scheme',
+      { headers: { authorization: 'Bearer a.b.c' }, rawHeaders: ['Authorization', 'Bearer a.b.c', 'AUTHORIZATION', 'Basic dXNlcjpwYXNz'] },
+    ],
   ])('refuses %s as malformed', (_name, source) => {
     expect(reason(() => extractBearerToken(source))).toBe('malformed');
   });

@@ -9,7 +9,14 @@ const exchange = (headers: Record<string, string> = {}) => {
   req.headers = headers;
   return { req, res: new ServerResponse(req) };
 };
-const principal: Principal = { subject: 'alice', issuer: 'orchestrator', audience: ['session-buddy'], scopes: ['read'], expiresAt: 2_000_000_000, anonymous: false } as Principal;
+const principal: Principal = {
+  subject: 'alice',
+  issuer: 'orchestrator',
+  audience: ['session-buddy'],
+  scopes: ['read'],
+  expiresAt: 2_000_000_000,
+  anonymous: false,
+} as Principal;
 
 describe('per-request state', () => {
   it('gives each request one id, echoed once on the response', () => {

@@ -5,7 +5,16 @@ import { resolveAuthOptions, type AuthModuleOptions } from '../auth-options';
 import { AuthError } from '../auth.errors';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { TokenVerifierService } from '../tokens/token-verifier.service';
-import { generateSigningKey, jwkThumbprint, privateSigningKeyFromText, publicJwkOf, signJwsInput, signingKeyFromJwk, type PrivateSigningKey, type PublicSigningKey } from './asymmetric-key';
+import {
+  generateSigningKey,
+  jwkThumbprint,
+  privateSigningKeyFromText,
+  publicJwkOf,
+  signJwsInput,
+  signingKeyFromJwk,
+  type PrivateSigningKey,
+  type PublicSigningKey,
+} from './asymmetric-key';
 import type { PublicKeySource, SigningKeySource } from './public-key-source';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -59,11 +68,19 @@ describe('EdDSA and ES256 tokens', () => {
   const es = generateSigningKey('ES256');
   const base: AuthModuleOptions = { issuer: 'orchestrator', allowedIssuers: ['orchestrator', 'mahavishnu'], audiences: ['session-buddy'] };
   const remote = (keys: PublicSigningKey[], extra: Partial<AuthModuleOptions> = {}) => {
-    const keySource = source(keys.map((k) => ({ kid: k.kid, alg: k.alg, publicKey: k.publicKey, issuer: 'orchestrator' })), ['orchestrator']);
+    const keySource = source(
+      keys.map((k) => ({ kid: k.kid, alg: k.alg, publicKey: k.publicKey, issuer: 'orchestrator' })),
+      ['orchestrator'],
+    );
     return { keySource, verifier: new TokenVerifierService(resolveAuthOptions({ ...base, publicKeys: keySource, ...extra })) };
   };
   const mint = (key: PrivateSigningKey, claims: Record<string, unknown> = {}) =>
-    new TokenIssuerService(resolveAuthOptions({ ...base, signingKeys: signer(key) }), new JwtService({})).mint({ subject: 'alice', audience: 'session-buddy', scopes: ['read'], ...claims });
+    new TokenIssuerService(resolveAuthOptions({ ...base, signingKeys: signer(key) }), new JwtService({})).mint({
+      subject: 'alice',
+      audience: 'session-buddy',
+      scopes: ['read'],
+      ...claims,
+    });
   const handCrafted = (header: Record<string, unknown>, claims: Record<string, unknown>, key: PrivateSigningKey) => {
     const input = `${b64(header)}.${b64(claims)}`;
     return `${input}.${signJwsInput(input, key).toString('base64url')}`;
@@ -78,7 +95,10 @@ describe('EdDSA and ES256 tokens', () => {
     }
   };
 
-  it.each([['EdDSA', ed], ['ES256', es]] as const)('a %s token from the signing key set verifies with only the public keys', (_alg, key) => {
+  it.each([
+    ['EdDSA', ed],
+    ['ES256', es],
+  ] as const)('a %s token from the signing key set verifies with only the public keys', (_alg, key) => {
     const { verifier } = remote([ed, es]);
     const principal = verifier.verify(mint(key).token);
     expect(principal).toMatchObject({ subject: 'alice', issuer: 'orchestrator', scopes: ['read'] });
@@ -102,15 +122,29 @@ describe('EdDSA and ES256 tokens', () => {
 
   it('accepts both Ed25519 names for an Ed25519 key, and neither for a P-256 key', () => {
     const { verifier } = remote([ed, es]);
-    for (const alg of ['EdDSA', 'Ed25519']) expect(reason(verifier, handCrafted({ alg, typ: 'at+jwt', kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toBe('accepted');
-    for (const alg of ['EdDSA', 'Ed25519']) expect(reason(verifier, handCrafted({ alg, kid: es.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), es))).toMatch(/^bad_signature: key .* verifies ES256/);
-    expect(reason(verifier, handCrafted({ alg: 'ES256', kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toMatch(/^bad_signature: key .* verifies EdDSA, not ES256/);
-    expect(reason(verifier, handCrafted({ alg: 'Ed448', kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toMatch(/^bad_signature: algorithm "Ed448" is not allowed/);
+    for (const alg of ['EdDSA', 'Ed25519'])
+      expect(reason(verifier, handCrafted({ alg, typ: 'at+jwt', kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toBe(
+        'accepted',
+      );
+    for (const alg of ['EdDSA', 'Ed25519'])
+      expect(reason(verifier, handCrafted({ alg, kid: es.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), es))).toMatch(
+        /^bad_signature: key .* verifies ES256/,
+      );
+    expect(reason(verifier, handCrafted({ alg: 'ES256', kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toMatch(
+      /^bad_signature: key .* verifies EdDSA, not ES256/,
+    );
+    expect(reason(verifier, handCrafted({ alg: 'Ed448', kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toMatch(
+      /^bad_signature: algorithm "Ed448" is not allowed/,
+    );
   });
 
   it('carries RFC 9068 client_id: the subject for its own grant, the acting service for a delegated one, or as given', () => {
     expect(payloadOf(mint(ed).token)).toMatchObject({ sub: 'alice', client_id: 'alice', scope: 'read', type: 'access' });
-    expect(payloadOf(mint(ed, { actor: ['reporter', 'orchestrator'] }).token)).toMatchObject({ sub: 'alice', client_id: 'reporter', act: { sub: 'reporter', act: { sub: 'orchestrator' } } });
+    expect(payloadOf(mint(ed, { actor: ['reporter', 'orchestrator'] }).token)).toMatchObject({
+      sub: 'alice',
+      client_id: 'reporter',
+      act: { sub: 'reporter', act: { sub: 'orchestrator' } },
+    });
     expect(payloadOf(mint(ed, { clientId: 'nightly-report' }).token)).toMatchObject({ client_id: 'nightly-report' });
   });
 
@@ -121,43 +155,79 @@ describe('EdDSA and ES256 tokens', () => {
     expect(reason(verifier, handCrafted({ alg: 'EdDSA', typ: 'application/at+JWT', kid: ed.kid }, bare, ed))).toBe('accepted');
     expect(reason(verifier, handCrafted({ alg: 'EdDSA', typ: 'JWT', kid: ed.kid }, bare, ed))).toMatch(/^wrong_type/);
     for (const typ of ['id+jwt', 'oauth-id-jag+jwt', 'secevent+jwt', 'dpop+jwt']) {
-      expect(reason(verifier, handCrafted({ alg: 'EdDSA', typ, kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toMatch(/^malformed: typ header/);
+      expect(reason(verifier, handCrafted({ alg: 'EdDSA', typ, kid: ed.kid }, accessClaims({ iss: 'orchestrator', aud: 'session-buddy' }), ed))).toMatch(
+        /^malformed: typ header/,
+      );
     }
   });
 
   it('a verifier with public keys only cannot mint', () => {
     const options = resolveAuthOptions({ ...base, publicKeys: source([ed]) });
-    expect(() => new TokenIssuerService(options, new JwtService({})).mint({ subject: 'x', audience: 'session-buddy', scopes: [] })).toThrow(/holds no signing key/);
+    expect(() => new TokenIssuerService(options, new JwtService({})).mint({ subject: 'x', audience: 'session-buddy', scopes: [] })).toThrow(
+      /holds no signing key/,
+    );
   });
 
   const claims = accessClaims({ iss: 'orchestrator', aud: 'session-buddy', scope: 'read admin' });
   const publicBytes = ed.publicKey.export({ format: 'pem', type: 'spki' });
   const rejections: Array<[string, () => string, RegExp]> = [
-    ['HS256 made with the public key bytes (algorithm confusion)', () => {
-      const input = `${b64({ alg: 'HS256', kid: ed.kid })}.${b64(claims)}`;
-      return `${input}.${createHmac('sha256', publicBytes).update(input).digest('base64url')}`;
-    }, /^bad_signature: HS256 is not accepted here/],
+    [
+      'HS256 made with the public key bytes (algorithm confusion)',
+      () => {
+        const input = `${b64({ alg: 'HS256', kid: ed.kid })}.${b64(claims)}`;
+        return `${input}.${createHmac('sha256', publicBytes).update(input).digest('base64url')}`;
+      },
+      /^bad_signature: HS256 is not accepted here/,
+    ],
     ['alg none', () => `${b64({ alg: 'none', kid: ed.kid })}.${b64(claims)}.`, /^malformed|^bad_signature/],
     ['RS256', () => handCrafted({ alg: 'RS256', kid: ed.kid }, claims, ed), /^bad_signature: algorithm "RS256"/],
     ['EdDSA header on the ES256 key', () => handCrafted({ alg: 'EdDSA', kid: es.kid }, claims, ed), /^bad_signature: key .* verifies ES256, not EdDSA/],
-    ['a key of its own in the jwk header', () => handCrafted({ alg: 'EdDSA', kid: ed.kid, jwk: publicJwkOf(ed) }, claims, ed), /^bad_signature: the jwk header is not accepted/],
-    ['a jku pointing elsewhere', () => handCrafted({ alg: 'EdDSA', kid: ed.kid, jku: 'https://evil.example/jwks' }, claims, ed), /^bad_signature: the jku header/],
+    [
+      'a key of its own in the jwk header',
+      () => handCrafted({ alg: 'EdDSA', kid: ed.kid, jwk: publicJwkOf(ed) }, claims, ed),
+      /^bad_signature: the jwk header is not accepted/,
+    ],
+    [
+      'a jku pointing elsewhere',
+      () => handCrafted({ alg: 'EdDSA', kid: ed.kid, jku: 'https://evil.example/jwks' }, claims, ed),
+      /^bad_signature: the jku header/,
+    ],
     ['an x5u header', () => handCrafted({ alg: 'EdDSA', kid: ed.kid, x5u: 'https://evil.example/cert' }, claims, ed), /^bad_signature: the x5u header/],
     ['kid injection (a path)', () => handCrafted({ alg: 'EdDSA', kid: '../../../dev/null' }, claims, ed), /^malformed: kid is not a plain key id/],
     ['kid injection (SQL)', () => handCrafted({ alg: 'EdDSA', kid: "x' OR '1'='1" }, claims, ed), /^malformed: kid is not a plain key id/],
     ['no kid', () => handCrafted({ alg: 'EdDSA' }, claims, ed), /^malformed: kid is required/],
-    ['a key that is not published', () => handCrafted({ alg: 'EdDSA', kid: generateSigningKey('EdDSA').kid }, claims, generateSigningKey('EdDSA')), /^unknown_key/],
-    ['a forged signature (another key, published kid)', () => handCrafted({ alg: 'EdDSA', kid: ed.kid }, claims, generateSigningKey('EdDSA')), /^bad_signature: EdDSA signature does not verify/],
-    ['ES256 with a DER signature', () => {
-      const input = `${b64({ alg: 'ES256', kid: es.kid })}.${b64(claims)}`;
-      return `${input}.${sign('sha256', Buffer.from(input), es.privateKey).toString('base64url')}`;
-    }, /^bad_signature/],
-    ['a payload changed after signing', () => {
-      const [h, , s] = handCrafted({ alg: 'EdDSA', kid: ed.kid }, claims, ed).split('.');
-      return `${h}.${b64({ ...claims, scope: 'admin' })}.${s}`;
-    }, /^bad_signature/],
+    [
+      'a key that is not published',
+      () => handCrafted({ alg: 'EdDSA', kid: generateSigningKey('EdDSA').kid }, claims, generateSigningKey('EdDSA')),
+      /^unknown_key/,
+    ],
+    [
+      'a forged signature (another key, published kid)',
+      () => handCrafted({ alg: 'EdDSA', kid: ed.kid }, claims, generateSigningKey('EdDSA')),
+      /^bad_signature: EdDSA signature does not verify/,
+    ],
+    [
+      'ES256 with a DER signature',
+      () => {
+        const input = `${b64({ alg: 'ES256', kid: es.kid })}.${b64(claims)}`;
+        return `${input}.${sign('sha256', Buffer.from(input), es.privateKey).toString('base64url')}`;
+      },
+      /^bad_signature/,
+    ],
+    [
+      'a payload changed after signing',
+      () => {
+        const [h, , s] = handCrafted({ alg: 'EdDSA', kid: ed.kid }, claims, ed).split('.');
+        return `${h}.${b64({ ...claims, scope: 'admin' })}.${s}`;
+      },
+      /^bad_signature/,
+    ],
     ['a crit header', () => handCrafted({ alg: 'EdDSA', kid: ed.kid, crit: ['exp'] }, claims, ed), /^malformed: crit/],
-    ['another issuer claimed with this issuer\'s key', () => handCrafted({ alg: 'EdDSA', kid: ed.kid }, { ...claims, iss: 'mahavishnu' }, ed), /^wrong_issuer: key .* belongs to issuer orchestrator/],
+    [
+      "another issuer claimed with this issuer's key",
+      () => handCrafted({ alg: 'EdDSA', kid: ed.kid }, { ...claims, iss: 'mahavishnu' }, ed),
+      /^wrong_issuer: key .* belongs to issuer orchestrator/,
+    ],
   ];
 
   it.each(rejections)('refuses %s', (_name, make, expected) => {
@@ -167,10 +237,18 @@ describe('EdDSA and ES256 tokens', () => {
   it('refuses an HS256 token naming a public-key issuer even when a shared secret is also configured', () => {
     const secret = randomSecret();
     const { verifier } = remote([ed], { secret });
-    const hs = new TokenIssuerService(resolveAuthOptions({ ...base, secret }), new JwtService({})).mint({ subject: 'alice', audience: 'session-buddy', scopes: ['admin'] }).token;
+    const hs = new TokenIssuerService(resolveAuthOptions({ ...base, secret }), new JwtService({})).mint({
+      subject: 'alice',
+      audience: 'session-buddy',
+      scopes: ['admin'],
+    }).token;
     expect(reason(verifier, hs)).toMatch(/^wrong_issuer: issuer orchestrator signs with public keys/);
     // The same secret still serves an issuer that has no JWKS.
-    const other = new TokenIssuerService(resolveAuthOptions({ ...base, secret, issuer: 'mahavishnu' }), new JwtService({})).mint({ subject: 'alice', audience: 'session-buddy', scopes: ['read'] }).token;
+    const other = new TokenIssuerService(resolveAuthOptions({ ...base, secret, issuer: 'mahavishnu' }), new JwtService({})).mint({
+      subject: 'alice',
+      audience: 'session-buddy',
+      scopes: ['read'],
+    }).token;
     expect(reason(verifier, other)).toBe('accepted');
   });
 
@@ -198,7 +276,11 @@ describe('privateSigningKeyFromText', () => {
   it.each([
     ['a public key', () => generateSigningKey('EdDSA').publicKey.export({ format: 'pem', type: 'spki' }) as string, /not a private key/],
     ['junk', () => 'hello', /not a private key/],
-    ['a P-384 key', () => generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, /Ed25519 \(EdDSA\) or P-256/],
+    [
+      'a P-384 key',
+      () => generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+      /Ed25519 \(EdDSA\) or P-256/,
+    ],
   ])('refuses %s without echoing it', (_name, make, expected) => {
     const text = make();
     expect(() => privateSigningKeyFromText(text)).toThrow(expected);

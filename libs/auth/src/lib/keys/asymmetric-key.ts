@@ -117,7 +117,12 @@ export function privateSigningKeyFromText(text: string): PrivateSigningKey {
   } catch {
     throw new Error('not a private key (PKCS#8 PEM or a private JWK)');
   }
-  const alg = key.asymmetricKeyType === 'ed25519' ? 'EdDSA' : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ES256' : undefined;
+  const alg =
+    key.asymmetricKeyType === 'ed25519'
+      ? 'EdDSA'
+      : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+        ? 'ES256'
+        : undefined;
   if (!alg) throw new Error('the key must be Ed25519 (EdDSA) or P-256 (ES256)');
   return signingKeyFromPrivate(key, alg);
 }

@@ -65,7 +65,10 @@ export class AuthKeysService implements OnModuleDestroy {
  * A provider that rotates keys on SIGHUP using `read` (the app's own config
  * loader, which re-reads `*_FILE` secrets). Add it to the app's providers.
  */
-export function provideSecretReload(read: () => SecretSet, secretName: string): { provide: symbol; inject: [typeof AuthKeysService]; useFactory: (keys: AuthKeysService) => true } {
+export function provideSecretReload(
+  read: () => SecretSet,
+  secretName: string,
+): { provide: symbol; inject: [typeof AuthKeysService]; useFactory: (keys: AuthKeysService) => true } {
   return {
     provide: Symbol(`crossauth:secret-reload:${secretName}`),
     inject: [AuthKeysService],

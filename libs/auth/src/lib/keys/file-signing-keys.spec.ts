@@ -108,7 +108,7 @@ describe('FileSigningKeys', () => {
   });
 });
 
-describe('FileSigningKeys with an operator\'s key file', () => {
+describe("FileSigningKeys with an operator's key file", () => {
   let dir: string;
   const schedule = { publishSeconds: 600, retainSeconds: 330 };
   const t0 = Date.UTC(2026, 11, 2, 9, 0, 0);

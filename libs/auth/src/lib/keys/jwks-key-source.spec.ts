@@ -43,7 +43,15 @@ describe('parseJwks', () => {
     ['an encryption key', { ...publicJwkOf(ed), kid: 'x2', use: 'enc' }],
     ['a key without kid', { ...publicJwkOf(ed), kid: undefined }],
     ['a kid with a path in it', { ...publicJwkOf(ed), kid: '../../x' }],
-    ['an RSA key (not a token algorithm here)', { kty: 'RSA', e: 'AQAB', n: 'sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw', kid: 'r1' }],
+    [
+      'an RSA key (not a token algorithm here)',
+      {
+        kty: 'RSA',
+        e: 'AQAB',
+        n: 'sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw',
+        kid: 'r1',
+      },
+    ],
   ])('leaves out %s', (_name, key) => {
     expect(parseJwks(jwks(key, publicJwkOf(ed)), 'orchestrator').map((k) => k.kid)).toEqual([ed.kid]);
   });

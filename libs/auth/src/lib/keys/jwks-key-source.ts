@@ -171,7 +171,13 @@ export class JwksKeySource implements PublicKeySource {
       this.counts.failures++;
       // Retry sooner than a full refresh, but no sooner than the floor.
       nextMs = Math.max(this.floorMs, Math.min(this.refreshMs, 5_000));
-      this.logger.warn({ event: 'jwks_fetch_failed', issuer: this.options.issuer, reason, error: error instanceof Error ? error.message : String(error), keptKeys: this.byKid.size });
+      this.logger.warn({
+        event: 'jwks_fetch_failed',
+        issuer: this.options.issuer,
+        reason,
+        error: error instanceof Error ? error.message : String(error),
+        keptKeys: this.byKid.size,
+      });
       return false;
     } finally {
       this.schedule(nextMs);

@@ -8,7 +8,11 @@ const endpoint = 'https://as.example/oauth/token';
 
 function keyPair(kind: 'ec' | 'ed25519' | 'rsa', kid: string): { privateKey: KeyObject; jwk: JsonWebKey } {
   const { privateKey, publicKey } =
-    kind === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');
+    kind === 'ec'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : kind === 'rsa'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : generateKeyPairSync('ed25519');
   return { privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid } };
 }
 const ec = keyPair('ec', 'ec-1');
@@ -21,12 +25,23 @@ function assertion(claims: Record<string, unknown> = {}, header: Record<string, 
   const input = `${b64(h)}.${b64({ iss: 'robot', sub: 'robot', aud: endpoint, exp: now + 60, iat: now, jti: 'j-1', ...claims })}`;
   const alg = h.alg;
   const signature =
-    alg === 'EdDSA' ? sign(null, Buffer.from(input), key) : alg === 'RS256' ? sign('sha256', Buffer.from(input), key) : sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+    alg === 'EdDSA'
+      ? sign(null, Buffer.from(input), key)
+      : alg === 'RS256'
+        ? sign('sha256', Buffer.from(input), key)
+        : sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
 }
 
 const publicKeyBytes = Buffer.from(JSON.stringify(ec.jwk));
-const policy: ClientAssertionPolicy = { clientId: 'robot', jwks, audiences: [endpoint, 'https://as.example'], nowSeconds: now, clockSkewSeconds: 30, maxLifetimeSeconds: 330 };
+const policy: ClientAssertionPolicy = {
+  clientId: 'robot',
+  jwks,
+  audiences: [endpoint, 'https://as.example'],
+  nowSeconds: now,
+  clockSkewSeconds: 30,
+  maxLifetimeSeconds: 330,
+};
 const refusal = (token: string, p: ClientAssertionPolicy = policy): string => {
   try {
     verifyClientAssertion(token, p);
@@ -52,20 +67,28 @@ describe('verifyClientAssertion (RFC 7523 private_key_jwt)', () => {
   });
 
   it.each([
-    ['HS256 keyed with the public key (algorithm confusion)', () => {
-      const input = `${b64({ alg: 'HS256', kid: 'ec-1' })}.${b64({ iss: 'robot', sub: 'robot', aud: endpoint, exp: now + 60, jti: 'x' })}`;
-      return `${input}.${createHmac('sha256', publicKeyBytes).update(input).digest('base64url')}`;
-    }, /alg must be/],
+    [
+      'HS256 keyed with the public key (algorithm confusion)',
+      () => {
+        const input = `${b64({ alg: 'HS256', kid: 'ec-1' })}.${b64({ iss: 'robot', sub: 'robot', aud: endpoint, exp: now + 60, jti: 'x' })}`;
+        return `${input}.${createHmac('sha256', publicKeyBytes).update(input).digest('base64url')}`;
+      },
+      /alg must be/,
+    ],
     ['alg none', () => `${b64({ alg: 'none' })}.${b64({ iss: 'robot', sub: 'robot', aud: endpoint, exp: now + 60, jti: 'x' })}.`, /alg must be/],
     ['a key in the jwk header', () => assertion({}, { jwk: ec.jwk }), /jwk header is not accepted/],
     ['a jku header', () => assertion({}, { jku: 'https://evil.example/jwks' }), /jku header is not accepted/],
     ['an unknown kid', () => assertion({}, { kid: 'nope' }), /kid names no registered key/],
     ['an EdDSA header on the EC key', () => assertion({}, { alg: 'EdDSA' }), /kid names no registered key/],
     ['a signature by an unregistered key', () => assertion({}, {}, keyPair('ec', 'ec-1').privateKey), /does not verify/],
-    ['a tampered payload', () => {
-      const [h, , s] = assertion().split('.');
-      return `${h}.${b64({ iss: 'robot', sub: 'robot', aud: endpoint, exp: now + 60, jti: 'other' })}.${s}`;
-    }, /does not verify/],
+    [
+      'a tampered payload',
+      () => {
+        const [h, , s] = assertion().split('.');
+        return `${h}.${b64({ iss: 'robot', sub: 'robot', aud: endpoint, exp: now + 60, jti: 'other' })}.${s}`;
+      },
+      /does not verify/,
+    ],
     ['an iss other than the client', () => assertion({ iss: 'mallory' }), /iss and sub/],
     ['a sub other than the client', () => assertion({ sub: 'mallory' }), /iss and sub/],
     ['another audience', () => assertion({ aud: 'https://other.example/token' }), /aud must be/],
@@ -75,10 +98,14 @@ describe('verifyClientAssertion (RFC 7523 private_key_jwt)', () => {
     ['no jti', () => assertion({ jti: undefined }), /jti is required/],
     ['an iat in the future', () => assertion({ iat: now + 120 }), /iat is in the future/],
     ['four segments', () => `${assertion()}.x`, /not a compact JWS/],
-    ['a DER-encoded ES256 signature', () => {
-      const [h, p] = assertion().split('.');
-      return `${h}.${p}.${sign('sha256', Buffer.from(`${h}.${p}`), ec.privateKey).toString('base64url')}`;
-    }, /does not verify/],
+    [
+      'a DER-encoded ES256 signature',
+      () => {
+        const [h, p] = assertion().split('.');
+        return `${h}.${p}.${sign('sha256', Buffer.from(`${h}.${p}`), ec.privateKey).toString('base64url')}`;
+      },
+      /does not verify/,
+    ],
   ])('refuses %s', (_n, make, message) => {
     expect(refusal(make())).toMatch(message);
   });

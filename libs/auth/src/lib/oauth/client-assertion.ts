@@ -76,7 +76,8 @@ export function verifyClientAssertion(assertion: string, policy: ClientAssertion
   const [h, p, s] = parts;
   const header = json(h, 'header');
   const alg = header['alg'];
-  if (typeof alg !== 'string' || !(CLIENT_ASSERTION_ALGORITHMS as readonly string[]).includes(alg)) throw new ClientAssertionError('alg must be ES256, EdDSA, RS256 or PS256');
+  if (typeof alg !== 'string' || !(CLIENT_ASSERTION_ALGORITHMS as readonly string[]).includes(alg))
+    throw new ClientAssertionError('alg must be ES256, EdDSA, RS256 or PS256');
   for (const name of FORBIDDEN_HEADERS) if (name in header) throw new ClientAssertionError(`the ${name} header is not accepted: keys come from registration`);
   const kid = header['kid'];
   if (kid !== undefined && typeof kid !== 'string') throw new ClientAssertionError('kid is not a string');
@@ -86,14 +87,15 @@ export function verifyClientAssertion(assertion: string, policy: ClientAssertion
   if (!signature?.length) throw new ClientAssertionError('signature is not base64url');
   const input = Buffer.from(`${h}.${p}`, 'ascii');
   if (!candidates.some((jwk) => verifyJwsInput(alg as Algorithm, createPublicKey({ key: jwk, format: 'jwk' }), input, signature))) {
-    throw new ClientAssertionError('signature does not verify with the client\'s registered keys');
+    throw new ClientAssertionError("signature does not verify with the client's registered keys");
   }
 
   const claims = json(p, 'payload');
   if (claims['iss'] !== policy.clientId || claims['sub'] !== policy.clientId) throw new ClientAssertionError('iss and sub must both be the client id');
   const aud = claims['aud'];
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-  if (!audiences.some((a) => typeof a === 'string' && policy.audiences.includes(a))) throw new ClientAssertionError('aud must be this token endpoint or issuer');
+  if (!audiences.some((a) => typeof a === 'string' && policy.audiences.includes(a)))
+    throw new ClientAssertionError('aud must be this token endpoint or issuer');
   const exp = claims['exp'];
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new ClientAssertionError('exp is required');
   if (policy.nowSeconds >= exp + policy.clockSkewSeconds) throw new ClientAssertionError('assertion has expired');
@@ -125,7 +127,13 @@ function json(segment: string, what: string): Record<string, unknown> {
  * issuer, a fresh `jti`, `lifetimeSeconds` of validity. No `kid`: the server
  * finds the key among the client's registered ones by algorithm.
  */
-export function createClientAssertion(clientId: string, audience: string, key: PrivateSigningKey, nowSeconds = Math.floor(Date.now() / 1000), lifetimeSeconds = 60): string {
+export function createClientAssertion(
+  clientId: string,
+  audience: string,
+  key: PrivateSigningKey,
+  nowSeconds = Math.floor(Date.now() / 1000),
+  lifetimeSeconds = 60,
+): string {
   const header = Buffer.from(JSON.stringify({ alg: key.alg, typ: 'JWT' })).toString('base64url');
   const claims = { iss: clientId, sub: clientId, aud: audience, iat: nowSeconds, exp: nowSeconds + lifetimeSeconds, jti: randomUUID() };
   const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;

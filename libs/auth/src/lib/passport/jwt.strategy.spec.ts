@@ -26,7 +26,15 @@ async function start(withPassport: boolean): Promise<{ app: INestApplication; ur
   const moduleRef = await Test.createTestingModule({
     imports: [
       // The way apps configure it: options from a factory, as from their config/.
-      AuthModule.forRootAsync({ useFactory: () => ({ secret, issuer: 'orchestrator', allowedIssuers: ['orchestrator'], audiences: ['session-buddy'], revocationStore: { isRevoked: (p: Principal) => revoked.has(p.tokenId ?? '') } }) }),
+      AuthModule.forRootAsync({
+        useFactory: () => ({
+          secret,
+          issuer: 'orchestrator',
+          allowedIssuers: ['orchestrator'],
+          audiences: ['session-buddy'],
+          revocationStore: { isRevoked: (p: Principal) => revoked.has(p.tokenId ?? '') },
+        }),
+      }),
       ...(withPassport ? [CrossauthPassportModule] : []),
     ],
     controllers: [PassportFixtureController],
@@ -69,4 +77,3 @@ describe('@crossauth/auth/passport: JwtStrategy behind AuthGuard(CROSSAUTH_JWT_S
     expect((await get(ctx.url, token)).status).toBe(401);
   });
 });
-

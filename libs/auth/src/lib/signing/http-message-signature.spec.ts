@@ -36,7 +36,7 @@ describe('RFC test vectors', () => {
     expect(createHmac('sha256', key).update(base).digest().equals(signature)).toBe(true);
   });
 
-  it("reproduces RFC 9530's Content-Digest example for {\"hello\": \"world\"}", () => {
+  it('reproduces RFC 9530\'s Content-Digest example for {"hello": "world"}', () => {
     expect(contentDigest('{"hello": "world"}')).toBe('sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:');
     expect(() => verifyContentDigest('sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:', '{"hello": "world"}')).not.toThrow();
   });
@@ -57,7 +57,9 @@ describe('request signatures', () => {
 
   it('emits exactly the documented header shapes', () => {
     const h = sign({ nonce: 'AAAAAAAAAAAAAAAAAAAAAA' });
-    expect(h['signature-input']).toBe('sig1=("@method" "@authority" "@path" "content-digest");created=1800000000;nonce="AAAAAAAAAAAAAAAAAAAAAA";keyid="kid-current";alg="hmac-sha256"');
+    expect(h['signature-input']).toBe(
+      'sig1=("@method" "@authority" "@path" "content-digest");created=1800000000;nonce="AAAAAAAAAAAAAAAAAAAAAA";keyid="kid-current";alg="hmac-sha256"',
+    );
     expect(h.signature).toMatch(/^sig1=:[A-Za-z0-9+/]{43}=:$/);
     expect(h['content-digest']).toBe(contentDigest(request.body));
   });
@@ -104,9 +106,16 @@ describe('request signatures', () => {
     const headers = sign();
     const edits = fc.oneof(
       fc.record({ 'content-digest': fc.uint8Array({ minLength: 1 }).map((b) => contentDigest(b)) }),
-      fc.integer({ min: now - 200, max: now + 200 }).filter((c) => c !== now).map((c) => ({ 'signature-input': headers['signature-input'].replace(`created=${now}`, `created=${c}`) })),
-      fc.base64String({ minLength: 24, maxLength: 24 }).map((n) => ({ 'signature-input': headers['signature-input'].replace(/nonce="[^"]+"/, `nonce="${n.replace(/[+/=]/g, 'A')}"`) })),
-      fc.constantFrom('kid-other', 'kid-current2').map((k) => ({ 'signature-input': headers['signature-input'].replace('keyid="kid-current"', `keyid="${k}"`) })),
+      fc
+        .integer({ min: now - 200, max: now + 200 })
+        .filter((c) => c !== now)
+        .map((c) => ({ 'signature-input': headers['signature-input'].replace(`created=${now}`, `created=${c}`) })),
+      fc
+        .base64String({ minLength: 24, maxLength: 24 })
+        .map((n) => ({ 'signature-input': headers['signature-input'].replace(/nonce="[^"]+"/, `nonce="${n.replace(/[+/=]/g, 'A')}"`) })),
+      fc
+        .constantFrom('kid-other', 'kid-current2')
+        .map((k) => ({ 'signature-input': headers['signature-input'].replace('keyid="kid-current"', `keyid="${k}"`) })),
     );
     fc.assert(
       fc.property(edits, (edit) => {
@@ -137,8 +146,16 @@ describe('request signatures', () => {
 
   it.each<[string, (h: ReturnType<typeof sign>) => Record<string, string>, SignatureFailureReason]>([
     ['no signature headers', () => ({}), 'signature_missing'],
-    ['a signature that covers less than required', (h) => ({ ...h, 'signature-input': h['signature-input'].replace(' "content-digest"', '') }), 'signature_invalid'],
-    ['an unsupported extra component', (h) => ({ ...h, 'signature-input': h['signature-input'].replace('"content-digest"', '"content-digest" "date"') }), 'signature_invalid'],
+    [
+      'a signature that covers less than required',
+      (h) => ({ ...h, 'signature-input': h['signature-input'].replace(' "content-digest"', '') }),
+      'signature_invalid',
+    ],
+    [
+      'an unsupported extra component',
+      (h) => ({ ...h, 'signature-input': h['signature-input'].replace('"content-digest"', '"content-digest" "date"') }),
+      'signature_invalid',
+    ],
     ['a second signature in the header', (h) => ({ ...h, signature: `${h.signature}, sig2=:AAAA:` }), 'signature_invalid'],
     ['trailing bytes after the signature', (h) => ({ ...h, signature: `${h.signature}x` }), 'signature_invalid'],
     ['non-canonical base64 (unpadded)', (h) => ({ ...h, signature: h.signature.replace('=:', ':') }), 'signature_invalid'],
@@ -156,10 +173,26 @@ describe('request signatures', () => {
   });
 
   it.each<[string, (h: ReturnType<typeof sign>) => Record<string, string>, SignatureFailureReason]>([
-    ['non-canonical base64 (spare bits set)', (h) => ({ ...h, signature: h.signature.replace(/(.)=:$/, (_m, c: string) => `${String.fromCharCode(c.charCodeAt(0) + 1)}=:`) }), 'signature_invalid'],
-    ['a Content-Digest with spare bits set', (h) => ({ ...h, 'content-digest': h['content-digest'].replace(/(.)=:$/, (_m, c: string) => `${String.fromCharCode(c.charCodeAt(0) + 1)}=:`) }), 'digest_mismatch'],
-    ['components reordered (not what was signed)', (h) => ({ ...h, 'signature-input': h['signature-input'].replace('"@method" "@authority"', '"@authority" "@method"') }), 'signature_invalid'],
-    ['parameters reordered (not what was signed)', (h) => ({ ...h, 'signature-input': h['signature-input'].replace(/;created=(\d+);nonce="([^"]+)"/, ';nonce="$2";created=$1') }), 'signature_invalid'],
+    [
+      'non-canonical base64 (spare bits set)',
+      (h) => ({ ...h, signature: h.signature.replace(/(.)=:$/, (_m, c: string) => `${String.fromCharCode(c.charCodeAt(0) + 1)}=:`) }),
+      'signature_invalid',
+    ],
+    [
+      'a Content-Digest with spare bits set',
+      (h) => ({ ...h, 'content-digest': h['content-digest'].replace(/(.)=:$/, (_m, c: string) => `${String.fromCharCode(c.charCodeAt(0) + 1)}=:`) }),
+      'digest_mismatch',
+    ],
+    [
+      'components reordered (not what was signed)',
+      (h) => ({ ...h, 'signature-input': h['signature-input'].replace('"@method" "@authority"', '"@authority" "@method"') }),
+      'signature_invalid',
+    ],
+    [
+      'parameters reordered (not what was signed)',
+      (h) => ({ ...h, 'signature-input': h['signature-input'].replace(/;created=(\d+);nonce="([^"]+)"/, ';nonce="$2";created=$1') }),
+      'signature_invalid',
+    ],
   ])('refuses %s', (_name, edit, reason) => {
     expect(reasonOf(() => verify(request, edit(sign())))).toBe(reason);
   });
@@ -172,7 +205,10 @@ describe('request signatures', () => {
   // Canonical headers take a shortcut past the structured-field parser; whatever
   // path a header takes, a correctly signed request must pass and its replay fail.
   it('accepts signatures over any key id and label, with or without alg, exactly once (property)', () => {
-    const kids = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:-]{1,40}$/), fc.string({ minLength: 1, maxLength: 20 }).filter((k) => /^[\x20-\x7e]+$/.test(k)));
+    const kids = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9._:-]{1,40}$/),
+      fc.string({ minLength: 1, maxLength: 20 }).filter((k) => /^[\x20-\x7e]+$/.test(k)),
+    );
     const labels = fc.stringMatching(/^[a-z][a-z0-9_.-]{0,10}$/);
     fc.assert(
       fc.property(kids, labels, fc.boolean(), (kid, label, withAlg) => {
@@ -183,7 +219,12 @@ describe('request signatures', () => {
           const unsigned = input.replace(';alg="hmac-sha256"', '');
           const params = unsigned.slice(unsigned.indexOf('=') + 1);
           const base = signatureBase(
-            [['@method', 'POST'], ['@authority', request.authority], ['@path', request.path], ['content-digest', headers['content-digest'] as string]],
+            [
+              ['@method', 'POST'],
+              ['@authority', request.authority],
+              ['@path', request.path],
+              ['content-digest', headers['content-digest'] as string],
+            ],
             params,
           );
           headers = { ...headers, 'signature-input': unsigned, signature: `${label}=:${createHmac('sha256', key.key).update(base).digest('base64')}:` };
@@ -208,9 +249,17 @@ describe('request signatures', () => {
       fc.property(edits, ({ name, at, kind, ch }) => {
         const text = headers[name];
         const i = at % (text.length + 1);
-        const edited = kind === 'insert' ? text.slice(0, i) + ch + text.slice(i) : kind === 'replace' ? text.slice(0, i) + ch + text.slice(i + 1) : text.slice(0, i) + text.slice(i + 1);
+        const edited =
+          kind === 'insert'
+            ? text.slice(0, i) + ch + text.slice(i)
+            : kind === 'replace'
+              ? text.slice(0, i) + ch + text.slice(i + 1)
+              : text.slice(0, i) + text.slice(i + 1);
         // Content-Digest's text is signed as sent, so its two forms are compared by the digest check alone.
-        const check = name === 'content-digest' ? (value: string) => verifyContentDigest(value, request.body) : (value: string) => verify(request, { ...headers, [name]: value });
+        const check =
+          name === 'content-digest'
+            ? (value: string) => verifyContentDigest(value, request.body)
+            : (value: string) => verify(request, { ...headers, [name]: value });
         expect(reasonOf(() => check(edited))).toBe(reasonOf(() => check(` ${edited}`)));
       }),
       { numRuns: 2000 },

@@ -75,13 +75,27 @@ interface Head {
 // A client sends the same method, authority and path request after request, so
 // the last head is kept with the values as given: a hit costs three short
 // comparisons instead of case mapping and four concatenations.
-let last: Head & { readonly givenMethod: string; readonly givenAuthority: string; readonly path: string } = { method: '', authority: '', lines: '', givenMethod: '', givenAuthority: '', path: '' };
+let last: Head & { readonly givenMethod: string; readonly givenAuthority: string; readonly path: string } = {
+  method: '',
+  authority: '',
+  lines: '',
+  givenMethod: '',
+  givenAuthority: '',
+  path: '',
+};
 
 function headOf({ method, authority, path }: SignableRequest): Head {
   if (method === last.givenMethod && authority === last.givenAuthority && path === last.path) return last;
   const upper = method.toUpperCase();
   const lower = authority.toLowerCase();
-  last = { method: upper, authority: lower, lines: `"@method": ${upper}\n"@authority": ${lower}\n"@path": ${path}\n"content-digest": `, givenMethod: method, givenAuthority: authority, path };
+  last = {
+    method: upper,
+    authority: lower,
+    lines: `"@method": ${upper}\n"@authority": ${lower}\n"@path": ${path}\n"content-digest": `,
+    givenMethod: method,
+    givenAuthority: authority,
+    path,
+  };
   return last;
 }
 
@@ -196,7 +210,8 @@ function readCanonicalInput(header: string): SignatureInput | undefined {
   const createdStart = labelEnd + CANONICAL_COMPONENTS.length;
   let i = createdStart;
   let created = 0;
-  for (let digit = header.charCodeAt(i) - 48; digit >= 0 && digit <= 9 && i - createdStart < 16; digit = header.charCodeAt(++i) - 48) created = created * 10 + digit;
+  for (let digit = header.charCodeAt(i) - 48; digit >= 0 && digit <= 9 && i - createdStart < 16; digit = header.charCodeAt(++i) - 48)
+    created = created * 10 + digit;
   const digits = i - createdStart;
   if (digits === 0 || digits > 15 || (digits > 1 && header.charCodeAt(createdStart) === 48)) return undefined;
   if (!textAt(header, i, ';nonce="')) return undefined;
@@ -239,7 +254,14 @@ function readSignatureInput(header: string): SignatureInput {
   if (typeof nonce !== 'string' || nonce.length < MIN_NONCE_CHARS) throw new SignatureError('signature_invalid', 'nonce must be a string of at least 128 bits');
   if (typeof keyid !== 'string') throw new SignatureError('signature_invalid', 'keyid must be a string');
   if (alg !== undefined && alg !== 'hmac-sha256') throw new SignatureError('signature_invalid', 'alg must be hmac-sha256');
-  return { label: input.label, components: input.components, created, nonce, keyid, serialized: serializeSignatureParams(input.components, [...input.params.entries()]) };
+  return {
+    label: input.label,
+    components: input.components,
+    created,
+    nonce,
+    keyid,
+    serialized: serializeSignatureParams(input.components, [...input.params.entries()]),
+  };
 }
 
 // Where the base64 starts in a canonical `<label>=:<base64>:` Signature header.
@@ -248,7 +270,14 @@ const macStart = (label: string) => label.length + 2;
 /** Whether `header` is `<label>=:<32 bytes of canonical base64>:`, the one form signRequest emits. */
 function isCanonicalSignature(header: string, label: string): boolean {
   const at = macStart(label);
-  if (header.length !== at + 45 || !header.startsWith(label) || header.charCodeAt(at - 2) !== 61 || header.charCodeAt(at - 1) !== 58 || header.charCodeAt(at + 44) !== 58) return false;
+  if (
+    header.length !== at + 45 ||
+    !header.startsWith(label) ||
+    header.charCodeAt(at - 2) !== 61 ||
+    header.charCodeAt(at - 1) !== 58 ||
+    header.charCodeAt(at + 44) !== 58
+  )
+    return false;
   for (let i = at; i < at + 42; i++) if (!(classAt(header, i) & BASE64_CHAR)) return false;
   return (classAt(header, at + 42) & BASE64_LAST) !== 0 && header.charCodeAt(at + 43) === 61;
 }

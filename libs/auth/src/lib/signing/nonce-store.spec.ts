@@ -92,7 +92,11 @@ describe('MemoryNonceStore', () => {
   // as the store rounds expiry up to the second.
   it('answers as an exact map of live nonces would, through rebuilds and at its bound (property)', () => {
     // Mostly fresh nonces (so tables fill and rebuild), often a recent one again (so replays meet entries not yet moved).
-    const op = fc.record({ nonce: fc.oneof(fc.integer({ min: 0, max: 1_500 }), fc.integer({ min: 0, max: 40 })), life: fc.integer({ min: -2, max: 40 }), advance: fc.integer({ min: 0, max: 3 }) });
+    const op = fc.record({
+      nonce: fc.oneof(fc.integer({ min: 0, max: 1_500 }), fc.integer({ min: 0, max: 40 })),
+      life: fc.integer({ min: -2, max: 40 }),
+      advance: fc.integer({ min: 0, max: 3 }),
+    });
     fc.assert(
       fc.property(fc.array(op, { minLength: 1_500, maxLength: 4_000 }), fc.constantFrom(50, 400, 1_000_000), (ops, bound) => {
         const store = new MemoryNonceStore(bound);

@@ -7,7 +7,7 @@ describe('pythonJsonDumps (json.dumps(..., sort_keys=True))', () => {
   it.each<[unknown, string]>([
     [{ action: 'test', timestamp: 123456 }, '{"action": "test", "timestamp": 123456}'],
     [{ b: [1, 2, { d: null, c: true }], a: false }, '{"a": false, "b": [1, 2, {"c": true, "d": null}]}'],
-    [{ 'é': '😀', a: '\u007f\n"\\' }, '{"a": "\\u007f\\n\\"\\\\", "\\u00e9": "\\ud83d\\ude00"}'],
+    [{ é: '😀', a: '\u007f\n"\\' }, '{"a": "\\u007f\\n\\"\\\\", "\\u00e9": "\\ud83d\\ude00"}'],
     [[1.5, 1e16, 1e-5, 0.1, -0, 1e22, 123.456, 1e-4, 2.5e-7], '[1.5, 1e+16, 1e-05, 0.1, -0.0, 1e+22, 123.456, 0.0001, 2.5e-07]'],
     [{}, '{}'],
     [[], '[]'],
@@ -139,9 +139,11 @@ describe('envelopes from Python peers with Python number types', () => {
     expect(await verify(text)).toBe('malformed');
   });
 
-  it('writes other senders\' literals as Python would after json.loads', () => {
+  it("writes other senders' literals as Python would after json.loads", () => {
     // Python 3.11: json.dumps(json.loads(text), sort_keys=True)
     const text = '{"a": 100.00, "b": 1E-5, "c": -0, "d": 12345678901234567890123, "e": 2.5e3, "f": 0.1, "g": 123456789012345678.0}';
-    expect(pythonJsonDumps(parseExactJson(text))).toBe('{"a": 100.0, "b": 1e-05, "c": 0, "d": 12345678901234567890123, "e": 2500.0, "f": 0.1, "g": 1.2345678901234568e+17}');
+    expect(pythonJsonDumps(parseExactJson(text))).toBe(
+      '{"a": 100.0, "b": 1e-05, "c": 0, "d": 12345678901234567890123, "e": 2500.0, "f": 0.1, "g": 1.2345678901234568e+17}',
+    );
   });
 });

@@ -51,7 +51,10 @@ export type EnvelopeFailureReason =
 
 export class EnvelopeError extends Error {
   override readonly name = 'EnvelopeError';
-  constructor(readonly reason: EnvelopeFailureReason, detail: string) {
+  constructor(
+    readonly reason: EnvelopeFailureReason,
+    detail: string,
+  ) {
     super(`${reason}: ${detail}`);
   }
 }

@@ -70,14 +70,24 @@ function admitLegacyIssuer(issuer: unknown, policy: ClaimPolicy, nowSeconds: num
   const legacy = typeof issuer === 'string' ? policy.legacyIssuers?.find((l) => l.name === issuer && policy.allowedIssuers.includes(l.issuer)) : undefined;
   if (!legacy) {
     const trusted = policy.allowedIssuers.map((i) => shown(i)).join(', ');
-    throw new AuthError('wrong_issuer', `issuer ${JSON.stringify(issuer)} is not in the allow-list`, [], `the token's iss is ${shown(issuer)}; this server trusts ${trusted}`);
+    throw new AuthError(
+      'wrong_issuer',
+      `issuer ${JSON.stringify(issuer)} is not in the allow-list`,
+      [],
+      `the token's iss is ${shown(issuer)}; this server trusts ${trusted}`,
+    );
   }
   if (nowSeconds * 1000 >= legacy.until.getTime()) throw legacyIssuerEnded(legacy);
 }
 
 /** The refusal of a legacy issuer name after its window: names the end and what to use instead. */
 export function legacyIssuerEnded(legacy: LegacyIssuer): AuthError {
-  return new AuthError('wrong_issuer', `legacy issuer name ${legacy.name} ended ${legacy.until.toISOString()}`, [], `iss ${shown(legacy.name)} was accepted until ${legacy.until.toISOString()}; tokens must now say iss ${shown(legacy.issuer)}`);
+  return new AuthError(
+    'wrong_issuer',
+    `legacy issuer name ${legacy.name} ended ${legacy.until.toISOString()}`,
+    [],
+    `iss ${shown(legacy.name)} was accepted until ${legacy.until.toISOString()}; tokens must now say iss ${shown(legacy.issuer)}`,
+  );
 }
 
 /**
@@ -110,7 +120,12 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
     audience = typeof rawAud === 'string' ? [rawAud] : Array.isArray(rawAud) ? rawAud.filter((a): a is string => typeof a === 'string') : [];
     if (!audience.some((a) => policy.audiences.includes(a))) {
       // Audiences are public (the resource's own URL); an integrator needs to see which one differed.
-      throw new AuthError('wrong_audience', `aud ${JSON.stringify(rawAud)} does not name this server`, [], `the token's aud is ${shown(rawAud)}; this server is ${policy.audiences.map((a) => shown(a)).join(' or ')}`);
+      throw new AuthError(
+        'wrong_audience',
+        `aud ${JSON.stringify(rawAud)} does not name this server`,
+        [],
+        `the token's aud is ${shown(rawAud)}; this server is ${policy.audiences.map((a) => shown(a)).join(' or ')}`,
+      );
     }
   }
 
@@ -132,7 +147,8 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
   }
   const actors = readActors(claims['act']);
   const clientId = claims['client_id'];
-  if (clientId !== undefined && (typeof clientId !== 'string' || !SUBJECT.test(clientId))) throw new AuthError('malformed', 'client_id claim is not a plain identifier');
+  if (clientId !== undefined && (typeof clientId !== 'string' || !SUBJECT.test(clientId)))
+    throw new AuthError('malformed', 'client_id claim is not a plain identifier');
 
   return {
     subject,

@@ -133,7 +133,7 @@ export function verifyJwsSignature(token: string, keys: VerificationKeys): Verif
   const header = parseHeader(headerSegment);
   if (header.alg === 'HS256') {
     if (!keys.keyRing) {
-      throw new AuthError('bad_signature', 'HS256 is not accepted here: this server verifies with its issuers\' public keys and holds no shared secret');
+      throw new AuthError('bad_signature', "HS256 is not accepted here: this server verifies with its issuers' public keys and holds no shared secret");
     }
     const key = verifyHs256Mac(token, [headerSegment, payloadSegment, signatureSegment], header, keys.keyRing);
     return { header, claims: parseJsonObject(payloadSegment, 'payload'), key, symmetric: true };
@@ -141,7 +141,10 @@ export function verifyJwsSignature(token: string, keys: VerificationKeys): Verif
   // RFC 9864: `Ed25519` is the fully-specified name of what `EdDSA` means for an Ed25519 key.
   const family = header.alg === 'Ed25519' ? 'EdDSA' : header.alg;
   if (family !== 'EdDSA' && family !== 'ES256') {
-    throw new AuthError('bad_signature', `algorithm ${JSON.stringify(header.alg)} is not allowed; only ${keys.publicKeys ? 'Ed25519 (or EdDSA), ES256 and ' : ''}HS256 are`);
+    throw new AuthError(
+      'bad_signature',
+      `algorithm ${JSON.stringify(header.alg)} is not allowed; only ${keys.publicKeys ? 'Ed25519 (or EdDSA), ES256 and ' : ''}HS256 are`,
+    );
   }
   const source = keys.publicKeys;
   if (!source) throw new AuthError('bad_signature', `algorithm ${header.alg} is not accepted here: this server holds no public keys`);
@@ -170,10 +173,7 @@ export function verifyJwsSignature(token: string, keys: VerificationKeys): Verif
  * lookup and a constant-time MAC check. Returns the decoded claims and the key
  * that matched. Claims are not validated here.
  */
-export function verifyHs256Signature(
-  token: string,
-  keys: KeyRing,
-): { header: JwtHeader; claims: JwtClaims; key: ManagedKey } {
+export function verifyHs256Signature(token: string, keys: KeyRing): { header: JwtHeader; claims: JwtClaims; key: ManagedKey } {
   const segments = splitCompact(token);
   const header = parseHeader(segments[0]);
   if (header.alg !== 'HS256') {
@@ -183,7 +183,12 @@ export function verifyHs256Signature(
 }
 
 /** Header checks, `kid` lookup and the constant-time MAC check of a token already split and found to be HS256. */
-function verifyHs256Mac(token: string, [headerSegment, payloadSegment, signatureSegment]: [string, string, string], header: JwtHeader, keys: KeyRing): ManagedKey {
+function verifyHs256Mac(
+  token: string,
+  [headerSegment, payloadSegment, signatureSegment]: [string, string, string],
+  header: JwtHeader,
+  keys: KeyRing,
+): ManagedKey {
   commonHeaderChecks(header);
   if (!decodeBase64UrlStrict(signatureSegment)?.length) throw new AuthError('malformed', 'signature is not base64url');
 

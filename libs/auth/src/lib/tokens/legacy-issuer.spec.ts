@@ -71,7 +71,12 @@ describe('legacy issuer names: the transition window', () => {
   });
 
   it('refuses another audience, naming what the token said and what this server is', () => {
-    const error = refusal(() => verifierWith({ audiences: ['session-buddy', 'http://127.0.0.1:8678/mcp'] }).verify(tokenAt(before, { iss: AS, aud: 'http://localhost:8678/mcp' }), before));
+    const error = refusal(() =>
+      verifierWith({ audiences: ['session-buddy', 'http://127.0.0.1:8678/mcp'] }).verify(
+        tokenAt(before, { iss: AS, aud: 'http://localhost:8678/mcp' }),
+        before,
+      ),
+    );
     expect(error.reason).toBe('wrong_audience');
     expect(error.message).toContain("the token's aud is 'http://localhost:8678/mcp'; this server is 'session-buddy' or 'http://127.0.0.1:8678/mcp'");
   });
@@ -90,7 +95,12 @@ describe('legacy issuer names: the transition window', () => {
 
   describe('with public keys bound to the issuer URL', () => {
     const key = generateSigningKey('EdDSA');
-    const keys: PublicKeySource = { find: (kid) => (kid === key.kid ? { kid: key.kid, alg: key.alg, publicKey: key.publicKey, issuer: AS } : undefined), keyIds: [key.kid], issuers: [AS], unknownKey: () => undefined };
+    const keys: PublicKeySource = {
+      find: (kid) => (kid === key.kid ? { kid: key.kid, alg: key.alg, publicKey: key.publicKey, issuer: AS } : undefined),
+      keyIds: [key.kid],
+      issuers: [AS],
+      unknownKey: () => undefined,
+    };
     const signed = (claims: Record<string, unknown>, nowMs: number) => {
       const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
       const input = `${b64({ alg: 'EdDSA', typ: 'at+jwt', kid: key.kid })}.${b64(accessClaims(claims, Math.floor(nowMs / 1000)))}`;

@@ -23,7 +23,7 @@ export function canonicalIssuer(iss: string, legacy: readonly LegacyIssuer[]): s
  * ASCII only (RFC 6750 `error_description`), no quotes or backslashes, short.
  */
 export function shown(value: unknown, max = 100): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   const clean = text.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
   return `'${clean.length > max ? `${clean.slice(0, max)}...` : clean}'`;
 }

@@ -29,11 +29,21 @@ describe('TokenExchangeService (RFC 8693 on-behalf-of)', () => {
   });
 
   it('grants only what the client may have, too', () => {
-    expect(exchange.exchange({ subject, actor: 'relay', audience: 'session-buddy', scopes: ['read', 'write'], allowedScopes: ['write'], ttlSeconds: 300 }, now).scopes).toEqual(['write']);
+    expect(
+      exchange.exchange({ subject, actor: 'relay', audience: 'session-buddy', scopes: ['read', 'write'], allowedScopes: ['write'], ttlSeconds: 300 }, now)
+        .scopes,
+    ).toEqual(['write']);
   });
 
-  it('asking for no scope gets a token with none (the orchestrator\'s health check)', () => {
-    expect(verify(exchange.exchange({ subject: { subject: 'orchestrator', scopes: [] }, actor: 'orchestrator', audience: 'session-buddy', scopes: [], ttlSeconds: 300 }, now).token).scopes).toEqual([]);
+  it("asking for no scope gets a token with none (the orchestrator's health check)", () => {
+    expect(
+      verify(
+        exchange.exchange(
+          { subject: { subject: 'orchestrator', scopes: [] }, actor: 'orchestrator', audience: 'session-buddy', scopes: [], ttlSeconds: 300 },
+          now,
+        ).token,
+      ).scopes,
+    ).toEqual([]);
   });
 
   it.each([
@@ -42,6 +52,8 @@ describe('TokenExchangeService (RFC 8693 on-behalf-of)', () => {
     ['an expired subject token', { subject: { ...subject, expiresAt: Math.floor(now / 1000) - 1 } }, /^invalid_request: the subject token has expired/],
     ['a chain longer than five', { subject: { ...subject, actors: ['a', 'b', 'c', 'd', 'e'] } }, /^invalid_request: the act chain/],
   ])('refuses %s', (_name, overrides, expected) => {
-    expect(refusal(() => exchange.exchange({ subject, actor: 'relay', audience: 'session-buddy', scopes: ['read'], ttlSeconds: 300, ...overrides }, now))).toMatch(expected);
+    expect(
+      refusal(() => exchange.exchange({ subject, actor: 'relay', audience: 'session-buddy', scopes: ['read'], ttlSeconds: 300, ...overrides }, now)),
+    ).toMatch(expected);
   });
 });

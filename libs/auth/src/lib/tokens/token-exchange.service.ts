@@ -52,7 +52,8 @@ export class TokenExchangeService {
     const held = new Set(request.subject.scopes);
     const granted = [...new Set(request.scopes)].filter((s) => held.has(s) && (request.allowedScopes?.includes(s) ?? true)).sort();
     // Asking for nothing gets nothing (a health check needs no scope); asking for something and getting nothing is a refusal.
-    if (granted.length === 0 && request.scopes.length > 0) throw new ExchangeRefusedError('invalid_scope', 'the subject token holds none of the requested scopes that this client may have');
+    if (granted.length === 0 && request.scopes.length > 0)
+      throw new ExchangeRefusedError('invalid_scope', 'the subject token holds none of the requested scopes that this client may have');
     return granted;
   }
 

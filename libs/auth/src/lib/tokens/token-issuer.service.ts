@@ -72,7 +72,8 @@ export class TokenIssuerService {
     if (request.role) payload['role'] = request.role;
     const chain = typeof request.actor === 'string' ? [request.actor] : (request.actor ?? []);
     payload['client_id'] = request.clientId ?? chain[0] ?? request.subject;
-    if (chain.length) payload['act'] = chain.reduceRight<Record<string, unknown> | undefined>((inner, sub) => (inner ? { sub, act: inner } : { sub }), undefined);
+    if (chain.length)
+      payload['act'] = chain.reduceRight<Record<string, unknown> | undefined>((inner, sub) => (inner ? { sub, act: inner } : { sub }), undefined);
     const typ = request.type === 'refresh' ? 'JWT' : ACCESS_TOKEN_TYP;
     const token = signing
       ? signAsymmetric(payload, signing, typ, this.options.ed25519AlgorithmName)

@@ -15,8 +15,7 @@ const baseOptions: AuthModuleOptions = {
   allowedIssuers: ['orchestrator', 'mahavishnu'],
   audiences: ['session-buddy', 'http://127.0.0.1:8678/mcp'],
 };
-const verifierWith = (overrides: Partial<AuthModuleOptions> = {}) =>
-  new TokenVerifierService(resolveAuthOptions({ ...baseOptions, ...overrides }));
+const verifierWith = (overrides: Partial<AuthModuleOptions> = {}) => new TokenVerifierService(resolveAuthOptions({ ...baseOptions, ...overrides }));
 
 function reasonOf(fn: () => unknown): AuthFailureReason {
   try {
@@ -73,20 +72,21 @@ describe('TokenVerifierService', () => {
     });
 
     it('a PyJWT token in the seed shape (no kid, no aud) only when legacy tokens are accepted', () => {
-      const legacy = craftToken(
-        { user_id: 'mahavishnu', exp: now + 3600, iat: now, type: 'access', iss: 'mahavishnu', role: 'orchestrator' },
-        secret,
-        { kid: undefined },
-      );
+      const legacy = craftToken({ user_id: 'mahavishnu', exp: now + 3600, iat: now, type: 'access', iss: 'mahavishnu', role: 'orchestrator' }, secret, {
+        kid: undefined,
+      });
       expect(reasonOf(() => verifier.verify(legacy))).toBe('legacy_token');
       const p = verifierWith({ acceptLegacyTokens: true }).verify(legacy);
       expect(p).toMatchObject({ subject: 'mahavishnu', issuer: 'mahavishnu', role: 'orchestrator' });
       expect([...p.scopes].sort()).toEqual(['read', 'write']);
     });
 
-    it.each(['JWT', 'jwt', 'Jwt', 'at+jwt', 'AT+JWT', 'application/at+jwt', 'Application/JWT'])('typ %p (media type names are case-insensitive, RFC 7515 §4.1.9)', (typ) => {
-      expect(verifier.verify(craftToken(accessClaims(), secret, { typ })).subject).toBe('alice');
-    });
+    it.each(['JWT', 'jwt', 'Jwt', 'at+jwt', 'AT+JWT', 'application/at+jwt', 'Application/JWT'])(
+      'typ %p (media type names are case-insensitive, RFC 7515 §4.1.9)',
+      (typ) => {
+        expect(verifier.verify(craftToken(accessClaims(), secret, { typ })).subject).toBe('alice');
+      },
+    );
 
     it('an expired token still inside the clock-skew tolerance', () => {
       expect(verifier.verify(craftToken(accessClaims({ exp: now - 10 }), secret)).subject).toBe('alice');
@@ -103,7 +103,11 @@ describe('TokenVerifierService', () => {
       ['an unsigned alg:none token', () => craftToken(accessClaims(), secret, { alg: 'none' }), 'bad_signature'],
       ['an RS256 header', () => craftToken(accessClaims(), secret, { alg: 'RS256' }), 'bad_signature'],
       ['an HS512 header', () => craftToken(accessClaims(), secret, { alg: 'HS512' }), 'bad_signature'],
-      ['an HS256 token signed with another secret but our kid', () => craftToken(accessClaims(), randomSecret(), { kid: deriveKeyId(secret) }), 'bad_signature'],
+      [
+        'an HS256 token signed with another secret but our kid',
+        () => craftToken(accessClaims(), randomSecret(), { kid: deriveKeyId(secret) }),
+        'bad_signature',
+      ],
       ['an HS256 token signed with another secret and its own kid', () => craftToken(accessClaims(), randomSecret()), 'unknown_key'],
       ['a legacy token (no kid) signed with another secret', () => craftToken(accessClaims(), randomSecret(), { kid: undefined }), 'bad_signature'],
       [
@@ -138,7 +142,15 @@ describe('TokenVerifierService', () => {
       ['a crit header', () => craftToken(accessClaims(), secret, { crit: ['exp'] }), 'malformed'],
       ['an act without sub', () => craftToken(accessClaims({ act: { client_id: 'x' } }), secret), 'malformed'],
       ['a nested act without sub', () => craftToken(accessClaims({ act: { sub: 'a', act: { name: 'b' } } }), secret), 'malformed'],
-      ['an act chain of six', () => craftToken(accessClaims({ act: ['a', 'b', 'c', 'd', 'e', 'f'].reduceRight<unknown>((inner, sub) => (inner ? { sub, act: inner } : { sub }), undefined) }), secret), 'malformed'],
+      [
+        'an act chain of six',
+        () =>
+          craftToken(
+            accessClaims({ act: ['a', 'b', 'c', 'd', 'e', 'f'].reduceRight<unknown>((inner, sub) => (inner ? { sub, act: inner } : { sub }), undefined) }),
+            secret,
+          ),
+        'malformed',
+      ],
       ['an act sub with control characters', () => craftToken(accessClaims({ act: { sub: 'a\nb' } }), secret), 'malformed'],
     ];
     it.each(cases)('%s', (_name, token, reason) => {
@@ -256,7 +268,10 @@ describe('TokenVerifierService', () => {
     });
 
     it('leaves out what the token does not say', () => {
-      expect(verifier.grantOf(craftToken(accessClaims({ jti: undefined, aud: undefined }), secret))).toEqual({ subject: 'alice', expiresAt: expect.any(Number) });
+      expect(verifier.grantOf(craftToken(accessClaims({ jti: undefined, aud: undefined }), secret))).toEqual({
+        subject: 'alice',
+        expiresAt: expect.any(Number),
+      });
     });
 
     it.each<[string, () => string, AuthFailureReason]>([

@@ -42,7 +42,10 @@ function unavailableCause(error: unknown): string | undefined {
   const e = error as { code?: unknown; message?: unknown };
   if (typeof e.code === 'string' && UNAVAILABLE_SQLSTATE.test(e.code)) return e.code === '57014' ? 'statement timeout' : `PostgreSQL ${e.code}`;
   if (typeof e.code === 'string' && /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NOTFOUND|AI_AGAIN)$/.test(e.code)) return 'PostgreSQL unreachable';
-  if (typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message)) {
+  if (
+    typeof e.message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message)
+  ) {
     return 'PostgreSQL unreachable';
   }
   return undefined;
@@ -80,7 +83,10 @@ export class PostgresDatabaseService {
       idleTimeoutMillis: 30_000,
       application_name: schema.name,
       // Times and counts are BIGINT; every value stored fits a double exactly.
-      types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : types.getTypeParser(oid, format as 'text'))) as typeof types.getTypeParser },
+      types: {
+        getTypeParser: ((oid: number, format?: string) =>
+          oid === INT8_OID ? Number : types.getTypeParser(oid, format as 'text')) as typeof types.getTypeParser,
+      },
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', (error) => PostgresDatabaseService.logger.warn({ event: 'postgres_idle_client_error', cause: unavailableCause(error) ?? error.message }));
@@ -116,7 +122,9 @@ export class PostgresDatabaseService {
             }
           },
           version: async () => {
-            await client.query(`CREATE TABLE IF NOT EXISTS ${this.migrationsTable} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+            await client.query(
+              `CREATE TABLE IF NOT EXISTS ${this.migrationsTable} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+            );
             const { rows } = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${this.migrationsTable}`);
             return rows[0]?.v ?? 0;
           },
@@ -168,7 +176,12 @@ export class PostgresDatabaseService {
   async health(): Promise<StorageHealth> {
     try {
       const { rows } = await this.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${this.migrationsTable}`);
-      return { ok: true, engine: 'postgres', schemaVersion: rows[0]?.v ?? 0, detail: { pool: { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount } } };
+      return {
+        ok: true,
+        engine: 'postgres',
+        schemaVersion: rows[0]?.v ?? 0,
+        detail: { pool: { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount } },
+      };
     } catch (error) {
       return { ok: false, engine: 'postgres', schemaVersion: 0, detail: { error: unavailableCause(error) ?? 'query failed' } };
     }

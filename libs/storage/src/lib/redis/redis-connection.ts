@@ -26,8 +26,17 @@ export class RedisConnection {
     };
     this.client = new Redis(url, options);
     // The subscriber queues its SUBSCRIBE until connected and re-subscribes after a reconnect.
-    this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, enableAutoPipelining: false });
-    for (const [role, connection] of [['commands', this.client], ['subscriber', this.subscriber]] as const) {
+    this.subscriber = new Redis(url, {
+      ...options,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+      enableAutoPipelining: false,
+    });
+    for (const [role, connection] of [
+      ['commands', this.client],
+      ['subscriber', this.subscriber],
+    ] as const) {
       // Without a listener an unreachable Redis would crash the process; state changes are logged once each.
       connection.on('error', () => undefined);
       connection.on('ready', () => this.logger.log({ event: 'redis_ready', role }));

@@ -27,7 +27,12 @@ export class RedisFailureThrottleStore implements FailureThrottleStore {
     rule: FailureRule,
   ) {
     const shape = { points: rule.limit, duration: rule.windowSeconds, blockDuration: rule.blockSeconds };
-    this.limiter = new RateLimiterRedis({ storeClient: redis.client, keyPrefix: 'crossauth:auth-failures', ...shape, insuranceLimiter: new RateLimiterMemory(shape) });
+    this.limiter = new RateLimiterRedis({
+      storeClient: redis.client,
+      keyPrefix: 'crossauth:auth-failures',
+      ...shape,
+      insuranceLimiter: new RateLimiterMemory(shape),
+    });
     redis.subscriber.on('message', this.onMessage);
     void redis.subscriber.subscribe(CHANNEL).catch(() => undefined);
   }

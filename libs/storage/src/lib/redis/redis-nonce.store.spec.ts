@@ -20,7 +20,8 @@ describeWithRedis('RedisNonceStore (real Redis, two instances)', () => {
     await b.close();
   });
   const prefix = `spec:${randomUUID()}:`;
-  const stores = () => [new RedisNonceStore(a.client, { prefix, lossGuardMs: 60_000 }), new RedisNonceStore(b.client, { prefix, lossGuardMs: 60_000 })] as const;
+  const stores = () =>
+    [new RedisNonceStore(a.client, { prefix, lossGuardMs: 60_000 }), new RedisNonceStore(b.client, { prefix, lossGuardMs: 60_000 })] as const;
 
   it('refuses on one instance a nonce the other has seen', async () => {
     const [one, two] = stores();

@@ -38,7 +38,17 @@ return {current, 'replayed', 0}
 `;
 
 type ScriptReply = [epoch: string, outcome: 'guard' | 'checked' | 'fresh' | 'replayed', guardMs: number];
-type WithRemember = Redis & { crossauthRememberNonce(nonceKey: string, epochKey: string, guardKey: string, ttlMs: number, knownEpoch: string, newEpoch: string, guardMs: number): Promise<ScriptReply> };
+type WithRemember = Redis & {
+  crossauthRememberNonce(
+    nonceKey: string,
+    epochKey: string,
+    guardKey: string,
+    ttlMs: number,
+    knownEpoch: string,
+    newEpoch: string,
+    guardMs: number,
+  ): Promise<ScriptReply>;
+};
 
 /**
  * Nonces in Redis, shared by every instance: a nonce is set only if absent,
