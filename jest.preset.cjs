@@ -16,6 +16,7 @@ module.exports = function preset(projectDir) {
       '^@crossauth/auth$': path.join(root, 'libs/auth/src/index.ts'),
       '^@crossauth/auth/passport$': path.join(root, 'libs/auth/src/passport.ts'),
       '^@crossauth/auth/testing$': path.join(root, 'libs/auth/src/testing.ts'),
+      '^@crossauth/storage/testing$': path.join(root, 'libs/storage/src/testing.ts'),
       '^@crossauth/mcp-server$': path.join(root, 'libs/mcp-server/src/index.ts'),
       '^@crossauth/storage$': path.join(root, 'libs/storage/src/index.ts'),
     },

@@ -1,9 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from 'pg';
-import { PostgresDatabaseService, SqliteDatabaseService, type DatabaseEngine } from '@crossauth/storage';
+import type { DatabaseEngine } from '@crossauth/storage';
+import { testEngines, type TestEngine } from '@crossauth/storage/testing';
 import type { OrchestratorConfig } from '../config/env.schema';
 import type { SessionBuddyClient } from '../session-buddy-client/session-buddy.client';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../storage/orchestrator-migrations';
@@ -31,56 +27,13 @@ function downstream(...outcomes: Array<'ok' | 'down' | 'refused'>) {
   return { client: client as unknown as SessionBuddyClient, calls };
 }
 
-interface Engine {
-  readonly name: string;
-  open(): Promise<{ engine: DatabaseEngine; repo: RevocationOutboxRepository }>;
-  cleanup(): Promise<void>;
-}
-
-function sqlite(): Engine {
-  const dir = mkdtempSync(join(tmpdir(), 'orch-outbox-'));
-  return {
-    name: 'SQLite',
-    open: async () => {
-      const engine = await SqliteDatabaseService.open(dir, 'orchestrator', SQLITE_MIGRATIONS);
-      return { engine, repo: new SqliteRevocationOutboxRepository(engine) };
-    },
-    cleanup: async () => undefined,
-  };
-}
-
-function postgres(baseUrl: string): Engine {
-  const schema = `outbox_${randomUUID().replace(/-/g, '')}`;
-  const url = new URL(baseUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: baseUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  let created = false;
-  return {
-    name: 'PostgreSQL',
-    open: async () => {
-      if (!created) await admin(`CREATE SCHEMA ${schema}`);
-      created = true;
-      const engine = await PostgresDatabaseService.connect(
-        { url: url.toString(), poolSize: 2, statementTimeoutMs: 5000 },
-        { name: 'orchestrator', migrations: POSTGRES_MIGRATIONS, setting: 'CROSSAUTH_TEST_DATABASE_URL' },
-        0,
-      );
-      return { engine, repo: new PostgresRevocationOutboxRepository(engine) };
-    },
-    cleanup: () => admin(`DROP SCHEMA ${schema} CASCADE`),
-  };
-}
-
-const databaseUrl = process.env['CROSSAUTH_TEST_DATABASE_URL'];
-const engines = [sqlite(), ...(databaseUrl ? [postgres(databaseUrl)] : [])];
+const repoOf = (engine: DatabaseEngine): RevocationOutboxRepository =>
+  engine.kind === 'postgres' ? new PostgresRevocationOutboxRepository(engine) : new SqliteRevocationOutboxRepository(engine);
+const open = async (spec: TestEngine) => {
+  const engine = await spec.open();
+  return { engine, repo: repoOf(engine) };
+};
+const engines = testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres: POSTGRES_MIGRATIONS });
 
 async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -99,7 +52,7 @@ describe.each(engines)('revocation outbox on $name', (spec) => {
     services.push(s);
     return s;
   };
-  beforeAll(async () => ({ engine, repo } = await spec.open()));
+  beforeAll(async () => ({ engine, repo } = await open(spec)));
   afterEach(async () => {
     await Promise.all(services.splice(0).map((s) => s.onApplicationShutdown()));
   });
@@ -168,7 +121,7 @@ describe.each(engines)('revocation outbox on $name', (spec) => {
     expect(queued.deliveredAt).toBeNull();
     await first.onApplicationShutdown();
     await engine.close();
-    ({ engine, repo } = await spec.open());
+    ({ engine, repo } = await open(spec));
     const sb = downstream('ok');
     service(sb.client, 1, repo).onApplicationBootstrap();
     await until(async () => (await repo.forSubject('restart'))[0]?.deliveredAt != null);

@@ -1,8 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from 'pg';
 import { parseExactJson } from '@crossauth/auth';
 import { PostgresProjectMessageRepository } from '../messages/postgres-project-message.repository';
 import type { ProjectMessageRepository } from '../messages/project-message.repository';
@@ -13,13 +9,8 @@ import { SqliteReflectionRepository } from '../reflections/sqlite-reflection.rep
 import { PostgresSessionRepository } from '../sessions/postgres-session.repository';
 import type { SessionRecord, SessionRepository } from '../sessions/session.repository';
 import { SqliteSessionRepository } from '../sessions/sqlite-session.repository';
-import {
-  PostgresDatabaseService,
-  PostgresRevocationRepository,
-  SqliteDatabaseService,
-  SqliteRevocationRepository,
-  type RevocationRepository,
-} from '@crossauth/storage';
+import { PostgresRevocationRepository, SqliteRevocationRepository, type RevocationRepository } from '@crossauth/storage';
+import { testEngines } from '@crossauth/storage/testing';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import type { StorageEngine } from './storage-engine';
@@ -30,50 +21,6 @@ import type { StorageEngine } from './storage-engine';
  * idempotency). PostgreSQL runs when CROSSAUTH_TEST_DATABASE_URL is set
  * (`.ci/run` sets it); each run gets its own schema.
  */
-interface Engine {
-  readonly name: string;
-  /** Makes an empty database. */
-  prepare(): Promise<void>;
-  /** Opens it as one instance would (several may at once). */
-  connect(): Promise<StorageEngine>;
-  cleanup(): Promise<void>;
-}
-
-function sqliteEngine(): Engine {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-contract-'));
-  return {
-    name: 'SQLite',
-    prepare: async () => undefined,
-    connect: () => SqliteDatabaseService.open(dir, 'session-buddy', SQLITE_MIGRATIONS),
-    cleanup: async () => undefined,
-  };
-}
-
-function postgresEngine(baseUrl: string): Engine {
-  const schema = `contract_${randomUUID().replace(/-/g, '')}`;
-  const url = new URL(baseUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: baseUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  return {
-    name: 'PostgreSQL',
-    prepare: () => admin(`CREATE SCHEMA ${schema}`),
-    connect: () =>
-      PostgresDatabaseService.connect(
-        { url: url.toString(), poolSize: 4, statementTimeoutMs: 5000 },
-        { name: 'session-buddy', migrations: POSTGRES_MIGRATIONS, setting: 'CROSSAUTH_TEST_DATABASE_URL' },
-        0,
-      ),
-    cleanup: () => admin(`DROP SCHEMA ${schema} CASCADE`),
-  };
-}
 
 const repositories = (engine: StorageEngine) =>
   engine.kind === 'postgres'
@@ -90,21 +37,15 @@ const repositories = (engine: StorageEngine) =>
         revocations: new SqliteRevocationRepository(engine),
       };
 
-const databaseUrl = process.env['CROSSAUTH_TEST_DATABASE_URL'];
-const engines: Engine[] = [sqliteEngine(), ...(databaseUrl ? [postgresEngine(databaseUrl)] : [])];
-if (!databaseUrl) {
-  // Said once, plainly, so a green run without PostgreSQL is not mistaken for one with it.
-  process.stderr.write('storage contract: PostgreSQL skipped (CROSSAUTH_TEST_DATABASE_URL is not set)\n');
-}
+const engines = testEngines('session-buddy', { sqlite: SQLITE_MIGRATIONS, postgres: POSTGRES_MIGRATIONS }, 4);
 
 describe.each(engines)('storage contract on $name', (spec) => {
   let engine: StorageEngine;
   let others: StorageEngine[];
   let repo: ReturnType<typeof repositories>;
   beforeAll(async () => {
-    await spec.prepare();
     // Three instances start together on an empty database: the migration lock must serialise them.
-    [engine, ...others] = (await Promise.all([spec.connect(), spec.connect(), spec.connect()])) as [StorageEngine, ...StorageEngine[]];
+    [engine, ...others] = (await Promise.all([spec.open(), spec.open(), spec.open()])) as [StorageEngine, ...StorageEngine[]];
     repo = repositories(engine);
   });
   afterAll(async () => {
