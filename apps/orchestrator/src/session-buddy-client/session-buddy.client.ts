@@ -74,7 +74,7 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
   private readonly pool = new Map<string, Promise<PooledClient>>();
   private readonly http = createHttpFetch();
   private readonly sweeper: NodeJS.Timeout;
-  private era?: { readonly value: Promise<Era>; until: number };
+  private era?: { readonly value: Promise<Era>; until: number; readonly asker?: CallState };
   private readonly url: URL;
   private nextId = 1;
 
@@ -204,9 +204,14 @@ export class SessionBuddyClient implements OnApplicationBootstrap, OnModuleDestr
     const configured = this.config.sessionBuddy.protocol;
     if (configured !== 'auto') return Promise.resolve(configured === MODERN_REVISION ? 'modern' : 'legacy');
     const now = Date.now();
-    if (this.era && now < this.era.until) return this.era.value;
+    const shared = this.era;
+    if (shared && now < shared.until) {
+      // Another call's probe failing is no answer for this one (its token may have been refused,
+      // not ours): once it has failed and been forgotten, this call asks for itself.
+      return shared.asker === undefined || shared.asker === state ? shared.value : shared.value.catch(() => this.eraFor(state));
+    }
     const value = this.probe(state);
-    const era = { value, until: Number.POSITIVE_INFINITY };
+    const era = { value, until: Number.POSITIVE_INFINITY, asker: state };
     this.era = era;
     value.then(
       (found) => {
