@@ -5,6 +5,7 @@ import { AuthModule, type FileSigningKeys } from '@crossauth/auth';
 import { AuthDiagnosticsTools, McpServerModule, OAUTH_CLIENT_CREDENTIALS_EXTENSION, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { OrchestratorConfig } from './config/env.schema';
 import { orchestratorConfig, secretReload } from './config/orchestrator.config';
+import { AccountsModule } from './accounts/accounts.module';
 import { HealthModule } from './health/health.module';
 import { OAuthModule } from './oauth/oauth.module';
 import { SIGNING_KEYS } from './signing-keys/signing-keys.constants';
@@ -65,6 +66,7 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
       }),
     }),
     HealthModule,
+    AccountsModule,
     OAuthModule,
     WorkflowsModule,
   ],

@@ -9,61 +9,76 @@ import { AppModule } from './app.module';
 describe('orchestrator tool permissions', () => {
   it('matches the reviewed access rules', () => {
     expect(toolAccessOfModule(AppModule)).toMatchInlineSnapshot(`
-{
-  "begin_project_session": [
-    "write",
-  ],
-  "finish_project_session": [
-    "write",
-  ],
-  "health_check": "public",
-  "jwt_diagnostics": [
-    "admin",
-  ],
-  "oauth_client_add": [
-    "admin",
-  ],
-  "oauth_client_list": [
-    "admin",
-  ],
-  "oauth_client_remove": [
-    "admin",
-  ],
-  "oauth_client_rotate_secret": [
-    "admin",
-  ],
-  "project_status": [
-    "read",
-  ],
-  "recall": [
-    "read",
-  ],
-  "record_progress": [
-    "write",
-  ],
-  "remember": [
-    "write",
-  ],
-  "send_project_message": [
-    "write",
-  ],
-  "session_buddy_diagnostics": [
-    "admin",
-  ],
-  "session_diagnostics": [
-    "admin",
-  ],
-  "signing_key_list": [
-    "admin",
-  ],
-  "signing_key_rotate": [
-    "admin",
-  ],
-  "validate_jwt_token": [
-    "admin",
-  ],
-}
-`);
+     {
+       "begin_project_session": [
+         "write",
+       ],
+       "finish_project_session": [
+         "write",
+       ],
+       "health_check": "public",
+       "jwt_diagnostics": [
+         "admin",
+       ],
+       "oauth_client_add": [
+         "admin",
+       ],
+       "oauth_client_list": [
+         "admin",
+       ],
+       "oauth_client_remove": [
+         "admin",
+       ],
+       "oauth_client_rotate_secret": [
+         "admin",
+       ],
+       "project_status": [
+         "read",
+       ],
+       "recall": [
+         "read",
+       ],
+       "record_progress": [
+         "write",
+       ],
+       "remember": [
+         "write",
+       ],
+       "send_project_message": [
+         "write",
+       ],
+       "session_buddy_diagnostics": [
+         "admin",
+       ],
+       "session_diagnostics": [
+         "admin",
+       ],
+       "signing_key_list": [
+         "admin",
+       ],
+       "signing_key_rotate": [
+         "admin",
+       ],
+       "user_add": [
+         "admin",
+       ],
+       "user_list": [
+         "admin",
+       ],
+       "user_remove": [
+         "admin",
+       ],
+       "user_set_password": [
+         "admin",
+       ],
+       "user_set_role": [
+         "admin",
+       ],
+       "validate_jwt_token": [
+         "admin",
+       ],
+     }
+    `);
   });
 
   it("is what the README's Tools table says (paste the expected table there when a tool changes)", () => {

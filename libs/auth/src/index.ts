@@ -46,6 +46,7 @@ export {
 export { SignatureError, type SignatureFailureReason } from './lib/signing/signature.errors';
 export { signRequest, verifyRequest } from './lib/signing/http-message-signature';
 export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/signing/nonce-store';
+export { hashPassword, passwordMatches, passwordNeedsRehash, passwordProblem } from './lib/accounts/password-hash';
 export { clientSecretMatches, deriveClientSecretKey, generateClientSecret, hashClientSecret } from './lib/oauth/client-secret';
 export {
   CLIENT_ASSERTION_ALGORITHMS,

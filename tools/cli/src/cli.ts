@@ -20,6 +20,7 @@ import {
   type Environment,
   type KeyRing,
 } from '@crossauth/auth';
+import { userCommand, type AdminCall } from './user.command';
 
 /** Where command output goes; injectable for tests. */
 export interface Io {
@@ -50,6 +51,11 @@ Commands:
                                  persisted); authenticates with a 60 s admin token it mints
   client add <id> --scope "read write" --resource <MCP server URL> [--resource …] [--name N] [--jwks-file keys.json] [--url http://127.0.0.1:8679/mcp]
   client list | client rotate-secret <id> | client remove <id>   [--url …]
+  user add <username> [--role viewer|developer|admin] | user set-password <username>
+  user set-role <username> --role R | user list | user remove <username>   [--url http://127.0.0.1:8679/mcp]
+                                 people who sign in with a password (local accounts); the password
+                                 comes from CROSSAUTH_USER_PASSWORD (or _FILE), never the command line;
+                                 --role defaults to developer (read write)
   keys list | keys rotate [--alg EdDSA|ES256]   [--url http://127.0.0.1:8679/mcp]
                                  the orchestrator's signing keys (ORCHESTRATOR_SIGNING_ALG=EdDSA|ES256):
                                  rotate publishes the next key now; it signs after
@@ -350,6 +356,16 @@ async function callCommand(
   return result.isError ? 1 : 0;
 }
 
+/** The orchestrator's admin tools as a function: a tool's JSON answer, or an Error with its message. */
+function orchestratorAdmin(env: Environment, values: { url?: string; iss?: string; aud?: string; 'secret-env'?: string }): AdminCall {
+  return async (tool, args) => {
+    const result = await callAdminTool(env, { ...values, url: values.url ?? ORCHESTRATOR_MCP, aud: values.aud ?? 'orchestrator' }, tool, args);
+    const text = (result.content as Array<{ text?: string }>)[0]?.text ?? '';
+    if (result.isError) throw new Error(text);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+}
+
 /** `crossauth client add|list|rotate-secret|remove`, through the orchestrator's admin tools. */
 async function clientCommand(
   env: Environment,
@@ -357,12 +373,7 @@ async function clientCommand(
   [action, id]: string[],
   io: Io,
 ): Promise<number> {
-  const call = async (tool: string, args: Record<string, unknown>) => {
-    const result = await callAdminTool(env, { ...values, url: values.url ?? ORCHESTRATOR_MCP, aud: values.aud ?? 'orchestrator' }, tool, args);
-    const text = (result.content as Array<{ text?: string }>)[0]?.text ?? '';
-    if (result.isError) throw new Error(text);
-    return JSON.parse(text) as Record<string, unknown>;
-  };
+  const call = orchestratorAdmin(env, values);
   switch (action) {
     case 'add': {
       if (!id) throw new Error('client add needs an id');
@@ -585,6 +596,8 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
         return await clientCommand(env, values, rest, io);
       case 'keys':
         return await keysCommand(env, values, rest, io);
+      case 'user':
+        return await userCommand(orchestratorAdmin(env, values), env, values, rest, io);
       default:
         io.out(USAGE);
         return command === undefined || values.help ? 0 : 1;

@@ -13,6 +13,7 @@ import {
   type ResolvedAuthOptions,
 } from '@crossauth/auth';
 import { ToolError } from '@crossauth/mcp-server';
+import { SUBJECT_NAMES, type SubjectNames } from '../storage/subject-names';
 import { OAUTH_CLIENT_REPOSITORY, type OAuthClientRecord, type OAuthClientRepository } from './oauth-client.repository';
 
 /** What registering a client takes. */
@@ -50,10 +51,12 @@ export class OAuthClientsService {
   constructor(
     @Inject(OAUTH_CLIENT_REPOSITORY) private readonly clients: OAuthClientRepository,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
+    @Inject(SUBJECT_NAMES) private readonly subjects: SubjectNames,
   ) {}
 
   async add(input: NewClient): Promise<{ client: OAuthClientRecord; secret?: string }> {
     validate(input);
+    if ((await this.subjects.holderOf(input.id)) === 'user') throw new ToolError(`client id ${input.id} is a person's username; pick another`, 'client_exists');
     let jwks: ClientJwks | null = null;
     if (input.jwks !== undefined) {
       try {

@@ -1,6 +1,6 @@
 /**
  * The orchestrator's schema: registered OAuth clients, the revocations of what
- * it granted, and the revocations it still owes resource servers. One list per engine,
+ * it granted, the revocations it still owes resource servers, and local accounts. One list per engine,
  * applied in order by `migrate` (@crossauth/storage); never edit a released
  * migration, append one. Times are ms since the epoch.
  */
@@ -52,5 +52,29 @@ const OUTBOX = (json: string, bigint: string) => `
   CREATE INDEX revocation_outbox_due ON revocation_outbox (next_attempt_at) WHERE delivered_at IS NULL;
 `;
 
-export const SQLITE_MIGRATIONS: readonly string[] = [CLIENTS('TEXT', 'INTEGER'), CLIENT_KEYS('TEXT'), REVOCATIONS('INTEGER'), OUTBOX('TEXT', 'INTEGER')];
-export const POSTGRES_MIGRATIONS: readonly string[] = [CLIENTS('JSONB', 'BIGINT'), CLIENT_KEYS('JSONB'), REVOCATIONS('BIGINT'), OUTBOX('JSONB', 'BIGINT')];
+// 5: people who sign in with a password (local accounts); the username is their token's subject.
+const USERS = (bigint: string) => `
+  CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    -- scrypt, as a PHC string naming its parameters; never the password.
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'developer', 'admin')),
+    created_at ${bigint} NOT NULL,
+    password_changed_at ${bigint} NOT NULL
+  );
+`;
+
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  CLIENTS('TEXT', 'INTEGER'),
+  CLIENT_KEYS('TEXT'),
+  REVOCATIONS('INTEGER'),
+  OUTBOX('TEXT', 'INTEGER'),
+  USERS('INTEGER'),
+];
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  CLIENTS('JSONB', 'BIGINT'),
+  CLIENT_KEYS('JSONB'),
+  REVOCATIONS('BIGINT'),
+  OUTBOX('JSONB', 'BIGINT'),
+  USERS('BIGINT'),
+];

@@ -2,6 +2,9 @@ import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { PersistentRevocationStore, byEngine, openDatabase, openRevocationStore, type DatabaseEngine } from '@crossauth/storage';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
+import { PostgresUserRepository } from '../accounts/postgres-user.repository';
+import { SqliteUserRepository } from '../accounts/sqlite-user.repository';
+import { USER_REPOSITORY, type UserRepository } from '../accounts/user.repository';
 import { OAUTH_CLIENT_REPOSITORY, type OAuthClientRepository } from '../oauth/oauth-client.repository';
 import { PostgresOAuthClientRepository } from '../oauth/postgres-oauth-client.repository';
 import { PostgresRevocationOutboxRepository } from '../oauth/postgres-revocation-outbox.repository';
@@ -10,12 +13,13 @@ import { SqliteOAuthClientRepository } from '../oauth/sqlite-oauth-client.reposi
 import { SqliteRevocationOutboxRepository } from '../oauth/sqlite-revocation-outbox.repository';
 import { REDIS_CONNECTION, SharedStateModule } from '../shared-state/shared-state.module';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './orchestrator-migrations';
+import { SUBJECT_NAMES, subjectNames } from './subject-names';
 
 /** DI token of the orchestrator's database engine (for health checks). */
 export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
 
 /**
- * The orchestrator's store: registered OAuth clients, the revocations of
+ * The orchestrator's store: registered OAuth clients, local accounts, the revocations of
  * what it granted, which its own verifier consults, and the revocations it
  * still owes session-buddy (PostgreSQL when
  * `ORCHESTRATOR_DATABASE_URL` is set, SQLite otherwise; revocations fanned out
@@ -34,6 +38,11 @@ export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
       sqlite: (db) => new SqliteOAuthClientRepository(db),
       postgres: (db) => new PostgresOAuthClientRepository(db),
     }),
+    byEngine<UserRepository>(USER_REPOSITORY, STORAGE_ENGINE, {
+      sqlite: (db) => new SqliteUserRepository(db),
+      postgres: (db) => new PostgresUserRepository(db),
+    }),
+    { provide: SUBJECT_NAMES, inject: [OAUTH_CLIENT_REPOSITORY, USER_REPOSITORY], useFactory: subjectNames },
     byEngine<RevocationOutboxRepository>(REVOCATION_OUTBOX_REPOSITORY, STORAGE_ENGINE, {
       sqlite: (db) => new SqliteRevocationOutboxRepository(db),
       postgres: (db) => new PostgresRevocationOutboxRepository(db),
@@ -44,7 +53,7 @@ export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
       useFactory: openRevocationStore,
     },
   ],
-  exports: [OAUTH_CLIENT_REPOSITORY, REVOCATION_OUTBOX_REPOSITORY, PersistentRevocationStore, STORAGE_ENGINE],
+  exports: [OAUTH_CLIENT_REPOSITORY, USER_REPOSITORY, SUBJECT_NAMES, REVOCATION_OUTBOX_REPOSITORY, PersistentRevocationStore, STORAGE_ENGINE],
 })
 export class StorageModule implements OnApplicationShutdown {
   constructor(

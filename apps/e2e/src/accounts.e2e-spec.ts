@@ -1,0 +1,76 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli } from './support/cli';
+import { spawnApp, type RunningApp } from './support/spawn-app';
+import { newSecret } from './support/tokens';
+
+const PASSWORD = 'correct horse battery staple';
+
+describe('crossauth user: local accounts on the orchestrator', () => {
+  const secret = newSecret();
+  let orchestrator: RunningApp;
+  let dataDir: string;
+  const admin = (args: string[], env: Record<string, string> = {}) => cli([...args, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret, ...env });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'accounts-orch-'));
+    orchestrator = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_DATA_DIR: dataDir });
+  });
+  afterAll(() => orchestrator.stop());
+
+  it('adds, lists, re-roles and removes a person; the password comes from the environment and is never shown or stored', async () => {
+    const added = await admin(['user', 'add', 'Alice', '--role', 'viewer'], { CROSSAUTH_USER_PASSWORD: PASSWORD });
+    expect(added).toMatchObject({ code: 0, out: 'added alice (viewer)\n' });
+    expect((await admin(['user', 'set-role', 'alice', '--role', 'developer'])).out.trim()).toBe('alice is now developer');
+    const listed = await admin(['user', 'list']);
+    expect(listed.out).toMatch(/^alice\s+developer\s+since \d{4}-\d\d-\d\dT/);
+    expect((await admin(['user', 'set-password', 'alice'], { CROSSAUTH_USER_PASSWORD: 'another long passphrase' })).out.trim()).toBe(
+      'password of alice changed',
+    );
+    const everything = `${added.out}${added.err}${listed.out}${JSON.stringify(orchestrator.logs())}`;
+    expect(everything).not.toContain(PASSWORD);
+    // The database holds a scrypt hash, not the password.
+    const files = readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(readFileSync(join(f.parentPath, f.name)).includes(Buffer.from(PASSWORD))).toBe(false);
+    expect((await admin(['user', 'remove', 'alice'])).out.trim()).toBe('removed alice');
+    expect((await admin(['user', 'list'])).out.trim()).toBe('no users');
+  });
+
+  it('keeps usernames and client ids apart: neither may take the other', async () => {
+    expect((await admin(['client', 'add', 'robot', '--scope', 'read', '--resource', 'http://127.0.0.1:8678/mcp'])).code).toBe(0);
+    const user = await admin(['user', 'add', 'robot'], { CROSSAUTH_USER_PASSWORD: PASSWORD });
+    expect(user).toMatchObject({ code: 1 });
+    expect(user.err).toMatch(/username robot is a registered client's id/);
+    expect((await admin(['user', 'add', 'carol'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
+    const client = await admin(['client', 'add', 'carol', '--scope', 'read', '--resource', 'http://127.0.0.1:8678/mcp']);
+    expect(client).toMatchObject({ code: 1 });
+    expect(client.err).toMatch(/client id carol is a person's username/);
+  });
+
+  it.each([
+    ['no password in the environment', ['user', 'add', 'dave'], {}, /set CROSSAUTH_USER_PASSWORD \(or CROSSAUTH_USER_PASSWORD_FILE\)/],
+    ['a short password', ['user', 'add', 'dave'], { CROSSAUTH_USER_PASSWORD: 'short' }, /password: a password needs at least 12 characters/],
+    ['an unknown role', ['user', 'add', 'dave', '--role', 'root'], { CROSSAUTH_USER_PASSWORD: PASSWORD }, /role/],
+    ['a username with a space', ['user', 'add', 'dave smith'], { CROSSAUTH_USER_PASSWORD: PASSWORD }, /username: 1-64 letters/],
+    ['a taken username', ['user', 'add', 'carol'], { CROSSAUTH_USER_PASSWORD: PASSWORD }, /user carol already exists/],
+    ['removing nobody', ['user', 'remove', 'nobody'], {}, /no user nobody/],
+    ['set-role without --role', ['user', 'set-role', 'carol'], {}, /needs --role/],
+    ['an unknown action', ['user', 'promote', 'carol'], {}, /user needs add, list, remove, set-password or set-role/],
+  ])('exits 1 on %s, saying why', async (_name, args, env: Record<string, string>, message) => {
+    const run = await admin(args, env);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(message);
+    expect(run.err).not.toContain(PASSWORD);
+  });
+
+  it('refuses the user tools to a caller without admin', async () => {
+    const run = await cli(['call', orchestrator.mcpUrl, 'user_list', '{}', '--scope', 'read write'], {
+      CROSSAUTH_SECRET: secret,
+      ORCHESTRATOR_PUBLIC_URL: orchestrator.url,
+    });
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/user_list needs scope 'admin'/);
+  });
+});

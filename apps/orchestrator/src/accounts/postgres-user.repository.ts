@@ -1,0 +1,55 @@
+import type { PostgresDatabaseService } from '@crossauth/storage';
+import type { UserRecord, UserRepository, UserRole } from './user.repository';
+
+type Row = { username: string; password_hash: string; role: UserRole; created_at: number; password_changed_at: number };
+
+const toRecord = (r: Row): UserRecord => ({
+  username: r.username,
+  passwordHash: r.password_hash,
+  role: r.role,
+  createdAt: Number(r.created_at),
+  passwordChangedAt: Number(r.password_changed_at),
+});
+
+/** {@link UserRepository} on PostgreSQL. */
+export class PostgresUserRepository implements UserRepository {
+  constructor(private readonly db: PostgresDatabaseService) {}
+
+  async insert(u: UserRecord): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `INSERT INTO users (username, password_hash, role, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING`,
+      [u.username, u.passwordHash, u.role, u.createdAt, u.passwordChangedAt],
+    );
+    return rowCount === 1;
+  }
+
+  async find(username: string): Promise<UserRecord | undefined> {
+    const { rows } = await this.db.query<Row>(`SELECT * FROM users WHERE username = $1`, [username]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  async list(): Promise<UserRecord[]> {
+    const { rows } = await this.db.query<Row>(`SELECT * FROM users ORDER BY username COLLATE "C"`);
+    return rows.map(toRecord);
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM users`);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async updatePassword(username: string, passwordHash: string, changedAt: number): Promise<boolean> {
+    return (
+      (await this.db.query(`UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE username = $3`, [passwordHash, changedAt, username]))
+        .rowCount === 1
+    );
+  }
+
+  async updateRole(username: string, role: UserRole): Promise<boolean> {
+    return (await this.db.query(`UPDATE users SET role = $1 WHERE username = $2`, [role, username])).rowCount === 1;
+  }
+
+  async remove(username: string): Promise<boolean> {
+    return (await this.db.query(`DELETE FROM users WHERE username = $1`, [username])).rowCount === 1;
+  }
+}

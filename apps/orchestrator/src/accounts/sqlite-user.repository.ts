@@ -1,0 +1,61 @@
+import type { SqliteDatabaseService } from '@crossauth/storage';
+import type { UserRecord, UserRepository, UserRole } from './user.repository';
+
+type Row = { username: string; password_hash: string; role: UserRole; created_at: number; password_changed_at: number };
+
+const toRecord = (r: Row): UserRecord => ({
+  username: r.username,
+  passwordHash: r.password_hash,
+  role: r.role,
+  createdAt: r.created_at,
+  passwordChangedAt: r.password_changed_at,
+});
+
+/** {@link UserRepository} on SQLite. */
+export class SqliteUserRepository implements UserRepository {
+  private readonly stmt;
+
+  constructor(database: SqliteDatabaseService) {
+    const db = database.db;
+    this.stmt = {
+      insert: db.prepare(
+        `INSERT INTO users (username, password_hash, role, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
+      ),
+      find: db.prepare(`SELECT * FROM users WHERE username = ?`),
+      list: db.prepare(`SELECT * FROM users ORDER BY username`),
+      count: db.prepare(`SELECT count(*) AS n FROM users`),
+      password: db.prepare(`UPDATE users SET password_hash = ?, password_changed_at = ? WHERE username = ?`),
+      role: db.prepare(`UPDATE users SET role = ? WHERE username = ?`),
+      remove: db.prepare(`DELETE FROM users WHERE username = ?`),
+    };
+  }
+
+  async insert(u: UserRecord): Promise<boolean> {
+    return this.stmt.insert.run(u.username, u.passwordHash, u.role, u.createdAt, u.passwordChangedAt).changes === 1;
+  }
+
+  async find(username: string): Promise<UserRecord | undefined> {
+    const row = this.stmt.find.get(username) as Row | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(): Promise<UserRecord[]> {
+    return (this.stmt.list.all() as Row[]).map(toRecord);
+  }
+
+  async count(): Promise<number> {
+    return (this.stmt.count.get() as { n: number }).n;
+  }
+
+  async updatePassword(username: string, passwordHash: string, changedAt: number): Promise<boolean> {
+    return this.stmt.password.run(passwordHash, changedAt, username).changes === 1;
+  }
+
+  async updateRole(username: string, role: UserRole): Promise<boolean> {
+    return this.stmt.role.run(role, username).changes === 1;
+  }
+
+  async remove(username: string): Promise<boolean> {
+    return this.stmt.remove.run(username).changes === 1;
+  }
+}
