@@ -73,4 +73,53 @@ describe('crossauth user: local accounts on the orchestrator', () => {
     expect(run.code).toBe(1);
     expect(run.err).toMatch(/user_list needs scope 'admin'/);
   });
+
+  describe('public clients, for the MCP clients people sign in through', () => {
+    const resource = 'http://127.0.0.1:8678/mcp';
+
+    it('registers one with redirect URIs and no secret, which client credentials then refuse', async () => {
+      const added = await admin([
+        'client',
+        'add',
+        'desktop-app',
+        '--public',
+        '--scope',
+        'read write',
+        '--resource',
+        resource,
+        '--redirect-uri',
+        'http://127.0.0.1/callback',
+        '--redirect-uri',
+        'cursor://anysphere.cursor-retrieval/oauth',
+      ]);
+      expect(added.code).toBe(0);
+      expect(added.out).toMatch(/auth_method:\s+none/);
+      expect(added.out).toMatch(/redirect_uris: http:\/\/127\.0\.0\.1\/callback cursor:\/\/anysphere\.cursor-retrieval\/oauth/);
+      expect(added.out).not.toMatch(/client_secret/);
+      // No secret means no client_credentials: a public client is a person's app, not a machine.
+      const grant = await fetch(`${orchestrator.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'desktop-app' }).toString(),
+      });
+      expect(grant.status).toBe(401);
+      expect(await grant.json()).toMatchObject({ error: 'invalid_client' });
+      const rotated = await admin(['client', 'rotate-secret', 'desktop-app']);
+      expect(rotated.code).toBe(1);
+      expect(rotated.err).toMatch(/client desktop-app is public: it has no secret to rotate/);
+    });
+
+    it.each([
+      ['no redirect URI', [], /redirect_uris: a public client needs at least one/],
+      ['an http redirect on a public host', ['--redirect-uri', 'http://app.example/cb'], /must be a loopback address/],
+      ['a javascript: redirect', ['--redirect-uri', 'javascript:alert(1)'], /scheme javascript: is not accepted/],
+      ['a redirect with a fragment', ['--redirect-uri', 'https://app.example/cb#x'], /fragment/],
+      ['a relative redirect', ['--redirect-uri', '/callback'], /not an absolute URI/],
+    ])('refuses to register one with %s, and registers nothing', async (_name, extra: string[], message) => {
+      const run = await admin(['client', 'add', 'bad-app', '--public', '--scope', 'read', '--resource', resource, ...extra]);
+      expect(run.code).toBe(1);
+      expect(run.err).toMatch(message);
+      expect((await admin(['client', 'list'])).out).not.toContain('bad-app');
+    });
+  });
 });

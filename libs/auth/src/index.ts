@@ -46,6 +46,8 @@ export {
 export { SignatureError, type SignatureFailureReason } from './lib/signing/signature.errors';
 export { signRequest, verifyRequest } from './lib/signing/http-message-signature';
 export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/signing/nonce-store';
+export { pkceChallengeProblem, pkceVerifierMatches } from './lib/oauth/pkce';
+export { redirectUriMatches, redirectUriProblem } from './lib/oauth/redirect-uri';
 export { hashPassword, passwordMatches, passwordNeedsRehash, passwordProblem } from './lib/accounts/password-hash';
 export { clientSecretMatches, deriveClientSecretKey, generateClientSecret, hashClientSecret } from './lib/oauth/client-secret';
 export {

@@ -49,7 +49,10 @@ Commands:
   revoke-subject <sub> [--before ISO-8601] [--url …]
                                  revoke through session-buddy's admin tools (effective at once,
                                  persisted); authenticates with a 60 s admin token it mints
-  client add <id> --scope "read write" --resource <MCP server URL> [--resource …] [--name N] [--jwks-file keys.json] [--url http://127.0.0.1:8679/mcp]
+  client add <id> --scope "read write" --resource <MCP server URL> [--resource …] [--name N] [--jwks-file keys.json]
+             [--public] [--redirect-uri URI …] [--url http://127.0.0.1:8679/mcp]
+                                 --public: an MCP client on a person's machine (no secret);
+                                 redirect URIs: https, loopback http (any port) or a private-use scheme
   client list | client rotate-secret <id> | client remove <id>   [--url …]
   user add <username> [--role viewer|developer|admin] | user set-password <username>
   user set-role <username> --role R | user list | user remove <username>   [--url http://127.0.0.1:8679/mcp]
@@ -369,7 +372,18 @@ function orchestratorAdmin(env: Environment, values: { url?: string; iss?: strin
 /** `crossauth client add|list|rotate-secret|remove`, through the orchestrator's admin tools. */
 async function clientCommand(
   env: Environment,
-  values: { url?: string; iss?: string; aud?: string; 'secret-env'?: string; scope?: string; resource?: string[]; name?: string; 'jwks-file'?: string },
+  values: {
+    url?: string;
+    iss?: string;
+    aud?: string;
+    'secret-env'?: string;
+    scope?: string;
+    resource?: string[];
+    name?: string;
+    'jwks-file'?: string;
+    public?: boolean;
+    'redirect-uri'?: string[];
+  },
   [action, id]: string[],
   io: Io,
 ): Promise<number> {
@@ -386,12 +400,16 @@ async function clientCommand(
         resources: values.resource ?? [],
         ...(values.name ? { name: values.name } : {}),
         ...(jwks ? { jwks } : {}),
+        ...(values.public ? { public: true } : {}),
+        ...(values['redirect-uri'] ? { redirect_uris: values['redirect-uri'] } : {}),
       });
       io.out(`client_id:     ${String(added['client_id'])}`);
       if (added['client_secret']) io.out(`client_secret: ${String(added['client_secret'])}`);
+      else if (added['auth_method'] === 'none') io.out('auth_method:   none (a public client: no secret, PKCE proves it)');
       else io.out('auth_method:   private_key_jwt (signed with the keys registered)');
       io.out(`scopes:        ${(added['scopes'] as string[]).join(' ')}`);
       io.out(`resources:     ${(added['resources'] as string[]).join(' ')}`);
+      if (added['redirect_uris']) io.out(`redirect_uris: ${(added['redirect_uris'] as string[]).join(' ')}`);
       if (added['client_secret']) io.err('crossauth: the secret is shown this once; store it now (it is kept only as a keyed hash).');
       return 0;
     }
@@ -501,6 +519,8 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
       before: { type: 'string' },
       resource: { type: 'string', multiple: true },
       'jwks-file': { type: 'string' },
+      public: { type: 'boolean' },
+      'redirect-uri': { type: 'string', multiple: true },
       'client-id': { type: 'string' },
       'client-key-file': { type: 'string' },
       issuer: { type: 'string' },

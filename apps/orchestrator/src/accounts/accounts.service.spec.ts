@@ -37,6 +37,7 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
       secretHash: 'h',
       secretKeyId: 'k',
       jwks: null,
+      redirectUris: null,
       createdAt: 1,
       secretRotatedAt: null,
     });

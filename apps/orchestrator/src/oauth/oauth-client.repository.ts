@@ -13,6 +13,8 @@ export interface OAuthClientRecord {
   readonly secretKeyId: string | null;
   /** Public keys for `private_key_jwt`, instead of a secret. */
   readonly jwks: ClientJwks | null;
+  /** Where authorization responses may go; null for a machine client. With no secret and no keys, the client is public. */
+  readonly redirectUris: readonly string[] | null;
   readonly createdAt: number;
   readonly secretRotatedAt: number | null;
 }

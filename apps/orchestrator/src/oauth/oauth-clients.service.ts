@@ -11,6 +11,7 @@ import {
   verifyClientAssertion,
   type ClientJwks,
   type ResolvedAuthOptions,
+  redirectUriProblem,
 } from '@crossauth/auth';
 import { ToolError } from '@crossauth/mcp-server';
 import { SUBJECT_NAMES, type SubjectNames } from '../storage/subject-names';
@@ -24,6 +25,10 @@ export interface NewClient {
   readonly resources: readonly string[];
   /** Public keys for `private_key_jwt`; without them the client gets a secret. */
   readonly jwks?: unknown;
+  /** A public client (an MCP client on a person's machine): no secret, no keys; needs redirect URIs. */
+  readonly public?: boolean;
+  /** Where authorization responses may go, for clients people sign in through. */
+  readonly redirectUris?: readonly string[];
 }
 
 /** Why a client assertion was refused, in the words the token endpoint answers with. */
@@ -66,7 +71,7 @@ export class OAuthClientsService {
         throw error;
       }
     }
-    const secret = jwks ? undefined : generateClientSecret();
+    const secret = jwks || input.public ? undefined : generateClientSecret();
     const hashed = secret === undefined ? undefined : this.hashUnderCurrentKey(secret);
     const client: OAuthClientRecord = {
       id: input.id,
@@ -76,6 +81,7 @@ export class OAuthClientsService {
       secretHash: hashed?.hash ?? null,
       secretKeyId: hashed?.kid ?? null,
       jwks,
+      redirectUris: input.redirectUris?.length ? [...new Set(input.redirectUris)] : null,
       createdAt: Date.now(),
       secretRotatedAt: null,
     };
@@ -85,8 +91,9 @@ export class OAuthClientsService {
   }
 
   async rotateSecret(id: string): Promise<string> {
-    if ((await this.clients.find(id))?.jwks)
-      throw new ToolError(`client ${id} authenticates with private_key_jwt: it has keys, not a secret`, 'invalid_argument');
+    const existing = await this.clients.find(id);
+    if (existing?.jwks) throw new ToolError(`client ${id} authenticates with private_key_jwt: it has keys, not a secret`, 'invalid_argument');
+    if (existing && !existing.secretHash) throw new ToolError(`client ${id} is public: it has no secret to rotate`, 'invalid_argument');
     const secret = generateClientSecret();
     const { hash, kid } = this.hashUnderCurrentKey(secret);
     if (!(await this.clients.updateSecret(id, hash, kid, Date.now()))) throw new ToolError(`no client ${id}`, 'client_not_found');
@@ -183,6 +190,12 @@ function validate(input: NewClient): void {
   const unknown = input.scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length) throw new ToolError(`scopes: unknown ${unknown.join(' ')} (known: ${SCOPES.join(' ')})`, 'invalid_argument');
   if (input.resources.length === 0) throw new ToolError('resources: at least one MCP server URL', 'invalid_argument');
+  if (input.public && input.jwks !== undefined) throw new ToolError('a public client has no keys: drop jwks, or public', 'invalid_argument');
+  if (input.public && !input.redirectUris?.length) throw new ToolError('redirect_uris: a public client needs at least one', 'invalid_argument');
+  for (const uri of input.redirectUris ?? []) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new ToolError(`redirect_uris: ${problem}`, 'invalid_argument');
+  }
   for (const r of input.resources) {
     let url: URL;
     try {

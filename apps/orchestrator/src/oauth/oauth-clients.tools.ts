@@ -11,6 +11,12 @@ const addInput = z.object({
   scopes: z.array(z.string().min(1).max(64)).min(1).max(16),
   resources: z.array(z.string().min(1).max(2048)).min(1).max(16),
   jwks: z.record(z.string(), z.unknown()).optional().describe('public keys (a JWK Set) for private_key_jwt; without it the client gets a secret'),
+  public: z.boolean().optional().describe("a public client (an MCP client on a person's machine): no secret, no keys; needs redirect_uris"),
+  redirect_uris: z
+    .array(z.string().min(1).max(2048))
+    .max(16)
+    .optional()
+    .describe('where authorization responses may go: https, loopback http (any port), or a private-use scheme'),
 });
 const idInput = z.object({ id: z.string().min(1).max(128) });
 
@@ -19,7 +25,8 @@ const view = (c: OAuthClientRecord) => ({
   name: c.name,
   scopes: c.allowedScopes,
   resources: c.allowedResources,
-  auth_method: c.jwks ? 'private_key_jwt' : 'client_secret',
+  auth_method: c.jwks ? 'private_key_jwt' : c.secretHash ? 'client_secret' : 'none',
+  ...(c.redirectUris ? { redirect_uris: c.redirectUris } : {}),
   created_at: new Date(c.createdAt).toISOString(),
   secret_rotated_at: c.secretRotatedAt === null ? null : new Date(c.secretRotatedAt).toISOString(),
 });
@@ -38,13 +45,14 @@ export class OAuthClientsTools {
   @McpTool({
     name: 'oauth_client_add',
     description:
-      'Register an OAuth client for client_credentials: its scopes and the resources (MCP server URLs) it may get tokens for. Returns its secret, once.',
+      'Register an OAuth client: its scopes and the resources (MCP server URLs) it may get tokens for; for clients people sign in through, its redirect URIs, and public for one with no secret. Returns a secret, once, when it has one.',
     scopes: ['admin'],
     input: addInput,
   })
   async add(input: z.infer<typeof addInput>) {
-    const { client, secret } = await this.clients.add(input);
-    return { ...view(client), ...(secret ? { client_secret: secret } : { auth_method: 'private_key_jwt' }) };
+    const { redirect_uris: redirectUris, ...rest } = input;
+    const { client, secret } = await this.clients.add({ ...rest, ...(redirectUris ? { redirectUris } : {}) });
+    return { ...view(client), ...(secret ? { client_secret: secret } : {}) };
   }
 
   @McpTool({

@@ -10,6 +10,7 @@ type Row = {
   secret_hash: string | null;
   secret_key_id: string | null;
   jwks: ClientJwks | null;
+  redirect_uris: string[] | null;
   created_at: number;
   secret_rotated_at: number | null;
 };
@@ -22,6 +23,7 @@ const toRecord = (r: Row): OAuthClientRecord => ({
   secretHash: r.secret_hash,
   secretKeyId: r.secret_key_id,
   jwks: r.jwks,
+  redirectUris: r.redirect_uris,
   createdAt: r.created_at,
   secretRotatedAt: r.secret_rotated_at,
 });
@@ -32,7 +34,7 @@ export class PostgresOAuthClientRepository implements OAuthClientRepository {
 
   async insert(c: OAuthClientRecord): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, jwks, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, jwks, created_at, redirect_uris) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
       [
         c.id,
         c.name,
@@ -42,6 +44,7 @@ export class PostgresOAuthClientRepository implements OAuthClientRepository {
         c.secretKeyId,
         c.jwks === null ? null : JSON.stringify(c.jwks),
         c.createdAt,
+        c.redirectUris === null ? null : JSON.stringify(c.redirectUris),
       ],
     );
     return rowCount === 1;

@@ -10,6 +10,7 @@ type Row = {
   secret_hash: string | null;
   secret_key_id: string | null;
   jwks: string | null;
+  redirect_uris: string | null;
   created_at: number;
   secret_rotated_at: number | null;
 };
@@ -22,6 +23,7 @@ const toRecord = (r: Row): OAuthClientRecord => ({
   secretHash: r.secret_hash,
   secretKeyId: r.secret_key_id,
   jwks: r.jwks === null ? null : (JSON.parse(r.jwks) as ClientJwks),
+  redirectUris: r.redirect_uris === null ? null : (JSON.parse(r.redirect_uris) as string[]),
   createdAt: r.created_at,
   secretRotatedAt: r.secret_rotated_at,
 });
@@ -34,7 +36,7 @@ export class SqliteOAuthClientRepository implements OAuthClientRepository {
     const db = database.db;
     this.stmt = {
       insert: db.prepare(
-        `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, jwks, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+        `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, jwks, created_at, redirect_uris) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
       ),
       find: db.prepare(`SELECT * FROM oauth_clients WHERE id = ?`),
       list: db.prepare(`SELECT * FROM oauth_clients ORDER BY id`),
@@ -54,6 +56,7 @@ export class SqliteOAuthClientRepository implements OAuthClientRepository {
         c.secretKeyId,
         c.jwks === null ? null : JSON.stringify(c.jwks),
         c.createdAt,
+        c.redirectUris === null ? null : JSON.stringify(c.redirectUris),
       ).changes === 1
     );
   }

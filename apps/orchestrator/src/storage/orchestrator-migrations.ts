@@ -64,12 +64,16 @@ const USERS = (bigint: string) => `
   );
 `;
 
+// 6: the redirect URIs of clients people sign in through (authorization code); null for machine clients.
+const REDIRECT_URIS = (json: string) => `ALTER TABLE oauth_clients ADD COLUMN redirect_uris ${json};`;
+
 export const SQLITE_MIGRATIONS: readonly string[] = [
   CLIENTS('TEXT', 'INTEGER'),
   CLIENT_KEYS('TEXT'),
   REVOCATIONS('INTEGER'),
   OUTBOX('TEXT', 'INTEGER'),
   USERS('INTEGER'),
+  REDIRECT_URIS('TEXT'),
 ];
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   CLIENTS('JSONB', 'BIGINT'),
@@ -77,4 +81,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   REVOCATIONS('BIGINT'),
   OUTBOX('JSONB', 'BIGINT'),
   USERS('BIGINT'),
+  REDIRECT_URIS('JSONB'),
 ];
