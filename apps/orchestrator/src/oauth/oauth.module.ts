@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SessionBuddyClientModule } from '../session-buddy-client/session-buddy-client.module';
 import { StorageModule } from '../storage/storage.module';
+import { AuthorizationCodesService } from './authorization-codes.service';
 import { AuthorizationServerMetadataController } from './authorization-server-metadata.controller';
 import { GrantRevocationService } from './grant-revocation.service';
 import { OAuthClientsService } from './oauth-clients.service';
@@ -16,6 +17,6 @@ import { TokenController } from './token.controller';
 @Module({
   imports: [StorageModule, SessionBuddyClientModule],
   controllers: [AuthorizationServerMetadataController, TokenController],
-  providers: [OAuthClientsService, OAuthClientsTools, GrantRevocationService, RevocationOutboxService],
+  providers: [AuthorizationCodesService, OAuthClientsService, OAuthClientsTools, GrantRevocationService, RevocationOutboxService],
 })
 export class OAuthModule {}

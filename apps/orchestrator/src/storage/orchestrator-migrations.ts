@@ -67,6 +67,25 @@ const USERS = (bigint: string) => `
 // 6: the redirect URIs of clients people sign in through (authorization code); null for machine clients.
 const REDIRECT_URIS = (json: string) => `ALTER TABLE oauth_clients ADD COLUMN redirect_uris ${json};`;
 
+// 7: authorization codes, stored by hash, single use, bound to client, redirect URI, resource, user and PKCE challenge.
+const AUTHORIZATION_CODES = (json: string, bigint: string) => `
+  CREATE TABLE authorization_codes (
+    code_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    username TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    scopes ${json} NOT NULL,
+    code_challenge TEXT NOT NULL,
+    created_at ${bigint} NOT NULL,
+    expires_at ${bigint} NOT NULL,
+    redeemed_at ${bigint},
+    -- the jtis minted from it: revoked if the code is presented again
+    token_ids ${json}
+  );
+  CREATE INDEX authorization_codes_expiry ON authorization_codes (expires_at);
+`;
+
 export const SQLITE_MIGRATIONS: readonly string[] = [
   CLIENTS('TEXT', 'INTEGER'),
   CLIENT_KEYS('TEXT'),
@@ -74,6 +93,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   OUTBOX('TEXT', 'INTEGER'),
   USERS('INTEGER'),
   REDIRECT_URIS('TEXT'),
+  AUTHORIZATION_CODES('TEXT', 'INTEGER'),
 ];
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   CLIENTS('JSONB', 'BIGINT'),
@@ -82,4 +102,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   OUTBOX('JSONB', 'BIGINT'),
   USERS('BIGINT'),
   REDIRECT_URIS('JSONB'),
+  AUTHORIZATION_CODES('JSONB', 'BIGINT'),
 ];

@@ -5,7 +5,10 @@ import { orchestratorConfig } from '../config/orchestrator.config';
 import { PostgresUserRepository } from '../accounts/postgres-user.repository';
 import { SqliteUserRepository } from '../accounts/sqlite-user.repository';
 import { USER_REPOSITORY, type UserRepository } from '../accounts/user.repository';
+import { AUTHORIZATION_CODE_REPOSITORY, type AuthorizationCodeRepository } from '../oauth/authorization-code.repository';
 import { OAUTH_CLIENT_REPOSITORY, type OAuthClientRepository } from '../oauth/oauth-client.repository';
+import { PostgresAuthorizationCodeRepository } from '../oauth/postgres-authorization-code.repository';
+import { SqliteAuthorizationCodeRepository } from '../oauth/sqlite-authorization-code.repository';
 import { PostgresOAuthClientRepository } from '../oauth/postgres-oauth-client.repository';
 import { PostgresRevocationOutboxRepository } from '../oauth/postgres-revocation-outbox.repository';
 import { REVOCATION_OUTBOX_REPOSITORY, type RevocationOutboxRepository } from '../oauth/revocation-outbox.repository';
@@ -42,6 +45,10 @@ export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
       sqlite: (db) => new SqliteUserRepository(db),
       postgres: (db) => new PostgresUserRepository(db),
     }),
+    byEngine<AuthorizationCodeRepository>(AUTHORIZATION_CODE_REPOSITORY, STORAGE_ENGINE, {
+      sqlite: (db) => new SqliteAuthorizationCodeRepository(db),
+      postgres: (db) => new PostgresAuthorizationCodeRepository(db),
+    }),
     { provide: SUBJECT_NAMES, inject: [OAUTH_CLIENT_REPOSITORY, USER_REPOSITORY], useFactory: subjectNames },
     byEngine<RevocationOutboxRepository>(REVOCATION_OUTBOX_REPOSITORY, STORAGE_ENGINE, {
       sqlite: (db) => new SqliteRevocationOutboxRepository(db),
@@ -53,7 +60,15 @@ export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
       useFactory: openRevocationStore,
     },
   ],
-  exports: [OAUTH_CLIENT_REPOSITORY, USER_REPOSITORY, SUBJECT_NAMES, REVOCATION_OUTBOX_REPOSITORY, PersistentRevocationStore, STORAGE_ENGINE],
+  exports: [
+    OAUTH_CLIENT_REPOSITORY,
+    USER_REPOSITORY,
+    AUTHORIZATION_CODE_REPOSITORY,
+    SUBJECT_NAMES,
+    REVOCATION_OUTBOX_REPOSITORY,
+    PersistentRevocationStore,
+    STORAGE_ENGINE,
+  ],
 })
 export class StorageModule implements OnApplicationShutdown {
   constructor(

@@ -1,0 +1,32 @@
+/** An authorization code as stored: by the hash of the code, never the code. Times are ms since the epoch. */
+export interface AuthorizationCodeRecord {
+  readonly codeHash: string;
+  readonly clientId: string;
+  readonly username: string;
+  readonly redirectUri: string;
+  readonly resource: string;
+  readonly scopes: readonly string[];
+  readonly codeChallenge: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly redeemedAt: number | null;
+  readonly tokenIds: readonly string[] | null;
+}
+
+/** Where authorization codes are kept, so one issued by any instance redeems on any instance exactly once. */
+export interface AuthorizationCodeRepository {
+  insert(code: AuthorizationCodeRecord): Promise<void>;
+  /**
+   * Marks the code redeemed, atomically: resolves the record when this call
+   * redeemed it, `replayed` with the record when it had been redeemed before,
+   * or undefined when there is no such code.
+   */
+  redeem(codeHash: string, at: number): Promise<{ readonly redeemed: AuthorizationCodeRecord } | { readonly replayed: AuthorizationCodeRecord } | undefined>;
+  /** Records the tokens minted from a redeemed code. */
+  recordTokens(codeHash: string, tokenIds: readonly string[]): Promise<void>;
+  /** Removes codes that expired before `before`; resolves how many. */
+  deleteExpired(before: number): Promise<number>;
+}
+
+/** DI token for the {@link AuthorizationCodeRepository}. */
+export const AUTHORIZATION_CODE_REPOSITORY = Symbol('orchestrator:authorization-code-repository');
