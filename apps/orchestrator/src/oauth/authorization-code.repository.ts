@@ -1,12 +1,17 @@
-/** An authorization code as stored: by the hash of the code, never the code. Times are ms since the epoch. */
-export interface AuthorizationCodeRecord {
-  readonly codeHash: string;
+/** What a code is issued for: the signed-in person's approval of one client's request. */
+export interface CodeGrant {
   readonly clientId: string;
   readonly username: string;
   readonly redirectUri: string;
   readonly resource: string;
   readonly scopes: readonly string[];
+  /** The S256 PKCE challenge the authorization request carried. */
   readonly codeChallenge: string;
+}
+
+/** An authorization code as stored: by the hash of the code, never the code. Times are ms since the epoch. */
+export interface AuthorizationCodeRecord extends CodeGrant {
+  readonly codeHash: string;
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly redeemedAt: number | null;

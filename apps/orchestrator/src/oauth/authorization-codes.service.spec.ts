@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../storage/orchestrator-migrations';
 import { PostgresAuthorizationCodeRepository } from './postgres-authorization-code.repository';
 import { SqliteAuthorizationCodeRepository } from './sqlite-authorization-code.repository';
-import { AUTHORIZATION_CODE_TTL_MS, AuthorizationCodesService, type CodeGrant } from './authorization-codes.service';
+import type { CodeGrant } from './authorization-code.repository';
+import { AUTHORIZATION_CODE_TTL_MS, AuthorizationCodesService } from './authorization-codes.service';
 
 // RFC 7636 Appendix B.
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';

@@ -1,21 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { pkceVerifierMatches } from '@crossauth/auth';
-import { AUTHORIZATION_CODE_REPOSITORY, type AuthorizationCodeRecord, type AuthorizationCodeRepository } from './authorization-code.repository';
+import { AUTHORIZATION_CODE_REPOSITORY, type AuthorizationCodeRecord, type AuthorizationCodeRepository, type CodeGrant } from './authorization-code.repository';
 
 /** How long a code lives: one browser redirect and one token request (RFC 6749 §4.1.2 recommends at most 10 minutes). */
 export const AUTHORIZATION_CODE_TTL_MS = 60_000;
-
-/** What a code was issued for: the signed-in person's approval of one client's request. */
-export interface CodeGrant {
-  readonly clientId: string;
-  readonly username: string;
-  readonly redirectUri: string;
-  readonly resource: string;
-  readonly scopes: readonly string[];
-  /** The S256 PKCE challenge the authorization request carried. */
-  readonly codeChallenge: string;
-}
 
 /** What the token request presents with the code. */
 export interface CodeRedemption {
