@@ -46,6 +46,7 @@ export {
 export { SignatureError, type SignatureFailureReason } from './lib/signing/signature.errors';
 export { signRequest, verifyRequest } from './lib/signing/http-message-signature';
 export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/signing/nonce-store';
+export { csrfTokenFor, csrfTokenMatches, signBrowserSession, verifyBrowserSession, type BrowserSession } from './lib/browser/browser-session';
 export { pkceChallengeProblem, pkceVerifierMatches } from './lib/oauth/pkce';
 export { redirectUriMatches, redirectUriProblem } from './lib/oauth/redirect-uri';
 export { hashPassword, passwordMatches, passwordNeedsRehash, passwordProblem } from './lib/accounts/password-hash';
