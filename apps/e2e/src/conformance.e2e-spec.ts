@@ -103,7 +103,8 @@ const NOT_APPLICABLE: Record<string, string> = {
   'prompts-get-embedded-resource': NO_PROMPTS,
   'prompts-get-with-image': NO_PROMPTS,
   // Authorization server scenarios.
-  'authorization-code-grant': 'the orchestrator grants client credentials and token exchange only; the authorization code flow is the sign-in issue',
+  'authorization-code-grant':
+    'the scenario needs a person to sign in and approve in a browser; the sign-in e2e (sign-in.e2e-spec.ts) drives the same flow, and running the suite with a browser completing it is still to do',
 };
 /** Whole families of scenarios for features crossauth does not implement, by prefix. */
 const NOT_APPLICABLE_FAMILIES: Record<string, string> = {
@@ -113,14 +114,6 @@ const NOT_APPLICABLE_FAMILIES: Record<string, string> = {
 };
 const notApplicable = (scenario: string): string | undefined =>
   NOT_APPLICABLE[scenario] ?? Object.entries(NOT_APPLICABLE_FAMILIES).find(([prefix]) => scenario.startsWith(prefix))?.[1];
-
-/**
- * The orchestrator's RFC 8414 metadata against the suite's authorization-server
- * scenario: every claim it checks holds except the two only an authorization
- * code flow can make true (the sign-in issue), which are pinned here so the
- * scenario flips to a plain pass when that lands.
- */
-const METADATA_GAPS = ['response_types_supported', 'code_challenge_methods_supported'];
 
 const suite = (JSON.parse(process.env['CROSSAUTH_TEST_CONFORMANCE'] ?? 'null') as { node: string; cli: string } | null) ?? {
   node: join(WORKSPACE_ROOT, 'tools', 'conformance', 'node_modules', '.bin', 'node'),
@@ -319,12 +312,10 @@ describe('MCP conformance suite against the orchestrator as authorization server
   });
   afterAll(() => orchestrator.stop());
 
-  it('serves metadata the suite accepts but for the claims only the authorization code flow can make true', async () => {
+  it("serves RFC 8414 metadata every one of the suite's checks accepts", async () => {
     const checks = await runSuite(['authorization', '--url', orchestrator.url], 'authorization-server-metadata-endpoint');
-    const failures = checks.filter((c) => c.status === 'FAILURE');
-    expect(failures.map((c) => c.id)).toEqual(['authorization-server-metadata']);
-    const named = [...(failures[0]?.errorMessage ?? '').matchAll(/"([a-z_]+)" claim/g)].map((m) => m[1]);
-    expect(named).toEqual(METADATA_GAPS);
+    expect(checks.length).toBeGreaterThan(0);
+    expect(checks.filter((c) => c.status === 'FAILURE').map((c) => `${c.id}: ${c.errorMessage ?? ''}`)).toEqual([]);
   }, 90_000);
 });
 

@@ -78,14 +78,18 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     expect(await res.json()).toMatchObject({
       issuer: orchestrator.url,
       token_endpoint: tokenUrl,
-      grant_types_supported: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      grant_types_supported: ['authorization_code', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
       revocation_endpoint: `${orchestrator.url}/oauth/revoke`,
       introspection_endpoint: `${orchestrator.url}/oauth/introspect`,
-      response_types_supported: [],
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
     });
-    expect((await fetch(`${orchestrator.url}/oauth/authorize?response_type=code`)).status).toBe(400);
+    // A request naming no client is answered on the server's own page, never redirected.
+    const authorize = await fetch(`${orchestrator.url}/oauth/authorize?response_type=code`, { redirect: 'manual' });
+    expect(authorize.status).toBe(400);
+    expect(authorize.headers.get('location')).toBeNull();
   });
 
   it('answers liveness and readiness probes without authentication (container healthchecks)', async () => {

@@ -2,7 +2,7 @@ export { AuthModule } from './lib/auth.module';
 export { AUTH_OPTIONS } from './lib/auth.constants';
 export { resolveAuthOptions, signingKeyId, verificationKeyIds, type AuthModuleOptions, type ResolvedAuthOptions } from './lib/auth-options';
 export { AuthConfigError, AuthError } from './lib/auth.errors';
-export { ANONYMOUS_PRINCIPAL, SCOPES, hasScopes, type Principal } from './lib/principal';
+export { ANONYMOUS_PRINCIPAL, SCOPES, hasScopes, scopesForRole, type Principal } from './lib/principal';
 export { KeyRing, deriveKeyId } from './lib/keys/key-ring';
 export { assertAcceptableSecret } from './lib/keys/secret-policy';
 export { generateSigningKey, privateSigningKeyFromText, publicJwkOf, type PrivateSigningKey } from './lib/keys/asymmetric-key';

@@ -50,7 +50,10 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
     const code = await codes.issue(GRANT);
     expect(await codes.redeem(redemption(code))).toHaveProperty('grant');
     await codes.tokensIssued(code, ['jti-1', 'jti-2']);
-    expect(await codes.redeem(redemption(code))).toEqual({ refused: expect.stringMatching(/already used/), revokeTokenIds: ['jti-1', 'jti-2'] });
+    expect(await codes.redeem(redemption(code))).toEqual({
+      refused: expect.stringMatching(/already used/),
+      revoke: { tokenIds: ['jti-1', 'jti-2'], resource: GRANT.resource },
+    });
   });
 
   it('lets exactly one of many racing redemptions win', async () => {

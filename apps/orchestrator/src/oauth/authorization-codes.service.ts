@@ -15,10 +15,10 @@ export interface CodeRedemption {
   readonly codeVerifier: string | undefined;
 }
 
-/** A refused redemption: always `invalid_grant` (RFC 6749 §5.2); a replay names the tokens to revoke. */
+/** A refused redemption: always `invalid_grant` (RFC 6749 §5.2); a replay names the tokens to revoke and their audience. */
 export interface CodeRefusal {
   readonly refused: string;
-  readonly revokeTokenIds?: readonly string[];
+  readonly revoke?: { readonly tokenIds: readonly string[]; readonly resource: string };
 }
 
 const hashOf = (code: string) => createHash('sha256').update(code, 'utf8').digest('base64url');
@@ -56,7 +56,10 @@ export class AuthorizationCodesService {
     if ('replayed' in outcome) {
       const record = outcome.replayed;
       this.logger.warn({ event: 'authorization_code_replayed', client: record.clientId, username: record.username });
-      return { refused: 'the authorization code was already used; the tokens issued from it are revoked', revokeTokenIds: record.tokenIds ?? [] };
+      return {
+        refused: 'the authorization code was already used; the tokens issued from it are revoked',
+        revoke: { tokenIds: record.tokenIds ?? [], resource: record.resource },
+      };
     }
     const code = outcome.redeemed;
     // Every check below runs after the code is used up: no guess gets a second try.

@@ -5,9 +5,10 @@ import { orchestratorConfig } from '../config/orchestrator.config';
 
 /**
  * RFC 8414 authorization server metadata, describing what is implemented and
- * nothing more: the client-credentials and token-exchange grants, with
- * client secrets (Basic or in the body) or signed client assertions. The authorization endpoint is listed
- * because SDK 1.x clients require the field; it refuses every request.
+ * nothing more: the authorization-code grant with PKCE (S256) for people,
+ * and the client-credentials and token-exchange grants for machines, with
+ * public clients (`none`), client secrets (Basic or in the body) or signed
+ * client assertions.
  */
 @Public()
 @Controller('.well-known')
@@ -20,11 +21,14 @@ export class AuthorizationServerMetadataController {
       issuer: config.auth.issuer,
       token_endpoint: `${base}/oauth/token`,
       authorization_endpoint: `${base}/oauth/authorize`,
-      response_types_supported: [],
-      grant_types_supported: ['client_credentials', TOKEN_EXCHANGE_GRANT],
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+      grant_types_supported: ['authorization_code', 'client_credentials', TOKEN_EXCHANGE_GRANT],
       // Only with public-key signing: an HS256 issuer has nothing to publish.
       ...(config.signing.alg === 'HS256' ? {} : { jwks_uri: `${base}/.well-known/jwks.json` }),
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       revocation_endpoint: `${base}/oauth/revoke`,
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { SessionBuddyClientModule } from '../session-buddy-client/session-buddy-client.module';
 import { StorageModule } from '../storage/storage.module';
+import { AccountsModule } from '../accounts/accounts.module';
 import { AuthorizationCodesService } from './authorization-codes.service';
+import { AuthorizeController } from './authorize.controller';
 import { AuthorizationServerMetadataController } from './authorization-server-metadata.controller';
 import { GrantRevocationService } from './grant-revocation.service';
 import { OAuthClientsService } from './oauth-clients.service';
@@ -15,8 +17,8 @@ import { TokenController } from './token.controller';
  * the outbox that carries revocations to session-buddy.
  */
 @Module({
-  imports: [StorageModule, SessionBuddyClientModule],
-  controllers: [AuthorizationServerMetadataController, TokenController],
+  imports: [StorageModule, SessionBuddyClientModule, AccountsModule],
+  controllers: [AuthorizationServerMetadataController, AuthorizeController, TokenController],
   providers: [AuthorizationCodesService, OAuthClientsService, OAuthClientsTools, GrantRevocationService, RevocationOutboxService],
 })
 export class OAuthModule {}

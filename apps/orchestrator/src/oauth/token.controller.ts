@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { Controller, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import {
   ACCESS_TOKEN_TYPE,
   AUTH_OPTIONS,
@@ -24,6 +24,7 @@ import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import { GrantRevocationService } from './grant-revocation.service';
 import type { OAuthClientRecord } from './oauth-client.repository';
+import { AuthorizationCodesService } from './authorization-codes.service';
 import { OAuthClientsService } from './oauth-clients.service';
 
 const MAX_BODY = 16 * 1024;
@@ -72,6 +73,7 @@ export class TokenController {
     private readonly audit: AuthAuditService,
     private readonly revocations: GrantRevocationService,
     private readonly exchanges: TokenExchangeService,
+    private readonly codes: AuthorizationCodesService,
     private readonly verifier: TokenVerifierService,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
@@ -90,10 +92,11 @@ export class TokenController {
       const form = await this.readForm(req);
       const grant = single(form, 'grant_type');
       if (!grant) throw new OAuthError('invalid_request', 'grant_type is required');
-      if (grant !== 'client_credentials' && grant !== TOKEN_EXCHANGE_GRANT)
-        throw new OAuthError('unsupported_grant_type', `only client_credentials and ${TOKEN_EXCHANGE_GRANT} are supported`);
-      const client = await this.authenticate(req, form);
+      if (grant !== 'client_credentials' && grant !== TOKEN_EXCHANGE_GRANT && grant !== 'authorization_code')
+        throw new OAuthError('unsupported_grant_type', `only authorization_code, client_credentials and ${TOKEN_EXCHANGE_GRANT} are supported`);
+      const client = grant === 'authorization_code' && presentsNoCredentials(req, form) ? await this.publicClient(form) : await this.authenticate(req, form);
       clientId = client.id;
+      if (grant === 'authorization_code') return await this.redeemCode(req, res, client, form);
       const resource = this.resourceFor(client, form);
       if (grant === TOKEN_EXCHANGE_GRANT) return void this.exchange(req, res, client, resource, form);
 
@@ -326,9 +329,55 @@ export class TokenController {
   }
 
   /** There is no authorization endpoint flow here; RFC 8414 consumers (SDK 1.x) still require the field, so it exists and refuses. */
-  @Get('authorize')
-  authorize(@Res() res: Response): void {
-    res.status(400).json({ error: 'unsupported_response_type', error_description: 'this authorization server issues tokens for client_credentials only' });
+  /** A public client names itself and proves nothing here: PKCE, checked with the code, is its proof. */
+  private async publicClient(form: URLSearchParams): Promise<OAuthClientRecord> {
+    const id = single(form, 'client_id');
+    if (!id) throw new OAuthError('invalid_client', 'client_id is required (client authentication: none, for a public client)');
+    const client = await this.clients.find(id);
+    if (!client || client.secretHash || client.jwks || !client.redirectUris?.length) throw new OAuthError('invalid_client', 'client authentication failed');
+    return client;
+  }
+
+  /** RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.5) and RFC 8707: the code's person gets a token for the code's resource. */
+  private async redeemCode(req: Request, res: Response, client: OAuthClientRecord, form: URLSearchParams): Promise<void> {
+    const code = single(form, 'code');
+    if (!code) throw new OAuthError('invalid_request', 'code is required');
+    const resources = form.getAll('resource');
+    if (resources.length > 1) throw new OAuthError('invalid_target', 'one resource per token: its audience');
+    const outcome = await this.codes.redeem({
+      code,
+      clientId: client.id,
+      redirectUri: single(form, 'redirect_uri'),
+      resource: resources[0],
+      codeVerifier: single(form, 'code_verifier'),
+    });
+    if ('refused' in outcome) {
+      if (outcome.revoke) {
+        for (const jti of outcome.revoke.tokenIds)
+          await this.revocations.revokeToken(jti, Math.floor(Date.now() / 1000) + this.config.oauth.tokenTtlSeconds, outcome.revoke.resource, client.id);
+      }
+      throw new OAuthError('invalid_grant', outcome.refused);
+    }
+    const { grant } = outcome;
+    const minted = this.issuer.mint({
+      subject: grant.username,
+      audience: grant.resource,
+      scopes: grant.scopes,
+      clientId: client.id,
+      ttlSeconds: this.config.oauth.tokenTtlSeconds,
+    });
+    await this.codes.tokensIssued(code, [minted.tokenId]);
+    this.audit.record({
+      outcome: 'allow',
+      reason: 'authorization_code',
+      subject: grant.username,
+      actor: client.id,
+      scopes: grant.scopes,
+      target: `POST /oauth/token for ${grant.resource}`,
+      transport: 'http',
+      client: req.ip,
+    });
+    res.status(200).json({ access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresAt - minted.issuedAt, scope: grant.scopes.join(' ') });
   }
 
   private async readForm(req: Request): Promise<URLSearchParams> {
@@ -395,4 +444,9 @@ export class TokenController {
 
 function single(form: URLSearchParams, name: string): string | undefined {
   return form.get(name) ?? undefined;
+}
+
+/** Whether a token request carries no client credentials at all (a public client's). */
+function presentsNoCredentials(req: Request, form: URLSearchParams): boolean {
+  return req.headers.authorization === undefined && !form.has('client_secret') && !form.has('client_assertion') && !form.has('client_assertion_type');
 }

@@ -11,6 +11,11 @@ export const ROLE_SCOPES: Readonly<Record<string, readonly string[]>> = {
   orchestrator: ['read', 'write'],
 };
 
+/** The scopes a person with `role` may be granted: an admin any of them, another role what it maps to, an unknown role none. */
+export function scopesForRole(role: string): readonly string[] {
+  return role === 'admin' ? SCOPES : (ROLE_SCOPES[role] ?? []);
+}
+
 /** The verified identity behind a request. Handlers receive this, never the raw token. */
 export interface Principal {
   /** `sub` (or the legacy `user_id`). */

@@ -1,0 +1,72 @@
+import { pkceChallengeProblem, redirectUriMatches } from '@crossauth/auth';
+import type { OAuthClientRecord } from './oauth-client.repository';
+
+/** The parameters an authorization request carries, and which the sign-in forms carry on. */
+export const AUTHORIZATION_PARAMETERS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+] as const;
+
+/** A request that passed every check: what the person is asked to approve. */
+export interface AuthorizationRequest {
+  readonly client: OAuthClientRecord;
+  readonly redirectUri: string;
+  readonly state: string | undefined;
+  readonly resource: string;
+  readonly scopes: readonly string[];
+  readonly codeChallenge: string;
+}
+
+/**
+ * The outcome of checking an authorization request (RFC 6749 §4.1.2.1 as
+ * OAuth 2.1 profiles it). Until the client and its redirect URI are known
+ * good, a refusal is shown on our own page and never redirected; after, it
+ * goes back to the client with `state` and `iss`.
+ */
+export type CheckedAuthorization =
+  | { readonly ok: AuthorizationRequest }
+  | { readonly page: string }
+  | { readonly redirect: { readonly uri: string; readonly state: string | undefined; readonly error: string; readonly description: string } };
+
+export async function checkAuthorizationRequest(
+  params: URLSearchParams,
+  findClient: (id: string) => Promise<OAuthClientRecord | undefined>,
+): Promise<CheckedAuthorization> {
+  const one = (name: string): string | undefined => params.get(name) ?? undefined;
+  const repeated = AUTHORIZATION_PARAMETERS.find((name) => name !== 'resource' && params.getAll(name).length > 1);
+  const clientId = one('client_id');
+  if (!clientId) return { page: 'The request names no client (client_id is missing).' };
+  if (params.getAll('client_id').length > 1) return { page: 'The request names more than one client.' };
+  const client = clientId.length <= 128 ? await findClient(clientId) : undefined;
+  if (!client?.redirectUris?.length) return { page: 'The client named in this request is not registered to sign people in here.' };
+  const asked = params.getAll('redirect_uri');
+  let redirectUri: string | undefined;
+  if (asked.length === 0 && client.redirectUris.length === 1) redirectUri = client.redirectUris[0];
+  else if (asked.length === 1 && redirectUriMatches(client.redirectUris, asked[0] as string)) redirectUri = asked[0];
+  if (!redirectUri) return { page: 'The redirect URI in this request is not one the client registered, so the request is not sent back to it.' };
+
+  const state = one('state');
+  const fail = (error: string, description: string): CheckedAuthorization => ({ redirect: { uri: redirectUri as string, state, error, description } });
+  if (repeated) return fail('invalid_request', `${repeated} appears more than once`);
+  const responseType = one('response_type');
+  if (responseType !== 'code') return fail(responseType === undefined ? 'invalid_request' : 'unsupported_response_type', 'response_type must be code');
+  const pkce = pkceChallengeProblem(one('code_challenge'), one('code_challenge_method'));
+  if (pkce) return fail('invalid_request', pkce);
+  const resources = params.getAll('resource');
+  if (resources.length !== 1)
+    return fail('invalid_target', resources.length === 0 ? 'resource is required (RFC 8707): the MCP server the token is for' : 'one resource per request');
+  const resource = resources[0] as string;
+  if (!client.allowedResources.includes(resource)) return fail('invalid_target', `resource ${resource.slice(0, 200)} is not registered for this client`);
+  const scopeParam = one('scope');
+  const scopes = scopeParam === undefined ? [...client.allowedScopes] : [...new Set(scopeParam.split(' ').filter(Boolean))];
+  const unknown = scopes.filter((s) => !client.allowedScopes.includes(s));
+  if (scopes.length === 0 || unknown.length)
+    return fail('invalid_scope', scopes.length === 0 ? 'scope is empty' : `this client may not ask for ${unknown.join(' ')}`);
+  return { ok: { client, redirectUri, state, resource, scopes, codeChallenge: one('code_challenge') as string } };
+}

@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import {
+  AUTH_OPTIONS,
+  AuthAuditService,
+  AuthFailureThrottleService,
+  AuthThrottledError,
+  Public,
+  csrfTokenFor,
+  csrfTokenMatches,
+  scopesForRole,
+  signBrowserSession,
+  verifyBrowserSession,
+  type KeyRing,
+  type ResolvedAuthOptions,
+} from '@crossauth/auth';
+import { BodyTooLargeError, readBody } from '@crossauth/mcp-server';
+import type { Request, Response } from 'express';
+import { AccountsService } from '../accounts/accounts.service';
+import type { OrchestratorConfig } from '../config/env.schema';
+import { orchestratorConfig } from '../config/orchestrator.config';
+import { AUTHORIZATION_PARAMETERS, checkAuthorizationRequest, type AuthorizationRequest } from './authorization-request';
+import { AuthorizationCodesService } from './authorization-codes.service';
+import { OAuthClientsService } from './oauth-clients.service';
+import { consentPage, errorPage, loginPage } from './sign-in-pages';
+
+const SESSION_COOKIE = 'crossauth_session';
+const LOGIN_COOKIE = 'crossauth_login';
+/** How long a sign-in on this browser lasts. */
+const SESSION_SECONDS = 8 * 3600;
+const MAX_FORM = 16 * 1024;
+const SIGN_IN_FAILED = 'The username or password is not right.';
+
+/**
+ * The authorization endpoint (RFC 6749 §4.1, as OAuth 2.1 and the MCP
+ * authorization rules profile it): a person signs in with a local account
+ * and approves one client's request; the client gets a code for the token
+ * endpoint. Pages are server-rendered and work without JavaScript; every
+ * form carries a CSRF token bound to its cookie. Public, because the person
+ * has no token yet: the sign-in is the authentication.
+ */
+@Public()
+@Controller('oauth')
+export class AuthorizeController {
+  private readonly secure: boolean;
+
+  constructor(
+    private readonly clients: OAuthClientsService,
+    private readonly accounts: AccountsService,
+    private readonly codes: AuthorizationCodesService,
+    private readonly throttle: AuthFailureThrottleService,
+    private readonly audit: AuthAuditService,
+    @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
+    @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
+  ) {
+    this.secure = config.publicUrl.startsWith('https:');
+  }
+
+  @Get('authorize')
+  async show(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const params = new URLSearchParams(req.url.split('?')[1] ?? '');
+    const request = await this.checked(params, res);
+    if (!request) return;
+    const ring = this.ring(res);
+    if (!ring) return;
+    const session = verifyBrowserSession(ring, cookieOf(req, SESSION_COOKIE), nowSeconds());
+    const user = session ? await this.accounts.find(session.username) : undefined;
+    if (user && session) return this.consent(res, ring, params, request, user.username, user.role, cookieOf(req, SESSION_COOKIE) as string);
+    this.login(res, ring, params, request);
+  }
+
+  @Post('authorize')
+  async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
+    let params: URLSearchParams;
+    try {
+      if ((req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() !== 'application/x-www-form-urlencoded') throw new Error('not a form');
+      params = new URLSearchParams((await readBody(req, MAX_FORM)).toString('utf8'));
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError) && !(error instanceof Error)) throw error;
+      return this.page(res, 400, errorPage('The form could not be read.'));
+    }
+    const request = await this.checked(params, res);
+    if (!request) return;
+    const ring = this.ring(res);
+    if (!ring) return;
+    const step = params.get('step');
+    if (step === 'login') return this.signIn(req, res, ring, params, request);
+    if (step !== 'consent') return this.page(res, 400, errorPage('The form was not one of ours.'));
+    const sessionCookie = cookieOf(req, SESSION_COOKIE);
+    const session = verifyBrowserSession(ring, sessionCookie, nowSeconds());
+    const user = session ? await this.accounts.find(session.username) : undefined;
+    if (!user || !sessionCookie) return this.login(res, ring, params, request, 'Your sign-in has ended; sign in again.');
+    if (!csrfTokenMatches(ring, sessionCookie, params.get('csrf') ?? undefined)) {
+      this.audit.record({
+        outcome: 'deny',
+        reason: 'csrf_mismatch',
+        subject: user.username,
+        target: 'POST /oauth/authorize',
+        transport: 'http',
+        client: req.ip,
+      });
+      return this.page(res, 403, errorPage('This form has expired or did not come from this page. Start again from the application.'));
+    }
+    if (params.get('decision') !== 'approve')
+      return this.redirect(res, request, { error: 'access_denied', error_description: 'the person denied the request' });
+    const allowed = new Set(scopesForRole(user.role));
+    const scopes = request.scopes.filter((s) => allowed.has(s));
+    if (scopes.length === 0)
+      return this.redirect(res, request, { error: 'invalid_scope', error_description: `the role ${user.role} allows none of the requested scopes` });
+    const code = await this.codes.issue({
+      clientId: request.client.id,
+      username: user.username,
+      redirectUri: request.redirectUri,
+      resource: request.resource,
+      scopes,
+      codeChallenge: request.codeChallenge,
+    });
+    this.audit.record({
+      outcome: 'allow',
+      reason: 'authorization_code',
+      subject: user.username,
+      scopes,
+      target: `authorize ${request.client.id} for ${request.resource}`,
+      transport: 'http',
+      client: req.ip,
+    });
+    this.redirect(res, request, { code });
+  }
+
+  /** The checked request, or the refusal already answered (our page, or a redirect back with the error). */
+  private async checked(params: URLSearchParams, res: Response): Promise<AuthorizationRequest | undefined> {
+    const checked = await checkAuthorizationRequest(params, (id) => this.clients.find(id));
+    if ('ok' in checked) return checked.ok;
+    if ('page' in checked) return void this.page(res, 400, errorPage(checked.page));
+    const { uri, state, error, description } = checked.redirect;
+    this.redirectTo(res, uri, { error, error_description: description, ...(state !== undefined ? { state } : {}) });
+    return undefined;
+  }
+
+  private async signIn(req: Request, res: Response, ring: KeyRing, params: URLSearchParams, request: AuthorizationRequest): Promise<void> {
+    const loginCookie = cookieOf(req, LOGIN_COOKIE);
+    if (!csrfTokenMatches(ring, loginCookie, params.get('csrf') ?? undefined))
+      return this.login(res, ring, params, request, 'This form has expired; sign in again.');
+    const username = (params.get('username') ?? '').trim().toLowerCase().slice(0, 64);
+    const account = `account:${username}`;
+    try {
+      this.throttle.assertNotBlocked(req.ip);
+      this.throttle.assertNotBlocked(account);
+    } catch (error) {
+      if (!(error instanceof AuthThrottledError)) throw error;
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      return this.login(res, ring, params, request, `Too many failed sign-ins; try again in ${error.retryAfterSeconds} s.`, 429);
+    }
+    const { user } = await this.accounts.signIn(username, params.get('password') ?? '');
+    if (!user) {
+      await Promise.all([this.throttle.recordFailure(req.ip), this.throttle.recordFailure(account)]);
+      this.audit.record({
+        outcome: 'deny',
+        reason: 'sign_in_failed',
+        subject: username || undefined,
+        target: 'POST /oauth/authorize',
+        transport: 'http',
+        client: req.ip,
+      });
+      return this.login(res, ring, params, request, SIGN_IN_FAILED, 401);
+    }
+    const now = nowSeconds();
+    const session = signBrowserSession(ring, { username: user.username, issuedAt: now, expiresAt: now + SESSION_SECONDS });
+    res.append('Set-Cookie', cookie(SESSION_COOKIE, session, SESSION_SECONDS, this.secure));
+    res.append('Set-Cookie', cookie(LOGIN_COOKIE, '', 0, this.secure));
+    this.audit.record({ outcome: 'allow', reason: 'sign_in', subject: user.username, target: 'POST /oauth/authorize', transport: 'http', client: req.ip });
+    this.consent(res, ring, params, request, user.username, user.role, session);
+  }
+
+  private login(res: Response, ring: KeyRing, params: URLSearchParams, request: AuthorizationRequest, error?: string, status = error ? 400 : 200): void {
+    const nonce = randomBytes(32).toString('base64url');
+    res.append('Set-Cookie', cookie(LOGIN_COOKIE, nonce, 600, this.secure));
+    this.page(res, status, loginPage(params, AUTHORIZATION_PARAMETERS, request, csrfTokenFor(ring, nonce), error), request.redirectUri);
+  }
+
+  private consent(res: Response, ring: KeyRing, params: URLSearchParams, request: AuthorizationRequest, username: string, role: string, session: string): void {
+    const allowed = new Set(scopesForRole(role));
+    const scopes = request.scopes.filter((s) => allowed.has(s));
+    this.page(res, 200, consentPage(params, AUTHORIZATION_PARAMETERS, request, username, scopes, csrfTokenFor(ring, session)), request.redirectUri);
+  }
+
+  /** The authorization response (RFC 6749 §4.1.2, RFC 9207 `iss`), sent back to the checked redirect URI. */
+  private redirect(res: Response, request: AuthorizationRequest, fields: Record<string, string>): void {
+    this.redirectTo(res, request.redirectUri, { ...fields, ...(request.state !== undefined ? { state: request.state } : {}) });
+  }
+
+  private redirectTo(res: Response, uri: string, fields: Record<string, string>): void {
+    const target = new URL(uri);
+    for (const [name, value] of Object.entries({ ...fields, iss: this.config.auth.issuer })) target.searchParams.set(name, value);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.redirect(302, target.toString());
+  }
+
+  /** Sign-in needs the service secret, which every cookie and CSRF token is derived from. */
+  private ring(res: Response): KeyRing | undefined {
+    if (this.auth.keyRing) return this.auth.keyRing;
+    this.page(res, 503, errorPage('Sign-in is not available: this server has no secret configured.'));
+    return undefined;
+  }
+
+  private page(res: Response, status: number, html: string, redirectUri?: string): void {
+    // Forms post here; the answer then redirects to the client, which form-action must allow too.
+    const target = redirectUri ? formTarget(redirectUri) : '';
+    res.setHeader(
+      'Content-Security-Policy',
+      `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${target}; frame-ancestors 'none'; base-uri 'none'`,
+    );
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.status(status).type('text/html; charset=utf-8').send(html);
+  }
+}
+
+function formTarget(uri: string): string {
+  const url = new URL(uri);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? ` ${url.protocol}//${url.hostname}:*` : ` ${url.protocol}`;
+}
+
+function cookie(name: string, value: string, maxAgeSeconds: number, secure: boolean): string {
+  return `${name}=${value}; Path=/oauth; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
+}
+
+function cookieOf(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
