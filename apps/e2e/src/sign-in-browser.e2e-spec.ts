@@ -1,0 +1,141 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { cli } from './support/cli';
+import { WORKSPACE_ROOT, freePort, spawnApp, type RunningApp } from './support/spawn-app';
+import { connect, newSecret, structured } from './support/tokens';
+
+const PASSWORD = 'correct horse battery staple';
+/** Debian's chromium (`.ci/run` installs it); another with CROSSAUTH_TEST_CHROMIUM. */
+const CHROMIUM = process.env['CROSSAUTH_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
+/** Kept as test artefacts: what a person sees. */
+const SCREENSHOTS = join(WORKSPACE_ROOT, 'tmp', 'screenshots');
+
+/** The client's loopback redirect listener, as a desktop MCP client runs one: it records what the browser brings back. */
+async function redirectListener(): Promise<{ server: Server; port: number; received: URL[] }> {
+  const received: URL[] = [];
+  const server = createServer((req, res) => {
+    received.push(new URL(req.url ?? '/', 'http://127.0.0.1'));
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<p>You can close this window.</p>');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as AddressInfo).port, received };
+}
+
+describe('a person signs in with a real browser (headless Chromium)', () => {
+  const secret = newSecret();
+  let sessionBuddy: RunningApp;
+  let orchestrator: RunningApp;
+  let browser: Browser;
+  let listener: Awaited<ReturnType<typeof redirectListener>>;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const orchestratorPort = await freePort();
+    sessionBuddy = await spawnApp('session-buddy', {
+      SESSION_BUDDY_SECRET: secret,
+      SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'browser-sb-')),
+      SESSION_BUDDY_AUTHORIZATION_SERVER: `http://127.0.0.1:${orchestratorPort}`,
+    });
+    orchestrator = await spawnApp(
+      'orchestrator',
+      {
+        ORCHESTRATOR_AUTH_SECRET: secret,
+        ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl,
+        ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'browser-orch-')),
+      },
+      orchestratorPort,
+    );
+    const admin = (args: string[], env: Record<string, string> = {}) => cli([...args, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret, ...env });
+    expect((await admin(['user', 'add', 'alice'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
+    expect(
+      (
+        await admin([
+          'client',
+          'add',
+          'desktop-app',
+          '--public',
+          '--name',
+          'Desktop App',
+          '--scope',
+          'read write',
+          '--resource',
+          sessionBuddy.mcpUrl,
+          '--redirect-uri',
+          'http://127.0.0.1/callback',
+        ])
+      ).code,
+    ).toBe(0);
+    listener = await redirectListener();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    listener?.server.close();
+    await orchestrator?.stop();
+    await sessionBuddy?.stop();
+  });
+
+  it('signs in, approves, and the client redeems the code for a token session-buddy accepts', async () => {
+    const verifier = randomBytes(32).toString('base64url');
+    const url = new URL(`${orchestrator.url}/oauth/authorize`);
+    for (const [k, v] of Object.entries({
+      response_type: 'code',
+      client_id: 'desktop-app',
+      redirect_uri: `http://127.0.0.1:${listener.port}/callback`,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      state: 'browser-state',
+      resource: sessionBuddy.mcpUrl,
+      scope: 'read write',
+    }))
+      url.searchParams.set(k, v);
+    const page = await browser.newPage();
+    await page.goto(url.toString());
+    await page.screenshot({ path: join(SCREENSHOTS, 'sign-in-login.png') });
+    expect(await page.textContent('h1')).toBe('Sign in to continue to Desktop App');
+    await page.fill('#username', 'alice');
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('text=Desktop App wants to act for you');
+    await page.screenshot({ path: join(SCREENSHOTS, 'sign-in-consent.png') });
+    expect(await page.textContent('body')).toContain(`127.0.0.1:${listener.port}`);
+    await Promise.all([page.waitForURL(/\/callback\?/), page.click('button[value=approve]')]);
+    const back = listener.received.find((u) => u.pathname === '/callback') as URL;
+    expect(back.searchParams.get('state')).toBe('browser-state');
+    expect(back.searchParams.get('iss')).toBe(orchestrator.url);
+
+    const granted = await fetch(`${orchestrator.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: back.searchParams.get('code') as string,
+        client_id: 'desktop-app',
+        redirect_uri: `http://127.0.0.1:${listener.port}/callback`,
+        code_verifier: verifier,
+      }).toString(),
+    });
+    expect(granted.status).toBe(200);
+    const client = await connect(sessionBuddy.mcpUrl, ((await granted.json()) as { access_token: string }).access_token);
+    expect(structured(await client.callTool({ name: 'list_sessions', arguments: {} }))).toMatchObject({ sessions: [] });
+    await client.close();
+  });
+
+  it('refuses to be framed by another page (clickjacking)', async () => {
+    const page = await browser.newPage();
+    // The main document's load waits for the frame's, refused or not.
+    await page.setContent(`<iframe id="f" src="${orchestrator.url}/oauth/authorize?client_id=nobody"></iframe>`, { waitUntil: 'load' });
+    const frame = page.frames().find((f) => f.url().includes('/oauth/authorize'));
+    // Our error page, framed, would read "cannot continue": Chromium refuses to render it (frame-ancestors 'none', X-Frame-Options).
+    const body = frame ? await frame.content().catch(() => '') : '';
+    expect(body).not.toContain('cannot continue');
+    expect(body).not.toContain('Sign in');
+  });
+});
