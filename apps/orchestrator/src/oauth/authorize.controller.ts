@@ -103,8 +103,7 @@ export class AuthorizeController {
     }
     if (params.get('decision') !== 'approve')
       return this.redirect(res, request, { error: 'access_denied', error_description: 'the person denied the request' });
-    const allowed = new Set(scopesForRole(user.role));
-    const scopes = request.scopes.filter((s) => allowed.has(s));
+    const scopes = grantable(request, user.role);
     if (scopes.length === 0)
       return this.redirect(res, request, { error: 'invalid_scope', error_description: `the role ${user.role} allows none of the requested scopes` });
     const code = await this.codes.issue({
@@ -179,8 +178,7 @@ export class AuthorizeController {
   }
 
   private consent(res: Response, ring: KeyRing, params: URLSearchParams, request: AuthorizationRequest, username: string, role: string, session: string): void {
-    const allowed = new Set(scopesForRole(role));
-    const scopes = request.scopes.filter((s) => allowed.has(s));
+    const scopes = grantable(request, role);
     this.page(res, 200, consentPage(params, AUTHORIZATION_PARAMETERS, request, username, scopes, csrfTokenFor(ring, session)), request.redirectUri);
   }
 
@@ -237,3 +235,9 @@ function cookieOf(req: Request, name: string): string | undefined {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** What the consent page shows and the code carries: the scopes asked that the person's role allows. */
+function grantable(request: AuthorizationRequest, role: string): string[] {
+  const allowed = scopesForRole(role);
+  return request.scopes.filter((s) => allowed.includes(s));
+}
