@@ -7,7 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { cli } from './support/cli';
-import { WORKSPACE_ROOT, freePort, spawnApp, type RunningApp } from './support/spawn-app';
+import { WORKSPACE_ROOT, spawnApp, startPair, type RunningApp } from './support/spawn-app';
 import { connect, mint, newSecret, structured } from './support/tokens';
 
 const secretOf = (out: string) => /client_secret:\s+(\S+)/.exec(out)?.[1] ?? '';
@@ -30,21 +30,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
   });
 
   beforeAll(async () => {
-    const orchestratorPort = await freePort();
-    sessionBuddy = await spawnApp('session-buddy', {
-      SESSION_BUDDY_SECRET: secret,
-      SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'oauth-sb-')),
-      SESSION_BUDDY_AUTHORIZATION_SERVER: `http://127.0.0.1:${orchestratorPort}`,
-    });
-    orchestrator = await spawnApp(
-      'orchestrator',
-      {
-        ORCHESTRATOR_AUTH_SECRET: secret,
-        ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl,
-        ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'oauth-orch-')),
-      },
-      orchestratorPort,
-    );
+    ({ sessionBuddy, orchestrator } = await startPair(secret, 'oauth'));
     tokenUrl = `${orchestrator.url}/oauth/token`;
     const added = await admin(['client', 'add', 'robot', '--scope', 'read', '--resource', sessionBuddy.mcpUrl]);
     expect(added.code).toBe(0);
@@ -52,8 +38,8 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     expect(robotSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
   afterAll(async () => {
-    await orchestrator.stop();
-    await sessionBuddy.stop();
+    await orchestrator?.stop();
+    await sessionBuddy?.stop();
   });
 
   it("lets the SDK's ClientCredentialsProvider, given only session-buddy's URL, discover, get a token and call a tool", async () => {
@@ -78,7 +64,7 @@ describe('the orchestrator as OAuth authorization server: client credentials (SE
     expect(await res.json()).toMatchObject({
       issuer: orchestrator.url,
       token_endpoint: tokenUrl,
-      grant_types_supported: ['authorization_code', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
       token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
       revocation_endpoint: `${orchestrator.url}/oauth/revoke`,

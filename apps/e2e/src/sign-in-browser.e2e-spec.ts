@@ -1,13 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { cli } from './support/cli';
-import { WORKSPACE_ROOT, freePort, spawnApp, type RunningApp } from './support/spawn-app';
+import { WORKSPACE_ROOT, startPair, type RunningApp } from './support/spawn-app';
 import { connect, newSecret, structured } from './support/tokens';
 
 const PASSWORD = 'correct horse battery staple';
@@ -37,21 +36,7 @@ describe('a person signs in with a real browser (headless Chromium)', () => {
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const orchestratorPort = await freePort();
-    sessionBuddy = await spawnApp('session-buddy', {
-      SESSION_BUDDY_SECRET: secret,
-      SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'browser-sb-')),
-      SESSION_BUDDY_AUTHORIZATION_SERVER: `http://127.0.0.1:${orchestratorPort}`,
-    });
-    orchestrator = await spawnApp(
-      'orchestrator',
-      {
-        ORCHESTRATOR_AUTH_SECRET: secret,
-        ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl,
-        ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'browser-orch-')),
-      },
-      orchestratorPort,
-    );
+    ({ sessionBuddy, orchestrator } = await startPair(secret, 'browser'));
     const admin = (args: string[], env: Record<string, string> = {}) => cli([...args, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret, ...env });
     expect((await admin(['user', 'add', 'alice'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
     expect(

@@ -1,47 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { cli } from './support/cli';
-import { freePort, spawnApp, type RunningApp } from './support/spawn-app';
-import { connect, newSecret, structured } from './support/tokens';
+import { FormBrowser, formOf } from './support/form-browser';
+import { startPair, type RunningApp } from './support/spawn-app';
+import { connect, initializeBody, newSecret, postMcp, structured } from './support/tokens';
 import { waitFor } from './support/wait';
 
 const PASSWORD = 'correct horse battery staple';
 const REDIRECT = 'http://127.0.0.1/callback';
-
-/** A browser as far as these pages need one: a cookie jar and no automatic redirects. */
-class Browser {
-  private readonly jar = new Map<string, string>();
-
-  async go(url: string, form?: Record<string, string>): Promise<{ status: number; html: string; location: string | null; headers: Headers }> {
-    const res = await fetch(url, {
-      method: form ? 'POST' : 'GET',
-      redirect: 'manual',
-      headers: { ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), cookie: [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ') },
-      ...(form ? { body: new URLSearchParams(form).toString() } : {}),
-    });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, value] = (pair as string).split('=') as [string, string];
-      if (value) this.jar.set(name, value);
-      else this.jar.delete(name);
-    }
-    return { status: res.status, html: await res.text(), location: res.headers.get('location'), headers: res.headers };
-  }
-
-  has(cookie: string): boolean {
-    return this.jar.has(cookie);
-  }
-}
-
-/** The hidden fields and CSRF token of the page's form, to submit it as a person would. */
-function formOf(html: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
-    fields[m[1] as string] = (m[2] as string).replace(/&#(\d+);/g, (_x, n: string) => String.fromCharCode(Number(n)));
-  return fields;
-}
 
 describe('people sign in: authorization code with PKCE, local accounts, consent', () => {
   const secret = newSecret();
@@ -73,30 +38,36 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
       body: new URLSearchParams(fields).toString(),
     });
   /** Signs in and approves; resolves the redirect the client receives. */
-  const signInAndApprove = async (browser: Browser, url = authorizeUrl(), username = 'alice') => {
+  const signInAndApprove = async (browser: FormBrowser, url = authorizeUrl(), username = 'alice') => {
     const login = await browser.go(url);
     const consent = await browser.go(`${orchestrator.url}/oauth/authorize`, { ...formOf(login.html), username, password: PASSWORD });
+    // An approval this person already gave for these scopes is remembered: the code comes at once.
+    if (consent.status === 302) return new URL(consent.location as string);
     expect(consent.status).toBe(200);
     const answer = await browser.go(`${orchestrator.url}/oauth/authorize`, { ...formOf(consent.html), decision: 'approve' });
     return new URL(answer.location as string);
   };
 
-  beforeAll(async () => {
-    const orchestratorPort = await freePort();
-    sessionBuddy = await spawnApp('session-buddy', {
-      SESSION_BUDDY_SECRET: secret,
-      SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), 'signin-sb-')),
-      SESSION_BUDDY_AUTHORIZATION_SERVER: `http://127.0.0.1:${orchestratorPort}`,
+  /** Redeems the code in a redirect; resolves the token response. */
+  const redeem = async (redirect: URL) => {
+    const res = await token({
+      grant_type: 'authorization_code',
+      code: redirect.searchParams.get('code') as string,
+      client_id: 'desktop-app',
+      redirect_uri: 'http://127.0.0.1:53124/callback',
+      code_verifier: verifier,
     });
-    orchestrator = await spawnApp(
-      'orchestrator',
-      {
-        ORCHESTRATOR_AUTH_SECRET: secret,
-        ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl,
-        ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'signin-orch-')),
-      },
-      orchestratorPort,
-    );
+    expect(res.status).toBe(200);
+    return (await res.json()) as { access_token: string; refresh_token: string; scope: string; expires_in: number };
+  };
+  const refresh = (refreshToken: string, clientId = 'desktop-app', extra: Record<string, string> = {}) =>
+    token({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, ...extra });
+  /** Whether session-buddy accepts the access token (an initialize answered, not a 401). */
+  const accepted = async (accessToken: string) =>
+    (await postMcp(sessionBuddy.mcpUrl, initializeBody, { authorization: `Bearer ${accessToken}` })).status !== 401;
+
+  beforeAll(async () => {
+    ({ sessionBuddy, orchestrator } = await startPair(secret, 'signin'));
     expect((await admin(['user', 'add', 'alice', '--role', 'developer'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
     expect((await admin(['user', 'add', 'vera', '--role', 'viewer'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
     const added = await admin([
@@ -119,8 +90,8 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
     ).toBe(0);
   });
   afterAll(async () => {
-    await orchestrator.stop();
-    await sessionBuddy.stop();
+    await orchestrator?.stop();
+    await sessionBuddy?.stop();
   });
 
   it('advertises the flow it serves (RFC 8414): code, S256, iss in responses, public clients', async () => {
@@ -135,7 +106,7 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
   });
 
   it('signs a person in, asks their consent naming client, redirect host, resource and scopes, and gives the client a token that works at session-buddy', async () => {
-    const browser = new Browser();
+    const browser = new FormBrowser();
     const login = await browser.go(authorizeUrl());
     expect(login.status).toBe(200);
     expect(login.html).toContain('Sign in to continue to Desktop App');
@@ -199,7 +170,7 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
   });
 
   it("grants only what the person's role allows: a viewer asked for read write gets read", async () => {
-    const redirect = await signInAndApprove(new Browser(), authorizeUrl(), 'vera');
+    const redirect = await signInAndApprove(new FormBrowser(), authorizeUrl(), 'vera');
     const granted = await token({
       grant_type: 'authorization_code',
       code: redirect.searchParams.get('code') as string,
@@ -217,7 +188,7 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
     ['an unknown client', { client_id: 'nobody' }],
     ['no client', { client_id: undefined }],
   ])('answers %s on its own error page, never redirecting', async (_name, overrides) => {
-    const res = await new Browser().go(authorizeUrl(overrides));
+    const res = await new FormBrowser().go(authorizeUrl(overrides));
     expect(res.status).toBe(400);
     expect(res.location).toBeNull();
     expect(res.html).toContain('This sign-in request cannot continue');
@@ -232,7 +203,7 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
     ['an unregistered resource', { resource: 'http://127.0.0.1:1/mcp' }, 'invalid_target', /not registered/],
     ['a scope the client may not have', { scope: 'read admin' }, 'invalid_scope', /may not ask for admin/],
   ])('redirects back with an error, the state and iss, for %s', async (_name, overrides, error, description) => {
-    const res = await new Browser().go(authorizeUrl(overrides));
+    const res = await new FormBrowser().go(authorizeUrl(overrides));
     expect(res.status).toBe(302);
     const back = new URL(res.location as string);
     expect(back.searchParams.get('error')).toBe(error);
@@ -246,7 +217,7 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
       ['alice', 'wrong password entirely'],
       ['nobody', PASSWORD],
     ]) {
-      const browser = new Browser();
+      const browser = new FormBrowser();
       const login = await browser.go(authorizeUrl());
       const res = await browser.go(`${orchestrator.url}/oauth/authorize`, {
         ...formOf(login.html),
@@ -261,13 +232,13 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
   });
 
   it('refuses a login or consent form without its CSRF token', async () => {
-    const browser = new Browser();
-    const login = await browser.go(authorizeUrl());
+    const browser = new FormBrowser();
+    const login = await browser.go(authorizeUrl({ prompt: 'consent' }));
     const noCsrf = await browser.go(`${orchestrator.url}/oauth/authorize`, { ...formOf(login.html), csrf: '', username: 'alice', password: PASSWORD });
     expect(noCsrf.status).toBe(400);
     expect(browser.has('crossauth_session')).toBe(false);
     const consent = await browser.go(`${orchestrator.url}/oauth/authorize`, {
-      ...formOf((await browser.go(authorizeUrl())).html),
+      ...formOf((await browser.go(authorizeUrl({ prompt: 'consent' }))).html),
       username: 'alice',
       password: PASSWORD,
     });
@@ -277,8 +248,8 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
   });
 
   it('sends access_denied back when the person denies', async () => {
-    const browser = new Browser();
-    const login = await browser.go(authorizeUrl());
+    const browser = new FormBrowser();
+    const login = await browser.go(authorizeUrl({ prompt: 'consent' }));
     const consent = await browser.go(`${orchestrator.url}/oauth/authorize`, { ...formOf(login.html), username: 'alice', password: PASSWORD });
     const denied = await browser.go(`${orchestrator.url}/oauth/authorize`, { ...formOf(consent.html), decision: 'deny' });
     expect(new URL(denied.location as string).searchParams.get('error')).toBe('access_denied');
@@ -307,14 +278,171 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
       /resource differs/,
     ],
   ])('refuses a code redeemed with %s (invalid_grant)', async (_name, fields, description) => {
-    const redirect = await signInAndApprove(new Browser());
+    const redirect = await signInAndApprove(new FormBrowser());
     const res = await token({ grant_type: 'authorization_code', ...fields(redirect.searchParams.get('code') as string) });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(description) });
   });
 
   it('refuses a public client at the token endpoint without a code grant, and an unknown public client', async () => {
-    expect((await token({ grant_type: 'client_credentials', client_id: 'desktop-app' })).status).toBe(401);
+    const machine = await token({ grant_type: 'client_credentials', client_id: 'desktop-app' });
+    expect(machine.status).toBe(400);
+    expect(await machine.json()).toMatchObject({ error: 'unauthorized_client', error_description: expect.stringMatching(/public client/) });
     expect(await (await token({ grant_type: 'authorization_code', client_id: 'nobody', code: 'x' })).json()).toMatchObject({ error: 'invalid_client' });
+  });
+
+  describe('grants: rotating refresh tokens, remembered consent, sign-out everywhere', () => {
+    beforeAll(async () => {
+      for (const name of ['rita', 'sam', 'tess'])
+        expect((await admin(['user', 'add', name, '--role', 'developer'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
+    });
+
+    it('advertises refresh_token and offline_access (SEP-2207), which session-buddy never asks for', async () => {
+      const metadata = (await (await fetch(`${orchestrator.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, string[]>;
+      expect(metadata['grant_types_supported']).toContain('refresh_token');
+      expect(metadata['scopes_supported']).toContain('offline_access');
+      expect(metadata['revocation_endpoint_auth_methods_supported']).toContain('none');
+      const prm = (await (await fetch(`${sessionBuddy.url}/.well-known/oauth-protected-resource/mcp`)).json()) as { scopes_supported: string[] };
+      expect(prm.scopes_supported).not.toContain('offline_access');
+      const challenge = (await postMcp(sessionBuddy.mcpUrl, initializeBody)).headers.get('www-authenticate') ?? '';
+      expect(challenge).not.toContain('offline_access');
+    });
+
+    it('rotates the refresh token on every use; an older one coming back revokes the grant and its live access tokens', async () => {
+      const first = await redeem(await signInAndApprove(new FormBrowser(), authorizeUrl({ scope: 'read write offline_access' }), 'rita'));
+      expect(first.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(first.scope).toBe('read write');
+      const second = await refresh(first.refresh_token);
+      expect(second.status).toBe(200);
+      expect(second.headers.get('cache-control')).toBe('no-store');
+      const rotated = (await second.json()) as { access_token: string; refresh_token: string; scope: string };
+      expect(rotated.refresh_token).not.toBe(first.refresh_token);
+      const client = await connect(sessionBuddy.mcpUrl, rotated.access_token);
+      expect(structured(await client.callTool({ name: 'start', arguments: { project: 'refreshed' } }))).toMatchObject({ owner: 'rita' });
+      await client.close();
+      const third = (await (await refresh(rotated.refresh_token)).json()) as { access_token: string; refresh_token: string };
+
+      const reused = await refresh(first.refresh_token);
+      expect(reused.status).toBe(400);
+      expect(await reused.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/already replaced; its grant is revoked/) });
+      expect(await (await refresh(third.refresh_token)).json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/revoked/) });
+      await waitFor('the revoked grant’s access tokens refused at session-buddy', async () => ((await accepted(third.access_token)) ? undefined : true));
+      expect(await accepted(rotated.access_token)).toBe(false);
+    });
+
+    it('keeps a parallel refresh working: the token just replaced is good until its replacement is used', async () => {
+      const first = await redeem(await signInAndApprove(new FormBrowser(), authorizeUrl(), 'sam'));
+      const [a, b] = await Promise.all([refresh(first.refresh_token), refresh(first.refresh_token)]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      const kept = (await b.json()) as { refresh_token: string };
+      expect((await refresh(kept.refresh_token)).status).toBe(200);
+    });
+
+    it.each<[string, (refreshToken: string) => Record<string, string>, number, string, RegExp]>([
+      ['presented by another client', () => ({ client_id: 'other-app' }), 400, 'invalid_grant', /another client; its grant is revoked/],
+      ['with a scope the grant lacks', () => ({ scope: 'read admin' }), 400, 'invalid_scope', /does not include admin/],
+      ['for another resource', () => ({ resource: orchestrator.mcpUrl }), 400, 'invalid_target', /this grant is for/],
+      ['tampered with', (t) => ({ refresh_token: `${t.slice(0, -2)}AA` }), 400, 'invalid_grant', /not valid/],
+      ['by an unregistered client id', () => ({ client_id: 'robot-without-secret' }), 401, 'invalid_client', /client authentication failed/],
+    ])('refuses a refresh token %s', async (_name, change, status, error, description) => {
+      const first = await redeem(await signInAndApprove(new FormBrowser(), authorizeUrl(), 'sam'));
+      const fields = { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'desktop-app', ...change(first.refresh_token) };
+      const res = await token(fields);
+      expect(res.status).toBe(status);
+      expect(await res.json()).toMatchObject({ error, error_description: expect.stringMatching(description) });
+    });
+
+    it('narrows scopes on a refresh when asked, and to the role the person has now', async () => {
+      const first = await redeem(await signInAndApprove(new FormBrowser(), authorizeUrl(), 'tess'));
+      expect(((await (await refresh(first.refresh_token, 'desktop-app', { scope: 'read' })).json()) as { scope: string }).scope).toBe('read');
+      const second = (await redeem(await signInAndApprove(new FormBrowser(), authorizeUrl(), 'tess'))) as { refresh_token: string };
+      expect((await admin(['user', 'set-role', 'tess', '--role', 'viewer'])).code).toBe(0);
+      expect(((await (await refresh(second.refresh_token)).json()) as { scope: string }).scope).toBe('read');
+      expect((await admin(['user', 'set-role', 'tess', '--role', 'developer'])).code).toBe(0);
+    });
+
+    it('remembers consent: the same or fewer scopes need no page, more scopes and prompt=consent ask again', async () => {
+      expect((await admin(['user', 'add', 'uma', '--role', 'developer'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
+      const browser = new FormBrowser();
+      await signInAndApprove(browser, authorizeUrl({ scope: 'read' }), 'uma');
+      const again = await browser.go(authorizeUrl({ scope: 'read' }));
+      expect(again.status).toBe(302);
+      expect(new URL(again.location as string).searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const more = await browser.go(authorizeUrl({ scope: 'read write' }));
+      expect(more.status).toBe(200);
+      expect(more.html).toContain('wants to act for you');
+      const forced = await browser.go(authorizeUrl({ scope: 'read', prompt: 'consent' }));
+      expect(forced.status).toBe(200);
+      expect(forced.html).toContain('wants to act for you');
+      const silent = await browser.go(authorizeUrl({ scope: 'read write', prompt: 'none' }));
+      expect(new URL(silent.location as string).searchParams.get('error')).toBe('consent_required');
+      const stranger = await new FormBrowser().go(authorizeUrl({ prompt: 'none' }));
+      expect(new URL(stranger.location as string).searchParams.get('error')).toBe('login_required');
+    });
+
+    it('revokes a grant by its refresh token for a public client (RFC 7009), and not for another client', async () => {
+      const first = await redeem(await signInAndApprove(new FormBrowser(), authorizeUrl(), 'sam'));
+      const revoke = (clientId: string) =>
+        fetch(`${orchestrator.url}/oauth/revoke`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token: first.refresh_token, token_type_hint: 'refresh_token', client_id: clientId }).toString(),
+        });
+      expect((await revoke('other-app')).status).toBe(200);
+      expect((await refresh(first.refresh_token)).status).toBe(200);
+      const fresh = await redeem(await signInAndApprove(new FormBrowser(), authorizeUrl(), 'sam'));
+      const mine = await fetch(`${orchestrator.url}/oauth/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: fresh.refresh_token, client_id: 'desktop-app' }).toString(),
+      });
+      expect(mine.status).toBe(200);
+      expect(await (await refresh(fresh.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+      await waitFor('the revoked grant’s access token refused', async () => ((await accepted(fresh.access_token)) ? undefined : true));
+    });
+
+    it('lists and revokes grants, and signs a person out everywhere: grants, live tokens and browser sign-ins end', async () => {
+      expect((await admin(['user', 'add', 'will', '--role', 'developer'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
+      const browser = new FormBrowser();
+      const one = await redeem(await signInAndApprove(browser, authorizeUrl(), 'will'));
+      const two = await redeem(await signInAndApprove(new FormBrowser(), authorizeUrl(), 'will'));
+      const listed = await admin(['grants', 'list', '--user', 'will']);
+      expect(listed.code).toBe(0);
+      const ids = [...listed.out.matchAll(/^([0-9a-f-]{36})\s+will\s+desktop-app/gm)].map((m) => m[1] as string);
+      expect(ids).toHaveLength(2);
+      expect(listed.out).not.toContain(one.refresh_token);
+
+      // Newest first: the second sign-in's grant.
+      const revoked = await admin(['grants', 'revoke', ids[0] as string]);
+      expect(revoked.code).toBe(0);
+      expect(revoked.out).toContain('revoked grant');
+      expect((await admin(['grants', 'revoke', ids[0] as string])).code).not.toBe(0);
+      expect((await admin(['grants', 'list', '--user', 'will'])).out.match(/will\s+desktop-app/g)).toHaveLength(1);
+      expect(await (await refresh(two.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+      await waitFor('the revoked grant’s access token refused', async () => ((await accepted(two.access_token)) ? undefined : true));
+
+      expect(await accepted(one.access_token)).toBe(true);
+      const out = await admin(['user', 'sign-out-everywhere', 'will']);
+      expect(out.code).toBe(0);
+      expect(out.out).toMatch(/signed out everywhere; \d+ grant\(s\) revoked/);
+      expect(out.out).toContain(`${sessionBuddy.mcpUrl}: confirmed`);
+      // Confirmed by session-buddy before the command returned: refused now, not eventually.
+      expect(await accepted(one.access_token)).toBe(false);
+      expect(await (await refresh(one.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+      const back = await browser.go(authorizeUrl());
+      expect(back.status).toBe(200);
+      expect(back.html).toContain('Sign in to continue');
+      expect((await admin(['grants', 'list', '--user', 'will'])).out).toContain('no live grants');
+    });
+
+    it('removing a person ends their grants and live tokens', async () => {
+      expect((await admin(['user', 'add', 'xena', '--role', 'developer'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
+      const granted = await redeem(await signInAndApprove(new FormBrowser(), authorizeUrl(), 'xena'));
+      const removed = await admin(['user', 'remove', 'xena']);
+      expect(removed.code).toBe(0);
+      expect(removed.out).toMatch(/removed xena; 1 grant\(s\) revoked/);
+      expect(await accepted(granted.access_token)).toBe(false);
+      expect(await (await refresh(granted.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+    });
   });
 });

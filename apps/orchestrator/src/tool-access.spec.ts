@@ -16,6 +16,12 @@ describe('orchestrator tool permissions', () => {
        "finish_project_session": [
          "write",
        ],
+       "grant_list": [
+         "admin",
+       ],
+       "grant_revoke": [
+         "admin",
+       ],
        "health_check": "public",
        "jwt_diagnostics": [
          "admin",
@@ -72,6 +78,9 @@ describe('orchestrator tool permissions', () => {
          "admin",
        ],
        "user_set_role": [
+         "admin",
+       ],
+       "user_sign_out_everywhere": [
          "admin",
        ],
        "validate_jwt_token": [

@@ -9,7 +9,7 @@ export { generateSigningKey, privateSigningKeyFromText, publicJwkOf, type Privat
 export { JwksKeySource } from './lib/keys/jwks-key-source';
 export { FileSigningKeys } from './lib/keys/file-signing-keys';
 export { TokenVerifierService, type TokenGrant } from './lib/tokens/token-verifier.service';
-export { TokenIssuerService } from './lib/tokens/token-issuer.service';
+export { TokenIssuerService, type MintedToken } from './lib/tokens/token-issuer.service';
 export { ExchangeRefusedError, TokenExchangeService } from './lib/tokens/token-exchange.service';
 export { ACCESS_TOKEN_TYPE, JWT_BEARER_CLIENT_ASSERTION, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from './lib/oauth/oauth.constants';
 export { shown, type LegacyIssuer } from './lib/tokens/legacy-issuer';

@@ -20,6 +20,7 @@ import {
   type Environment,
   type KeyRing,
 } from '@crossauth/auth';
+import { grantsCommand } from './grants.command';
 import { userCommand, type AdminCall } from './user.command';
 
 /** Where command output goes; injectable for tests. */
@@ -56,9 +57,15 @@ Commands:
   client list | client rotate-secret <id> | client remove <id>   [--url …]
   user add <username> [--role viewer|developer|admin] | user set-password <username>
   user set-role <username> --role R | user list | user remove <username>   [--url http://127.0.0.1:8679/mcp]
+  user sign-out-everywhere <username>
                                  people who sign in with a password (local accounts); the password
                                  comes from CROSSAUTH_USER_PASSWORD (or _FILE), never the command line;
-                                 --role defaults to developer (read write)
+                                 --role defaults to developer (read write); remove and
+                                 sign-out-everywhere end the person's grants and revoke their live
+                                 tokens here and at session-buddy
+  grants list [--user U | --client-id C] | grants revoke <id>   [--url …]
+                                 what people approved their MCP clients for (one grant per sign-in;
+                                 its refresh token renews access); revoke ends one
   keys list | keys rotate [--alg EdDSA|ES256]   [--url http://127.0.0.1:8679/mcp]
                                  the orchestrator's signing keys (ORCHESTRATOR_SIGNING_ALG=EdDSA|ES256):
                                  rotate publishes the next key now; it signs after
@@ -526,6 +533,7 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
       issuer: { type: 'string' },
       name: { type: 'string' },
       alg: { type: 'string' },
+      user: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -618,6 +626,8 @@ export async function runCli(argv: string[], env: Environment, io: Io): Promise<
         return await keysCommand(env, values, rest, io);
       case 'user':
         return await userCommand(orchestratorAdmin(env, values), env, values, rest, io);
+      case 'grants':
+        return await grantsCommand(orchestratorAdmin(env, values), values, rest, io);
       default:
         io.out(USAGE);
         return command === undefined || values.help ? 0 : 1;

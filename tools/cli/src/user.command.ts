@@ -13,7 +13,14 @@ function passwordFrom(env: Environment): string {
   return password;
 }
 
-/** `crossauth user add|list|remove|set-password|set-role`, through the orchestrator's admin tools. */
+/** What ending a person's sign-ins did, in one line. */
+function signedOut(outcome: Record<string, unknown>): string {
+  const tokens = outcome['tokens'] as { resources?: Array<{ resource: string; status: string }> } | undefined;
+  const where = (tokens?.resources ?? []).map((r) => `${r.resource}: ${r.status}`).join(', ');
+  return `${String(outcome['grants_revoked'] ?? 0)} grant(s) revoked; live tokens revoked here${where ? ` and at ${where}` : ''}`;
+}
+
+/** `crossauth user add|list|remove|set-password|set-role|sign-out-everywhere`, through the orchestrator's admin tools. */
 export async function userCommand(call: AdminCall, env: Environment, values: { role?: string }, [action, username]: string[], io: Io): Promise<number> {
   const run = call;
   const name = username ?? '';
@@ -43,11 +50,17 @@ export async function userCommand(call: AdminCall, env: Environment, values: { r
       io.out(`${name.toLowerCase()} is now ${values.role}`);
       return 0;
     }
-    case 'remove':
-      await run('user_remove', { username: named('remove') });
-      io.out(`removed ${name.toLowerCase()}`);
+    case 'remove': {
+      const outcome = await run('user_remove', { username: named('remove') });
+      io.out(`removed ${name.toLowerCase()}; ${signedOut(outcome)}`);
       return 0;
+    }
+    case 'sign-out-everywhere': {
+      const outcome = await run('user_sign_out_everywhere', { username: named('sign-out-everywhere') });
+      io.out(`${name.toLowerCase()} is signed out everywhere; ${signedOut(outcome)}`);
+      return 0;
+    }
     default:
-      throw new Error('user needs add, list, remove, set-password or set-role');
+      throw new Error('user needs add, list, remove, set-password, set-role or sign-out-everywhere');
   }
 }

@@ -114,3 +114,36 @@ export async function runToExit(name: AppName, env: Record<string, string>): Pro
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   return { code, output };
 }
+
+/** session-buddy and the orchestrator as its authorization server, sharing `secret`, each with a fresh data directory. */
+export async function startPair(
+  secret: string,
+  prefix: string,
+  env: { readonly sessionBuddy?: Record<string, string>; readonly orchestrator?: Record<string, string> } = {},
+): Promise<{ readonly sessionBuddy: RunningApp; readonly orchestrator: RunningApp; stop(): Promise<void> }> {
+  const orchestratorPort = await freePort();
+  const sessionBuddy = await spawnApp('session-buddy', {
+    SESSION_BUDDY_SECRET: secret,
+    SESSION_BUDDY_DATA_DIR: mkdtempSync(join(tmpdir(), `${prefix}-sb-`)),
+    SESSION_BUDDY_AUTHORIZATION_SERVER: `http://127.0.0.1:${orchestratorPort}`,
+    ...env.sessionBuddy,
+  });
+  const orchestrator = await spawnApp(
+    'orchestrator',
+    {
+      ORCHESTRATOR_AUTH_SECRET: secret,
+      ORCHESTRATOR_SESSION_BUDDY_URL: sessionBuddy.mcpUrl,
+      ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), `${prefix}-orch-`)),
+      ...env.orchestrator,
+    },
+    orchestratorPort,
+  );
+  return {
+    sessionBuddy,
+    orchestrator,
+    stop: async () => {
+      await orchestrator.stop();
+      await sessionBuddy.stop();
+    },
+  };
+}

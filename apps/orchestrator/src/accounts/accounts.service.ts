@@ -27,8 +27,12 @@ export class AccountsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.decoy = hashPassword('decoy password, never anyone’s');
-    this.decoy.catch(() => undefined);
+    // Made at start, so the first unknown username is not answered faster than the rest.
+    this.decoyHash().catch(() => undefined);
+  }
+
+  private decoyHash(): Promise<string> {
+    return (this.decoy ??= hashPassword('decoy password, never anyone’s'));
   }
 
   async add(input: { username: string; password: string; role: UserRole }): Promise<UserRecord> {
@@ -38,7 +42,14 @@ export class AccountsService implements OnModuleInit {
     if ((await this.subjects.holderOf(username)) === 'client')
       throw new ToolError(`username ${username} is a registered client's id; pick another`, 'user_exists');
     const now = Date.now();
-    const user: UserRecord = { username, passwordHash: await hashPassword(input.password), role: input.role, createdAt: now, passwordChangedAt: now };
+    const user: UserRecord = {
+      username,
+      passwordHash: await hashPassword(input.password),
+      role: input.role,
+      createdAt: now,
+      passwordChangedAt: now,
+      signedOutAt: null,
+    };
     if (!(await this.users.insert(user))) throw new ToolError(`user ${username} already exists`, 'user_exists');
     this.logger.log({ event: 'user_added', username, role: user.role });
     return user;
@@ -70,6 +81,12 @@ export class AccountsService implements OnModuleInit {
     this.logger.log({ event: 'user_role_set', username: name, role });
   }
 
+  /** Ends every browser sign-in of this person made until now. */
+  async signOut(username: string, at = Date.now()): Promise<void> {
+    const name = username.toLowerCase();
+    if (!(await this.users.updateSignedOut(name, at))) throw notFound(name);
+  }
+
   async remove(username: string): Promise<void> {
     const name = username.toLowerCase();
     if (!(await this.users.remove(name))) throw notFound(name);
@@ -81,9 +98,10 @@ export class AccountsService implements OnModuleInit {
    * wrong password; a hash made with older parameters is replaced on success.
    */
   async signIn(username: string, password: string): Promise<SignInOutcome> {
-    const user = USERNAME.test(username.toLowerCase()) ? await this.users.find(username.toLowerCase()) : undefined;
+    const name = username.toLowerCase();
+    const user = USERNAME.test(name) ? await this.users.find(name) : undefined;
     if (!user) {
-      await passwordMatches(password, await (this.decoy ?? hashPassword('decoy')));
+      await passwordMatches(password, await this.decoyHash());
       return {};
     }
     if (!(await passwordMatches(password, user.passwordHash))) return {};

@@ -9,7 +9,6 @@ const username = z.string().min(1).max(64);
 const password = z.string().min(1).max(1024);
 const role = z.enum(USER_ROLES);
 const addInput = z.object({ username, password, role: role.default('developer') });
-const nameInput = z.object({ username });
 const passwordInput = z.object({ username, password });
 const roleInput = z.object({ username, role });
 
@@ -67,17 +66,5 @@ export class AccountsTools {
   async setRole(input: z.infer<typeof roleInput>) {
     await this.accounts.setRole(input.username, input.role);
     return { username: input.username.toLowerCase(), role: input.role };
-  }
-
-  @McpTool({
-    name: 'user_remove',
-    description: 'Remove a local account: it can no longer sign in.',
-    scopes: ['admin'],
-    input: nameInput,
-    annotations: { destructiveHint: true },
-  })
-  async remove(input: z.infer<typeof nameInput>) {
-    await this.accounts.remove(input.username);
-    return { username: input.username.toLowerCase(), removed: true };
   }
 }

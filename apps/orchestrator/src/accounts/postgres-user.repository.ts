@@ -1,7 +1,7 @@
 import type { PostgresDatabaseService } from '@crossauth/storage';
 import type { UserRecord, UserRepository, UserRole } from './user.repository';
 
-type Row = { username: string; password_hash: string; role: UserRole; created_at: number; password_changed_at: number };
+type Row = { username: string; password_hash: string; role: UserRole; created_at: number; password_changed_at: number; signed_out_at: number | null };
 
 const toRecord = (r: Row): UserRecord => ({
   username: r.username,
@@ -9,6 +9,7 @@ const toRecord = (r: Row): UserRecord => ({
   role: r.role,
   createdAt: Number(r.created_at),
   passwordChangedAt: Number(r.password_changed_at),
+  signedOutAt: r.signed_out_at === null ? null : Number(r.signed_out_at),
 });
 
 /** {@link UserRepository} on PostgreSQL. */
@@ -47,6 +48,10 @@ export class PostgresUserRepository implements UserRepository {
 
   async updateRole(username: string, role: UserRole): Promise<boolean> {
     return (await this.db.query(`UPDATE users SET role = $1 WHERE username = $2`, [role, username])).rowCount === 1;
+  }
+
+  async updateSignedOut(username: string, at: number): Promise<boolean> {
+    return (await this.db.query(`UPDATE users SET signed_out_at = $1 WHERE username = $2`, [at, username])).rowCount === 1;
   }
 
   async remove(username: string): Promise<boolean> {

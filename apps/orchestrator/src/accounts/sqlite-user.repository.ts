@@ -1,7 +1,7 @@
 import type { SqliteDatabaseService } from '@crossauth/storage';
 import type { UserRecord, UserRepository, UserRole } from './user.repository';
 
-type Row = { username: string; password_hash: string; role: UserRole; created_at: number; password_changed_at: number };
+type Row = { username: string; password_hash: string; role: UserRole; created_at: number; password_changed_at: number; signed_out_at: number | null };
 
 const toRecord = (r: Row): UserRecord => ({
   username: r.username,
@@ -9,6 +9,7 @@ const toRecord = (r: Row): UserRecord => ({
   role: r.role,
   createdAt: r.created_at,
   passwordChangedAt: r.password_changed_at,
+  signedOutAt: r.signed_out_at,
 });
 
 /** {@link UserRepository} on SQLite. */
@@ -26,6 +27,7 @@ export class SqliteUserRepository implements UserRepository {
       count: db.prepare(`SELECT count(*) AS n FROM users`),
       password: db.prepare(`UPDATE users SET password_hash = ?, password_changed_at = ? WHERE username = ?`),
       role: db.prepare(`UPDATE users SET role = ? WHERE username = ?`),
+      signedOut: db.prepare(`UPDATE users SET signed_out_at = ? WHERE username = ?`),
       remove: db.prepare(`DELETE FROM users WHERE username = ?`),
     };
   }
@@ -53,6 +55,10 @@ export class SqliteUserRepository implements UserRepository {
 
   async updateRole(username: string, role: UserRole): Promise<boolean> {
     return this.stmt.role.run(role, username).changes === 1;
+  }
+
+  async updateSignedOut(username: string, at: number): Promise<boolean> {
+    return this.stmt.signedOut.run(at, username).changes === 1;
   }
 
   async remove(username: string): Promise<boolean> {

@@ -11,6 +11,8 @@ export interface UserRecord {
   readonly role: UserRole;
   readonly createdAt: number;
   readonly passwordChangedAt: number;
+  /** Browser sign-ins made before this end ("sign out everywhere"); null when never. */
+  readonly signedOutAt: number | null;
 }
 
 /** Where local accounts are kept. */
@@ -23,6 +25,7 @@ export interface UserRepository {
   /** Each resolves false if there is no such user. */
   updatePassword(username: string, passwordHash: string, changedAt: number): Promise<boolean>;
   updateRole(username: string, role: UserRole): Promise<boolean>;
+  updateSignedOut(username: string, at: number): Promise<boolean>;
   remove(username: string): Promise<boolean>;
 }
 

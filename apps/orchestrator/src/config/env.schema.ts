@@ -66,6 +66,9 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
   ORCHESTRATOR_REVOCATION_RETRY_MAX_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  // A person's refresh token: unused this long, it lapses; a grant ends after its maximum however often it is used.
+  ORCHESTRATOR_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(2_592_000),
+  ORCHESTRATOR_GRANT_MAX_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(7_776_000),
   XDG_DATA_HOME: z.string().optional(),
 });
 
@@ -136,6 +139,10 @@ export interface OrchestratorConfig {
     readonly tokenTtlSeconds: number;
     /** The longest wait between two attempts to deliver a revocation to session-buddy. */
     readonly revocationRetryMaxSeconds: number;
+    /** How long a person's refresh token lasts unused; each refresh issues a new one. */
+    readonly refreshTokenTtlSeconds: number;
+    /** How long a grant (a refresh-token family) lasts from the sign-in that made it. */
+    readonly grantMaxSeconds: number;
   };
 }
 
@@ -212,6 +219,11 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     database: databaseUrl
       ? { url: databaseUrl, poolSize: e.ORCHESTRATOR_DATABASE_POOL_SIZE, statementTimeoutMs: e.ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS }
       : undefined,
-    oauth: { tokenTtlSeconds: e.ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS, revocationRetryMaxSeconds: e.ORCHESTRATOR_REVOCATION_RETRY_MAX_SECONDS },
+    oauth: {
+      tokenTtlSeconds: e.ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS,
+      revocationRetryMaxSeconds: e.ORCHESTRATOR_REVOCATION_RETRY_MAX_SECONDS,
+      refreshTokenTtlSeconds: e.ORCHESTRATOR_REFRESH_TOKEN_TTL_SECONDS,
+      grantMaxSeconds: e.ORCHESTRATOR_GRANT_MAX_SECONDS,
+    },
   };
 }

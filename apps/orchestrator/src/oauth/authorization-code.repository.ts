@@ -16,6 +16,8 @@ export interface AuthorizationCodeRecord extends CodeGrant {
   readonly expiresAt: number;
   readonly redeemedAt: number | null;
   readonly tokenIds: readonly string[] | null;
+  /** The grant (refresh-token family) started from it, revoked with its tokens on a replay. */
+  readonly grantId: string | null;
 }
 
 /** Where authorization codes are kept, so one issued by any instance redeems on any instance exactly once. */
@@ -27,8 +29,8 @@ export interface AuthorizationCodeRepository {
    * or undefined when there is no such code.
    */
   redeem(codeHash: string, at: number): Promise<{ readonly redeemed: AuthorizationCodeRecord } | { readonly replayed: AuthorizationCodeRecord } | undefined>;
-  /** Records the tokens minted from a redeemed code. */
-  recordTokens(codeHash: string, tokenIds: readonly string[]): Promise<void>;
+  /** Records the tokens and the grant started from a redeemed code. */
+  recordTokens(codeHash: string, tokenIds: readonly string[], grantId: string | null): Promise<void>;
   /** Removes codes that expired before `before`; resolves how many. */
   deleteExpired(before: number): Promise<number>;
 }

@@ -49,10 +49,10 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
   it('refuses a second use and names the tokens the first one gave, to revoke them', async () => {
     const code = await codes.issue(GRANT);
     expect(await codes.redeem(redemption(code))).toHaveProperty('grant');
-    await codes.tokensIssued(code, ['jti-1', 'jti-2']);
+    await codes.tokensIssued(code, ['jti-1', 'jti-2'], 'grant-1');
     expect(await codes.redeem(redemption(code))).toEqual({
       refused: expect.stringMatching(/already used/),
-      revoke: { tokenIds: ['jti-1', 'jti-2'], resource: GRANT.resource },
+      revoke: { tokenIds: ['jti-1', 'jti-2'], resource: GRANT.resource, grantId: 'grant-1' },
     });
   });
 

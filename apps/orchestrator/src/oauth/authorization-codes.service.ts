@@ -18,7 +18,7 @@ export interface CodeRedemption {
 /** A refused redemption: always `invalid_grant` (RFC 6749 §5.2); a replay names the tokens to revoke and their audience. */
 export interface CodeRefusal {
   readonly refused: string;
-  readonly revoke?: { readonly tokenIds: readonly string[]; readonly resource: string };
+  readonly revoke?: { readonly tokenIds: readonly string[]; readonly resource: string; readonly grantId: string | null };
 }
 
 const hashOf = (code: string) => createHash('sha256').update(code, 'utf8').digest('base64url');
@@ -46,6 +46,7 @@ export class AuthorizationCodesService {
       expiresAt: nowMs + AUTHORIZATION_CODE_TTL_MS,
       redeemedAt: null,
       tokenIds: null,
+      grantId: null,
     });
     return code;
   }
@@ -58,7 +59,7 @@ export class AuthorizationCodesService {
       this.logger.warn({ event: 'authorization_code_replayed', client: record.clientId, username: record.username });
       return {
         refused: 'the authorization code was already used; the tokens issued from it are revoked',
-        revoke: { tokenIds: record.tokenIds ?? [], resource: record.resource },
+        revoke: { tokenIds: record.tokenIds ?? [], resource: record.resource, grantId: record.grantId },
       };
     }
     const code = outcome.redeemed;
@@ -72,9 +73,9 @@ export class AuthorizationCodesService {
     return { grant: code };
   }
 
-  /** Remembers the tokens minted from a code, so a replay can revoke them. */
-  tokensIssued(code: string, tokenIds: readonly string[]): Promise<void> {
-    return this.codes.recordTokens(hashOf(code), tokenIds);
+  /** Remembers the tokens and the grant made from a code, so a replay can revoke them. */
+  tokensIssued(code: string, tokenIds: readonly string[], grantId: string | null): Promise<void> {
+    return this.codes.recordTokens(hashOf(code), tokenIds, grantId);
   }
 
   /** Forgets codes that expired an hour or more ago (a replay of one is refused as unknown). */

@@ -1,6 +1,9 @@
 import { pkceChallengeProblem, redirectUriMatches } from '@crossauth/auth';
 import type { OAuthClientRecord } from './oauth-client.repository';
 
+/** The OpenID-flavoured scope clients add to ask for a refresh token (SEP-2207). */
+export const OFFLINE_ACCESS = 'offline_access';
+
 /** The parameters an authorization request carries, and which the sign-in forms carry on. */
 export const AUTHORIZATION_PARAMETERS = [
   'response_type',
@@ -11,6 +14,7 @@ export const AUTHORIZATION_PARAMETERS = [
   'code_challenge',
   'code_challenge_method',
   'resource',
+  'prompt',
 ] as const;
 
 /** A request that passed every check: what the person is asked to approve. */
@@ -21,6 +25,8 @@ export interface AuthorizationRequest {
   readonly resource: string;
   readonly scopes: readonly string[];
   readonly codeChallenge: string;
+  /** OpenID Connect `prompt`: `consent` asks again even when remembered, `none` asks nothing. */
+  readonly prompt: 'none' | 'consent' | 'login' | undefined;
 }
 
 /**
@@ -63,10 +69,14 @@ export async function checkAuthorizationRequest(
     return fail('invalid_target', resources.length === 0 ? 'resource is required (RFC 8707): the MCP server the token is for' : 'one resource per request');
   const resource = resources[0] as string;
   if (!client.allowedResources.includes(resource)) return fail('invalid_target', `resource ${resource.slice(0, 200)} is not registered for this client`);
-  const scopeParam = one('scope');
-  const scopes = scopeParam === undefined ? [...client.allowedScopes] : [...new Set(scopeParam.split(' ').filter(Boolean))];
+  // SEP-2207: offline_access asks for a refresh token, which every person's client gets here; it is no scope of the resource.
+  const named = [...new Set((one('scope') ?? '').split(' ').filter(Boolean))].filter((s) => s !== OFFLINE_ACCESS);
+  const scopes = named.length === 0 && one('scope') !== '' ? [...client.allowedScopes] : named;
   const unknown = scopes.filter((s) => !client.allowedScopes.includes(s));
   if (scopes.length === 0 || unknown.length)
     return fail('invalid_scope', scopes.length === 0 ? 'scope is empty' : `this client may not ask for ${unknown.join(' ')}`);
-  return { ok: { client, redirectUri, state, resource, scopes, codeChallenge: one('code_challenge') as string } };
+  const prompt = one('prompt');
+  if (prompt !== undefined && prompt !== 'none' && prompt !== 'consent' && prompt !== 'login')
+    return fail('invalid_request', 'prompt is none, login or consent');
+  return { ok: { client, redirectUri, state, resource, scopes, codeChallenge: one('code_challenge') as string, prompt } };
 }

@@ -17,10 +17,12 @@ import {
 import { BodyTooLargeError, readBody } from '@crossauth/mcp-server';
 import type { Request, Response } from 'express';
 import { AccountsService } from '../accounts/accounts.service';
+import type { UserRecord } from '../accounts/user.repository';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import { AUTHORIZATION_PARAMETERS, checkAuthorizationRequest, type AuthorizationRequest } from './authorization-request';
 import { AuthorizationCodesService } from './authorization-codes.service';
+import { GrantsService } from './grants.service';
 import { OAuthClientsService } from './oauth-clients.service';
 import { consentPage, errorPage, loginPage } from './sign-in-pages';
 
@@ -48,6 +50,7 @@ export class AuthorizeController {
     private readonly clients: OAuthClientsService,
     private readonly accounts: AccountsService,
     private readonly codes: AuthorizationCodesService,
+    private readonly grants: GrantsService,
     private readonly throttle: AuthFailureThrottleService,
     private readonly audit: AuthAuditService,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
@@ -63,10 +66,58 @@ export class AuthorizeController {
     if (!request) return;
     const ring = this.ring(res);
     if (!ring) return;
-    const session = verifyBrowserSession(ring, cookieOf(req, SESSION_COOKIE), nowSeconds());
-    const user = session ? await this.accounts.find(session.username) : undefined;
-    if (user && session) return this.consent(res, ring, params, request, user.username, user.role, cookieOf(req, SESSION_COOKIE) as string);
+    const signedIn = request.prompt === 'login' ? undefined : await this.signedIn(req, ring);
+    if (signedIn) return this.afterSignIn(req, res, ring, params, request, signedIn.user, signedIn.session);
+    if (request.prompt === 'none') return this.redirect(res, request, { error: 'login_required', error_description: 'the person is not signed in here' });
     this.login(res, ring, params, request);
+  }
+
+  /** The person this browser is signed in as: a valid session cookie, made after their last "sign out everywhere". */
+  private async signedIn(req: Request, ring: KeyRing): Promise<{ readonly user: UserRecord; readonly session: string } | undefined> {
+    const cookie = cookieOf(req, SESSION_COOKIE);
+    const session = verifyBrowserSession(ring, cookie, nowSeconds());
+    const user = session ? await this.accounts.find(session.username) : undefined;
+    if (!user || !session || !cookie || (user.signedOutAt !== null && session.issuedAt * 1000 < user.signedOutAt)) return undefined;
+    return { user, session: cookie };
+  }
+
+  /** Signed in: a consent remembered for at least these scopes gives the code at once; otherwise the person is asked. */
+  private async afterSignIn(
+    req: Request,
+    res: Response,
+    ring: KeyRing,
+    params: URLSearchParams,
+    request: AuthorizationRequest,
+    user: UserRecord,
+    session: string,
+  ): Promise<void> {
+    const scopes = grantable(request, user.role);
+    if (request.prompt !== 'consent' && scopes.length > 0 && (await this.grants.consented(user.username, request.client.id, request.resource, scopes)))
+      return this.issueCode(req, res, request, user.username, scopes, 'consent remembered');
+    if (request.prompt === 'none') return this.redirect(res, request, { error: 'consent_required', error_description: 'the person has not approved this yet' });
+    this.page(res, 200, consentPage(params, AUTHORIZATION_PARAMETERS, request, user.username, scopes, csrfTokenFor(ring, session)), request.redirectUri);
+  }
+
+  private async issueCode(req: Request, res: Response, request: AuthorizationRequest, username: string, scopes: readonly string[], how: string): Promise<void> {
+    const code = await this.codes.issue({
+      clientId: request.client.id,
+      username,
+      redirectUri: request.redirectUri,
+      resource: request.resource,
+      scopes,
+      codeChallenge: request.codeChallenge,
+    });
+    this.audit.record({
+      outcome: 'allow',
+      reason: 'authorization_code',
+      subject: username,
+      scopes,
+      target: `authorize ${request.client.id} for ${request.resource}`,
+      transport: 'http',
+      client: req.ip,
+      detail: how,
+    });
+    this.redirect(res, request, { code });
   }
 
   @Post('authorize')
@@ -86,11 +137,10 @@ export class AuthorizeController {
     const step = params.get('step');
     if (step === 'login') return this.signIn(req, res, ring, params, request);
     if (step !== 'consent') return this.page(res, 400, errorPage('The form was not one of ours.'));
-    const sessionCookie = cookieOf(req, SESSION_COOKIE);
-    const session = verifyBrowserSession(ring, sessionCookie, nowSeconds());
-    const user = session ? await this.accounts.find(session.username) : undefined;
-    if (!user || !sessionCookie) return this.login(res, ring, params, request, 'Your sign-in has ended; sign in again.');
-    if (!csrfTokenMatches(ring, sessionCookie, params.get('csrf') ?? undefined)) {
+    const signedIn = await this.signedIn(req, ring);
+    if (!signedIn) return this.login(res, ring, params, request, 'Your sign-in has ended; sign in again.');
+    const { user } = signedIn;
+    if (!csrfTokenMatches(ring, signedIn.session, params.get('csrf') ?? undefined)) {
       this.audit.record({
         outcome: 'deny',
         reason: 'csrf_mismatch',
@@ -106,24 +156,8 @@ export class AuthorizeController {
     const scopes = grantable(request, user.role);
     if (scopes.length === 0)
       return this.redirect(res, request, { error: 'invalid_scope', error_description: `the role ${user.role} allows none of the requested scopes` });
-    const code = await this.codes.issue({
-      clientId: request.client.id,
-      username: user.username,
-      redirectUri: request.redirectUri,
-      resource: request.resource,
-      scopes,
-      codeChallenge: request.codeChallenge,
-    });
-    this.audit.record({
-      outcome: 'allow',
-      reason: 'authorization_code',
-      subject: user.username,
-      scopes,
-      target: `authorize ${request.client.id} for ${request.resource}`,
-      transport: 'http',
-      client: req.ip,
-    });
-    this.redirect(res, request, { code });
+    await this.grants.rememberConsent(user.username, request.client.id, request.resource, scopes);
+    await this.issueCode(req, res, request, user.username, scopes, 'approved');
   }
 
   /** The checked request, or the refusal already answered (our page, or a redirect back with the error). */
@@ -168,18 +202,13 @@ export class AuthorizeController {
     res.append('Set-Cookie', cookie(SESSION_COOKIE, session, SESSION_SECONDS, this.secure));
     res.append('Set-Cookie', cookie(LOGIN_COOKIE, '', 0, this.secure));
     this.audit.record({ outcome: 'allow', reason: 'sign_in', subject: user.username, target: 'POST /oauth/authorize', transport: 'http', client: req.ip });
-    this.consent(res, ring, params, request, user.username, user.role, session);
+    await this.afterSignIn(req, res, ring, params, request, user, session);
   }
 
   private login(res: Response, ring: KeyRing, params: URLSearchParams, request: AuthorizationRequest, error?: string, status = error ? 400 : 200): void {
     const nonce = randomBytes(32).toString('base64url');
     res.append('Set-Cookie', cookie(LOGIN_COOKIE, nonce, 600, this.secure));
     this.page(res, status, loginPage(params, AUTHORIZATION_PARAMETERS, request, csrfTokenFor(ring, nonce), error), request.redirectUri);
-  }
-
-  private consent(res: Response, ring: KeyRing, params: URLSearchParams, request: AuthorizationRequest, username: string, role: string, session: string): void {
-    const scopes = grantable(request, role);
-    this.page(res, 200, consentPage(params, AUTHORIZATION_PARAMETERS, request, username, scopes, csrfTokenFor(ring, session)), request.redirectUri);
   }
 
   /** The authorization response (RFC 6749 §4.1.2, RFC 9207 `iss`), sent back to the checked redirect URI. */

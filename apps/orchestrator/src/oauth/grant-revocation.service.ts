@@ -48,13 +48,27 @@ export class GrantRevocationService {
    * issued so far is revoked here, and what session-buddy must be told is
    * written to the outbox. Repeating it is harmless.
    */
-  async recordClientRevocation(clientId: string, resources: readonly string[]): Promise<RecordedClientRevocation> {
+  recordClientRevocation(clientId: string, resources: readonly string[]): Promise<RecordedClientRevocation> {
+    return this.recordSubjectRevocation(clientId, resources, 'oauth_client_remove');
+  }
+
+  /**
+   * Every token whose subject is this person, issued up to now, stops
+   * working here at once and at session-buddy as soon as the outbox delivers
+   * (one attempt is made before this resolves).
+   */
+  async revokePerson(username: string, reason: string): Promise<ClientRevocationReport> {
+    const recorded = await this.recordSubjectRevocation(username, [this.config.sessionBuddy.url], reason);
+    return this.deliverClientRevocation(recorded);
+  }
+
+  private async recordSubjectRevocation(subject: string, resources: readonly string[], reason: string): Promise<RecordedClientRevocation> {
     // The moment, not a cutoff: each resource server applies the one rule with its own clock skew.
     const atMs = Date.now();
     const cutoff = subjectRevocationCutoff(atMs, this.auth.clockSkewSeconds);
-    await this.record.revokeSubject(clientId, cutoff, cutoff + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds, 'oauth_client_remove');
+    await this.record.revokeSubject(subject, cutoff, cutoff + this.auth.maxTokenLifetimeSeconds + this.auth.clockSkewSeconds, reason);
     const deliveries = resources.includes(this.config.sessionBuddy.url)
-      ? [await this.outbox.enqueue(clientId, 'revoke_subject', { subject: clientId, issued_before: new Date(atMs).toISOString() })]
+      ? [await this.outbox.enqueue(subject, 'revoke_subject', { subject, issued_before: new Date(atMs).toISOString() })]
       : [];
     return { atMs, resources, deliveries };
   }

@@ -115,6 +115,12 @@ export class OAuthClientsService {
     return this.clients.find(id);
   }
 
+  /** The client when it is public (no secret, no keys, redirect URIs): the one kind that may authenticate with `none`. */
+  async findPublic(id: string): Promise<OAuthClientRecord | undefined> {
+    const client = CLIENT_ID.test(id) ? await this.clients.find(id) : undefined;
+    return client && isPublicClient(client) ? client : undefined;
+  }
+
   /**
    * `private_key_jwt` (RFC 7523): the client whose registered key signed the
    * assertion for one of `audiences`, once: its `jti` goes into the replay store
@@ -217,4 +223,9 @@ function unverifiedIssuer(assertion: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A client on a person's machine: it holds no credential, so PKCE is its proof. */
+export function isPublicClient(client: OAuthClientRecord): boolean {
+  return !client.secretHash && !client.jwks && Boolean(client.redirectUris?.length);
 }

@@ -3,6 +3,7 @@ import { McpTool } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import type { OAuthClientRecord } from './oauth-client.repository';
 import { GrantRevocationService } from './grant-revocation.service';
+import { GrantsService } from './grants.service';
 import { OAuthClientsService } from './oauth-clients.service';
 
 const addInput = z.object({
@@ -40,6 +41,7 @@ export class OAuthClientsTools {
   constructor(
     private readonly clients: OAuthClientsService,
     private readonly revocations: GrantRevocationService,
+    private readonly grants: GrantsService,
   ) {}
 
   @McpTool({
@@ -79,7 +81,7 @@ export class OAuthClientsTools {
   @McpTool({
     name: 'oauth_client_remove',
     description:
-      'Remove a client: it gets no more tokens; the tokens it holds are revoked here at once and at session-buddy as soon as it confirms (retried until it does). Repeating it reports where that stands.',
+      'Remove a client: it gets no more tokens; the tokens it holds, and the grants people made it, are revoked here at once and at session-buddy as soon as it confirms (retried until it does). Repeating it reports where that stands.',
     scopes: ['admin'],
     input: idInput,
     annotations: { destructiveHint: true, idempotentHint: true },
@@ -92,7 +94,9 @@ export class OAuthClientsTools {
     }
     // Revoke durably first, then delete, then deliver: a failure at any step leaves a state a retry completes.
     const recorded = await this.revocations.recordClientRevocation(client.id, client.allowedResources);
+    // People's grants to it end too: their access tokens name the person, not the client, as subject.
+    const grants = await this.grants.revoke({ clientId: client.id }, 'oauth_client_remove');
     const removed = await this.clients.remove(client.id);
-    return { client_id: input.id, removed, ...(await this.revocations.deliverClientRevocation(recorded)) };
+    return { client_id: input.id, removed, grants_revoked: grants.length, ...(await this.revocations.deliverClientRevocation(recorded)) };
   }
 }

@@ -6,6 +6,9 @@ import { AuthorizationCodesService } from './authorization-codes.service';
 import { AuthorizeController } from './authorize.controller';
 import { AuthorizationServerMetadataController } from './authorization-server-metadata.controller';
 import { GrantRevocationService } from './grant-revocation.service';
+import { GrantsService } from './grants.service';
+import { GrantsTools } from './grants.tools';
+import { OAuthHousekeepingService } from './oauth-housekeeping.service';
 import { OAuthClientsService } from './oauth-clients.service';
 import { OAuthClientsTools } from './oauth-clients.tools';
 import { RevocationOutboxService } from './revocation-outbox.service';
@@ -13,12 +16,22 @@ import { TokenController } from './token.controller';
 
 /**
  * The OAuth authorization server: metadata, the token, revocation and
- * introspection endpoints, registered clients and their administration, and
- * the outbox that carries revocations to session-buddy.
+ * introspection endpoints, the authorization endpoint people sign in at, the
+ * grants and refresh tokens they make, registered clients and their
+ * administration, and the outbox that carries revocations to session-buddy.
  */
 @Module({
   imports: [StorageModule, SessionBuddyClientModule, AccountsModule],
   controllers: [AuthorizationServerMetadataController, AuthorizeController, TokenController],
-  providers: [AuthorizationCodesService, OAuthClientsService, OAuthClientsTools, GrantRevocationService, RevocationOutboxService],
+  providers: [
+    AuthorizationCodesService,
+    OAuthClientsService,
+    OAuthClientsTools,
+    GrantRevocationService,
+    GrantsService,
+    GrantsTools,
+    OAuthHousekeepingService,
+    RevocationOutboxService,
+  ],
 })
 export class OAuthModule {}

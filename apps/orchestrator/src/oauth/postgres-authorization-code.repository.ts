@@ -13,6 +13,7 @@ type Row = {
   expires_at: number | string;
   redeemed_at: number | string | null;
   token_ids: string[] | null;
+  grant_id: string | null;
 };
 
 const toRecord = (r: Row): AuthorizationCodeRecord => ({
@@ -27,6 +28,7 @@ const toRecord = (r: Row): AuthorizationCodeRecord => ({
   expiresAt: Number(r.expires_at),
   redeemedAt: r.redeemed_at === null ? null : Number(r.redeemed_at),
   tokenIds: r.token_ids,
+  grantId: r.grant_id,
 });
 
 /** {@link AuthorizationCodeRepository} on PostgreSQL: one UPDATE decides which of two racing redemptions wins. */
@@ -50,8 +52,8 @@ export class PostgresAuthorizationCodeRepository implements AuthorizationCodeRep
     return earlier.rows[0] ? { replayed: toRecord(earlier.rows[0]) } : undefined;
   }
 
-  async recordTokens(codeHash: string, tokenIds: readonly string[]): Promise<void> {
-    await this.db.query(`UPDATE authorization_codes SET token_ids = $1 WHERE code_hash = $2`, [JSON.stringify(tokenIds), codeHash]);
+  async recordTokens(codeHash: string, tokenIds: readonly string[], grantId: string | null): Promise<void> {
+    await this.db.query(`UPDATE authorization_codes SET token_ids = $1, grant_id = $3 WHERE code_hash = $2`, [JSON.stringify(tokenIds), codeHash, grantId]);
   }
 
   async deleteExpired(before: number): Promise<number> {

@@ -74,6 +74,7 @@ export function consentPage(
 ${items}
 </ul>
 <p>The answer goes to <span class="where">${escape(redirectTarget(request.redirectUri))}</span>. Approve only if you started this from that application.</p>
+<p>Your approval is remembered: the application keeps this access, renewing it without asking you, until you or an administrator revoke it.</p>
 <form method="post" action="/oauth/authorize">
 <input type="hidden" name="step" value="consent">
 <input type="hidden" name="csrf" value="${escape(csrf)}">

@@ -13,6 +13,7 @@ type Row = {
   expires_at: number;
   redeemed_at: number | null;
   token_ids: string | null;
+  grant_id: string | null;
 };
 
 const toRecord = (r: Row): AuthorizationCodeRecord => ({
@@ -27,6 +28,7 @@ const toRecord = (r: Row): AuthorizationCodeRecord => ({
   expiresAt: r.expires_at,
   redeemedAt: r.redeemed_at,
   tokenIds: r.token_ids === null ? null : (JSON.parse(r.token_ids) as string[]),
+  grantId: r.grant_id,
 });
 
 /** {@link AuthorizationCodeRepository} on SQLite. */
@@ -41,7 +43,7 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
       ),
       redeem: db.prepare(`UPDATE authorization_codes SET redeemed_at = ? WHERE code_hash = ? AND redeemed_at IS NULL RETURNING *`),
       find: db.prepare(`SELECT * FROM authorization_codes WHERE code_hash = ?`),
-      tokens: db.prepare(`UPDATE authorization_codes SET token_ids = ? WHERE code_hash = ?`),
+      tokens: db.prepare(`UPDATE authorization_codes SET token_ids = ?, grant_id = ? WHERE code_hash = ?`),
       expired: db.prepare(`DELETE FROM authorization_codes WHERE expires_at < ?`),
     };
   }
@@ -57,8 +59,8 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
     return earlier ? { replayed: toRecord(earlier) } : undefined;
   }
 
-  async recordTokens(codeHash: string, tokenIds: readonly string[]): Promise<void> {
-    this.stmt.tokens.run(JSON.stringify(tokenIds), codeHash);
+  async recordTokens(codeHash: string, tokenIds: readonly string[], grantId: string | null): Promise<void> {
+    this.stmt.tokens.run(JSON.stringify(tokenIds), grantId, codeHash);
   }
 
   async deleteExpired(before: number): Promise<number> {

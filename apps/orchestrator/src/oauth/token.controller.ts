@@ -25,9 +25,17 @@ import { orchestratorConfig } from '../config/orchestrator.config';
 import { GrantRevocationService } from './grant-revocation.service';
 import type { OAuthClientRecord } from './oauth-client.repository';
 import { AuthorizationCodesService } from './authorization-codes.service';
+import { GrantsService, type PersonTokens } from './grants.service';
 import { OAuthClientsService } from './oauth-clients.service';
 
 const MAX_BODY = 16 * 1024;
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', TOKEN_EXCHANGE_GRANT] as const;
+
+/** A client and how it proved itself (RFC 8414 names these methods). */
+interface AuthenticatedClient {
+  readonly client: OAuthClientRecord;
+  readonly method: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+}
 /** RFC 6749 §5.2 error codes (RFC 8707 adds invalid_target). */
 type OAuthErrorCode =
   | 'invalid_request'
@@ -74,6 +82,7 @@ export class TokenController {
     private readonly revocations: GrantRevocationService,
     private readonly exchanges: TokenExchangeService,
     private readonly codes: AuthorizationCodesService,
+    private readonly grants: GrantsService,
     private readonly verifier: TokenVerifierService,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
@@ -92,11 +101,13 @@ export class TokenController {
       const form = await this.readForm(req);
       const grant = single(form, 'grant_type');
       if (!grant) throw new OAuthError('invalid_request', 'grant_type is required');
-      if (grant !== 'client_credentials' && grant !== TOKEN_EXCHANGE_GRANT && grant !== 'authorization_code')
-        throw new OAuthError('unsupported_grant_type', `only authorization_code, client_credentials and ${TOKEN_EXCHANGE_GRANT} are supported`);
-      const client = grant === 'authorization_code' && presentsNoCredentials(req, form) ? await this.publicClient(form) : await this.authenticate(req, form);
+      if (!(GRANT_TYPES as readonly string[]).includes(grant)) throw new OAuthError('unsupported_grant_type', `supported: ${GRANT_TYPES.join(', ')}`);
+      const { client, method } = await this.authenticate(req, form);
       clientId = client.id;
       if (grant === 'authorization_code') return await this.redeemCode(req, res, client, form);
+      if (grant === 'refresh_token') return await this.refresh(req, res, client, form);
+      // Machine grants: a client that holds no credential cannot prove it is the machine.
+      if (method === 'none') throw new OAuthError('unauthorized_client', `a public client may use authorization_code and refresh_token only, not ${grant}`);
       const resource = this.resourceFor(client, form);
       if (grant === TOKEN_EXCHANGE_GRANT) return void this.exchange(req, res, client, resource, form);
 
@@ -206,11 +217,27 @@ export class TokenController {
    */
   @Post('revoke')
   revoke(@Req() req: Request, @Res() res: Response): Promise<void> {
-    return this.tokenRequest(req, res, 'POST /oauth/revoke', async (client, token, form) => {
+    return this.tokenRequest(req, res, 'POST /oauth/revoke', true, async (client, token, form) => {
       const hint = single(form, 'token_type_hint');
-      if (hint !== undefined && hint !== 'access_token') throw new OAuthError('invalid_request', 'only access tokens are issued here');
+      if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token')
+        throw new OAuthError('invalid_request', 'token_type_hint is access_token or refresh_token');
+      // The hint is only a hint (§2.1): a JWT is an access token, anything else may be a refresh token.
+      if (!token.includes('.')) {
+        const ended = await this.grants.revokeRefreshToken(token, client.id);
+        if (ended)
+          this.audit.record({
+            outcome: 'allow',
+            reason: 'grant_revoked',
+            subject: ended.username,
+            actor: client.id,
+            target: `POST /oauth/revoke at ${ended.resource}`,
+            transport: 'http',
+            client: req.ip,
+          });
+        return void res.status(200).end();
+      }
       const grant = this.grantOf(token);
-      if (grant?.subject === client.id && grant.tokenId && grant.audience) {
+      if ((grant?.clientId ?? grant?.subject) === client.id && grant?.tokenId && grant.audience) {
         const expiresAt = grant.expiresAt ?? Math.floor(Date.now() / 1000) + this.auth.maxTokenLifetimeSeconds;
         const delivery = await this.revocations.revokeToken(grant.tokenId, expiresAt, grant.audience, client.id);
         this.audit.record({
@@ -266,7 +293,7 @@ export class TokenController {
    */
   @Post('introspect')
   introspect(@Req() req: Request, @Res() res: Response): Promise<void> {
-    return this.tokenRequest(req, res, 'POST /oauth/introspect', async (client, token) => {
+    return this.tokenRequest(req, res, 'POST /oauth/introspect', false, async (client, token) => {
       const principal = this.verifier.activeFor(token, client.allowedResources, this.auth.issuer);
       this.audit.record({
         outcome: 'allow',
@@ -296,11 +323,12 @@ export class TokenController {
     });
   }
 
-  /** A client-authenticated request about one token (revocation, introspection): no-store, throttled, errors per §5.2. */
+  /** A client-authenticated request about one token (revocation, introspection): no-store, throttled, errors per §5.2; public clients only where allowed. */
   private async tokenRequest(
     req: Request,
     res: Response,
     target: string,
+    publicClients: boolean,
     handle: (client: OAuthClientRecord, token: string, form: URLSearchParams) => Promise<void>,
   ): Promise<void> {
     res.setHeader('Cache-Control', 'no-store');
@@ -308,8 +336,9 @@ export class TokenController {
     let clientId: string | undefined;
     try {
       const form = await this.readForm(req);
-      const client = await this.authenticate(req, form);
+      const { client, method } = await this.authenticate(req, form);
       clientId = client.id;
+      if (method === 'none' && !publicClients) throw new OAuthError('unauthorized_client', `a public client may not use ${target}`);
       const token = single(form, 'token');
       if (!token) throw new OAuthError('invalid_request', 'token is required');
       await handle(client, token, form);
@@ -326,16 +355,6 @@ export class TokenController {
       if (error instanceof AuthError) return undefined;
       throw error;
     }
-  }
-
-  /** There is no authorization endpoint flow here; RFC 8414 consumers (SDK 1.x) still require the field, so it exists and refuses. */
-  /** A public client names itself and proves nothing here: PKCE, checked with the code, is its proof. */
-  private async publicClient(form: URLSearchParams): Promise<OAuthClientRecord> {
-    const id = single(form, 'client_id');
-    if (!id) throw new OAuthError('invalid_client', 'client_id is required (client authentication: none, for a public client)');
-    const client = await this.clients.find(id);
-    if (!client || client.secretHash || client.jwks || !client.redirectUris?.length) throw new OAuthError('invalid_client', 'client authentication failed');
-    return client;
   }
 
   /** RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.5) and RFC 8707: the code's person gets a token for the code's resource. */
@@ -355,29 +374,48 @@ export class TokenController {
       if (outcome.revoke) {
         for (const jti of outcome.revoke.tokenIds)
           await this.revocations.revokeToken(jti, Math.floor(Date.now() / 1000) + this.config.oauth.tokenTtlSeconds, outcome.revoke.resource, client.id);
+        if (outcome.revoke.grantId) await this.grants.revokeFromCode(outcome.revoke.grantId);
       }
       throw new OAuthError('invalid_grant', outcome.refused);
     }
-    const { grant } = outcome;
-    const minted = this.issuer.mint({
-      subject: grant.username,
-      audience: grant.resource,
-      scopes: grant.scopes,
-      clientId: client.id,
-      ttlSeconds: this.config.oauth.tokenTtlSeconds,
-    });
-    await this.codes.tokensIssued(code, [minted.tokenId]);
+    const tokens = await this.grants.issueForCode(outcome.grant);
+    await this.codes.tokensIssued(code, [tokens.access.tokenId], tokens.grant.id);
+    this.answerPerson(req, res, 'authorization_code', tokens);
+  }
+
+  /** RFC 6749 §6, rotating (OAuth 2.1 §4.3.1): the refresh token is spent, its replacement comes with the access token. */
+  private async refresh(req: Request, res: Response, client: OAuthClientRecord, form: URLSearchParams): Promise<void> {
+    const presented = single(form, 'refresh_token');
+    if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
+    const asked = single(form, 'scope');
+    const resources = form.getAll('resource');
+    const outcome = await this.grants.refresh(presented, client, asked === undefined ? undefined : asked.split(' ').filter(Boolean));
+    if ('refused' in outcome) throw new OAuthError(outcome.error, outcome.refused);
+    // RFC 8707 §2.2: a refresh may name the resource, which must be the grant's.
+    if (resources.length > 1 || (resources[0] !== undefined && resources[0] !== outcome.grant.resource))
+      throw new OAuthError('invalid_target', `this grant is for ${outcome.grant.resource} only`);
+    this.answerPerson(req, res, 'refresh_token', outcome);
+  }
+
+  private answerPerson(req: Request, res: Response, reason: 'authorization_code' | 'refresh_token', tokens: PersonTokens): void {
+    const { access, grant, scopes } = tokens;
     this.audit.record({
       outcome: 'allow',
-      reason: 'authorization_code',
+      reason,
       subject: grant.username,
-      actor: client.id,
-      scopes: grant.scopes,
+      actor: grant.clientId,
+      scopes,
       target: `POST /oauth/token for ${grant.resource}`,
       transport: 'http',
       client: req.ip,
     });
-    res.status(200).json({ access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresAt - minted.issuedAt, scope: grant.scopes.join(' ') });
+    res.status(200).json({
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: access.expiresAt - access.issuedAt,
+      scope: scopes.join(' '),
+      refresh_token: tokens.refreshToken,
+    });
   }
 
   private async readForm(req: Request): Promise<URLSearchParams> {
@@ -393,17 +431,33 @@ export class TokenController {
     return form;
   }
 
-  /** client_secret_basic or client_secret_post, exactly one (RFC 6749 §2.3). */
-  private async authenticate(req: Request, form: URLSearchParams) {
+  /**
+   * Client authentication (RFC 6749 §2.3), exactly one method: a signed
+   * assertion (`private_key_jwt`), HTTP Basic, a secret in the body, or, for
+   * a public client only, none (its `client_id` alone). Each grant decides
+   * which methods it accepts.
+   */
+  private async authenticate(req: Request, form: URLSearchParams): Promise<AuthenticatedClient> {
     const header = req.headers.authorization;
     const postedId = single(form, 'client_id');
     const postedSecret = single(form, 'client_secret');
+    if (header === undefined && postedSecret === undefined && !form.has('client_assertion') && !form.has('client_assertion_type')) {
+      if (!postedId)
+        throw new OAuthError(
+          'invalid_client',
+          'client authentication is required (client_secret_basic, client_secret_post, private_key_jwt; none for a public client with client_id)',
+        );
+      const client = await this.clients.findPublic(postedId);
+      // An unknown id and a confidential client that sent no credential read the same.
+      if (!client) throw new OAuthError('invalid_client', 'client authentication failed');
+      return { client, method: 'none' };
+    }
     if (form.has('client_assertion') || form.has('client_assertion_type')) {
       if (header !== undefined || postedSecret !== undefined) throw new OAuthError('invalid_request', 'use one client authentication method, not two');
       if (single(form, 'client_assertion_type') !== JWT_BEARER_CLIENT_ASSERTION)
         throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_CLIENT_ASSERTION}`);
       const outcome = await this.clients.authenticateAssertion(single(form, 'client_assertion') ?? '', postedId, [this.tokenEndpoint, this.config.publicUrl]);
-      if ('client' in outcome) return outcome.client;
+      if ('client' in outcome) return { client: outcome.client, method: 'private_key_jwt' };
       if (outcome.retryLater) throw new OAuthError('temporarily_unavailable', outcome.refused);
       throw new OAuthError('invalid_client', outcome.refused);
     }
@@ -438,15 +492,10 @@ export class TokenController {
     const client = await this.clients.authenticate(id, secret);
     // Unknown client and wrong secret read the same, so ids cannot be probed.
     if (!client) throw new OAuthError('invalid_client', 'client authentication failed', basic ? 'Basic realm="crossauth"' : undefined);
-    return client;
+    return { client, method: basic ? 'client_secret_basic' : 'client_secret_post' };
   }
 }
 
 function single(form: URLSearchParams, name: string): string | undefined {
   return form.get(name) ?? undefined;
-}
-
-/** Whether a token request carries no client credentials at all (a public client's). */
-function presentsNoCredentials(req: Request, form: URLSearchParams): boolean {
-  return req.headers.authorization === undefined && !form.has('client_secret') && !form.has('client_assertion') && !form.has('client_assertion_type');
 }

@@ -86,6 +86,46 @@ const AUTHORIZATION_CODES = (json: string, bigint: string) => `
   CREATE INDEX authorization_codes_expiry ON authorization_codes (expires_at);
 `;
 
+// 8: what people granted. A grant is one approval and its refresh-token family; its tokens are kept by hash;
+// consents are remembered per person, client and resource; a person's "sign out everywhere" ends older browser sign-ins.
+const GRANTS = (json: string, bigint: string) => `
+  CREATE TABLE grants (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    scopes ${json} NOT NULL,
+    created_at ${bigint} NOT NULL,
+    last_used_at ${bigint} NOT NULL,
+    expires_at ${bigint} NOT NULL,
+    revoked_at ${bigint},
+    revoked_reason TEXT
+  );
+  CREATE INDEX grants_username ON grants (username);
+  CREATE INDEX grants_client ON grants (client_id);
+  CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    grant_id TEXT NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+    parent_hash TEXT,
+    created_at ${bigint} NOT NULL,
+    expires_at ${bigint} NOT NULL,
+    used_at ${bigint},
+    superseded_at ${bigint},
+    access_token_id TEXT NOT NULL
+  );
+  CREATE INDEX refresh_tokens_grant ON refresh_tokens (grant_id);
+  CREATE TABLE consents (
+    username TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    scopes ${json} NOT NULL,
+    granted_at ${bigint} NOT NULL,
+    PRIMARY KEY (username, client_id, resource)
+  );
+  ALTER TABLE users ADD COLUMN signed_out_at ${bigint};
+  ALTER TABLE authorization_codes ADD COLUMN grant_id TEXT;
+`;
+
 export const SQLITE_MIGRATIONS: readonly string[] = [
   CLIENTS('TEXT', 'INTEGER'),
   CLIENT_KEYS('TEXT'),
@@ -94,6 +134,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   USERS('INTEGER'),
   REDIRECT_URIS('TEXT'),
   AUTHORIZATION_CODES('TEXT', 'INTEGER'),
+  GRANTS('TEXT', 'INTEGER'),
 ];
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   CLIENTS('JSONB', 'BIGINT'),
@@ -103,4 +144,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   USERS('BIGINT'),
   REDIRECT_URIS('JSONB'),
   AUTHORIZATION_CODES('JSONB', 'BIGINT'),
+  GRANTS('JSONB', 'BIGINT'),
 ];

@@ -6,7 +6,10 @@ import { PostgresUserRepository } from '../accounts/postgres-user.repository';
 import { SqliteUserRepository } from '../accounts/sqlite-user.repository';
 import { USER_REPOSITORY, type UserRepository } from '../accounts/user.repository';
 import { AUTHORIZATION_CODE_REPOSITORY, type AuthorizationCodeRepository } from '../oauth/authorization-code.repository';
+import { GRANT_REPOSITORY, type GrantRepository } from '../oauth/grant.repository';
 import { OAUTH_CLIENT_REPOSITORY, type OAuthClientRepository } from '../oauth/oauth-client.repository';
+import { PostgresGrantRepository } from '../oauth/postgres-grant.repository';
+import { SqliteGrantRepository } from '../oauth/sqlite-grant.repository';
 import { PostgresAuthorizationCodeRepository } from '../oauth/postgres-authorization-code.repository';
 import { SqliteAuthorizationCodeRepository } from '../oauth/sqlite-authorization-code.repository';
 import { PostgresOAuthClientRepository } from '../oauth/postgres-oauth-client.repository';
@@ -22,7 +25,8 @@ import { SUBJECT_NAMES, subjectNames } from './subject-names';
 export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
 
 /**
- * The orchestrator's store: registered OAuth clients, local accounts, the revocations of
+ * The orchestrator's store: registered OAuth clients, local accounts, authorization
+ * codes, people's grants and refresh tokens, the revocations of
  * what it granted, which its own verifier consults, and the revocations it
  * still owes session-buddy (PostgreSQL when
  * `ORCHESTRATOR_DATABASE_URL` is set, SQLite otherwise; revocations fanned out
@@ -49,6 +53,10 @@ export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
       sqlite: (db) => new SqliteAuthorizationCodeRepository(db),
       postgres: (db) => new PostgresAuthorizationCodeRepository(db),
     }),
+    byEngine<GrantRepository>(GRANT_REPOSITORY, STORAGE_ENGINE, {
+      sqlite: (db) => new SqliteGrantRepository(db),
+      postgres: (db) => new PostgresGrantRepository(db),
+    }),
     { provide: SUBJECT_NAMES, inject: [OAUTH_CLIENT_REPOSITORY, USER_REPOSITORY], useFactory: subjectNames },
     byEngine<RevocationOutboxRepository>(REVOCATION_OUTBOX_REPOSITORY, STORAGE_ENGINE, {
       sqlite: (db) => new SqliteRevocationOutboxRepository(db),
@@ -64,6 +72,7 @@ export const STORAGE_ENGINE = Symbol('orchestrator:storage-engine');
     OAUTH_CLIENT_REPOSITORY,
     USER_REPOSITORY,
     AUTHORIZATION_CODE_REPOSITORY,
+    GRANT_REPOSITORY,
     SUBJECT_NAMES,
     REVOCATION_OUTBOX_REPOSITORY,
     PersistentRevocationStore,

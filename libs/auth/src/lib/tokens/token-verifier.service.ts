@@ -12,6 +12,8 @@ import { VerificationCache } from './verification-cache';
 /** Who a token was granted to and for what, as its signed claims say; any part may be absent. */
 export interface TokenGrant {
   readonly subject?: string;
+  /** RFC 9068 `client_id`: the client it was issued to, when that is not the subject (a person's client). */
+  readonly clientId?: string;
   readonly audience?: string;
   readonly tokenId?: string;
   readonly expiresAt?: number;
@@ -89,6 +91,7 @@ export class TokenVerifierService {
     const aud = Array.isArray(claims['aud']) ? claims['aud'][0] : claims['aud'];
     return {
       ...(typeof claims['sub'] === 'string' ? { subject: claims['sub'] } : {}),
+      ...(typeof claims['client_id'] === 'string' ? { clientId: claims['client_id'] } : {}),
       ...(typeof aud === 'string' ? { audience: aud } : {}),
       ...(typeof claims['jti'] === 'string' ? { tokenId: claims['jti'] } : {}),
       ...(typeof claims['exp'] === 'number' ? { expiresAt: claims['exp'] } : {}),

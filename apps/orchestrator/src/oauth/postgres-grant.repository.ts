@@ -1,0 +1,158 @@
+import type { PostgresDatabaseService } from '@crossauth/storage';
+import type { ConsentRecord, GrantRecord, GrantRepository, GrantSelector, RefreshTokenRecord } from './grant.repository';
+
+type Ms = number | string;
+type GrantRow = {
+  id: string;
+  username: string;
+  client_id: string;
+  resource: string;
+  scopes: string[];
+  created_at: Ms;
+  last_used_at: Ms;
+  expires_at: Ms;
+  revoked_at: Ms | null;
+  revoked_reason: string | null;
+};
+type TokenRow = {
+  token_hash: string;
+  grant_id: string;
+  parent_hash: string | null;
+  created_at: Ms;
+  expires_at: Ms;
+  used_at: Ms | null;
+  superseded_at: Ms | null;
+  access_token_id: string;
+};
+type ConsentRow = { username: string; client_id: string; resource: string; scopes: string[]; granted_at: Ms };
+
+const ms = (v: Ms | null): number | null => (v === null ? null : Number(v));
+const toGrant = (r: GrantRow): GrantRecord => ({
+  id: r.id,
+  username: r.username,
+  clientId: r.client_id,
+  resource: r.resource,
+  scopes: r.scopes,
+  createdAt: Number(r.created_at),
+  lastUsedAt: Number(r.last_used_at),
+  expiresAt: Number(r.expires_at),
+  revokedAt: ms(r.revoked_at),
+  revokedReason: r.revoked_reason,
+});
+const toToken = (r: TokenRow): RefreshTokenRecord => ({
+  tokenHash: r.token_hash,
+  grantId: r.grant_id,
+  parentHash: r.parent_hash,
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
+  usedAt: ms(r.used_at),
+  supersededAt: ms(r.superseded_at),
+  accessTokenId: r.access_token_id,
+});
+
+const column = (s: GrantSelector): [string, string] => ('id' in s ? ['id', s.id] : 'username' in s ? ['username', s.username] : ['client_id', s.clientId]);
+
+/** {@link GrantRepository} on PostgreSQL: single UPDATEs decide which of two racing refreshes used a token first. */
+export class PostgresGrantRepository implements GrantRepository {
+  constructor(private readonly db: PostgresDatabaseService) {}
+
+  async insertGrant(g: GrantRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO grants (id, username, client_id, resource, scopes, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [g.id, g.username, g.clientId, g.resource, JSON.stringify(g.scopes), g.createdAt, g.lastUsedAt, g.expiresAt],
+    );
+  }
+
+  async insertToken(t: RefreshTokenRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at, access_token_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [t.tokenHash, t.grantId, t.parentHash, t.createdAt, t.expiresAt, t.accessTokenId],
+    );
+  }
+
+  async findToken(tokenHash: string) {
+    const { rows } = await this.db.query<TokenRow & { g: GrantRow }>(
+      `SELECT t.*, row_to_json(g) AS g FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
+    const row = rows[0];
+    return row ? { token: toToken(row), grant: toGrant(row.g) } : undefined;
+  }
+
+  async markUsed(tokenHash: string, at: number): Promise<boolean> {
+    const { rowCount } = await this.db.query(`UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND superseded_at IS NULL`, [
+      at,
+      tokenHash,
+    ]);
+    return rowCount === 1;
+  }
+
+  async supersedeRelatives(t: RefreshTokenRecord, at: number): Promise<void> {
+    if (t.parentHash === null) return;
+    await this.db.query(
+      `UPDATE refresh_tokens SET superseded_at = $1 WHERE grant_id = $2 AND superseded_at IS NULL AND (token_hash = $3 OR (parent_hash = $3 AND token_hash <> $4 AND used_at IS NULL))`,
+      [at, t.grantId, t.parentHash, t.tokenHash],
+    );
+  }
+
+  async touch(grantId: string, at: number): Promise<void> {
+    await this.db.query(`UPDATE grants SET last_used_at = $1 WHERE id = $2`, [at, grantId]);
+  }
+
+  async list(selector: GrantSelector | undefined, now: number): Promise<GrantRecord[]> {
+    const [name, value] = selector ? column(selector) : ['1', 1];
+    const { rows } = await this.db.query<GrantRow>(
+      `SELECT * FROM grants WHERE ${name} = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC`,
+      [value, now],
+    );
+    return rows.map(toGrant);
+  }
+
+  async revoke(selector: GrantSelector, at: number, reason: string): Promise<GrantRecord[]> {
+    const [name, value] = column(selector);
+    const { rows } = await this.db.query<GrantRow>(
+      `UPDATE grants SET revoked_at = $1, revoked_reason = $2 WHERE ${name} = $3 AND revoked_at IS NULL RETURNING *`,
+      [at, reason, value],
+    );
+    return rows.map(toGrant);
+  }
+
+  async accessTokensSince(grantId: string, since: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ access_token_id: string }>(`SELECT access_token_id FROM refresh_tokens WHERE grant_id = $1 AND created_at >= $2`, [
+      grantId,
+      since,
+    ]);
+    return rows.map((r) => r.access_token_id);
+  }
+
+  async consentOf(username: string, clientId: string, resource: string): Promise<ConsentRecord | undefined> {
+    const { rows } = await this.db.query<ConsentRow>(`SELECT * FROM consents WHERE username = $1 AND client_id = $2 AND resource = $3`, [
+      username,
+      clientId,
+      resource,
+    ]);
+    const r = rows[0];
+    return r ? { username: r.username, clientId: r.client_id, resource: r.resource, scopes: r.scopes, grantedAt: Number(r.granted_at) } : undefined;
+  }
+
+  async rememberConsent(c: ConsentRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO consents (username, client_id, resource, scopes, granted_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (username, client_id, resource) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at`,
+      [c.username, c.clientId, c.resource, JSON.stringify(c.scopes), c.grantedAt],
+    );
+  }
+
+  async forgetConsents(username: string, clientId?: string): Promise<number> {
+    const { rowCount } =
+      clientId === undefined
+        ? await this.db.query(`DELETE FROM consents WHERE username = $1`, [username])
+        : await this.db.query(`DELETE FROM consents WHERE username = $1 AND client_id = $2`, [username, clientId]);
+    return rowCount;
+  }
+
+  async deleteEnded(before: number): Promise<number> {
+    await this.db.query(`DELETE FROM refresh_tokens WHERE grant_id IN (SELECT id FROM grants WHERE expires_at < $1 OR revoked_at < $1)`, [before]);
+    return (await this.db.query(`DELETE FROM grants WHERE expires_at < $1 OR revoked_at < $1`, [before])).rowCount;
+  }
+}

@@ -1,0 +1,152 @@
+import type { SqliteDatabaseService } from '@crossauth/storage';
+import type { ConsentRecord, GrantRecord, GrantRepository, GrantSelector, RefreshTokenRecord } from './grant.repository';
+
+type GrantRow = {
+  id: string;
+  username: string;
+  client_id: string;
+  resource: string;
+  scopes: string;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+};
+type TokenRow = {
+  token_hash: string;
+  grant_id: string;
+  parent_hash: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  superseded_at: number | null;
+  access_token_id: string;
+};
+type ConsentRow = { username: string; client_id: string; resource: string; scopes: string; granted_at: number };
+
+const toGrant = (r: GrantRow): GrantRecord => ({
+  id: r.id,
+  username: r.username,
+  clientId: r.client_id,
+  resource: r.resource,
+  scopes: JSON.parse(r.scopes) as string[],
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+  revokedReason: r.revoked_reason,
+});
+const toToken = (r: TokenRow): RefreshTokenRecord => ({
+  tokenHash: r.token_hash,
+  grantId: r.grant_id,
+  parentHash: r.parent_hash,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  usedAt: r.used_at,
+  supersededAt: r.superseded_at,
+  accessTokenId: r.access_token_id,
+});
+
+const column = (s: GrantSelector): [string, string] => ('id' in s ? ['id', s.id] : 'username' in s ? ['username', s.username] : ['client_id', s.clientId]);
+
+/** {@link GrantRepository} on SQLite. */
+export class SqliteGrantRepository implements GrantRepository {
+  private readonly db;
+  private readonly stmt;
+
+  constructor(database: SqliteDatabaseService) {
+    const db = (this.db = database.db);
+    this.stmt = {
+      insertGrant: db.prepare(
+        `INSERT INTO grants (id, username, client_id, resource, scopes, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertToken: db.prepare(
+        `INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at, access_token_id) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      token: db.prepare(`SELECT * FROM refresh_tokens WHERE token_hash = ?`),
+      grant: db.prepare(`SELECT * FROM grants WHERE id = ?`),
+      markUsed: db.prepare(`UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND superseded_at IS NULL`),
+      supersede: db.prepare(
+        `UPDATE refresh_tokens SET superseded_at = ? WHERE grant_id = ? AND superseded_at IS NULL AND (token_hash = ? OR (parent_hash = ? AND token_hash <> ? AND used_at IS NULL))`,
+      ),
+      touch: db.prepare(`UPDATE grants SET last_used_at = ? WHERE id = ?`),
+      since: db.prepare(`SELECT access_token_id FROM refresh_tokens WHERE grant_id = ? AND created_at >= ?`),
+      consent: db.prepare(`SELECT * FROM consents WHERE username = ? AND client_id = ? AND resource = ?`),
+      remember: db.prepare(
+        `INSERT INTO consents (username, client_id, resource, scopes, granted_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (username, client_id, resource) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at`,
+      ),
+      forgetAll: db.prepare(`DELETE FROM consents WHERE username = ?`),
+      forgetClient: db.prepare(`DELETE FROM consents WHERE username = ? AND client_id = ?`),
+      endedTokens: db.prepare(`DELETE FROM refresh_tokens WHERE grant_id IN (SELECT id FROM grants WHERE expires_at < ? OR revoked_at < ?)`),
+      ended: db.prepare(`DELETE FROM grants WHERE expires_at < ? OR revoked_at < ?`),
+    };
+  }
+
+  async insertGrant(g: GrantRecord): Promise<void> {
+    this.stmt.insertGrant.run(g.id, g.username, g.clientId, g.resource, JSON.stringify(g.scopes), g.createdAt, g.lastUsedAt, g.expiresAt);
+  }
+
+  async insertToken(t: RefreshTokenRecord): Promise<void> {
+    this.stmt.insertToken.run(t.tokenHash, t.grantId, t.parentHash, t.createdAt, t.expiresAt, t.accessTokenId);
+  }
+
+  async findToken(tokenHash: string) {
+    const token = this.stmt.token.get(tokenHash) as TokenRow | undefined;
+    const grant = token ? (this.stmt.grant.get(token.grant_id) as GrantRow | undefined) : undefined;
+    return token && grant ? { token: toToken(token), grant: toGrant(grant) } : undefined;
+  }
+
+  async markUsed(tokenHash: string, at: number): Promise<boolean> {
+    return this.stmt.markUsed.run(at, tokenHash).changes === 1;
+  }
+
+  async supersedeRelatives(t: RefreshTokenRecord, at: number): Promise<void> {
+    if (t.parentHash !== null) this.stmt.supersede.run(at, t.grantId, t.parentHash, t.parentHash, t.tokenHash);
+  }
+
+  async touch(grantId: string, at: number): Promise<void> {
+    this.stmt.touch.run(at, grantId);
+  }
+
+  async list(selector: GrantSelector | undefined, now: number): Promise<GrantRecord[]> {
+    const [name, value] = selector ? column(selector) : ['1', 1];
+    const rows = this.db
+      .prepare(`SELECT * FROM grants WHERE ${name} = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC`)
+      .all(value, now) as GrantRow[];
+    return rows.map(toGrant);
+  }
+
+  async revoke(selector: GrantSelector, at: number, reason: string): Promise<GrantRecord[]> {
+    const [name, value] = column(selector);
+    const rows = this.db
+      .prepare(`UPDATE grants SET revoked_at = ?, revoked_reason = ? WHERE ${name} = ? AND revoked_at IS NULL RETURNING *`)
+      .all(at, reason, value) as GrantRow[];
+    return rows.map(toGrant);
+  }
+
+  async accessTokensSince(grantId: string, since: number): Promise<string[]> {
+    return (this.stmt.since.all(grantId, since) as Array<{ access_token_id: string }>).map((r) => r.access_token_id);
+  }
+
+  async consentOf(username: string, clientId: string, resource: string): Promise<ConsentRecord | undefined> {
+    const r = this.stmt.consent.get(username, clientId, resource) as ConsentRow | undefined;
+    return r
+      ? { username: r.username, clientId: r.client_id, resource: r.resource, scopes: JSON.parse(r.scopes) as string[], grantedAt: r.granted_at }
+      : undefined;
+  }
+
+  async rememberConsent(c: ConsentRecord): Promise<void> {
+    this.stmt.remember.run(c.username, c.clientId, c.resource, JSON.stringify(c.scopes), c.grantedAt);
+  }
+
+  async forgetConsents(username: string, clientId?: string): Promise<number> {
+    return (clientId === undefined ? this.stmt.forgetAll.run(username) : this.stmt.forgetClient.run(username, clientId)).changes;
+  }
+
+  async deleteEnded(before: number): Promise<number> {
+    this.stmt.endedTokens.run(before, before);
+    return this.stmt.ended.run(before, before).changes;
+  }
+}
