@@ -65,24 +65,39 @@ const running = new Map();
 // On a terminal, short readable lines (log-lines.mjs); JSON otherwise, or when asked for.
 const readable = Boolean(process.stdout.isTTY) && process.env.CROSSAUTH_LOG_FORMAT !== 'json';
 
-/** Passes a service's output on, one readable line per log line. */
+/**
+ * The first-account link a fresh orchestrator wrote (it logs only where):
+ * shown here, on the terminal of the person who started it.
+ */
+function showFirstAccountLink(line) {
+  if (!line.includes('first_account_link_ready')) return;
+  try {
+    const { file, expires_at: expiresAt } = JSON.parse(line).message;
+    const link = readFileSync(file, 'utf8').trim();
+    say(`no account yet. Open this link on this machine to create the first account (admin); it works once, until ${expiresAt}:`);
+    say(`  ${link}`);
+  } catch {
+    // Not the line we look for, or the file is gone: nothing to show.
+  }
+}
+
+/** Passes a service's output on: one readable line per log line on a terminal, as written otherwise. */
 function relay(name, from, to) {
   createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => {
-    const shown = readableLine(name, line);
+    const shown = readable ? readableLine(name, line) : line;
     if (shown !== null) to.write(`${shown}\n`);
+    if (name === 'orchestrator') showFirstAccountLink(line);
   });
 }
 
 function launch(name, state = { attempt: 0, restarts: [] }) {
   const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], {
     cwd: root,
-    stdio: readable ? ['inherit', 'pipe', 'pipe'] : 'inherit',
+    stdio: ['inherit', 'pipe', 'pipe'],
     env: process.env,
   });
-  if (readable) {
-    relay(name, child.stdout, process.stdout);
-    relay(name, child.stderr, process.stderr);
-  }
+  relay(name, child.stdout, process.stdout);
+  relay(name, child.stderr, process.stderr);
   const startedAt = Date.now();
   running.set(name, child);
   say(`${name} started (pid ${child.pid})`);

@@ -119,6 +119,45 @@ describe('npm start supervises both services', () => {
     }
   });
 
+  it('on a fresh install, prints a one-time link that creates the first admin account, and logs no token', async () => {
+    const s = startSupervisor({ SESSION_BUDDY_SECRET: secret, ORCHESTRATOR_AUTH_SECRET: secret }, { sb: await freePort(), orch: await freePort() });
+    try {
+      const link = await waitFor(
+        'the first-account link',
+        () =>
+          s.lines.map((l) => /^crossauth: +(http:\/\/127\.0\.0\.1:\d+\/setup\/first-account\?token=([A-Za-z0-9_-]{43}))$/.exec(l)).find((m) => m !== null) ??
+          undefined,
+      );
+      const [url, token] = [link[1] as string, link[2] as string];
+      expect(s.lines.filter((l) => l.includes(token))).toHaveLength(1);
+      const submit = (fields: Record<string, string>) =>
+        fetch(`${s.orchestratorUrl}/setup/first-account`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token, ...fields }).toString(),
+        });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('cache-control')).toBe('no-store');
+      expect(await page.text()).toContain('Create the first account');
+      expect((await fetch(`${s.orchestratorUrl}/setup/first-account?token=${'A'.repeat(43)}`)).status).toBe(410);
+      // A refused password or a typo leaves the link usable; the account is made once.
+      const short = await submit({ username: 'root', password: 'short', password_again: 'short' });
+      expect(short.status).toBe(400);
+      expect(await short.text()).toMatch(/at least 12/);
+      expect((await submit({ username: 'root', password: 'a long passphrase', password_again: 'a long passphrase!' })).status).toBe(400);
+      const made = await submit({ username: 'root', password: 'a long passphrase', password_again: 'a long passphrase' });
+      expect(made.status).toBe(201);
+      expect(await made.text()).toContain('Account root created');
+      expect((await submit({ username: 'second', password: 'a long passphrase', password_again: 'a long passphrase' })).status).toBe(410);
+      expect((await fetch(url)).status).toBe(410);
+      expect(s.lines.filter((l) => l.includes(token))).toHaveLength(1);
+    } finally {
+      s.process.kill('SIGTERM');
+      await s.exited;
+    }
+  });
+
   it('stops both, naming the service, when one cannot start', async () => {
     const s = startSupervisor(
       { SESSION_BUDDY_SECRET: secret, ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_DOWNSTREAM_RETRIES: 'many' },

@@ -68,6 +68,8 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_REVOCATION_RETRY_MAX_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   // A person's refresh token: unused this long, it lapses; a grant ends after its maximum however often it is used.
   ORCHESTRATOR_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(2_592_000),
+  // With no account at start, a one-time link that creates the first (admin) account from this machine.
+  ORCHESTRATOR_FIRST_ACCOUNT_LINK: envBoolean.default(true),
   ORCHESTRATOR_GRANT_MAX_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(7_776_000),
   XDG_DATA_HOME: z.string().optional(),
 });
@@ -132,6 +134,8 @@ export interface OrchestratorConfig {
   readonly redisUrl?: string;
   /** SQLite (registered OAuth clients) lives here unless {@link database} is set. */
   readonly dataDir: string;
+  /** Whether a start with no account makes the one-time first-account link. */
+  readonly firstAccountLink: boolean;
   /** PostgreSQL for the orchestrator's store, when set. */
   readonly database?: { readonly url: string; readonly poolSize: number; readonly statementTimeoutMs: number };
   /** The OAuth authorization server: lifetime of the tokens its token endpoint grants. */
@@ -216,6 +220,7 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     // May carry a password: read like a secret (NAME or NAME_FILE), never echoed.
     redisUrl: readConnectionUrl(env, 'ORCHESTRATOR_REDIS_URL', ['redis:', 'rediss:']),
     dataDir,
+    firstAccountLink: e.ORCHESTRATOR_FIRST_ACCOUNT_LINK,
     database: databaseUrl
       ? { url: databaseUrl, poolSize: e.ORCHESTRATOR_DATABASE_POOL_SIZE, statementTimeoutMs: e.ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS }
       : undefined,

@@ -14,12 +14,13 @@ import {
   type KeyRing,
   type ResolvedAuthOptions,
 } from '@crossauth/auth';
-import { BodyTooLargeError, readBody } from '@crossauth/mcp-server';
 import type { Request, Response } from 'express';
 import { AccountsService } from '../accounts/accounts.service';
 import type { UserRecord } from '../accounts/user.repository';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
+import { readFormBody } from '../pages/form-body';
+import { sendPage } from '../pages/html-page';
 import { AUTHORIZATION_PARAMETERS, checkAuthorizationRequest, type AuthorizationRequest } from './authorization-request';
 import { AuthorizationCodesService } from './authorization-codes.service';
 import { GrantsService } from './grants.service';
@@ -122,14 +123,8 @@ export class AuthorizeController {
 
   @Post('authorize')
   async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
-    let params: URLSearchParams;
-    try {
-      if ((req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() !== 'application/x-www-form-urlencoded') throw new Error('not a form');
-      params = new URLSearchParams((await readBody(req, MAX_FORM)).toString('utf8'));
-    } catch (error) {
-      if (!(error instanceof BodyTooLargeError) && !(error instanceof Error)) throw error;
-      return this.page(res, 400, errorPage('The form could not be read.'));
-    }
+    const params = await readFormBody(req, MAX_FORM);
+    if (!params) return this.page(res, 400, errorPage('The form could not be read.'));
     const request = await this.checked(params, res);
     if (!request) return;
     const ring = this.ring(res);
@@ -233,16 +228,7 @@ export class AuthorizeController {
 
   private page(res: Response, status: number, html: string, redirectUri?: string): void {
     // Forms post here; the answer then redirects to the client, which form-action must allow too.
-    const target = redirectUri ? formTarget(redirectUri) : '';
-    res.setHeader(
-      'Content-Security-Policy',
-      `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${target}; frame-ancestors 'none'; base-uri 'none'`,
-    );
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.status(status).type('text/html; charset=utf-8').send(html);
+    sendPage(res, status, html, redirectUri ? formTarget(redirectUri) : '');
   }
 }
 

@@ -1,3 +1,4 @@
+import { escapeHtml as escape, htmlPage as page } from '../pages/html-page';
 import type { AuthorizationRequest } from './authorization-request';
 
 /** What each scope lets a client do, in the words a person approving it reads. */
@@ -8,26 +9,9 @@ const SCOPE_WORDS: Readonly<Record<string, string>> = {
   admin: 'administer the service: every tool, everyone’s data',
 };
 
-const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 /** The carried request as hidden fields, so the next form re-submits exactly what was checked. */
 function hidden(params: URLSearchParams, names: readonly string[]): string {
   return names.flatMap((name) => params.getAll(name).map((v) => `<input type="hidden" name="${escape(name)}" value="${escape(v)}">`)).join('\n');
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} · crossauth</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}button{font:inherit;padding:.5rem 1.2rem;margin:1rem .5rem 0 0}.error{color:#a00}.where{font-family:monospace;background:#f2f2f2;padding:0 .3rem}</style>
-</head>
-<body>
-${body}
-</body>
-</html>`;
 }
 
 /** Where the answer goes, as a person should see it: the host of an https or loopback redirect, the scheme of an app's. */
