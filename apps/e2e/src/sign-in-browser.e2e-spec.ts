@@ -1,11 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { cli } from './support/cli';
+import { postForm, redirectListener } from './support/redirect-listener';
 import { WORKSPACE_ROOT, startPair, type RunningApp } from './support/spawn-app';
 import { connect, newSecret, structured } from './support/tokens';
 
@@ -14,18 +12,6 @@ const PASSWORD = 'correct horse battery staple';
 const CHROMIUM = process.env['CROSSAUTH_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
 /** Kept as test artefacts: what a person sees. */
 const SCREENSHOTS = join(WORKSPACE_ROOT, 'tmp', 'screenshots');
-
-/** The client's loopback redirect listener, as a desktop MCP client runs one: it records what the browser brings back. */
-async function redirectListener(): Promise<{ server: Server; port: number; received: URL[] }> {
-  const received: URL[] = [];
-  const server = createServer((req, res) => {
-    received.push(new URL(req.url ?? '/', 'http://127.0.0.1'));
-    res.writeHead(200, { 'content-type': 'text/html' }).end('<p>You can close this window.</p>');
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as AddressInfo).port, received };
-}
 
 describe('a person signs in with a real browser (headless Chromium)', () => {
   const secret = newSecret();
@@ -96,16 +82,12 @@ describe('a person signs in with a real browser (headless Chromium)', () => {
     expect(back.searchParams.get('state')).toBe('browser-state');
     expect(back.searchParams.get('iss')).toBe(orchestrator.url);
 
-    const granted = await fetch(`${orchestrator.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code: back.searchParams.get('code') as string,
-        client_id: 'desktop-app',
-        redirect_uri: `http://127.0.0.1:${listener.port}/callback`,
-        code_verifier: verifier,
-      }).toString(),
+    const granted = await postForm(`${orchestrator.url}/oauth/token`, {
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code') as string,
+      client_id: 'desktop-app',
+      redirect_uri: listener.url,
+      code_verifier: verifier,
     });
     expect(granted.status).toBe(200);
     const client = await connect(sessionBuddy.mcpUrl, ((await granted.json()) as { access_token: string }).access_token);

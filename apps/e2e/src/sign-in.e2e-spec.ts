@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { cli } from './support/cli';
+import { postForm } from './support/redirect-listener';
 import { FormBrowser, formOf } from './support/form-browser';
 import { startPair, type RunningApp } from './support/spawn-app';
 import { connect, initializeBody, newSecret, postMcp, structured } from './support/tokens';
@@ -31,12 +32,7 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
     for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
     return url.toString();
   };
-  const token = (fields: Record<string, string>) =>
-    fetch(`${orchestrator.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
+  const token = (fields: Record<string, string>) => postForm(`${orchestrator.url}/oauth/token`, fields);
   /** Signs in and approves; resolves the redirect the client receives. */
   const signInAndApprove = async (browser: FormBrowser, url = authorizeUrl(), username = 'alice') => {
     const login = await browser.go(url);

@@ -65,3 +65,12 @@ export { RequestSignatureVerifierService } from './lib/signing/request-signature
 export { AuthFailureThrottleService, AuthThrottledError } from './lib/throttle/auth-failure-throttle.service';
 export type { FailureRule, FailureThrottleStore } from './lib/throttle/failure-throttle.store';
 export { AuthKeysService, provideSecretReload } from './lib/keys/auth-keys.service';
+export {
+  CLIENT_METADATA_DEFAULTS,
+  ClientMetadataError,
+  clientMetadataUrlProblem,
+  fetchClientMetadataDocument,
+  isClientMetadataUrl,
+  type ClientMetadataDocument,
+  type ClientMetadataFetchOptions,
+} from './lib/oauth/client-metadata-document';

@@ -35,3 +35,31 @@ export function accessClaims(overrides: Record<string, unknown> = {}, nowSeconds
     ...overrides,
   };
 }
+
+/** A CA made for a test and a certificate it signed for 127.0.0.1 (and localhost), for HTTPS servers tests run on loopback. */
+export async function loopbackCertificate(): Promise<{ readonly caCert: string; readonly cert: string; readonly key: string }> {
+  const { generate } = await import('selfsigned');
+  const ca = await generate([{ name: 'commonName', value: 'crossauth test CA' }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, critical: true },
+    ],
+  });
+  const leaf = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
+    ],
+  });
+  return { caCert: ca.cert, cert: leaf.cert, key: leaf.private };
+}

@@ -70,6 +70,10 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(2_592_000),
   // With no account at start, a one-time link that creates the first (admin) account from this machine.
   ORCHESTRATOR_FIRST_ACCOUNT_LINK: envBoolean.default(true),
+  // Client ID Metadata Documents: an https client_id is fetched as the client's registration.
+  ORCHESTRATOR_CLIENT_METADATA_DOCUMENTS: envBoolean.default(true),
+  // Development only: documents may be served from loopback addresses (still HTTPS).
+  ORCHESTRATOR_CLIENT_METADATA_ALLOW_LOOPBACK: envBoolean.default(false),
   ORCHESTRATOR_GRANT_MAX_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(7_776_000),
   XDG_DATA_HOME: z.string().optional(),
 });
@@ -136,6 +140,8 @@ export interface OrchestratorConfig {
   readonly dataDir: string;
   /** Whether a start with no account makes the one-time first-account link. */
   readonly firstAccountLink: boolean;
+  /** Client ID Metadata Documents: accepted at all, and (development) from loopback addresses. */
+  readonly clientMetadata: { readonly enabled: boolean; readonly allowLoopback: boolean };
   /** PostgreSQL for the orchestrator's store, when set. */
   readonly database?: { readonly url: string; readonly poolSize: number; readonly statementTimeoutMs: number };
   /** The OAuth authorization server: lifetime of the tokens its token endpoint grants. */
@@ -221,6 +227,7 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     redisUrl: readConnectionUrl(env, 'ORCHESTRATOR_REDIS_URL', ['redis:', 'rediss:']),
     dataDir,
     firstAccountLink: e.ORCHESTRATOR_FIRST_ACCOUNT_LINK,
+    clientMetadata: { enabled: e.ORCHESTRATOR_CLIENT_METADATA_DOCUMENTS, allowLoopback: e.ORCHESTRATOR_CLIENT_METADATA_ALLOW_LOOPBACK },
     database: databaseUrl
       ? { url: databaseUrl, poolSize: e.ORCHESTRATOR_DATABASE_POOL_SIZE, statementTimeoutMs: e.ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS }
       : undefined,

@@ -42,14 +42,15 @@ export type CheckedAuthorization =
 
 export async function checkAuthorizationRequest(
   params: URLSearchParams,
-  findClient: (id: string) => Promise<OAuthClientRecord | undefined>,
+  findClient: (id: string) => Promise<OAuthClientRecord | { readonly refused: string } | undefined>,
 ): Promise<CheckedAuthorization> {
   const one = (name: string): string | undefined => params.get(name) ?? undefined;
   const repeated = AUTHORIZATION_PARAMETERS.find((name) => name !== 'resource' && params.getAll(name).length > 1);
   const clientId = one('client_id');
   if (!clientId) return { page: 'The request names no client (client_id is missing).' };
   if (params.getAll('client_id').length > 1) return { page: 'The request names more than one client.' };
-  const client = clientId.length <= 128 ? await findClient(clientId) : undefined;
+  const client = clientId.length <= 2048 ? await findClient(clientId) : undefined;
+  if (client && 'refused' in client) return { page: `The application's metadata document (its client_id URL) cannot be used: ${client.refused}.` };
   if (!client?.redirectUris?.length) return { page: 'The client named in this request is not registered to sign people in here.' };
   const asked = params.getAll('redirect_uri');
   let redirectUri: string | undefined;

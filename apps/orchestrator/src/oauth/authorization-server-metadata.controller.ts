@@ -39,6 +39,7 @@ export class AuthorizationServerMetadataController {
       introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       // SEP-2207: clients that see offline_access ask for it to get a refresh token; session-buddy never asks for it.
       scopes_supported: [...SCOPES, OFFLINE_ACCESS],
+      client_id_metadata_document_supported: config.clientMetadata.enabled,
     };
   }
 

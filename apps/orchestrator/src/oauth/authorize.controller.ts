@@ -157,7 +157,7 @@ export class AuthorizeController {
 
   /** The checked request, or the refusal already answered (our page, or a redirect back with the error). */
   private async checked(params: URLSearchParams, res: Response): Promise<AuthorizationRequest | undefined> {
-    const checked = await checkAuthorizationRequest(params, (id) => this.clients.find(id));
+    const checked = await checkAuthorizationRequest(params, (id) => this.clients.forSignIn(id));
     if ('ok' in checked) return checked.ok;
     if ('page' in checked) return void this.page(res, 400, errorPage(checked.page));
     const { uri, state, error, description } = checked.redirect;

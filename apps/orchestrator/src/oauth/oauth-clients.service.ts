@@ -8,6 +8,7 @@ import {
   deriveClientSecretKey,
   generateClientSecret,
   hashClientSecret,
+  isClientMetadataUrl,
   verifyClientAssertion,
   type ClientJwks,
   type ResolvedAuthOptions,
@@ -15,6 +16,7 @@ import {
 } from '@crossauth/auth';
 import { ToolError } from '@crossauth/mcp-server';
 import { SUBJECT_NAMES, type SubjectNames } from '../storage/subject-names';
+import { ClientMetadataDocumentsService } from './client-metadata-documents.service';
 import { OAUTH_CLIENT_REPOSITORY, type OAuthClientRecord, type OAuthClientRepository } from './oauth-client.repository';
 
 /** What registering a client takes. */
@@ -57,6 +59,7 @@ export class OAuthClientsService {
     @Inject(OAUTH_CLIENT_REPOSITORY) private readonly clients: OAuthClientRepository,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
     @Inject(SUBJECT_NAMES) private readonly subjects: SubjectNames,
+    private readonly documents: ClientMetadataDocumentsService,
   ) {}
 
   async add(input: NewClient): Promise<{ client: OAuthClientRecord; secret?: string }> {
@@ -117,8 +120,17 @@ export class OAuthClientsService {
 
   /** The client when it is public (no secret, no keys, redirect URIs): the one kind that may authenticate with `none`. */
   async findPublic(id: string): Promise<OAuthClientRecord | undefined> {
-    const client = CLIENT_ID.test(id) ? await this.clients.find(id) : undefined;
-    return client && isPublicClient(client) ? client : undefined;
+    const found = await this.forSignIn(id);
+    return found && 'id' in found && isPublicClient(found) ? found : undefined;
+  }
+
+  /** A client a person may sign in through: registered, or known by its Client ID Metadata Document (or why that document is refused). */
+  async forSignIn(id: string): Promise<OAuthClientRecord | { readonly refused: string } | undefined> {
+    if (isClientMetadataUrl(id)) {
+      const resolved = await this.documents.resolve(id);
+      return 'client' in resolved ? resolved.client : resolved;
+    }
+    return CLIENT_ID.test(id) ? this.clients.find(id) : undefined;
   }
 
   /**

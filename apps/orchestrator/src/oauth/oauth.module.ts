@@ -3,6 +3,7 @@ import { SessionBuddyClientModule } from '../session-buddy-client/session-buddy-
 import { StorageModule } from '../storage/storage.module';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuthorizationCodesService } from './authorization-codes.service';
+import { ClientMetadataDocumentsService } from './client-metadata-documents.service';
 import { AuthorizeController } from './authorize.controller';
 import { AuthorizationServerMetadataController } from './authorization-server-metadata.controller';
 import { GrantRevocationService } from './grant-revocation.service';
@@ -25,6 +26,7 @@ import { TokenController } from './token.controller';
   controllers: [AuthorizationServerMetadataController, AuthorizeController, TokenController],
   providers: [
     AuthorizationCodesService,
+    ClientMetadataDocumentsService,
     OAuthClientsService,
     OAuthClientsTools,
     GrantRevocationService,

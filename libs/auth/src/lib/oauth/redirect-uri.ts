@@ -41,13 +41,8 @@ export function redirectUriMatches(registered: readonly string[], presented: str
   return registered.some((candidate) => {
     if (redirectUriProblem(candidate) !== undefined) return false;
     const allowed = new URL(candidate);
-    return (
-      isLoopback(allowed) &&
-      allowed.hostname === url.hostname &&
-      allowed.pathname === url.pathname &&
-      allowed.search === url.search &&
-      rawPath(candidate) === rawPath(presented)
-    );
+    // The raw path and query, not the parsed ones: parsing normalises what must match as written.
+    return isLoopback(allowed) && allowed.hostname === url.hostname && rawPath(candidate) === rawPath(presented);
   });
 }
 

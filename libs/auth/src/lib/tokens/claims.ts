@@ -20,6 +20,8 @@ export interface ClaimPolicy {
 }
 
 const SUBJECT = /^[\w.@:+-]{1,256}$/;
+/** A client known by its Client ID Metadata Document is named by an https URL: printable ASCII, no spaces. */
+const CLIENT_ID_URL = /^https:\/\/[\x21-\x7e]{1,2040}$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
 
 function readScopes(claims: JwtClaims): string[] {
@@ -147,8 +149,8 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
   }
   const actors = readActors(claims['act']);
   const clientId = claims['client_id'];
-  if (clientId !== undefined && (typeof clientId !== 'string' || !SUBJECT.test(clientId)))
-    throw new AuthError('malformed', 'client_id claim is not a plain identifier');
+  if (clientId !== undefined && (typeof clientId !== 'string' || !(SUBJECT.test(clientId) || CLIENT_ID_URL.test(clientId))))
+    throw new AuthError('malformed', 'client_id claim is not a plain identifier or an https URL');
 
   return {
     subject,

@@ -152,9 +152,17 @@ describe('TokenVerifierService', () => {
         'malformed',
       ],
       ['an act sub with control characters', () => craftToken(accessClaims({ act: { sub: 'a\nb' } }), secret), 'malformed'],
+      ['a client_id with a space', () => craftToken(accessClaims({ client_id: 'https://app.example/a b' }), secret), 'malformed'],
+      ['a client_id URL that is not https', () => craftToken(accessClaims({ client_id: 'http://app.example/client.json' }), secret), 'malformed'],
+      ['a client_id that is not a string', () => craftToken(accessClaims({ client_id: 7 }), secret), 'malformed'],
     ];
     it.each(cases)('%s', (_name, token, reason) => {
       expect(reasonOf(() => verifier.verify(token()))).toBe(reason);
+    });
+
+    it('a client known by its metadata document, named by an https URL', () => {
+      const token = craftToken(accessClaims({ client_id: 'https://app.example/oauth/client.json' }), secret);
+      expect(verifier.verify(token).clientId).toBe('https://app.example/oauth/client.json');
     });
 
     it('a revoked token, even when its verification is cached', () => {

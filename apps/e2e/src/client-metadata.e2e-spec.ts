@@ -1,0 +1,277 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+  UnauthorizedError,
+  type OAuthClientMetadata,
+  type OAuthClientProvider,
+  type StoredOAuthClientInformation,
+  type StoredOAuthTokens,
+} from '@modelcontextprotocol/client';
+import { chromium, type Browser } from 'playwright-core';
+import { cli } from './support/cli';
+import { postForm, redirectListener } from './support/redirect-listener';
+import { FormBrowser, formOf } from './support/form-browser';
+import { httpsFixture } from './support/https-fixture';
+import { spawnApp, startPair, type RunningApp } from './support/spawn-app';
+import { connect, newSecret, structured } from './support/tokens';
+
+const PASSWORD = 'correct horse battery staple';
+const CHROMIUM = process.env['CROSSAUTH_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
+const REDIRECT = 'http://127.0.0.1:53124/callback';
+
+describe('Client ID Metadata Documents: a client known by an https URL', () => {
+  const secret = newSecret();
+  let sessionBuddy: RunningApp;
+  let orchestrator: RunningApp;
+  let fixture: Awaited<ReturnType<typeof httpsFixture>>;
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const clientUrl = (path: string) => `${fixture.base}${path}`;
+  const serve = (path: string, document: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    fixture.routes.set(path, () => ({ body: JSON.stringify({ client_id: clientUrl(path), ...document }), headers }));
+  const authorizeUrl = (clientId: string, overrides: Record<string, string> = {}) => {
+    const url = new URL(`${orchestrator.url}/oauth/authorize`);
+    const params = {
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: REDIRECT,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 'cimd',
+      resource: sessionBuddy.mcpUrl,
+      scope: 'read write',
+      ...overrides,
+    };
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    return url.toString();
+  };
+  const token = (fields: Record<string, string>) => postForm(`${orchestrator.url}/oauth/token`, fields);
+
+  beforeAll(async () => {
+    fixture = await httpsFixture();
+    ({ sessionBuddy, orchestrator } = await startPair(secret, 'cimd', {
+      orchestrator: { NODE_EXTRA_CA_CERTS: fixture.caFile, ORCHESTRATOR_CLIENT_METADATA_ALLOW_LOOPBACK: 'true' },
+    }));
+    expect(
+      (
+        await cli(['user', 'add', 'alice', '--role', 'developer', '--url', orchestrator.mcpUrl], {
+          CROSSAUTH_SECRET: secret,
+          CROSSAUTH_USER_PASSWORD: PASSWORD,
+        })
+      ).code,
+    ).toBe(0);
+    serve('/desktop.json', { client_name: 'Example Desktop', redirect_uris: [REDIRECT] }, { 'cache-control': 'max-age=3600' });
+  });
+  afterAll(async () => {
+    await orchestrator?.stop();
+    await sessionBuddy?.stop();
+    await fixture?.close();
+  });
+
+  it('advertises client_id_metadata_document_supported (RFC 8414 metadata)', async () => {
+    const metadata = (await (await fetch(`${orchestrator.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    expect(metadata['client_id_metadata_document_supported']).toBe(true);
+  });
+
+  it("signs a person in through it: consent names the document's client and the redirect host, the code and refresh work", async () => {
+    const browser = new FormBrowser();
+    const login = await browser.go(authorizeUrl(clientUrl('/desktop.json')));
+    expect(login.status).toBe(200);
+    expect(login.html).toContain('Sign in to continue to Example Desktop');
+    const consent = await browser.go(`${orchestrator.url}/oauth/authorize`, { ...formOf(login.html), username: 'alice', password: PASSWORD });
+    expect(consent.html).toContain('Example Desktop wants to act for you');
+    expect(consent.html).toContain(clientUrl('/desktop.json'));
+    expect(consent.html).toContain('127.0.0.1:53124');
+    const answer = await browser.go(`${orchestrator.url}/oauth/authorize`, { ...formOf(consent.html), decision: 'approve' });
+    const code = new URL(answer.location as string).searchParams.get('code') as string;
+    const granted = await token({
+      grant_type: 'authorization_code',
+      code,
+      client_id: clientUrl('/desktop.json'),
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
+    });
+    expect(granted.status).toBe(200);
+    const body = (await granted.json()) as { access_token: string; refresh_token: string };
+    const client = await connect(sessionBuddy.mcpUrl, body.access_token);
+    expect(structured(await client.callTool({ name: 'start', arguments: { project: 'cimd' } }))).toMatchObject({ owner: 'alice' });
+    await client.close();
+    expect((await token({ grant_type: 'refresh_token', refresh_token: body.refresh_token, client_id: clientUrl('/desktop.json') })).status).toBe(200);
+    // Cached per its Cache-Control: one fetch served every step.
+    expect(fixture.hits.filter((h) => h === '/desktop.json')).toHaveLength(1);
+  });
+
+  it.each<[string, () => string, RegExp]>([
+    [
+      'a redirect URI the document does not list',
+      () => authorizeUrl(clientUrl('/desktop.json'), { redirect_uri: 'http://127.0.0.1:53124/other' }),
+      /not one the client registered/,
+    ],
+    [
+      'a document whose client_id differs from its URL',
+      () => {
+        fixture.routes.set('/liar.json', () => ({ body: JSON.stringify({ client_id: clientUrl('/desktop.json'), redirect_uris: [REDIRECT] }) }));
+        return authorizeUrl(clientUrl('/liar.json'));
+      },
+      /client_id is not exactly the URL/,
+    ],
+    [
+      'a document that redirects',
+      () => {
+        fixture.routes.set('/moved.json', () => ({ status: 301, headers: { location: '/desktop.json' } }));
+        return authorizeUrl(clientUrl('/moved.json'));
+      },
+      /a redirect, which is not followed/,
+    ],
+    [
+      'a document that is too large',
+      () => {
+        serve('/huge.json', { redirect_uris: [REDIRECT], padding: 'x'.repeat(8000) });
+        return authorizeUrl(clientUrl('/huge.json'));
+      },
+      /larger than 5120 bytes/,
+    ],
+    [
+      'a document asking for a client secret',
+      () => {
+        serve('/secret.json', { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_post' });
+        return authorizeUrl(clientUrl('/secret.json'));
+      },
+      /client_secret_post is not offered/,
+    ],
+    ['an http client_id', () => authorizeUrl(clientUrl('/desktop.json').replace('https:', 'http:')), /not registered to sign people in/],
+    ['a document that does not exist', () => authorizeUrl(clientUrl('/missing.json')), /HTTP 404/],
+  ])('answers %s on its own error page, never redirecting', async (_name, url, reason) => {
+    const res = await new FormBrowser().go(url());
+    expect(res.status).toBe(400);
+    expect(res.location).toBeNull();
+    expect(res.html.replace(/&#39;/g, "'")).toMatch(reason);
+  });
+
+  it('refuses the code at the token endpoint for another document client', async () => {
+    serve('/second.json', { client_name: 'Second', redirect_uris: [REDIRECT] });
+    const browser = new FormBrowser();
+    const login = await browser.go(authorizeUrl(clientUrl('/desktop.json'), { prompt: 'consent' }));
+    const consent = await browser.go(`${orchestrator.url}/oauth/authorize`, { ...formOf(login.html), username: 'alice', password: PASSWORD });
+    const answer = await browser.go(`${orchestrator.url}/oauth/authorize`, { ...formOf(consent.html), decision: 'approve' });
+    const code = new URL(answer.location as string).searchParams.get('code') as string;
+    const res = await token({ grant_type: 'authorization_code', code, client_id: clientUrl('/second.json'), redirect_uri: REDIRECT, code_verifier: verifier });
+    expect(await res.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/another client/) });
+  });
+
+  it('fetches nothing from loopback without the development switch', async () => {
+    const strict = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, NODE_EXTRA_CA_CERTS: fixture.caFile });
+    try {
+      const before = fixture.hits.length;
+      const url = new URL(authorizeUrl(clientUrl('/desktop.json')));
+      const res = await new FormBrowser().go(`${strict.url}/oauth/authorize${url.search}`);
+      expect(res.status).toBe(400);
+      expect(res.html).toMatch(/loopback address, which is not fetched/);
+      expect(fixture.hits.length).toBe(before);
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  describe('the MCP SDK v2 client, given only session-buddy’s URL and its clientMetadataUrl', () => {
+    let browser: Browser;
+    let listener: Awaited<ReturnType<typeof redirectListener>>;
+
+    beforeAll(async () => {
+      listener = await redirectListener();
+      serve('/sdk-client.json', {
+        client_name: 'SDK v2 client',
+        redirect_uris: [listener.url],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+      });
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    });
+    afterAll(async () => {
+      await browser?.close();
+      listener?.server.close();
+    });
+
+    it('discovers, signs in through the browser, calls tools, refreshes, and is refused after sign-out-everywhere', async () => {
+      let stored: StoredOAuthTokens | undefined;
+      let clientInformation: StoredOAuthClientInformation | undefined;
+      let savedVerifier = '';
+      let authorizationUrl: URL | undefined;
+      const provider: OAuthClientProvider = {
+        get redirectUrl() {
+          return listener.url;
+        },
+        clientMetadataUrl: clientUrl('/sdk-client.json'),
+        get clientMetadata(): OAuthClientMetadata {
+          return {
+            client_name: 'SDK v2 client',
+            redirect_uris: [listener.url],
+            grant_types: ['authorization_code', 'refresh_token'],
+            response_types: ['code'],
+            token_endpoint_auth_method: 'none',
+          };
+        },
+        clientInformation: () => clientInformation,
+        saveClientInformation: (info) => {
+          clientInformation = info;
+        },
+        tokens: () => stored,
+        saveTokens: (tokens) => {
+          stored = tokens;
+        },
+        redirectToAuthorization: (url) => {
+          authorizationUrl = url;
+        },
+        saveCodeVerifier: (v) => {
+          savedVerifier = v;
+        },
+        codeVerifier: () => savedVerifier,
+      };
+      const connectOnce = async () => {
+        const transport = new ModernTransport(new URL(sessionBuddy.mcpUrl), { authProvider: provider });
+        const client = new ModernClient({ name: 'sdk-v2-cimd', version: '1.0.0' });
+        await client.connect(transport);
+        return { client, transport };
+      };
+      const first = new ModernTransport(new URL(sessionBuddy.mcpUrl), { authProvider: provider });
+      await expect(new ModernClient({ name: 'sdk-v2-cimd', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+      expect(authorizationUrl?.searchParams.get('client_id')).toBe(clientUrl('/sdk-client.json'));
+      expect(authorizationUrl?.searchParams.get('resource')).toBe(sessionBuddy.mcpUrl);
+
+      const page = await browser.newPage();
+      await page.goto((authorizationUrl as URL).toString());
+      await page.fill('#username', 'alice');
+      await page.fill('#password', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('text=SDK v2 client wants to act for you');
+      await Promise.all([page.waitForURL(/\/callback\?/), page.click('button[value=approve]')]);
+      const back = listener.received.filter((u) => u.pathname === '/callback').at(-1) as URL;
+      await first.finishAuth(back.searchParams);
+      expect(stored?.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+      const { client } = await connectOnce();
+      expect(structured(await client.callTool({ name: 'start', arguments: { project: 'sdk-cimd' } }))).toMatchObject({ owner: 'alice' });
+      await client.close();
+
+      // The access token expires (here: is made to look expired); the SDK refreshes with the rotating refresh token.
+      const previousRefresh = stored?.refresh_token;
+      stored = { ...(stored as StoredOAuthTokens), access_token: 'expired.access.token' };
+      const again = await connectOnce();
+      expect(structured(await again.client.callTool({ name: 'list_sessions', arguments: {} }))).toMatchObject({ sessions: expect.any(Array) });
+      await again.client.close();
+      expect(stored?.refresh_token).not.toBe(previousRefresh);
+
+      const out = await cli(['user', 'sign-out-everywhere', 'alice', '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret });
+      expect(out.code).toBe(0);
+      // Its access token is refused at session-buddy and its refresh token at the orchestrator: the SDK surfaces invalid_grant.
+      await expect(
+        (async () => {
+          const after = await connectOnce();
+          await after.client.callTool({ name: 'list_sessions', arguments: {} });
+        })(),
+      ).rejects.toMatchObject({ code: 'invalid_grant', message: expect.stringMatching(/revoked/) });
+    });
+  });
+});
