@@ -63,7 +63,7 @@ export { isExactNumber, parseExactJson, stringifyExactJson } from './lib/signing
 export { EnvelopeError, createEnvelope, verifyEnvelope } from './lib/signing/signed-message';
 export { RequestSignatureVerifierService } from './lib/signing/request-signature-verifier.service';
 export { AuthFailureThrottleService, AuthThrottledError } from './lib/throttle/auth-failure-throttle.service';
-export type { FailureRule, FailureThrottleStore } from './lib/throttle/failure-throttle.store';
+export { MemoryFailureThrottleStore, type FailureRule, type FailureThrottleStore } from './lib/throttle/failure-throttle.store';
 export { AuthKeysService, provideSecretReload } from './lib/keys/auth-keys.service';
 export {
   CLIENT_METADATA_DEFAULTS,

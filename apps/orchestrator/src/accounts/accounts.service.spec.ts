@@ -40,6 +40,8 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
       redirectUris: null,
       createdAt: 1,
       secretRotatedAt: null,
+      dynamic: false,
+      lastUsedAt: null,
     });
     accounts = new AccountsService(users, subjectNames(clients, users));
     accounts.onModuleInit();

@@ -74,6 +74,21 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_CLIENT_METADATA_DOCUMENTS: envBoolean.default(true),
   // Development only: documents may be served from loopback addresses (still HTTPS).
   ORCHESTRATOR_CLIENT_METADATA_ALLOW_LOOPBACK: envBoolean.default(false),
+  // Dynamic Client Registration (RFC 7591) and its policy.
+  ORCHESTRATOR_REGISTRATION: envBoolean.default(true),
+  ORCHESTRATOR_REGISTRATION_CONFIDENTIAL: envBoolean.default(false),
+  ORCHESTRATOR_REGISTRATION_REDIRECTS: z
+    .string()
+    .default('loopback,private-use,https')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['loopback', 'private-use', 'https'])).min(1)),
+  ORCHESTRATOR_REGISTRATION_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(10),
+  ORCHESTRATOR_REGISTRATION_UNUSED_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   ORCHESTRATOR_GRANT_MAX_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(7_776_000),
   XDG_DATA_HOME: z.string().optional(),
 });
@@ -140,6 +155,15 @@ export interface OrchestratorConfig {
   readonly dataDir: string;
   /** Whether a start with no account makes the one-time first-account link. */
   readonly firstAccountLink: boolean;
+  /** Dynamic Client Registration (RFC 7591): whether it is open, and what it registers. */
+  readonly registration: {
+    readonly enabled: boolean;
+    /** Whether a client may register with a secret; public clients only otherwise. */
+    readonly confidential: boolean;
+    readonly redirectForms: readonly ('loopback' | 'private-use' | 'https')[];
+    readonly perHour: number;
+    readonly unusedDays: number;
+  };
   /** Client ID Metadata Documents: accepted at all, and (development) from loopback addresses. */
   readonly clientMetadata: { readonly enabled: boolean; readonly allowLoopback: boolean };
   /** PostgreSQL for the orchestrator's store, when set. */
@@ -227,6 +251,13 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     redisUrl: readConnectionUrl(env, 'ORCHESTRATOR_REDIS_URL', ['redis:', 'rediss:']),
     dataDir,
     firstAccountLink: e.ORCHESTRATOR_FIRST_ACCOUNT_LINK,
+    registration: {
+      enabled: e.ORCHESTRATOR_REGISTRATION,
+      confidential: e.ORCHESTRATOR_REGISTRATION_CONFIDENTIAL,
+      redirectForms: e.ORCHESTRATOR_REGISTRATION_REDIRECTS,
+      perHour: e.ORCHESTRATOR_REGISTRATION_PER_HOUR,
+      unusedDays: e.ORCHESTRATOR_REGISTRATION_UNUSED_DAYS,
+    },
     clientMetadata: { enabled: e.ORCHESTRATOR_CLIENT_METADATA_DOCUMENTS, allowLoopback: e.ORCHESTRATOR_CLIENT_METADATA_ALLOW_LOOPBACK },
     database: databaseUrl
       ? { url: databaseUrl, poolSize: e.ORCHESTRATOR_DATABASE_POOL_SIZE, statementTimeoutMs: e.ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS }

@@ -40,6 +40,7 @@ export class AuthorizationServerMetadataController {
       // SEP-2207: clients that see offline_access ask for it to get a refresh token; session-buddy never asks for it.
       scopes_supported: [...SCOPES, OFFLINE_ACCESS],
       client_id_metadata_document_supported: config.clientMetadata.enabled,
+      ...(config.registration.enabled ? { registration_endpoint: `${base}/oauth/register` } : {}),
     };
   }
 

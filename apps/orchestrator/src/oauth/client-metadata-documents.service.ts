@@ -60,6 +60,8 @@ export class ClientMetadataDocumentsService {
           redirectUris: document.redirectUris,
           createdAt: Date.now(),
           secretRotatedAt: null,
+          dynamic: false,
+          lastUsedAt: null,
         },
       };
       this.cache.set(url, resolved, { ttl: document.maxAgeSeconds * 1000 });

@@ -28,6 +28,8 @@ const client = (id: string): OAuthClientRecord => ({
   redirectUris: ['http://127.0.0.1/callback'],
   createdAt: 0,
   secretRotatedAt: null,
+  dynamic: false,
+  lastUsedAt: null,
 });
 const DESKTOP = client('desktop-app');
 const code = (username = 'alice'): AuthorizationCodeRecord => ({

@@ -17,6 +17,10 @@ export interface OAuthClientRecord {
   readonly redirectUris: readonly string[] | null;
   readonly createdAt: number;
   readonly secretRotatedAt: number | null;
+  /** Registered by the client itself (RFC 7591), and so removed when it goes unused. */
+  readonly dynamic: boolean;
+  /** When a person's token was last issued to it; null when never. */
+  readonly lastUsedAt: number | null;
 }
 
 /** Where registered clients are kept. */
@@ -28,6 +32,10 @@ export interface OAuthClientRepository {
   /** Resolves false if there is no such client. */
   updateSecret(id: string, secretHash: string, secretKeyId: string, rotatedAt: number): Promise<boolean>;
   remove(id: string): Promise<boolean>;
+  /** Records that a token was issued to the client. */
+  touch(id: string, at: number): Promise<void>;
+  /** The dynamically registered clients unused (or never used) since `before`. */
+  unusedDynamic(before: number): Promise<string[]>;
 }
 
 /** DI token for the {@link OAuthClientRepository}. */

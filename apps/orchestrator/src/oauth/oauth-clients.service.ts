@@ -31,6 +31,8 @@ export interface NewClient {
   readonly public?: boolean;
   /** Where authorization responses may go, for clients people sign in through. */
   readonly redirectUris?: readonly string[];
+  /** Registered by the client itself (RFC 7591). */
+  readonly dynamic?: boolean;
 }
 
 /** Why a client assertion was refused, in the words the token endpoint answers with. */
@@ -87,6 +89,8 @@ export class OAuthClientsService {
       redirectUris: input.redirectUris?.length ? [...new Set(input.redirectUris)] : null,
       createdAt: Date.now(),
       secretRotatedAt: null,
+      dynamic: input.dynamic ?? false,
+      lastUsedAt: null,
     };
     if (!(await this.clients.insert(client))) throw new ToolError(`client ${input.id} already exists`, 'client_exists');
     this.logger.log({ event: 'oauth_client_added', client: input.id, scopes: client.allowedScopes, resources: client.allowedResources });
@@ -112,6 +116,16 @@ export class OAuthClientsService {
 
   list(): Promise<OAuthClientRecord[]> {
     return this.clients.list();
+  }
+
+  /** Records that a person's token was issued to a registered client (a metadata-document client has no record). */
+  async used(id: string): Promise<void> {
+    if (!isClientMetadataUrl(id)) await this.clients.touch(id, Date.now());
+  }
+
+  /** The dynamically registered clients nobody used since `before`. */
+  unusedDynamic(before: number): Promise<string[]> {
+    return this.clients.unusedDynamic(before);
   }
 
   find(id: string): Promise<OAuthClientRecord | undefined> {

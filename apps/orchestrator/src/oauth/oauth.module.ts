@@ -4,6 +4,7 @@ import { StorageModule } from '../storage/storage.module';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuthorizationCodesService } from './authorization-codes.service';
 import { ClientMetadataDocumentsService } from './client-metadata-documents.service';
+import { ClientRegistrationService } from './client-registration.service';
 import { AuthorizeController } from './authorize.controller';
 import { AuthorizationServerMetadataController } from './authorization-server-metadata.controller';
 import { GrantRevocationService } from './grant-revocation.service';
@@ -13,6 +14,7 @@ import { OAuthHousekeepingService } from './oauth-housekeeping.service';
 import { OAuthClientsService } from './oauth-clients.service';
 import { OAuthClientsTools } from './oauth-clients.tools';
 import { RevocationOutboxService } from './revocation-outbox.service';
+import { RegistrationController } from './registration.controller';
 import { TokenController } from './token.controller';
 
 /**
@@ -23,10 +25,11 @@ import { TokenController } from './token.controller';
  */
 @Module({
   imports: [StorageModule, SessionBuddyClientModule, AccountsModule],
-  controllers: [AuthorizationServerMetadataController, AuthorizeController, TokenController],
+  controllers: [AuthorizationServerMetadataController, AuthorizeController, TokenController, RegistrationController],
   providers: [
     AuthorizationCodesService,
     ClientMetadataDocumentsService,
+    ClientRegistrationService,
     OAuthClientsService,
     OAuthClientsTools,
     GrantRevocationService,

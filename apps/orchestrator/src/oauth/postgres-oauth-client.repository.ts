@@ -13,6 +13,8 @@ type Row = {
   redirect_uris: string[] | null;
   created_at: number;
   secret_rotated_at: number | null;
+  dynamic: number | boolean | null;
+  last_used_at: number | string | null;
 };
 
 const toRecord = (r: Row): OAuthClientRecord => ({
@@ -26,6 +28,8 @@ const toRecord = (r: Row): OAuthClientRecord => ({
   redirectUris: r.redirect_uris,
   createdAt: r.created_at,
   secretRotatedAt: r.secret_rotated_at,
+  dynamic: Boolean(r.dynamic),
+  lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
 });
 
 /** {@link OAuthClientRepository} on PostgreSQL. */
@@ -34,7 +38,7 @@ export class PostgresOAuthClientRepository implements OAuthClientRepository {
 
   async insert(c: OAuthClientRecord): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, jwks, created_at, redirect_uris) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, jwks, created_at, redirect_uris, dynamic) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
       [
         c.id,
         c.name,
@@ -45,6 +49,7 @@ export class PostgresOAuthClientRepository implements OAuthClientRepository {
         c.jwks === null ? null : JSON.stringify(c.jwks),
         c.createdAt,
         c.redirectUris === null ? null : JSON.stringify(c.redirectUris),
+        c.dynamic,
       ],
     );
     return rowCount === 1;
@@ -72,5 +77,14 @@ export class PostgresOAuthClientRepository implements OAuthClientRepository {
 
   async remove(id: string): Promise<boolean> {
     return (await this.db.query(`DELETE FROM oauth_clients WHERE id = $1`, [id])).rowCount === 1;
+  }
+
+  async touch(id: string, at: number): Promise<void> {
+    await this.db.query(`UPDATE oauth_clients SET last_used_at = $1 WHERE id = $2`, [at, id]);
+  }
+
+  async unusedDynamic(before: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(`SELECT id FROM oauth_clients WHERE dynamic AND coalesce(last_used_at, created_at) < $1`, [before]);
+    return rows.map((r) => r.id);
   }
 }

@@ -13,6 +13,8 @@ type Row = {
   redirect_uris: string | null;
   created_at: number;
   secret_rotated_at: number | null;
+  dynamic: number | boolean | null;
+  last_used_at: number | string | null;
 };
 
 const toRecord = (r: Row): OAuthClientRecord => ({
@@ -26,6 +28,8 @@ const toRecord = (r: Row): OAuthClientRecord => ({
   redirectUris: r.redirect_uris === null ? null : (JSON.parse(r.redirect_uris) as string[]),
   createdAt: r.created_at,
   secretRotatedAt: r.secret_rotated_at,
+  dynamic: Boolean(r.dynamic),
+  lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
 });
 
 /** {@link OAuthClientRepository} on SQLite. */
@@ -36,12 +40,14 @@ export class SqliteOAuthClientRepository implements OAuthClientRepository {
     const db = database.db;
     this.stmt = {
       insert: db.prepare(
-        `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, jwks, created_at, redirect_uris) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+        `INSERT INTO oauth_clients (id, name, allowed_scopes, allowed_resources, secret_hash, secret_key_id, jwks, created_at, redirect_uris, dynamic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
       ),
       find: db.prepare(`SELECT * FROM oauth_clients WHERE id = ?`),
       list: db.prepare(`SELECT * FROM oauth_clients ORDER BY id`),
       updateSecret: db.prepare(`UPDATE oauth_clients SET secret_hash = ?, secret_key_id = ?, secret_rotated_at = ? WHERE id = ?`),
       remove: db.prepare(`DELETE FROM oauth_clients WHERE id = ?`),
+      touch: db.prepare(`UPDATE oauth_clients SET last_used_at = ? WHERE id = ?`),
+      unused: db.prepare(`SELECT id FROM oauth_clients WHERE dynamic = 1 AND coalesce(last_used_at, created_at) < ?`),
     };
   }
 
@@ -57,6 +63,7 @@ export class SqliteOAuthClientRepository implements OAuthClientRepository {
         c.jwks === null ? null : JSON.stringify(c.jwks),
         c.createdAt,
         c.redirectUris === null ? null : JSON.stringify(c.redirectUris),
+        c.dynamic ? 1 : 0,
       ).changes === 1
     );
   }
@@ -76,5 +83,13 @@ export class SqliteOAuthClientRepository implements OAuthClientRepository {
 
   async remove(id: string): Promise<boolean> {
     return this.stmt.remove.run(id).changes === 1;
+  }
+
+  async touch(id: string, at: number): Promise<void> {
+    this.stmt.touch.run(at, id);
+  }
+
+  async unusedDynamic(before: number): Promise<string[]> {
+    return (this.stmt.unused.all(before) as Array<{ id: string }>).map((r) => r.id);
   }
 }

@@ -379,7 +379,7 @@ export class TokenController {
       throw new OAuthError('invalid_grant', outcome.refused);
     }
     const tokens = await this.grants.issueForCode(outcome.grant);
-    await this.codes.tokensIssued(code, [tokens.access.tokenId], tokens.grant.id);
+    await Promise.all([this.codes.tokensIssued(code, [tokens.access.tokenId], tokens.grant.id), this.clients.used(client.id)]);
     this.answerPerson(req, res, 'authorization_code', tokens);
   }
 
@@ -394,6 +394,7 @@ export class TokenController {
     // RFC 8707 §2.2: a refresh may name the resource, which must be the grant's.
     if (resources.length > 1 || (resources[0] !== undefined && resources[0] !== outcome.grant.resource))
       throw new OAuthError('invalid_target', `this grant is for ${outcome.grant.resource} only`);
+    await this.clients.used(client.id);
     this.answerPerson(req, res, 'refresh_token', outcome);
   }
 

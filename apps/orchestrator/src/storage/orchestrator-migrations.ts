@@ -126,6 +126,12 @@ const GRANTS = (json: string, bigint: string) => `
   ALTER TABLE authorization_codes ADD COLUMN grant_id TEXT;
 `;
 
+// 9: clients that registered themselves (RFC 7591), removed once unused for long enough.
+const DYNAMIC_CLIENTS = (bool: string, bigint: string) => `
+  ALTER TABLE oauth_clients ADD COLUMN dynamic ${bool} NOT NULL DEFAULT ${bool === 'BOOLEAN' ? 'false' : '0'};
+  ALTER TABLE oauth_clients ADD COLUMN last_used_at ${bigint};
+`;
+
 export const SQLITE_MIGRATIONS: readonly string[] = [
   CLIENTS('TEXT', 'INTEGER'),
   CLIENT_KEYS('TEXT'),
@@ -135,6 +141,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   REDIRECT_URIS('TEXT'),
   AUTHORIZATION_CODES('TEXT', 'INTEGER'),
   GRANTS('TEXT', 'INTEGER'),
+  DYNAMIC_CLIENTS('INTEGER', 'INTEGER'),
 ];
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   CLIENTS('JSONB', 'BIGINT'),
@@ -145,4 +152,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   REDIRECT_URIS('JSONB'),
   AUTHORIZATION_CODES('JSONB', 'BIGINT'),
   GRANTS('JSONB', 'BIGINT'),
+  DYNAMIC_CLIENTS('BOOLEAN', 'BIGINT'),
 ];

@@ -20,7 +20,7 @@ const PASSWORD = 'correct horse battery staple';
 const CHROMIUM = process.env['CROSSAUTH_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
 const REDIRECT = 'http://127.0.0.1:53124/callback';
 
-describe('Client ID Metadata Documents: a client known by an https URL', () => {
+describe('clients people sign in through: metadata documents, dynamic registration, the MCP SDK', () => {
   const secret = newSecret();
   let sessionBuddy: RunningApp;
   let orchestrator: RunningApp;
@@ -174,7 +174,108 @@ describe('Client ID Metadata Documents: a client known by an https URL', () => {
     }
   });
 
-  describe('the MCP SDK v2 client, given only session-buddy’s URL and its clientMetadataUrl', () => {
+  describe('Dynamic Client Registration (RFC 7591) for clients without a document', () => {
+    const register = (metadata: unknown, url = orchestrator.url, type = 'application/json') =>
+      fetch(`${url}/oauth/register`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: typeof metadata === 'string' ? metadata : JSON.stringify(metadata),
+      });
+
+    it('advertises its registration endpoint and registers a public client a person then signs in through', async () => {
+      const metadata = (await (await fetch(`${orchestrator.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+      expect(metadata['registration_endpoint']).toBe(`${orchestrator.url}/oauth/register`);
+      const res = await register({
+        client_name: 'Registered App',
+        redirect_uris: [REDIRECT],
+        grant_types: ['authorization_code', 'refresh_token'],
+        token_endpoint_auth_method: 'none',
+      });
+      expect(res.status).toBe(201);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const registered = (await res.json()) as Record<string, unknown>;
+      expect(registered).toMatchObject({
+        client_id: expect.stringMatching(/^mcp-[0-9a-f]{32}$/),
+        token_endpoint_auth_method: 'none',
+        redirect_uris: [REDIRECT],
+      });
+      expect(registered).not.toHaveProperty('client_secret');
+      const browser = new FormBrowser();
+      const login = await browser.go(authorizeUrl(registered['client_id'] as string));
+      expect(login.html).toContain('Sign in to continue to Registered App');
+      const consent = await browser.go(`${orchestrator.url}/oauth/authorize`, { ...formOf(login.html), username: 'alice', password: PASSWORD });
+      const answer = await browser.go(`${orchestrator.url}/oauth/authorize`, { ...formOf(consent.html), decision: 'approve' });
+      const code = new URL(answer.location as string).searchParams.get('code') as string;
+      const granted = await token({
+        grant_type: 'authorization_code',
+        code,
+        client_id: registered['client_id'] as string,
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+      });
+      expect(granted.status).toBe(200);
+      // A registered public client is a person's app: no machine grant for it.
+      expect((await token({ grant_type: 'client_credentials', client_id: registered['client_id'] as string })).status).toBe(400);
+    });
+
+    it.each<[string, unknown, string, RegExp]>([
+      [
+        'a confidential client',
+        { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' },
+        'invalid_client_metadata',
+        /public clients only/,
+      ],
+      ['a non-loopback http redirect', { redirect_uris: ['http://evil.example/cb'] }, 'invalid_redirect_uri', /loopback address/],
+      ['no redirect URI', { client_name: 'x' }, 'invalid_redirect_uri', /1 to 20 are required/],
+      ['a fragment in a redirect', { redirect_uris: ['https://app.example/cb#x'] }, 'invalid_redirect_uri', /fragment/],
+      ['client_credentials', { redirect_uris: [REDIRECT], grant_types: ['client_credentials'] }, 'invalid_client_metadata', /grant_types/],
+      ['the implicit response type', { redirect_uris: [REDIRECT], response_types: ['token'] }, 'invalid_client_metadata', /code only/],
+      ['keys', { redirect_uris: [REDIRECT], jwks_uri: 'https://app.example/jwks' }, 'invalid_client_metadata', /keys are not registered/],
+      ['an unknown scope', { redirect_uris: [REDIRECT], scope: 'read root' }, 'invalid_client_metadata', /not root/],
+      ['a list that is not one', { redirect_uris: REDIRECT }, 'invalid_client_metadata', /list of strings/],
+      ['a body that is not JSON', '{"redirect_uris":', 'invalid_client_metadata', /not JSON/],
+      ['a body that is not an object', '[1,2]', 'invalid_client_metadata', /JSON object/],
+    ])('refuses %s (400 with the RFC 7591 error)', async (_name, metadata, error, description) => {
+      const res = await register(metadata);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error, error_description: expect.stringMatching(description) });
+    });
+
+    it('refuses a form body', async () => {
+      const res = await register('redirect_uris=x', orchestrator.url, 'application/x-www-form-urlencoded');
+      expect(await res.json()).toMatchObject({ error: 'invalid_client_metadata', error_description: expect.stringMatching(/application\/json/) });
+    });
+
+    it('applies its policy: allowed redirect forms, the hourly limit per address, and closed registration', async () => {
+      const strict = await spawnApp('orchestrator', {
+        ORCHESTRATOR_AUTH_SECRET: secret,
+        ORCHESTRATOR_REGISTRATION_PER_HOUR: '2',
+        ORCHESTRATOR_REGISTRATION_REDIRECTS: 'loopback',
+      });
+      const closed = await spawnApp('orchestrator', { ORCHESTRATOR_AUTH_SECRET: secret, ORCHESTRATOR_REGISTRATION: 'false' });
+      try {
+        expect(await (await register({ redirect_uris: ['https://app.example/cb'] }, strict.url)).json()).toMatchObject({
+          error: 'invalid_redirect_uri',
+          error_description: expect.stringMatching(/https redirect URIs are not registered here \(allowed: loopback\)/),
+        });
+        expect((await register({ redirect_uris: [REDIRECT] }, strict.url)).status).toBe(201);
+        expect((await register({ redirect_uris: [REDIRECT] }, strict.url)).status).toBe(201);
+        const over = await register({ redirect_uris: [REDIRECT] }, strict.url);
+        expect(over.status).toBe(429);
+        expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(await over.json()).toMatchObject({ error_description: expect.stringMatching(/at most 2 registrations per hour/) });
+
+        expect((await register({ redirect_uris: [REDIRECT] }, closed.url)).status).toBe(403);
+        const metadata = (await (await fetch(`${closed.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+        expect(metadata).not.toHaveProperty('registration_endpoint');
+      } finally {
+        await strict.stop();
+        await closed.stop();
+      }
+    });
+  });
+
+  describe('the MCP SDK v2 client, given only session-buddy’s URL', () => {
     let browser: Browser;
     let listener: Awaited<ReturnType<typeof redirectListener>>;
 
@@ -194,7 +295,13 @@ describe('Client ID Metadata Documents: a client known by an https URL', () => {
       listener?.server.close();
     });
 
-    it('discovers, signs in through the browser, calls tools, refreshes, and is refused after sign-out-everywhere', async () => {
+    it.each([
+      ['its clientMetadataUrl (CIMD)', 'sdk-cimd', true],
+      ['no metadata document (it registers dynamically)', 'sdk-dcr', false],
+    ])('with %s: discovers, signs in through the browser, calls tools, refreshes, and is refused after sign-out-everywhere', async (_how, username, cimd) => {
+      expect((await cli(['user', 'add', username, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret, CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(
+        0,
+      );
       let stored: StoredOAuthTokens | undefined;
       let clientInformation: StoredOAuthClientInformation | undefined;
       let savedVerifier = '';
@@ -203,7 +310,7 @@ describe('Client ID Metadata Documents: a client known by an https URL', () => {
         get redirectUrl() {
           return listener.url;
         },
-        clientMetadataUrl: clientUrl('/sdk-client.json'),
+        ...(cimd ? { clientMetadataUrl: clientUrl('/sdk-client.json') } : {}),
         get clientMetadata(): OAuthClientMetadata {
           return {
             client_name: 'SDK v2 client',
@@ -230,46 +337,47 @@ describe('Client ID Metadata Documents: a client known by an https URL', () => {
         codeVerifier: () => savedVerifier,
       };
       const connectOnce = async () => {
-        const transport = new ModernTransport(new URL(sessionBuddy.mcpUrl), { authProvider: provider });
-        const client = new ModernClient({ name: 'sdk-v2-cimd', version: '1.0.0' });
-        await client.connect(transport);
-        return { client, transport };
+        const client = new ModernClient({ name: 'sdk-v2', version: '1.0.0' });
+        await client.connect(new ModernTransport(new URL(sessionBuddy.mcpUrl), { authProvider: provider }));
+        return client;
       };
       const first = new ModernTransport(new URL(sessionBuddy.mcpUrl), { authProvider: provider });
-      await expect(new ModernClient({ name: 'sdk-v2-cimd', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
-      expect(authorizationUrl?.searchParams.get('client_id')).toBe(clientUrl('/sdk-client.json'));
+      await expect(new ModernClient({ name: 'sdk-v2', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+      const clientId = authorizationUrl?.searchParams.get('client_id');
+      if (cimd) expect(clientId).toBe(clientUrl('/sdk-client.json'));
+      else expect(clientId).toMatch(/^mcp-[0-9a-f]{32}$/);
       expect(authorizationUrl?.searchParams.get('resource')).toBe(sessionBuddy.mcpUrl);
 
       const page = await browser.newPage();
       await page.goto((authorizationUrl as URL).toString());
-      await page.fill('#username', 'alice');
+      await page.fill('#username', username);
       await page.fill('#password', PASSWORD);
       await page.click('button[type=submit]');
       await page.waitForSelector('text=SDK v2 client wants to act for you');
       await Promise.all([page.waitForURL(/\/callback\?/), page.click('button[value=approve]')]);
+      await page.close();
       const back = listener.received.filter((u) => u.pathname === '/callback').at(-1) as URL;
       await first.finishAuth(back.searchParams);
       expect(stored?.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-      const { client } = await connectOnce();
-      expect(structured(await client.callTool({ name: 'start', arguments: { project: 'sdk-cimd' } }))).toMatchObject({ owner: 'alice' });
+      const client = await connectOnce();
+      expect(structured(await client.callTool({ name: 'start', arguments: { project: username } }))).toMatchObject({ owner: username });
       await client.close();
 
       // The access token expires (here: is made to look expired); the SDK refreshes with the rotating refresh token.
       const previousRefresh = stored?.refresh_token;
       stored = { ...(stored as StoredOAuthTokens), access_token: 'expired.access.token' };
       const again = await connectOnce();
-      expect(structured(await again.client.callTool({ name: 'list_sessions', arguments: {} }))).toMatchObject({ sessions: expect.any(Array) });
-      await again.client.close();
+      expect(structured(await again.callTool({ name: 'list_sessions', arguments: {} }))).toMatchObject({ sessions: expect.any(Array) });
+      await again.close();
       expect(stored?.refresh_token).not.toBe(previousRefresh);
 
-      const out = await cli(['user', 'sign-out-everywhere', 'alice', '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret });
-      expect(out.code).toBe(0);
+      expect((await cli(['user', 'sign-out-everywhere', username, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret })).code).toBe(0);
       // Its access token is refused at session-buddy and its refresh token at the orchestrator: the SDK surfaces invalid_grant.
       await expect(
         (async () => {
           const after = await connectOnce();
-          await after.client.callTool({ name: 'list_sessions', arguments: {} });
+          await after.callTool({ name: 'list_sessions', arguments: {} });
         })(),
       ).rejects.toMatchObject({ code: 'invalid_grant', message: expect.stringMatching(/revoked/) });
     });
