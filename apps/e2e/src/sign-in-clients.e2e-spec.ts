@@ -8,7 +8,7 @@ import {
   type StoredOAuthClientInformation,
   type StoredOAuthTokens,
 } from '@modelcontextprotocol/client';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { cli } from './support/cli';
 import { postForm, redirectListener } from './support/redirect-listener';
 import { FormBrowser, formOf } from './support/form-browser';
@@ -295,17 +295,9 @@ describe('clients people sign in through: metadata documents, dynamic registrati
       listener?.server.close();
     });
 
-    it.each([
-      ['its clientMetadataUrl (CIMD)', 'sdk-cimd', true],
-      ['no metadata document (it registers dynamically)', 'sdk-dcr', false],
-    ])('with %s: discovers, signs in through the browser, calls tools, refreshes, and is refused after sign-out-everywhere', async (_how, username, cimd) => {
-      expect((await cli(['user', 'add', username, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret, CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(
-        0,
-      );
-      let stored: StoredOAuthTokens | undefined;
-      let clientInformation: StoredOAuthClientInformation | undefined;
-      let savedVerifier = '';
-      let authorizationUrl: URL | undefined;
+    /** An app's provider glue around the SDK's OAuth client: it keeps what the SDK hands it, and remembers where it was sent to sign in. */
+    const sdkProvider = (cimd: boolean) => {
+      const state: { tokens?: StoredOAuthTokens; info?: StoredOAuthClientInformation; verifier: string; authorizationUrl?: URL } = { verifier: '' };
       const provider: OAuthClientProvider = {
         get redirectUrl() {
           return listener.url;
@@ -320,57 +312,73 @@ describe('clients people sign in through: metadata documents, dynamic registrati
             token_endpoint_auth_method: 'none',
           };
         },
-        clientInformation: () => clientInformation,
+        clientInformation: () => state.info,
         saveClientInformation: (info) => {
-          clientInformation = info;
+          state.info = info;
         },
-        tokens: () => stored,
+        tokens: () => state.tokens,
         saveTokens: (tokens) => {
-          stored = tokens;
+          state.tokens = tokens;
         },
         redirectToAuthorization: (url) => {
-          authorizationUrl = url;
+          state.authorizationUrl = url;
         },
         saveCodeVerifier: (v) => {
-          savedVerifier = v;
+          state.verifier = v;
         },
-        codeVerifier: () => savedVerifier,
+        codeVerifier: () => state.verifier,
       };
+      const transport = () => new ModernTransport(new URL(sessionBuddy.mcpUrl), { authProvider: provider });
       const connectOnce = async () => {
         const client = new ModernClient({ name: 'sdk-v2', version: '1.0.0' });
-        await client.connect(new ModernTransport(new URL(sessionBuddy.mcpUrl), { authProvider: provider }));
+        await client.connect(transport());
         return client;
       };
-      const first = new ModernTransport(new URL(sessionBuddy.mcpUrl), { authProvider: provider });
-      await expect(new ModernClient({ name: 'sdk-v2', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
-      const clientId = authorizationUrl?.searchParams.get('client_id');
-      if (cimd) expect(clientId).toBe(clientUrl('/sdk-client.json'));
-      else expect(clientId).toMatch(/^mcp-[0-9a-f]{32}$/);
-      expect(authorizationUrl?.searchParams.get('resource')).toBe(sessionBuddy.mcpUrl);
-
-      const page = await browser.newPage();
-      await page.goto((authorizationUrl as URL).toString());
-      await page.fill('#username', username);
-      await page.fill('#password', PASSWORD);
-      await page.click('button[type=submit]');
+      return { provider, state, transport, connectOnce };
+    };
+    /** The person in the browser: signs in when asked, approves, and the SDK redeems what comes back. */
+    const approveInBrowser = async (url: URL, username: string, finish: (params: URLSearchParams) => Promise<void>, context?: BrowserContext) => {
+      const page = await (context ?? browser).newPage();
+      await page.goto(url.toString());
+      if (await page.isVisible('#username')) {
+        await page.fill('#username', username);
+        await page.fill('#password', PASSWORD);
+        await page.click('button[type=submit]');
+      }
       await page.waitForSelector('text=SDK v2 client wants to act for you');
       await Promise.all([page.waitForURL(/\/callback\?/), page.click('button[value=approve]')]);
       await page.close();
-      const back = listener.received.filter((u) => u.pathname === '/callback').at(-1) as URL;
-      await first.finishAuth(back.searchParams);
-      expect(stored?.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      await finish((listener.received.filter((u) => u.pathname === '/callback').at(-1) as URL).searchParams);
+    };
+
+    it.each([
+      ['its clientMetadataUrl (CIMD)', 'sdk-cimd', true],
+      ['no metadata document (it registers dynamically)', 'sdk-dcr', false],
+    ])('with %s: discovers, signs in through the browser, calls tools, refreshes, and is refused after sign-out-everywhere', async (_how, username, cimd) => {
+      expect((await cli(['user', 'add', username, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret, CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(
+        0,
+      );
+      const { state, transport, connectOnce } = sdkProvider(cimd);
+      const first = transport();
+      await expect(new ModernClient({ name: 'sdk-v2', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+      const clientId = state.authorizationUrl?.searchParams.get('client_id');
+      if (cimd) expect(clientId).toBe(clientUrl('/sdk-client.json'));
+      else expect(clientId).toMatch(/^mcp-[0-9a-f]{32}$/);
+      expect(state.authorizationUrl?.searchParams.get('resource')).toBe(sessionBuddy.mcpUrl);
+      await approveInBrowser(state.authorizationUrl as URL, username, (params) => first.finishAuth(params));
+      expect(state.tokens?.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
       const client = await connectOnce();
       expect(structured(await client.callTool({ name: 'start', arguments: { project: username } }))).toMatchObject({ owner: username });
       await client.close();
 
       // The access token expires (here: is made to look expired); the SDK refreshes with the rotating refresh token.
-      const previousRefresh = stored?.refresh_token;
-      stored = { ...(stored as StoredOAuthTokens), access_token: 'expired.access.token' };
+      const previousRefresh = state.tokens?.refresh_token;
+      state.tokens = { ...(state.tokens as StoredOAuthTokens), access_token: 'expired.access.token' };
       const again = await connectOnce();
       expect(structured(await again.callTool({ name: 'list_sessions', arguments: {} }))).toMatchObject({ sessions: expect.any(Array) });
       await again.close();
-      expect(stored?.refresh_token).not.toBe(previousRefresh);
+      expect(state.tokens?.refresh_token).not.toBe(previousRefresh);
 
       expect((await cli(['user', 'sign-out-everywhere', username, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret })).code).toBe(0);
       // Its access token is refused at session-buddy and its refresh token at the orchestrator: the SDK surfaces invalid_grant.
@@ -380,6 +388,41 @@ describe('clients people sign in through: metadata documents, dynamic registrati
           await after.callTool({ name: 'list_sessions', arguments: {} });
         })(),
       ).rejects.toMatchObject({ code: 'invalid_grant', message: expect.stringMatching(/revoked/) });
+    });
+
+    it('steps up: a 403 insufficient_scope sends the person back to approve the larger set, and the call then works', async () => {
+      const username = 'sdk-viewer';
+      expect(
+        (
+          await cli(['user', 'add', username, '--role', 'viewer', '--url', orchestrator.mcpUrl], {
+            CROSSAUTH_SECRET: secret,
+            CROSSAUTH_USER_PASSWORD: PASSWORD,
+          })
+        ).code,
+      ).toBe(0);
+      const { state, transport, connectOnce } = sdkProvider(false);
+      const context = await browser.newContext();
+      const first = transport();
+      await expect(new ModernClient({ name: 'sdk-v2', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+      await approveInBrowser(state.authorizationUrl as URL, username, (params) => first.finishAuth(params), context);
+      expect(state.tokens?.scope).toBe('read');
+
+      // A write tool with a read token: 403 insufficient_scope, and the SDK re-authorizes for the union.
+      const client = new ModernClient({ name: 'sdk-v2', version: '1.0.0' });
+      const stepping = transport();
+      await client.connect(stepping);
+      state.authorizationUrl = undefined;
+      await expect(client.callTool({ name: 'start', arguments: { project: 'step-up' } })).rejects.toBeInstanceOf(UnauthorizedError);
+      const asked = state.authorizationUrl as URL | undefined;
+      expect(asked?.searchParams.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['read', 'write']));
+      // The administrator grants the role; the person, still signed in, approves the larger set.
+      expect((await cli(['user', 'set-role', username, '--role', 'developer', '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret })).code).toBe(0);
+      await approveInBrowser(asked as URL, username, (params) => stepping.finishAuth(params), context);
+      await context.close();
+      expect(state.tokens?.scope?.split(' ')).toEqual(expect.arrayContaining(['read', 'write']));
+      const after = await connectOnce();
+      expect(structured(await after.callTool({ name: 'start', arguments: { project: 'step-up' } }))).toMatchObject({ owner: username });
+      await after.close();
     });
   });
 });
