@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import {
   Client as ModernClient,
   StreamableHTTPClientTransport as ModernTransport,
@@ -13,12 +16,14 @@ import { cli } from './support/cli';
 import { postForm, redirectListener } from './support/redirect-listener';
 import { FormBrowser, formOf } from './support/form-browser';
 import { httpsFixture } from './support/https-fixture';
-import { spawnApp, startPair, type RunningApp } from './support/spawn-app';
+import { WORKSPACE_ROOT, spawnApp, startPair, type RunningApp } from './support/spawn-app';
+import { waitFor } from './support/wait';
 import { connect, newSecret, structured } from './support/tokens';
 
 const PASSWORD = 'correct horse battery staple';
 const CHROMIUM = process.env['CROSSAUTH_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
 const REDIRECT = 'http://127.0.0.1:53124/callback';
+const PYTHON = process.env['CROSSAUTH_TEST_PYTHON'] ?? join(WORKSPACE_ROOT, 'tmp', 'python-mcp', 'bin', 'python');
 
 describe('clients people sign in through: metadata documents, dynamic registration, the MCP SDK', () => {
   const secret = newSecret();
@@ -337,7 +342,13 @@ describe('clients people sign in through: metadata documents, dynamic registrati
       return { provider, state, transport, connectOnce };
     };
     /** The person in the browser: signs in when asked, approves, and the SDK redeems what comes back. */
-    const approveInBrowser = async (url: URL, username: string, finish: (params: URLSearchParams) => Promise<void>, context?: BrowserContext) => {
+    const approveInBrowser = async (
+      url: URL,
+      username: string,
+      finish: (params: URLSearchParams) => Promise<void>,
+      context?: BrowserContext,
+      clientName = 'SDK v2 client',
+    ) => {
       const page = await (context ?? browser).newPage();
       await page.goto(url.toString());
       if (await page.isVisible('#username')) {
@@ -345,7 +356,7 @@ describe('clients people sign in through: metadata documents, dynamic registrati
         await page.fill('#password', PASSWORD);
         await page.click('button[type=submit]');
       }
-      await page.waitForSelector('text=SDK v2 client wants to act for you');
+      await page.waitForSelector(`text=${clientName} wants to act for you`);
       await Promise.all([page.waitForURL(/\/callback\?/), page.click('button[value=approve]')]);
       await page.close();
       await finish((listener.received.filter((u) => u.pathname === '/callback').at(-1) as URL).searchParams);
@@ -388,6 +399,43 @@ describe('clients people sign in through: metadata documents, dynamic registrati
           await after.callTool({ name: 'list_sessions', arguments: {} });
         })(),
       ).rejects.toMatchObject({ code: 'invalid_grant', message: expect.stringMatching(/revoked/) });
+    });
+
+    it('the official Python mcp client signs in the same way, refreshes once its token expires, and is sent back to sign in after sign-out-everywhere', async () => {
+      // Its own pair: access tokens that expire in 5 s, so the client's refresh is a real one.
+      const pair = await startPair(secret, 'python-oauth', { orchestrator: { ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS: '5' } });
+      const child = spawn(PYTHON, [join(__dirname, 'support', 'python-oauth-client.py'), pair.sessionBuddy.mcpUrl, listener.url], {
+        env: { PATH: process.env['PATH'] ?? '' },
+      });
+      const messages: Array<Record<string, unknown>> = [];
+      createInterface({ input: child.stdout }).on('line', (line) => messages.push(JSON.parse(line) as Record<string, unknown>));
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      let seen = 0;
+      const next = () =>
+        waitFor(`the Python client's next step (stderr: ${stderr.slice(-500)})`, () => (messages.length > seen ? messages[seen++] : undefined), 60_000);
+      try {
+        expect(
+          (await cli(['user', 'add', 'py', '--url', pair.orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret, CROSSAUTH_USER_PASSWORD: PASSWORD })).code,
+        ).toBe(0);
+        const asked = await next();
+        const url = new URL(asked['authorize'] as string);
+        expect(url.origin).toBe(pair.orchestrator.url);
+        expect(url.searchParams.get('client_id')).toMatch(/^mcp-[0-9a-f]{32}$/);
+        await approveInBrowser(url, 'py', async (params) => void child.stdin.write(`${params.toString()}\n`), undefined, 'Python mcp client');
+        expect(await next()).toMatchObject({ step: 'first', result: { structuredContent: { owner: 'py', project: 'python-oauth' } } });
+        expect(await next()).toMatchObject({ step: 'expired', rotated: true, result: { structuredContent: { sessions: expect.any(Array) } } });
+        expect(await next()).toEqual({ step: 'waiting' });
+        expect((await cli(['user', 'sign-out-everywhere', 'py', '--url', pair.orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret })).code).toBe(0);
+        child.stdin.write('again\n');
+        // Its token is refused: the SDK sends the person back to the sign-in page.
+        expect(new URL((await next())['authorize'] as string).origin).toBe(pair.orchestrator.url);
+        child.stdin.write('stop\n');
+        expect(await next()).toMatchObject({ step: 'after', error: expect.stringMatching(/did not sign in again/) });
+      } finally {
+        child.kill();
+        await pair.stop();
+      }
     });
 
     it('steps up: a 403 insufficient_scope sends the person back to approve the larger set, and the call then works', async () => {

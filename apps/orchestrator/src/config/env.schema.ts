@@ -64,7 +64,7 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_DATA_DIR: z.string().min(1).optional(),
   ORCHESTRATOR_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
   ORCHESTRATOR_DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
-  ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
+  ORCHESTRATOR_OAUTH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
   ORCHESTRATOR_REVOCATION_RETRY_MAX_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   // A person's refresh token: unused this long, it lapses; a grant ends after its maximum however often it is used.
   ORCHESTRATOR_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(2_592_000),
