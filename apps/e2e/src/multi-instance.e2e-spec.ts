@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { createHmac, randomInt, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomInt, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as PgClient } from 'pg';
+import { cli } from './support/cli';
+import { FormBrowser, formOf } from './support/form-browser';
+import { postForm } from './support/redirect-listener';
 import { WORKSPACE_ROOT, spawnApp, type RunningApp } from './support/spawn-app';
 import { ISSUER, connect, initializeBody, mint, newSecret, signedHeaders, structured, text } from './support/tokens';
 import { waitFor } from './support/wait';
@@ -416,4 +419,104 @@ describeShared('several session-buddy instances on PostgreSQL and Redis', () => 
     },
     60_000,
   );
+});
+
+describeShared('several orchestrator instances on PostgreSQL and Redis: people sign in', () => {
+  const secret = newSecret();
+  const schema = `e2e_orch_${randomUUID().replace(/-/g, '')}`;
+  const RESOURCE = 'http://127.0.0.1:8678/mcp';
+  const REDIRECT = 'http://127.0.0.1/callback';
+  const PASSWORD = 'correct horse battery staple';
+  let a: RunningApp;
+  let b: RunningApp;
+  const verifier = randomUUID() + randomUUID();
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const sql = async (statement: string) => {
+    const client = new PgClient({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  const instanceEnv = () => {
+    const url = new URL(databaseUrl as string);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    return {
+      ORCHESTRATOR_AUTH_SECRET: secret,
+      ORCHESTRATOR_ISSUER: ISSUER,
+      ORCHESTRATOR_DATABASE_URL: url.toString(),
+      ORCHESTRATOR_REDIS_URL: redisUrl as string,
+    };
+  };
+  const authorizeUrl = (at: RunningApp) =>
+    `${at.url}/oauth/authorize?${new URLSearchParams({
+      response_type: 'code',
+      client_id: 'desk',
+      redirect_uri: 'http://127.0.0.1:40000/callback',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      resource: RESOURCE,
+      scope: 'read',
+      state: 's',
+    })}`;
+  const redeem = (at: RunningApp, code: string) =>
+    postForm(`${at.url}/oauth/token`, {
+      grant_type: 'authorization_code',
+      code,
+      client_id: 'desk',
+      redirect_uri: 'http://127.0.0.1:40000/callback',
+      code_verifier: verifier,
+    });
+  const refresh = (at: RunningApp, refreshToken: string) =>
+    postForm(`${at.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'desk' });
+  /** Signs in at `at` and approves (or is let through on a remembered consent); resolves the code. */
+  const codeFrom = async (browser: FormBrowser, at: RunningApp): Promise<string> => {
+    let page = await browser.go(authorizeUrl(at));
+    if (page.status === 200 && page.html.includes('Sign in'))
+      page = await browser.go(`${at.url}/oauth/authorize`, { ...formOf(page.html), username: 'dana', password: PASSWORD });
+    if (page.status === 200) page = await browser.go(`${at.url}/oauth/authorize`, { ...formOf(page.html), decision: 'approve' });
+    expect(page.status).toBe(302);
+    return new URL(page.location as string).searchParams.get('code') as string;
+  };
+
+  beforeAll(async () => {
+    await sql(`CREATE SCHEMA ${schema}`);
+    [a, b] = await Promise.all([spawnApp('orchestrator', instanceEnv()), spawnApp('orchestrator', instanceEnv())]);
+    const admin = (args: string[], env: Record<string, string> = {}) =>
+      cli([...args, '--url', a.mcpUrl], { CROSSAUTH_SECRET: secret, CROSSAUTH_ISSUER: ISSUER, ...env });
+    expect((await admin(['user', 'add', 'dana'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
+    expect((await admin(['client', 'add', 'desk', '--public', '--scope', 'read', '--resource', RESOURCE, '--redirect-uri', REDIRECT])).code).toBe(0);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await sql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  });
+
+  it('redeems a code issued by one instance on the other, exactly once, even when both race for it', async () => {
+    const browser = new FormBrowser();
+    const code = await codeFrom(browser, a);
+    expect((await redeem(b, code)).status).toBe(200);
+    expect(await (await redeem(a, code)).json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/already used/) });
+    const raced = await codeFrom(browser, b);
+    const answers = await Promise.all([redeem(a, raced), redeem(b, raced), redeem(a, raced), redeem(b, raced)]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 400, 400, 400]);
+  });
+
+  it('keeps one sign-in and one remembered consent for both instances, and one refresh family', async () => {
+    const browser = new FormBrowser();
+    const first = (await (await redeem(a, await codeFrom(browser, a))).json()) as { refresh_token: string };
+    // Signed in and approved at A: B gives the code at once.
+    const atB = await browser.go(authorizeUrl(b));
+    expect(atB.status).toBe(302);
+    const rotated = (await (await refresh(b, first.refresh_token)).json()) as { refresh_token: string };
+    expect((await refresh(a, rotated.refresh_token)).status).toBe(200);
+    // The first token, replaced twice over, comes back at A: the family is revoked everywhere.
+    expect(await (await refresh(a, first.refresh_token)).json()).toMatchObject({
+      error: 'invalid_grant',
+      error_description: expect.stringMatching(/already replaced/),
+    });
+    expect(await (await refresh(b, rotated.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+  });
 });
