@@ -86,21 +86,24 @@ const SKEW_SECONDS = 2;
 const SIGNATURE_MAX_AGE_SECONDS = 20;
 const toolCall = (id: number, name = 'health_check') => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
 
+/** Runs one statement as the test database's owner (schemas for each describe). */
+async function sql(statement: string): Promise<void> {
+  const client = new PgClient({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 describeShared('several session-buddy instances on PostgreSQL and Redis', () => {
   const secret = newSecret();
   const schema = `e2e_${randomUUID().replace(/-/g, '')}`;
   let a: RunningApp;
   let b: RunningApp;
   let orchestrator: RunningApp;
-  const admin = async (sql: string) => {
-    const client = new PgClient({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = sql;
   const instanceEnv = () => {
     const url = new URL(databaseUrl as string);
     url.searchParams.set('options', `-c search_path=${schema}`);
@@ -431,15 +434,6 @@ describeShared('several orchestrator instances on PostgreSQL and Redis: people s
   let b: RunningApp;
   const verifier = randomUUID() + randomUUID();
   const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const sql = async (statement: string) => {
-    const client = new PgClient({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
   const instanceEnv = () => {
     const url = new URL(databaseUrl as string);
     url.searchParams.set('options', `-c search_path=${schema}`);
