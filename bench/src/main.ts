@@ -15,13 +15,14 @@
 // npm run bench -- instructions   instructions per call under callgrind (see instructions.ts), then docs/benchmarks.md
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RESULTS, ROOT, median, pinSelf } from './harness';
+import { RESULTS, ROOT, median, pinSelf, saveResult } from './harness';
 import { alloc, allocDiff, allocProfile } from './alloc';
 import { A_A_LABEL, BORN_LABEL, CACHED_LABEL, NEST_LABEL, NO_AUTH_LABEL, SIGNED_LABEL, load, orchestratorHop } from './load';
 import { instructions, instructionsSection } from './instructions';
 import { micro } from './micro';
 import { profile, profileDiff } from './profile';
 import { oauth, oauthSection } from './oauth';
+import { peopleGrants, peopleGrantsSection } from './people-grants';
 import { scale, scaleSection } from './scale';
 import { signing, signingSection } from './signing';
 import { httpClient, httpClientSection } from './http-client';
@@ -120,6 +121,7 @@ function report(): void {
   }
   lines.push(...scaleSection(read('scale')));
   lines.push(...oauthSection(read('oauth')));
+  lines.push(...peopleGrantsSection(read('oauth-people')));
   lines.push(...signingSection(read('signing')));
   lines.push(...httpClientSection(read('http-client')));
   const e = read('eras');
@@ -306,7 +308,10 @@ async function main(): Promise<void> {
   if (mode === 'soak') await soak(numberFlag('--minutes', 10));
   if (mode === 'soak-modern') await soakModern(numberFlag('--minutes', 10), !process.argv.includes('--fixed'));
   if (mode === 'scale') await scale();
-  if (mode === 'oauth') await oauth();
+  if (mode === 'oauth') {
+    await oauth();
+    saveResult('oauth-people', await peopleGrants());
+  }
   if (mode === 'signing') await signing();
   if (mode === 'eras') await eras();
   if (mode === 'http-client') await httpClient();

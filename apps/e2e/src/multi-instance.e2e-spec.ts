@@ -3,7 +3,7 @@ import { createHash, createHmac, randomInt, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client as PgClient } from 'pg';
+import { adminQuery } from '@crossauth/storage/testing';
 import { cli } from './support/cli';
 import { FormBrowser, formOf } from './support/form-browser';
 import { postForm } from './support/redirect-listener';
@@ -86,16 +86,7 @@ const SKEW_SECONDS = 2;
 const SIGNATURE_MAX_AGE_SECONDS = 20;
 const toolCall = (id: number, name = 'health_check') => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
 
-/** Runs one statement as the test database's owner (schemas for each describe). */
-async function sql(statement: string): Promise<void> {
-  const client = new PgClient({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
+const sql = (statement: string) => adminQuery(databaseUrl as string, statement);
 
 describeShared('several session-buddy instances on PostgreSQL and Redis', () => {
   const secret = newSecret();

@@ -28,19 +28,22 @@ function sqlite(service: string, migrations: readonly string[]): TestEngine {
   return { name: 'SQLite', open: () => SqliteDatabaseService.open(dir, service, migrations), cleanup: async () => undefined };
 }
 
+/** Runs one statement on its own connection as the database's owner: a test's or bench's schema of its own, created and dropped. */
+export async function adminQuery(databaseUrl: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 function postgres(baseUrl: string, service: string, migrations: readonly string[], poolSize: number): TestEngine {
   const schema = `spec_${randomUUID().replace(/-/g, '')}`;
   const url = new URL(baseUrl);
   url.searchParams.set('options', `-c search_path=${schema}`);
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: baseUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string) => adminQuery(baseUrl, sql);
   let created: Promise<void> | undefined;
   return {
     name: 'PostgreSQL',

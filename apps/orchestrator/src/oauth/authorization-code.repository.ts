@@ -15,22 +15,16 @@ export interface AuthorizationCodeRecord extends CodeGrant {
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly redeemedAt: number | null;
-  readonly tokenIds: readonly string[] | null;
-  /** The grant (refresh-token family) started from it, revoked with its tokens on a replay. */
+  /** The grant (refresh-token family) started from it, revoked with its tokens on a replay; the grant store sets it. */
   readonly grantId: string | null;
 }
 
 /** Where authorization codes are kept, so one issued by any instance redeems on any instance exactly once. */
 export interface AuthorizationCodeRepository {
   insert(code: AuthorizationCodeRecord): Promise<void>;
-  /**
-   * Marks the code redeemed, atomically: resolves the record when this call
-   * redeemed it, `replayed` with the record when it had been redeemed before,
-   * or undefined when there is no such code.
-   */
-  redeem(codeHash: string, at: number): Promise<{ readonly redeemed: AuthorizationCodeRecord } | { readonly replayed: AuthorizationCodeRecord } | undefined>;
-  /** Records the tokens and the grant started from a redeemed code. */
-  recordTokens(codeHash: string, tokenIds: readonly string[], grantId: string | null): Promise<void>;
+  find(codeHash: string): Promise<AuthorizationCodeRecord | undefined>;
+  /** Spends a code that failed its checks (it is not tried again); the grant store spends the ones that pass. */
+  redeem(codeHash: string, at: number): Promise<void>;
   /** Removes codes that expired before `before`; resolves how many. */
   deleteExpired(before: number): Promise<number>;
 }

@@ -15,10 +15,11 @@ export interface CodeRedemption {
   readonly codeVerifier: string | undefined;
 }
 
-/** A refused redemption: always `invalid_grant` (RFC 6749 §5.2); a replay names the tokens to revoke and their audience. */
+/** A refused redemption: always `invalid_grant` (RFC 6749 §5.2). */
 export interface CodeRefusal {
   readonly refused: string;
-  readonly revoke?: { readonly tokenIds: readonly string[]; readonly resource: string; readonly grantId: string | null };
+  /** A replay: the grant its first redemption started, to revoke with its tokens. */
+  readonly revoke?: { readonly grantId: string | null };
 }
 
 const hashOf = (code: string) => createHash('sha256').update(code, 'utf8').digest('base64url');
@@ -45,37 +46,41 @@ export class AuthorizationCodesService {
       createdAt: nowMs,
       expiresAt: nowMs + AUTHORIZATION_CODE_TTL_MS,
       redeemedAt: null,
-      tokenIds: null,
       grantId: null,
     });
     return code;
   }
 
+  /**
+   * Checks a presented code. A code that passes is not yet spent: the grant
+   * store spends it in the same transaction that starts its grant (see
+   * GrantRepository.start), so exactly one redemption wins. A code that
+   * fails any check is spent here: no guess gets a second try.
+   */
   async redeem(request: CodeRedemption, nowMs = Date.now()): Promise<{ readonly grant: AuthorizationCodeRecord } | CodeRefusal> {
-    const outcome = /^[A-Za-z0-9_-]{43}$/.test(request.code) ? await this.codes.redeem(hashOf(request.code), nowMs) : undefined;
-    if (!outcome) return { refused: 'the authorization code is not valid' };
-    if ('replayed' in outcome) {
-      const record = outcome.replayed;
-      this.logger.warn({ event: 'authorization_code_replayed', client: record.clientId, username: record.username });
-      return {
-        refused: 'the authorization code was already used; the tokens issued from it are revoked',
-        revoke: { tokenIds: record.tokenIds ?? [], resource: record.resource, grantId: record.grantId },
-      };
+    const hash = /^[A-Za-z0-9_-]{43}$/.test(request.code) ? hashOf(request.code) : undefined;
+    const code = hash ? await this.codes.find(hash) : undefined;
+    if (!hash || !code) return { refused: 'the authorization code is not valid' };
+    if (code.redeemedAt !== null) {
+      this.logger.warn({ event: 'authorization_code_replayed', client: code.clientId, username: code.username });
+      return { refused: 'the authorization code was already used; the tokens issued from it are revoked', revoke: { grantId: code.grantId } };
     }
-    const code = outcome.redeemed;
-    // Every check below runs after the code is used up: no guess gets a second try.
-    if (nowMs >= code.expiresAt) return { refused: 'the authorization code has expired' };
-    if (request.clientId !== code.clientId) return { refused: 'the authorization code was issued to another client' };
-    if (request.redirectUri !== code.redirectUri) return { refused: 'redirect_uri differs from the one in the authorization request' };
-    if (request.resource !== undefined && request.resource !== code.resource) return { refused: `resource differs from the one authorized (${code.resource})` };
-    if (!pkceVerifierMatches(request.codeVerifier, code.codeChallenge))
-      return { refused: request.codeVerifier === undefined ? 'code_verifier is required (PKCE)' : 'code_verifier does not match the code_challenge' };
+    const refused = this.problem(request, code, nowMs);
+    if (refused) {
+      await this.codes.redeem(hash, nowMs);
+      return { refused };
+    }
     return { grant: code };
   }
 
-  /** Remembers the tokens and the grant made from a code, so a replay can revoke them. */
-  tokensIssued(code: string, tokenIds: readonly string[], grantId: string | null): Promise<void> {
-    return this.codes.recordTokens(hashOf(code), tokenIds, grantId);
+  private problem(request: CodeRedemption, code: AuthorizationCodeRecord, nowMs: number): string | undefined {
+    if (nowMs >= code.expiresAt) return 'the authorization code has expired';
+    if (request.clientId !== code.clientId) return 'the authorization code was issued to another client';
+    if (request.redirectUri !== code.redirectUri) return 'redirect_uri differs from the one in the authorization request';
+    if (request.resource !== undefined && request.resource !== code.resource) return `resource differs from the one authorized (${code.resource})`;
+    if (!pkceVerifierMatches(request.codeVerifier, code.codeChallenge))
+      return request.codeVerifier === undefined ? 'code_verifier is required (PKCE)' : 'code_verifier does not match the code_challenge';
+    return undefined;
   }
 
   /** Forgets codes that expired an hour or more ago (a replay of one is refused as unknown). */

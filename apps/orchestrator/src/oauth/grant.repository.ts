@@ -46,14 +46,20 @@ export type GrantSelector = { readonly id: string } | { readonly username: strin
 
 /** Where grants, their refresh tokens and remembered consents are kept, shared by every instance. */
 export interface GrantRepository {
-  insertGrant(grant: GrantRecord): Promise<void>;
-  insertToken(token: RefreshTokenRecord): Promise<void>;
+  /**
+   * Spends the authorization code and writes the grant it starts with its
+   * first refresh token, in one transaction; resolves false, writing
+   * nothing, when the code was spent already (the other redemption won).
+   */
+  start(grant: GrantRecord, token: RefreshTokenRecord, codeHash: string): Promise<boolean>;
   findToken(tokenHash: string): Promise<{ readonly token: RefreshTokenRecord; readonly grant: GrantRecord } | undefined>;
-  /** Marks the token used, atomically, when it was neither used nor superseded; resolves whether this call did. */
-  markUsed(tokenHash: string, at: number): Promise<boolean>;
-  /** The token's parent and its parent's other unused children stop working: their replacement is in use. */
-  supersedeRelatives(token: RefreshTokenRecord, at: number): Promise<void>;
-  touch(grantId: string, at: number): Promise<void>;
+  /**
+   * Spends `parent` for `child`, in one transaction: its first use (its own
+   * parent and unused siblings are superseded), a use while an earlier
+   * replacement is still unused (`parallel`), or a reuse of a superseded
+   * token, when nothing is written.
+   */
+  rotate(parent: RefreshTokenRecord, child: RefreshTokenRecord, at: number): Promise<'first' | 'parallel' | 'reuse'>;
   /** Grants not revoked and not past their end, newest first. */
   list(selector: GrantSelector | undefined, now: number): Promise<GrantRecord[]>;
   /** Revokes the selected grants that are not revoked yet; resolves them. */

@@ -7,7 +7,10 @@ import type { AccountsService } from '../accounts/accounts.service';
 import type { UserRecord, UserRole } from '../accounts/user.repository';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../storage/orchestrator-migrations';
-import type { AuthorizationCodeRecord } from './authorization-code.repository';
+import { createHash, randomBytes } from 'node:crypto';
+import { AuthorizationCodesService } from './authorization-codes.service';
+import { PostgresAuthorizationCodeRepository } from './postgres-authorization-code.repository';
+import { SqliteAuthorizationCodeRepository } from './sqlite-authorization-code.repository';
 import type { GrantRevocationService } from './grant-revocation.service';
 import { GrantsService, type PersonTokens, type RefreshRefusal } from './grants.service';
 import type { OAuthClientRecord } from './oauth-client.repository';
@@ -32,20 +35,6 @@ const client = (id: string): OAuthClientRecord => ({
   lastUsedAt: null,
 });
 const DESKTOP = client('desktop-app');
-const code = (username = 'alice'): AuthorizationCodeRecord => ({
-  codeHash: 'h',
-  clientId: DESKTOP.id,
-  username,
-  redirectUri: 'http://127.0.0.1/callback',
-  resource: RESOURCE,
-  scopes: ['read', 'write'],
-  codeChallenge: 'c',
-  createdAt: 0,
-  expiresAt: 0,
-  redeemedAt: 0,
-  tokenIds: null,
-  grantId: null,
-});
 const tokens = (outcome: PersonTokens | RefreshRefusal): PersonTokens => {
   if ('refused' in outcome) throw new Error(`refused: ${outcome.refused}`);
   return outcome;
@@ -57,6 +46,18 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
   let verifier: TokenVerifierService;
   let roles: Map<string, UserRole>;
   let revokedJtis: string[];
+  let codes: AuthorizationCodesService;
+  /** A person's approval, as the authorization endpoint makes it: a code, checked, then the grant it starts. */
+  const begin = async (username: string, now = Date.now()): Promise<PersonTokens> => {
+    const verifier = randomBytes(32).toString('base64url');
+    const grant = { clientId: DESKTOP.id, username, redirectUri: 'http://127.0.0.1/callback', resource: RESOURCE, scopes: ['read', 'write'] };
+    const code = await codes.issue({ ...grant, codeChallenge: createHash('sha256').update(verifier).digest('base64url') }, now);
+    const checked = await codes.redeem({ code, clientId: DESKTOP.id, redirectUri: grant.redirectUri, resource: undefined, codeVerifier: verifier }, now);
+    if (!('grant' in checked)) throw new Error(`the code was refused: ${checked.refused}`);
+    const started = await grants.issueForCode(checked.grant, now);
+    if (started === 'spent') throw new Error('the code was spent');
+    return started;
+  };
   const storedTokens = async (): Promise<unknown[]> =>
     engine.kind === 'postgres' ? (await engine.query('SELECT * FROM refresh_tokens')).rows : engine.db.prepare('SELECT * FROM refresh_tokens').all();
 
@@ -78,6 +79,9 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
     } as unknown as GrantRevocationService;
     const config = { oauth: { tokenTtlSeconds: 300, refreshTokenTtlSeconds: 30 * 86_400, grantMaxSeconds: 90 * 86_400 } } as OrchestratorConfig;
     const repository = engine.kind === 'postgres' ? new PostgresGrantRepository(engine) : new SqliteGrantRepository(engine);
+    codes = new AuthorizationCodesService(
+      engine.kind === 'postgres' ? new PostgresAuthorizationCodeRepository(engine) : new SqliteAuthorizationCodeRepository(engine),
+    );
     grants = new GrantsService(repository, new TokenIssuerService(auth, new JwtService({})), accounts, revocations, auth, config);
   });
   beforeEach(() => {
@@ -89,8 +93,24 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
     await spec.cleanup();
   });
 
+  it('starts one grant from a code however many redemptions race for it', async () => {
+    const verifier = randomBytes(32).toString('base64url');
+    const grant = { clientId: DESKTOP.id, username: 'alice', redirectUri: 'http://127.0.0.1/callback', resource: RESOURCE, scopes: ['read'] };
+    const code = await codes.issue({ ...grant, codeChallenge: createHash('sha256').update(verifier).digest('base64url') });
+    const redeem = async () => {
+      const checked = await codes.redeem({ code, clientId: DESKTOP.id, redirectUri: grant.redirectUri, resource: undefined, codeVerifier: verifier });
+      return 'grant' in checked ? grants.issueForCode(checked.grant) : checked;
+    };
+    const outcomes = await Promise.all(Array.from({ length: 8 }, redeem));
+    expect(outcomes.filter((o) => typeof o === 'object' && 'access' in o)).toHaveLength(1);
+    expect(await codes.redeem({ code, clientId: DESKTOP.id, redirectUri: grant.redirectUri, resource: undefined, codeVerifier: verifier })).toMatchObject({
+      refused: expect.stringMatching(/already used/),
+      revoke: { grantId: expect.any(String) },
+    });
+  });
+
   it('starts a grant from a code and rotates its refresh token on every use, storing only hashes', async () => {
-    const first = await grants.issueForCode(code());
+    const first = await begin('alice');
     expect(first.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(verifier.verify(first.access.token)).toMatchObject({ subject: 'alice', clientId: DESKTOP.id, audience: [RESOURCE], scopes: ['read', 'write'] });
     const second = tokens(await grants.refresh(first.refreshToken, DESKTOP, undefined));
@@ -106,7 +126,7 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
   });
 
   it('lets a token just replaced work until its replacement is used: a parallel refresh signs no one out', async () => {
-    const first = await grants.issueForCode(code());
+    const first = await begin('alice');
     const [a, b] = await Promise.all([grants.refresh(first.refreshToken, DESKTOP, undefined), grants.refresh(first.refreshToken, DESKTOP, undefined)]);
     const kept = tokens(a);
     tokens(b);
@@ -115,7 +135,7 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
   });
 
   it('revokes the whole grant and its live access tokens when a replaced token comes back', async () => {
-    const first = await grants.issueForCode(code());
+    const first = await begin('alice');
     const second = tokens(await grants.refresh(first.refreshToken, DESKTOP, undefined));
     const third = tokens(await grants.refresh(second.refreshToken, DESKTOP, undefined));
     const replay = await grants.refresh(first.refreshToken, DESKTOP, undefined);
@@ -126,7 +146,7 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
   });
 
   it('treats the sibling of a used replacement as a reuse', async () => {
-    const first = await grants.issueForCode(code());
+    const first = await begin('alice');
     const a = tokens(await grants.refresh(first.refreshToken, DESKTOP, undefined));
     const b = tokens(await grants.refresh(first.refreshToken, DESKTOP, undefined));
     tokens(await grants.refresh(a.refreshToken, DESKTOP, undefined));
@@ -137,7 +157,7 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
   });
 
   it('revokes a grant whose refresh token another client presents', async () => {
-    const first = await grants.issueForCode(code());
+    const first = await begin('alice');
     expect(await grants.refresh(first.refreshToken, client('other-app'), undefined)).toEqual({
       error: 'invalid_grant',
       refused: expect.stringMatching(/issued to another client; its grant is revoked/),
@@ -150,7 +170,7 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
     const start = Date.now();
     for (const bad of ['', 'x', 'a'.repeat(43), `${'a'.repeat(42)}.`])
       expect(await grants.refresh(bad, DESKTOP, undefined)).toEqual({ error: 'invalid_grant', refused: 'the refresh token is not valid' });
-    const first = await grants.issueForCode(code(), start);
+    const first = await begin('alice', start);
     expect(await grants.refresh(first.refreshToken, DESKTOP, undefined, start + 31 * DAY)).toMatchObject({ refused: expect.stringMatching(/expired/) });
     let current = first;
     for (let day = 25; day < 90; day += 25) current = tokens(await grants.refresh(current.refreshToken, DESKTOP, undefined, start + day * DAY));
@@ -158,7 +178,7 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
   });
 
   it('narrows scopes on request and to what the role allows now, never widens them', async () => {
-    const first = await grants.issueForCode(code());
+    const first = await begin('alice');
     const narrowed = tokens(await grants.refresh(first.refreshToken, DESKTOP, ['read']));
     expect(narrowed.scopes).toEqual(['read']);
     expect(await grants.refresh(narrowed.refreshToken, DESKTOP, ['read', 'admin'])).toEqual({
@@ -170,14 +190,14 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
   });
 
   it('ends a grant whose person is gone', async () => {
-    const first = await grants.issueForCode(code('bob'));
+    const first = await begin('bob');
     expect(await grants.refresh(first.refreshToken, DESKTOP, undefined)).toMatchObject({ refused: expect.stringMatching(/no longer has an account/) });
     roles.set('bob', 'developer');
     expect(await grants.refresh(first.refreshToken, DESKTOP, undefined)).toMatchObject({ refused: expect.stringMatching(/revoked/) });
   });
 
   it('revokes a refresh token for its own client only (RFC 7009)', async () => {
-    const first = await grants.issueForCode(code());
+    const first = await begin('alice');
     expect(await grants.revokeRefreshToken(first.refreshToken, 'other-app')).toBeUndefined();
     const second = tokens(await grants.refresh(first.refreshToken, DESKTOP, undefined));
     expect(await grants.revokeRefreshToken(second.refreshToken, DESKTOP.id)).toMatchObject({ id: first.grant.id });
@@ -187,8 +207,8 @@ describe.each(testEngines('orchestrator', { sqlite: SQLITE_MIGRATIONS, postgres:
 
   it('signs a person out everywhere: every grant of theirs ends, others’ stay', async () => {
     roles.set('carol', 'developer');
-    const alices = [await grants.issueForCode(code('alice')), await grants.issueForCode(code('alice'))];
-    const carols = await grants.issueForCode(code('carol'));
+    const alices = [await begin('alice'), await begin('alice')];
+    const carols = await begin('carol');
     expect((await grants.signOutEverywhere('Alice')).grants_revoked).toBeGreaterThanOrEqual(2);
     for (const t of alices) expect(await grants.refresh(t.refreshToken, DESKTOP, undefined)).toMatchObject({ refused: expect.stringMatching(/revoked/) });
     tokens(await grants.refresh(carols.refreshToken, DESKTOP, undefined));

@@ -5,7 +5,7 @@ import { AccountsService } from '../accounts/accounts.service';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import type { AuthorizationCodeRecord } from './authorization-code.repository';
-import { GRANT_REPOSITORY, type GrantRecord, type GrantRepository, type GrantSelector } from './grant.repository';
+import { GRANT_REPOSITORY, type GrantRecord, type GrantRepository, type GrantSelector, type RefreshTokenRecord } from './grant.repository';
 import { GrantRevocationService } from './grant-revocation.service';
 import type { OAuthClientRecord } from './oauth-client.repository';
 
@@ -50,8 +50,12 @@ export class GrantsService {
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
   ) {}
 
-  /** Starts a grant from a redeemed code: its first access and refresh tokens. */
-  async issueForCode(code: AuthorizationCodeRecord, now = Date.now()): Promise<PersonTokens> {
+  /**
+   * Starts a grant from a checked code: its first access and refresh
+   * tokens, the code spent and the grant written in one transaction.
+   * Resolves `spent` when another redemption of the code won.
+   */
+  async issueForCode(code: AuthorizationCodeRecord, now = Date.now()): Promise<PersonTokens | 'spent'> {
     const grant: GrantRecord = {
       id: randomUUID(),
       username: code.username,
@@ -64,8 +68,8 @@ export class GrantsService {
       revokedAt: null,
       revokedReason: null,
     };
-    await this.grants.insertGrant(grant);
-    return this.issue(grant, null, grant.scopes, now);
+    const issued = this.mint(grant, null, grant.scopes, now);
+    return (await this.grants.start(grant, issued.record, code.codeHash)) ? issued.tokens : 'spent';
   }
 
   /** The refresh-token grant (RFC 6749 §6): a new access token and a new refresh token, or why not. */
@@ -79,13 +83,7 @@ export class GrantsService {
       return invalid('the refresh token was issued to another client; its grant is revoked');
     }
     if (now >= token.expiresAt || now >= grant.expiresAt) return invalid('the refresh token has expired; sign in again');
-    const use = token.supersededAt === null ? await this.useOf(token.tokenHash, now) : 'reuse';
-    if (use === 'reuse') {
-      this.logger.warn({ event: 'refresh_token_reused', grant: grant.id, client: client.id, username: grant.username });
-      await this.revokeGrant(grant, 'refresh_token_reused');
-      return invalid('the refresh token was already replaced; its grant is revoked, sign in again');
-    }
-    if (use === 'first') await this.grants.supersedeRelatives(token, now);
+    if (token.supersededAt !== null) return this.reused(grant, client);
 
     const user = await this.accounts.find(grant.username);
     if (!user) {
@@ -97,28 +95,25 @@ export class GrantsService {
     const allowed = scopesForRole(user.role);
     const scopes = (asked ?? grant.scopes).filter((s) => allowed.includes(s) && client.allowedScopes.includes(s));
     if (scopes.length === 0) return { error: 'invalid_scope', refused: `the role ${user.role} now allows none of the grant's scopes` };
-    await this.grants.touch(grant.id, now);
-    return this.issue(grant, token.tokenHash, scopes, now);
+    // Minted first (no I/O), so spending the token and storing its replacement is one transaction.
+    const issued = this.mint(grant, token.tokenHash, scopes, now);
+    if ((await this.grants.rotate(token, issued.record, now)) === 'reuse') return this.reused(grant, client);
+    return issued.tokens;
   }
 
-  /**
-   * What this presentation is: the token's first use, a use while its
-   * replacement is still unused (a parallel refresh, allowed), or a reuse of
-   * a token superseded meanwhile.
-   */
-  private async useOf(tokenHash: string, now: number): Promise<'first' | 'parallel' | 'reuse'> {
-    if (await this.grants.markUsed(tokenHash, now)) return 'first';
-    const again = await this.grants.findToken(tokenHash);
-    return again !== undefined && again.token.supersededAt === null ? 'parallel' : 'reuse';
+  private async reused(grant: GrantRecord, client: OAuthClientRecord): Promise<RefreshRefusal> {
+    this.logger.warn({ event: 'refresh_token_reused', grant: grant.id, client: client.id, username: grant.username });
+    await this.revokeGrant(grant, 'refresh_token_reused');
+    return invalid('the refresh token was already replaced; its grant is revoked, sign in again');
   }
 
-  private async issue(grant: GrantRecord, parentHash: string | null, scopes: readonly string[], now: number): Promise<PersonTokens> {
+  private mint(grant: GrantRecord, parentHash: string | null, scopes: readonly string[], now: number): { tokens: PersonTokens; record: RefreshTokenRecord } {
     const access = this.issuer.mint(
       { subject: grant.username, audience: grant.resource, scopes, clientId: grant.clientId, ttlSeconds: this.config.oauth.tokenTtlSeconds },
       now,
     );
     const refreshToken = randomBytes(32).toString('base64url');
-    await this.grants.insertToken({
+    const record: RefreshTokenRecord = {
       tokenHash: hashOf(refreshToken),
       grantId: grant.id,
       parentHash,
@@ -127,8 +122,8 @@ export class GrantsService {
       usedAt: null,
       supersededAt: null,
       accessTokenId: access.tokenId,
-    });
-    return { access, refreshToken, scopes, grant };
+    };
+    return { tokens: { access, refreshToken, scopes, grant }, record };
   }
 
   /** RFC 7009 for a refresh token: its grant ends, for the client it was issued to; resolves it, or undefined when it is not this client's. */

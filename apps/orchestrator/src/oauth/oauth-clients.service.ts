@@ -118,9 +118,14 @@ export class OAuthClientsService {
     return this.clients.list();
   }
 
-  /** Records that a person's token was issued to a registered client (a metadata-document client has no record). */
-  async used(id: string): Promise<void> {
-    if (!isClientMetadataUrl(id)) await this.clients.touch(id, Date.now());
+  /**
+   * Records that a person's token was issued to a registered client, at most
+   * once an hour per client (it decides only when an unused registration
+   * expires); a metadata-document client has no record.
+   */
+  async used(client: OAuthClientRecord, now = Date.now()): Promise<void> {
+    if (isClientMetadataUrl(client.id) || (client.lastUsedAt !== null && now - client.lastUsedAt < 3_600_000)) return;
+    await this.clients.touch(client.id, now);
   }
 
   /** The dynamically registered clients nobody used since `before`. */

@@ -12,7 +12,6 @@ type Row = {
   created_at: number | string;
   expires_at: number | string;
   redeemed_at: number | string | null;
-  token_ids: string[] | null;
   grant_id: string | null;
 };
 
@@ -27,11 +26,10 @@ const toRecord = (r: Row): AuthorizationCodeRecord => ({
   createdAt: Number(r.created_at),
   expiresAt: Number(r.expires_at),
   redeemedAt: r.redeemed_at === null ? null : Number(r.redeemed_at),
-  tokenIds: r.token_ids,
   grantId: r.grant_id,
 });
 
-/** {@link AuthorizationCodeRepository} on PostgreSQL: one UPDATE decides which of two racing redemptions wins. */
+/** {@link AuthorizationCodeRepository} on PostgreSQL. */
 export class PostgresAuthorizationCodeRepository implements AuthorizationCodeRepository {
   constructor(private readonly db: PostgresDatabaseService) {}
 
@@ -42,18 +40,13 @@ export class PostgresAuthorizationCodeRepository implements AuthorizationCodeRep
     );
   }
 
-  async redeem(codeHash: string, at: number) {
-    const { rows } = await this.db.query<Row>(`UPDATE authorization_codes SET redeemed_at = $1 WHERE code_hash = $2 AND redeemed_at IS NULL RETURNING *`, [
-      at,
-      codeHash,
-    ]);
-    if (rows[0]) return { redeemed: toRecord(rows[0]) };
-    const earlier = await this.db.query<Row>(`SELECT * FROM authorization_codes WHERE code_hash = $1`, [codeHash]);
-    return earlier.rows[0] ? { replayed: toRecord(earlier.rows[0]) } : undefined;
+  async find(codeHash: string): Promise<AuthorizationCodeRecord | undefined> {
+    const { rows } = await this.db.query<Row>(`SELECT * FROM authorization_codes WHERE code_hash = $1`, [codeHash]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
-  async recordTokens(codeHash: string, tokenIds: readonly string[], grantId: string | null): Promise<void> {
-    await this.db.query(`UPDATE authorization_codes SET token_ids = $1, grant_id = $3 WHERE code_hash = $2`, [JSON.stringify(tokenIds), codeHash, grantId]);
+  async redeem(codeHash: string, at: number): Promise<void> {
+    await this.db.query(`UPDATE authorization_codes SET redeemed_at = $1 WHERE code_hash = $2 AND redeemed_at IS NULL`, [at, codeHash]);
   }
 
   async deleteExpired(before: number): Promise<number> {

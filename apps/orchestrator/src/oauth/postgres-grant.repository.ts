@@ -1,3 +1,4 @@
+import type { PoolClient } from 'pg';
 import type { PostgresDatabaseService } from '@crossauth/storage';
 import type { ConsentRecord, GrantRecord, GrantRepository, GrantSelector, RefreshTokenRecord } from './grant.repository';
 
@@ -50,24 +51,38 @@ const toToken = (r: TokenRow): RefreshTokenRecord => ({
   accessTokenId: r.access_token_id,
 });
 
+function insertToken(tx: PoolClient, t: RefreshTokenRecord): Promise<unknown> {
+  return tx.query(`INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at, access_token_id) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    t.tokenHash,
+    t.grantId,
+    t.parentHash,
+    t.createdAt,
+    t.expiresAt,
+    t.accessTokenId,
+  ]);
+}
+
 const column = (s: GrantSelector): [string, string] => ('id' in s ? ['id', s.id] : 'username' in s ? ['username', s.username] : ['client_id', s.clientId]);
 
 /** {@link GrantRepository} on PostgreSQL: single UPDATEs decide which of two racing refreshes used a token first. */
 export class PostgresGrantRepository implements GrantRepository {
   constructor(private readonly db: PostgresDatabaseService) {}
 
-  async insertGrant(g: GrantRecord): Promise<void> {
-    await this.db.query(
-      `INSERT INTO grants (id, username, client_id, resource, scopes, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [g.id, g.username, g.clientId, g.resource, JSON.stringify(g.scopes), g.createdAt, g.lastUsedAt, g.expiresAt],
-    );
-  }
-
-  async insertToken(t: RefreshTokenRecord): Promise<void> {
-    await this.db.query(
-      `INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at, access_token_id) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [t.tokenHash, t.grantId, t.parentHash, t.createdAt, t.expiresAt, t.accessTokenId],
-    );
+  async start(g: GrantRecord, t: RefreshTokenRecord, codeHash: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const spent = await tx.query(`UPDATE authorization_codes SET redeemed_at = $1, grant_id = $2 WHERE code_hash = $3 AND redeemed_at IS NULL`, [
+        g.createdAt,
+        g.id,
+        codeHash,
+      ]);
+      if (spent.rowCount !== 1) return false;
+      await tx.query(
+        `INSERT INTO grants (id, username, client_id, resource, scopes, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [g.id, g.username, g.clientId, g.resource, JSON.stringify(g.scopes), g.createdAt, g.lastUsedAt, g.expiresAt],
+      );
+      await insertToken(tx, t);
+      return true;
+    });
   }
 
   async findToken(tokenHash: string) {
@@ -79,24 +94,28 @@ export class PostgresGrantRepository implements GrantRepository {
     return row ? { token: toToken(row), grant: toGrant(row.g) } : undefined;
   }
 
-  async markUsed(tokenHash: string, at: number): Promise<boolean> {
-    const { rowCount } = await this.db.query(`UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND superseded_at IS NULL`, [
-      at,
-      tokenHash,
-    ]);
-    return rowCount === 1;
-  }
-
-  async supersedeRelatives(t: RefreshTokenRecord, at: number): Promise<void> {
-    if (t.parentHash === null) return;
-    await this.db.query(
-      `UPDATE refresh_tokens SET superseded_at = $1 WHERE grant_id = $2 AND superseded_at IS NULL AND (token_hash = $3 OR (parent_hash = $3 AND token_hash <> $4 AND used_at IS NULL))`,
-      [at, t.grantId, t.parentHash, t.tokenHash],
-    );
-  }
-
-  async touch(grantId: string, at: number): Promise<void> {
-    await this.db.query(`UPDATE grants SET last_used_at = $1 WHERE id = $2`, [at, grantId]);
+  async rotate(parent: RefreshTokenRecord, child: RefreshTokenRecord, at: number): Promise<'first' | 'parallel' | 'reuse'> {
+    return this.db.transaction(async (tx) => {
+      // The row lock orders racing rotations of one token: each sees what the one before it wrote.
+      const { rows } = await tx.query<{ used_at: Ms | null; superseded_at: Ms | null }>(
+        `SELECT used_at, superseded_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+        [parent.tokenHash],
+      );
+      const row = rows[0];
+      if (!row || row.superseded_at !== null) return 'reuse';
+      const use = row.used_at === null ? 'first' : 'parallel';
+      if (use === 'first') {
+        await tx.query(`UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2`, [at, parent.tokenHash]);
+        if (parent.parentHash !== null)
+          await tx.query(
+            `UPDATE refresh_tokens SET superseded_at = $1 WHERE grant_id = $2 AND superseded_at IS NULL AND (token_hash = $3 OR (parent_hash = $3 AND token_hash <> $4 AND used_at IS NULL))`,
+            [at, parent.grantId, parent.parentHash, parent.tokenHash],
+          );
+      }
+      await insertToken(tx, child);
+      await tx.query(`UPDATE grants SET last_used_at = $1 WHERE id = $2`, [at, parent.grantId]);
+      return use;
+    });
   }
 
   async list(selector: GrantSelector | undefined, now: number): Promise<GrantRecord[]> {

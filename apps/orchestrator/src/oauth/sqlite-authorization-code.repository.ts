@@ -12,7 +12,6 @@ type Row = {
   created_at: number;
   expires_at: number;
   redeemed_at: number | null;
-  token_ids: string | null;
   grant_id: string | null;
 };
 
@@ -27,7 +26,6 @@ const toRecord = (r: Row): AuthorizationCodeRecord => ({
   createdAt: r.created_at,
   expiresAt: r.expires_at,
   redeemedAt: r.redeemed_at,
-  tokenIds: r.token_ids === null ? null : (JSON.parse(r.token_ids) as string[]),
   grantId: r.grant_id,
 });
 
@@ -41,9 +39,8 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
       insert: db.prepare(
         `INSERT INTO authorization_codes (code_hash, client_id, username, redirect_uri, resource, scopes, code_challenge, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      redeem: db.prepare(`UPDATE authorization_codes SET redeemed_at = ? WHERE code_hash = ? AND redeemed_at IS NULL RETURNING *`),
+      redeem: db.prepare(`UPDATE authorization_codes SET redeemed_at = ? WHERE code_hash = ? AND redeemed_at IS NULL`),
       find: db.prepare(`SELECT * FROM authorization_codes WHERE code_hash = ?`),
-      tokens: db.prepare(`UPDATE authorization_codes SET token_ids = ?, grant_id = ? WHERE code_hash = ?`),
       expired: db.prepare(`DELETE FROM authorization_codes WHERE expires_at < ?`),
     };
   }
@@ -52,15 +49,13 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
     this.stmt.insert.run(c.codeHash, c.clientId, c.username, c.redirectUri, c.resource, JSON.stringify(c.scopes), c.codeChallenge, c.createdAt, c.expiresAt);
   }
 
-  async redeem(codeHash: string, at: number) {
-    const redeemed = this.stmt.redeem.get(at, codeHash) as Row | undefined;
-    if (redeemed) return { redeemed: toRecord(redeemed) };
-    const earlier = this.stmt.find.get(codeHash) as Row | undefined;
-    return earlier ? { replayed: toRecord(earlier) } : undefined;
+  async find(codeHash: string): Promise<AuthorizationCodeRecord | undefined> {
+    const row = this.stmt.find.get(codeHash) as Row | undefined;
+    return row ? toRecord(row) : undefined;
   }
 
-  async recordTokens(codeHash: string, tokenIds: readonly string[], grantId: string | null): Promise<void> {
-    this.stmt.tokens.run(JSON.stringify(tokenIds), grantId, codeHash);
+  async redeem(codeHash: string, at: number): Promise<void> {
+    this.stmt.redeem.run(at, codeHash);
   }
 
   async deleteExpired(before: number): Promise<number> {

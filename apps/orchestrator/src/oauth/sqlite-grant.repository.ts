@@ -64,9 +64,11 @@ export class SqliteGrantRepository implements GrantRepository {
       insertToken: db.prepare(
         `INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at, access_token_id) VALUES (?, ?, ?, ?, ?, ?)`,
       ),
+      spendCode: db.prepare(`UPDATE authorization_codes SET redeemed_at = ?, grant_id = ? WHERE code_hash = ? AND redeemed_at IS NULL`),
       token: db.prepare(`SELECT * FROM refresh_tokens WHERE token_hash = ?`),
       grant: db.prepare(`SELECT * FROM grants WHERE id = ?`),
       markUsed: db.prepare(`UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND superseded_at IS NULL`),
+      superseded: db.prepare(`SELECT superseded_at FROM refresh_tokens WHERE token_hash = ?`),
       supersede: db.prepare(
         `UPDATE refresh_tokens SET superseded_at = ? WHERE grant_id = ? AND superseded_at IS NULL AND (token_hash = ? OR (parent_hash = ? AND token_hash <> ? AND used_at IS NULL))`,
       ),
@@ -84,11 +86,16 @@ export class SqliteGrantRepository implements GrantRepository {
     };
   }
 
-  async insertGrant(g: GrantRecord): Promise<void> {
-    this.stmt.insertGrant.run(g.id, g.username, g.clientId, g.resource, JSON.stringify(g.scopes), g.createdAt, g.lastUsedAt, g.expiresAt);
+  async start(g: GrantRecord, t: RefreshTokenRecord, codeHash: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (this.stmt.spendCode.run(g.createdAt, g.id, codeHash).changes !== 1) return false;
+      this.stmt.insertGrant.run(g.id, g.username, g.clientId, g.resource, JSON.stringify(g.scopes), g.createdAt, g.lastUsedAt, g.expiresAt);
+      this.insertToken(t);
+      return true;
+    })();
   }
 
-  async insertToken(t: RefreshTokenRecord): Promise<void> {
+  private insertToken(t: RefreshTokenRecord): void {
     this.stmt.insertToken.run(t.tokenHash, t.grantId, t.parentHash, t.createdAt, t.expiresAt, t.accessTokenId);
   }
 
@@ -98,16 +105,20 @@ export class SqliteGrantRepository implements GrantRepository {
     return token && grant ? { token: toToken(token), grant: toGrant(grant) } : undefined;
   }
 
-  async markUsed(tokenHash: string, at: number): Promise<boolean> {
-    return this.stmt.markUsed.run(at, tokenHash).changes === 1;
-  }
-
-  async supersedeRelatives(t: RefreshTokenRecord, at: number): Promise<void> {
-    if (t.parentHash !== null) this.stmt.supersede.run(at, t.grantId, t.parentHash, t.parentHash, t.tokenHash);
-  }
-
-  async touch(grantId: string, at: number): Promise<void> {
-    this.stmt.touch.run(at, grantId);
+  async rotate(parent: RefreshTokenRecord, child: RefreshTokenRecord, at: number): Promise<'first' | 'parallel' | 'reuse'> {
+    return this.db.transaction((): 'first' | 'parallel' | 'reuse' => {
+      let use: 'first' | 'parallel' | 'reuse' = 'first';
+      if (this.stmt.markUsed.run(at, parent.tokenHash).changes === 1) {
+        if (parent.parentHash !== null) this.stmt.supersede.run(at, parent.grantId, parent.parentHash, parent.parentHash, parent.tokenHash);
+      } else {
+        const row = this.stmt.superseded.get(parent.tokenHash) as { superseded_at: number | null } | undefined;
+        use = row && row.superseded_at === null ? 'parallel' : 'reuse';
+      }
+      if (use === 'reuse') return use;
+      this.insertToken(child);
+      this.stmt.touch.run(at, parent.grantId);
+      return use;
+    })();
   }
 
   async list(selector: GrantSelector | undefined, now: number): Promise<GrantRecord[]> {

@@ -363,23 +363,23 @@ export class TokenController {
     if (!code) throw new OAuthError('invalid_request', 'code is required');
     const resources = form.getAll('resource');
     if (resources.length > 1) throw new OAuthError('invalid_target', 'one resource per token: its audience');
-    const outcome = await this.codes.redeem({
+    const redemption = {
       code,
       clientId: client.id,
       redirectUri: single(form, 'redirect_uri'),
       resource: resources[0],
       codeVerifier: single(form, 'code_verifier'),
-    });
-    if ('refused' in outcome) {
-      if (outcome.revoke) {
-        for (const jti of outcome.revoke.tokenIds)
-          await this.revocations.revokeToken(jti, Math.floor(Date.now() / 1000) + this.config.oauth.tokenTtlSeconds, outcome.revoke.resource, client.id);
-        if (outcome.revoke.grantId) await this.grants.revokeFromCode(outcome.revoke.grantId);
-      }
-      throw new OAuthError('invalid_grant', outcome.refused);
+    };
+    const outcome = await this.codes.redeem(redemption);
+    // Spent by a concurrent redemption between the check and the grant: checked again, it is a replay.
+    const tokens = 'grant' in outcome ? await this.grants.issueForCode(outcome.grant) : undefined;
+    const refusal = 'refused' in outcome ? outcome : tokens === 'spent' ? await this.codes.redeem(redemption) : undefined;
+    if (refusal && 'refused' in refusal) {
+      if (refusal.revoke?.grantId) await this.grants.revokeFromCode(refusal.revoke.grantId);
+      throw new OAuthError('invalid_grant', refusal.refused);
     }
-    const tokens = await this.grants.issueForCode(outcome.grant);
-    await Promise.all([this.codes.tokensIssued(code, [tokens.access.tokenId], tokens.grant.id), this.clients.used(client.id)]);
+    if (!tokens || tokens === 'spent') throw new OAuthError('invalid_grant', 'the authorization code was already used');
+    await this.clients.used(client);
     this.answerPerson(req, res, 'authorization_code', tokens);
   }
 
@@ -394,7 +394,7 @@ export class TokenController {
     // RFC 8707 §2.2: a refresh may name the resource, which must be the grant's.
     if (resources.length > 1 || (resources[0] !== undefined && resources[0] !== outcome.grant.resource))
       throw new OAuthError('invalid_target', `this grant is for ${outcome.grant.resource} only`);
-    await this.clients.used(client.id);
+    await this.clients.used(client);
     this.answerPerson(req, res, 'refresh_token', outcome);
   }
 
