@@ -1,16 +1,25 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AuthModule } from '@crossauth/auth';
 import { McpServerModule } from '@crossauth/mcp-server';
+import { chromium } from 'playwright-core';
+import { cli } from './support/cli';
 import { ConformanceFixtureTools } from './support/conformance-fixture.tools';
 import { freePort, spawnApp, WORKSPACE_ROOT, type AppName, type RunningApp } from './support/spawn-app';
 import { ISSUER, mint, newSecret } from './support/tokens';
+import { waitFor } from './support/wait';
+
+const PASSWORD = 'correct horse battery staple';
+const RESOURCE = 'http://127.0.0.1:8678/mcp';
+/** Debian's chromium (`.ci/run` installs it); another with CROSSAUTH_TEST_CHROMIUM. */
+const CHROMIUM = process.env['CROSSAUTH_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
 
 /**
  * The MCP project's conformance suite (@modelcontextprotocol/conformance
@@ -102,9 +111,6 @@ const NOT_APPLICABLE: Record<string, string> = {
   'prompts-get-with-args': NO_PROMPTS,
   'prompts-get-embedded-resource': NO_PROMPTS,
   'prompts-get-with-image': NO_PROMPTS,
-  // Authorization server scenarios.
-  'authorization-code-grant':
-    'the scenario needs a person to sign in and approve in a browser; the sign-in e2e (sign-in.e2e-spec.ts) drives the same flow, and running the suite with a browser completing it is still to do',
 };
 /** Whole families of scenarios for features crossauth does not implement, by prefix. */
 const NOT_APPLICABLE_FAMILIES: Record<string, string> = {
@@ -317,6 +323,67 @@ describe('MCP conformance suite against the orchestrator as authorization server
     expect(checks.length).toBeGreaterThan(0);
     expect(checks.filter((c) => c.status === 'FAILURE').map((c) => `${c.id}: ${c.errorMessage ?? ''}`)).toEqual([]);
   }, 90_000);
+
+  it('passes the authorization-code grant, a person signing in and approving in headless Chromium', async () => {
+    const port = await freePort();
+    const admin = (args: string[], env: Record<string, string> = {}) => cli([...args, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret, ...env });
+    expect((await admin(['user', 'add', 'conformance-person'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
+    expect(
+      (
+        await admin([
+          'client',
+          'add',
+          'conformance-suite',
+          '--public',
+          '--name',
+          'Conformance suite',
+          '--scope',
+          'read',
+          '--resource',
+          RESOURCE,
+          '--redirect-uri',
+          `http://127.0.0.1:${port}/callback`,
+        ])
+      ).code,
+    ).toBe(0);
+    const out = mkdtempSync(join(tmpdir(), 'conformance-authorization-'));
+    // Every authorization scenario, in the suite's order: the code grant reads the metadata the first one fetched.
+    const child = spawn(suite.node, [
+      suite.cli,
+      'authorization',
+      '--url',
+      orchestrator.url,
+      '--client-id',
+      'conformance-suite',
+      '--resource',
+      RESOURCE,
+      '--port',
+      String(port),
+      '-o',
+      out,
+    ]);
+    const lines: string[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const url = await waitFor('the suite asking for a sign-in', () => lines.find((l) => l.startsWith(`${orchestrator.url}/oauth/authorize?`)), 60_000);
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.fill('#username', 'conformance-person');
+      await page.fill('#password', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('text=Conformance suite wants to act for you');
+      await Promise.all([page.waitForURL(/\/callback\?/), page.click('button[value=approve]')]);
+      await exited;
+    } finally {
+      await browser.close();
+      child.kill();
+    }
+    const checks = readdirSync(out).flatMap((run) => JSON.parse(readFileSync(join(out, run, 'checks.json'), 'utf8')) as Check[]);
+    expect(checks.find((c) => c.id === 'authorization-code-grant')).toMatchObject({ status: 'SUCCESS' });
+    expect(checks.filter((c) => c.status === 'FAILURE').map((c) => `${c.id}: ${c.errorMessage ?? ''}`)).toEqual([]);
+  }, 120_000);
 });
 
 test('every scenario of the suite (server and authorization server) is either run or named here with the reason it does not apply', async () => {
@@ -327,7 +394,7 @@ test('every scenario of the suite (server and authorization server) is either ru
   const authorization = names(section('Authorization server scenarios'));
   expect(server.length).toBeGreaterThan(40);
   expect(authorization).toEqual(expect.arrayContaining(['authorization-server-metadata-endpoint', 'authorization-code-grant']));
-  const run = new Set([...APPLICABLE.map((r) => r.scenario), ...LIBRARY_FIXTURE, 'authorization-server-metadata-endpoint']);
+  const run = new Set([...APPLICABLE.map((r) => r.scenario), ...LIBRARY_FIXTURE, 'authorization-server-metadata-endpoint', 'authorization-code-grant']);
   const unaccounted = [...server, ...authorization].filter((s) => !run.has(s) && notApplicable(s) === undefined);
   expect(unaccounted).toEqual([]);
 });
