@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cli } from './support/cli';
 import { postForm } from './support/redirect-listener';
 import { FormBrowser, formOf } from './support/form-browser';
-import { startPair, type RunningApp } from './support/spawn-app';
+import { spawnApp, startPair, type RunningApp } from './support/spawn-app';
 import { connect, initializeBody, newSecret, postMcp, structured } from './support/tokens';
 import { waitFor } from './support/wait';
 
@@ -224,6 +224,36 @@ describe('people sign in: authorization code with PKCE, local accounts, consent'
       expect(res.html).toContain('The username or password is not right.');
       expect(browser.has('crossauth_session')).toBe(false);
       expect(res.html).not.toContain(password as string);
+    }
+  });
+
+  it('throttles password guessing: past the limit, 429 with Retry-After, even for the right password', async () => {
+    const strict = await spawnApp('orchestrator', {
+      ORCHESTRATOR_AUTH_SECRET: secret,
+      ORCHESTRATOR_AUTH_FAILURE_LIMIT: '3',
+      ORCHESTRATOR_AUTH_FAILURE_BLOCK_SECONDS: '30',
+    });
+    try {
+      const at = (cmd: string[], env: Record<string, string> = {}) => cli([...cmd, '--url', strict.mcpUrl], { CROSSAUTH_SECRET: secret, ...env });
+      expect((await at(['user', 'add', 'gina'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
+      expect(
+        (await at(['client', 'add', 'desktop-app', '--public', '--scope', 'read write', '--resource', sessionBuddy.mcpUrl, '--redirect-uri', REDIRECT])).code,
+      ).toBe(0);
+      const attempt = async (password: string) => {
+        const browser = new FormBrowser();
+        const login = await browser.go(authorizeUrl().replace(orchestrator.url, strict.url));
+        return browser.go(`${strict.url}/oauth/authorize`, { ...formOf(login.html), username: 'gina', password });
+      };
+      const statuses: number[] = [];
+      // Three failures are allowed in the window; the fourth blocks the account and the address.
+      for (let i = 0; i < 4; i++) statuses.push((await attempt('not the password at all')).status);
+      expect(statuses).toEqual([401, 401, 401, 401]);
+      const blocked = await attempt(PASSWORD);
+      expect(blocked.status).toBe(429);
+      expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(blocked.html).toMatch(/Too many failed sign-ins; try again in \d+ s/);
+    } finally {
+      await strict.stop();
     }
   });
 

@@ -45,6 +45,7 @@ const mcpUrl = (c: OrchestratorConfig) => `${c.publicUrl}/mcp`;
         resourceMetadataUrl: resourceMetadataUrlFor(mcpUrl(c)),
         // With Redis, replays and failure counts are the deployment's, not each instance's.
         nonceStore: shared.nonceStore,
+        failureThrottle: c.failureThrottle,
         failureThrottleStore: shared.failureThrottleStore,
       }),
     }),

@@ -89,6 +89,10 @@ export const orchestratorEnvSchema = z.object({
     .pipe(z.array(z.enum(['loopback', 'private-use', 'https'])).min(1)),
   ORCHESTRATOR_REGISTRATION_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(10),
   ORCHESTRATOR_REGISTRATION_UNUSED_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  // Failed authentications (client credentials, sign-in passwords) per address and per account before 429; 0 turns it off.
+  ORCHESTRATOR_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(30),
+  ORCHESTRATOR_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  ORCHESTRATOR_AUTH_FAILURE_BLOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   ORCHESTRATOR_GRANT_MAX_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(7_776_000),
   XDG_DATA_HOME: z.string().optional(),
 });
@@ -153,6 +157,8 @@ export interface OrchestratorConfig {
   readonly redisUrl?: string;
   /** SQLite (registered OAuth clients) lives here unless {@link database} is set. */
   readonly dataDir: string;
+  /** Failed authentications before `429`, per address and per account; false: no throttle. */
+  readonly failureThrottle: { readonly limit: number; readonly windowSeconds: number; readonly blockSeconds: number } | false;
   /** Whether a start with no account makes the one-time first-account link. */
   readonly firstAccountLink: boolean;
   /** Dynamic Client Registration (RFC 7591): whether it is open, and what it registers. */
@@ -251,6 +257,14 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     redisUrl: readConnectionUrl(env, 'ORCHESTRATOR_REDIS_URL', ['redis:', 'rediss:']),
     dataDir,
     firstAccountLink: e.ORCHESTRATOR_FIRST_ACCOUNT_LINK,
+    failureThrottle:
+      e.ORCHESTRATOR_AUTH_FAILURE_LIMIT === 0
+        ? false
+        : {
+            limit: e.ORCHESTRATOR_AUTH_FAILURE_LIMIT,
+            windowSeconds: e.ORCHESTRATOR_AUTH_FAILURE_WINDOW_SECONDS,
+            blockSeconds: e.ORCHESTRATOR_AUTH_FAILURE_BLOCK_SECONDS,
+          },
     registration: {
       enabled: e.ORCHESTRATOR_REGISTRATION,
       confidential: e.ORCHESTRATOR_REGISTRATION_CONFIDENTIAL,
