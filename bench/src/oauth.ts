@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import {
+  ISSUER,
   MCP_HEADERS,
   ROOT,
   SECRET,
@@ -60,6 +61,8 @@ export async function oauth(): Promise<void> {
     [],
     {
       ORCHESTRATOR_AUTH_SECRET: SECRET,
+      // The port is random; the issuer the bench's tokens name is fixed.
+      ORCHESTRATOR_ISSUER: ISSUER,
       ORCHESTRATOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-oauth-')),
       // Nothing listens there; the orchestrator only warns at start-up. Only its own endpoints are measured.
       ORCHESTRATOR_SESSION_BUDDY_URL: 'http://127.0.0.1:9/mcp',
@@ -73,7 +76,7 @@ export async function oauth(): Promise<void> {
   const added = spawnSync(
     process.execPath,
     [join(ROOT, 'tools/cli/dist/main.js'), 'client', 'add', 'bench', '--scope', 'read', '--resource', 'http://127.0.0.1:8678/mcp', '--url', orchestrator.url],
-    { env: { PATH: process.env['PATH'] ?? '', CROSSAUTH_SECRET: SECRET }, encoding: 'utf8' },
+    { env: { PATH: process.env['PATH'] ?? '', CROSSAUTH_SECRET: SECRET, CROSSAUTH_ISSUER: ISSUER }, encoding: 'utf8' },
   );
   const secret = /client_secret:\s+(\S+)/.exec(added.stdout)?.[1];
   if (!secret) throw new Error(`could not register the bench client: ${added.stderr}`);

@@ -277,7 +277,11 @@ export function peopleGrantsSection(result: Json | undefined): string[] {
       `| ${e.engine} | refresh_token | ${e.refresh_token.callsPerSecond} | ${e.refresh_token.cpuMicrosPerCall} | ${e.refresh_token.non2xx} | ${e.refresh_ratio} [${e.refresh_ratio_ci90.join('–')}] | ≥ 0.5: ${verdict(e.refresh_ratio, e.refresh_ratio_ci90, 0.5)} |`,
     );
   }
-  lines.push('');
+  lines.push(
+    '',
+    'Against client_credentials, which writes nothing, each of these is a durable write: on SQLite (`synchronous=FULL`) one commit, so one fsync, per exchange and per refresh; on PostgreSQL a transaction (a refresh locks its token row). The code exchange spends its code in the transaction that starts its grant, and a refresh is minted before its one transaction, so neither pays a second commit; the refresh also reads the person and the grant. Left as the next lever: grouping concurrent refreshes into one SQLite transaction (group commit).',
+    '',
+  );
   for (const e of engines)
     if (e.sign_in_cpu_micros !== undefined)
       lines.push(

@@ -104,16 +104,16 @@ export class PostgresGrantRepository implements GrantRepository {
       const row = rows[0];
       if (!row || row.superseded_at !== null) return 'reuse';
       const use = row.used_at === null ? 'first' : 'parallel';
-      if (use === 'first') {
-        await tx.query(`UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2`, [at, parent.tokenHash]);
-        if (parent.parentHash !== null)
-          await tx.query(
-            `UPDATE refresh_tokens SET superseded_at = $1 WHERE grant_id = $2 AND superseded_at IS NULL AND (token_hash = $3 OR (parent_hash = $3 AND token_hash <> $4 AND used_at IS NULL))`,
-            [at, parent.grantId, parent.parentHash, parent.tokenHash],
-          );
-      }
-      await insertToken(tx, child);
-      await tx.query(`UPDATE grants SET last_used_at = $1 WHERE id = $2`, [at, parent.grantId]);
+      // Every write in one statement (one round trip): on a first use the token is spent and, by index (the
+      // primary key, parent_hash), its parent and unused siblings superseded; then the replacement and the grant's use.
+      await tx.query(
+        `WITH spent AS (UPDATE refresh_tokens SET used_at = $1 WHERE $2::boolean AND token_hash = $3),
+              superseded AS (UPDATE refresh_tokens SET superseded_at = $1
+                WHERE $2::boolean AND $4::text IS NOT NULL AND superseded_at IS NULL AND (token_hash = $4 OR (parent_hash = $4 AND token_hash <> $3 AND used_at IS NULL))),
+              replacement AS (INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at, access_token_id) VALUES ($5, $6, $3, $7, $8, $9))
+         UPDATE grants SET last_used_at = $1 WHERE id = $6`,
+        [at, use === 'first', parent.tokenHash, parent.parentHash, child.tokenHash, child.grantId, child.createdAt, child.expiresAt, child.accessTokenId],
+      );
       return use;
     });
   }

@@ -69,8 +69,10 @@ export class SqliteGrantRepository implements GrantRepository {
       grant: db.prepare(`SELECT * FROM grants WHERE id = ?`),
       markUsed: db.prepare(`UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND superseded_at IS NULL`),
       superseded: db.prepare(`SELECT superseded_at FROM refresh_tokens WHERE token_hash = ?`),
-      supersede: db.prepare(
-        `UPDATE refresh_tokens SET superseded_at = ? WHERE grant_id = ? AND superseded_at IS NULL AND (token_hash = ? OR (parent_hash = ? AND token_hash <> ? AND used_at IS NULL))`,
+      // Both by index (the primary key, parent_hash): never a scan of the grant's whole chain.
+      supersedeParent: db.prepare(`UPDATE refresh_tokens SET superseded_at = ? WHERE token_hash = ? AND superseded_at IS NULL`),
+      supersedeSiblings: db.prepare(
+        `UPDATE refresh_tokens SET superseded_at = ? WHERE parent_hash = ? AND token_hash <> ? AND used_at IS NULL AND superseded_at IS NULL`,
       ),
       touch: db.prepare(`UPDATE grants SET last_used_at = ? WHERE id = ?`),
       since: db.prepare(`SELECT access_token_id FROM refresh_tokens WHERE grant_id = ? AND created_at >= ?`),
@@ -109,7 +111,10 @@ export class SqliteGrantRepository implements GrantRepository {
     return this.db.transaction((): 'first' | 'parallel' | 'reuse' => {
       let use: 'first' | 'parallel' | 'reuse' = 'first';
       if (this.stmt.markUsed.run(at, parent.tokenHash).changes === 1) {
-        if (parent.parentHash !== null) this.stmt.supersede.run(at, parent.grantId, parent.parentHash, parent.parentHash, parent.tokenHash);
+        if (parent.parentHash !== null) {
+          this.stmt.supersedeParent.run(at, parent.parentHash);
+          this.stmt.supersedeSiblings.run(at, parent.parentHash, parent.tokenHash);
+        }
       } else {
         const row = this.stmt.superseded.get(parent.tokenHash) as { superseded_at: number | null } | undefined;
         use = row && row.superseded_at === null ? 'parallel' : 'reuse';

@@ -132,6 +132,9 @@ const DYNAMIC_CLIENTS = (bool: string, bigint: string) => `
   ALTER TABLE oauth_clients ADD COLUMN last_used_at ${bigint};
 `;
 
+// 10: a refresh supersedes its token's parent and siblings by parent_hash: indexed, or a long-lived grant's refreshes slow with its age.
+const REFRESH_PARENT_INDEX = `CREATE INDEX refresh_tokens_parent ON refresh_tokens (parent_hash);`;
+
 export const SQLITE_MIGRATIONS: readonly string[] = [
   CLIENTS('TEXT', 'INTEGER'),
   CLIENT_KEYS('TEXT'),
@@ -142,6 +145,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   AUTHORIZATION_CODES('TEXT', 'INTEGER'),
   GRANTS('TEXT', 'INTEGER'),
   DYNAMIC_CLIENTS('INTEGER', 'INTEGER'),
+  REFRESH_PARENT_INDEX,
 ];
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   CLIENTS('JSONB', 'BIGINT'),
@@ -153,4 +157,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   AUTHORIZATION_CODES('JSONB', 'BIGINT'),
   GRANTS('JSONB', 'BIGINT'),
   DYNAMIC_CLIENTS('BOOLEAN', 'BIGINT'),
+  REFRESH_PARENT_INDEX,
 ];
