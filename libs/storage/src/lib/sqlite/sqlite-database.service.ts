@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { migrate } from '../migrator';
+import { GroupCommit } from './group-commit';
 import type { StorageHealth } from '../storage-health';
 
 /**
@@ -14,7 +15,12 @@ export class SqliteDatabaseService {
   readonly kind = 'sqlite';
   private static readonly logger = new Logger(SqliteDatabaseService.name);
 
-  private constructor(readonly db: Database.Database) {}
+  /** Writes that may share a commit with others asked for in the same turn (see {@link GroupCommit}). */
+  readonly grouped: GroupCommit;
+
+  private constructor(readonly db: Database.Database) {
+    this.grouped = new GroupCommit(db);
+  }
 
   /** Opens (creating it if needed) `<dataDir>/<name>.sqlite` and applies `migrations`. */
   static async open(dataDir: string, name: string, migrations: readonly string[]): Promise<SqliteDatabaseService> {
