@@ -279,7 +279,7 @@ export function peopleGrantsSection(result: Json | undefined): string[] {
   }
   lines.push(
     '',
-    'Against client_credentials, which writes nothing, each of these is a durable write: on SQLite (`synchronous=FULL`) one commit, so one fsync, per exchange and per refresh; on PostgreSQL a transaction (a refresh locks its token row). The code exchange spends its code in the transaction that starts its grant, and a refresh is minted before its one transaction, so neither pays a second commit; the refresh also reads the person and the grant. Left as the next lever: grouping concurrent refreshes into one SQLite transaction (group commit).',
+    'Against client_credentials, which writes nothing, each of these is a durable write. The code exchange spends its code in the transaction that starts its grant, and a refresh is minted before its one transaction, so neither pays a second commit. On SQLite (`synchronous=FULL`) the writes asked for at the same moment share one commit, so one fsync (group commit, libs/storage). On PostgreSQL each is its own transaction: a refresh makes three reads (the client, the token with its grant, the person) and then BEGIN, the token row locked, one statement of writes, COMMIT; the levers left there are fewer reads per refresh and batched commits. A non-2xx count on a code row is codes running out before a repetition ended (the pool is sized from the warm-up rate).',
     '',
   );
   for (const e of engines)
