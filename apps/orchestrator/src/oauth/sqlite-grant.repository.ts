@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabaseService } from '@crossauth/storage';
 import type { ConsentRecord, GrantRecord, GrantRepository, GrantSelector, RefreshTokenRecord } from './grant.repository';
 
@@ -48,17 +49,28 @@ const toToken = (r: TokenRow): RefreshTokenRecord => ({
   accessTokenId: r.access_token_id,
 });
 
-const column = (s: GrantSelector): [string, string] => ('id' in s ? ['id', s.id] : 'username' in s ? ['username', s.username] : ['client_id', s.clientId]);
+const COLUMNS = ['id', 'username', 'client_id', '1'] as const;
+type Column = (typeof COLUMNS)[number];
+/** Every grant: `1 = 1`. */
+const ALL: [Column, number] = ['1', 1];
+const column = (s: GrantSelector): [Column, string] => ('id' in s ? ['id', s.id] : 'username' in s ? ['username', s.username] : ['client_id', s.clientId]);
 
 /** {@link GrantRepository} on SQLite. */
 export class SqliteGrantRepository implements GrantRepository {
   private readonly db;
   private readonly grouped;
   private readonly stmt;
+  /** The selector's statements, prepared once per column it can name. */
+  private readonly byColumn;
 
   constructor(database: SqliteDatabaseService) {
     const db = (this.db = database.db);
     this.grouped = database.grouped;
+    const each = (sql: (name: Column) => string) => Object.fromEntries(COLUMNS.map((name) => [name, db.prepare(sql(name))])) as Record<Column, Statement>;
+    this.byColumn = {
+      list: each((name) => `SELECT * FROM grants WHERE ${name} = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC`),
+      revoke: each((name) => `UPDATE grants SET revoked_at = ?, revoked_reason = ? WHERE ${name} = ? AND revoked_at IS NULL RETURNING *`),
+    };
     this.stmt = {
       insertGrant: db.prepare(
         `INSERT INTO grants (id, username, client_id, resource, scopes, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -130,19 +142,13 @@ export class SqliteGrantRepository implements GrantRepository {
   }
 
   async list(selector: GrantSelector | undefined, now: number): Promise<GrantRecord[]> {
-    const [name, value] = selector ? column(selector) : ['1', 1];
-    const rows = this.db
-      .prepare(`SELECT * FROM grants WHERE ${name} = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC`)
-      .all(value, now) as GrantRow[];
-    return rows.map(toGrant);
+    const [name, value] = selector ? column(selector) : ALL;
+    return (this.byColumn.list[name].all(value, now) as GrantRow[]).map(toGrant);
   }
 
   async revoke(selector: GrantSelector, at: number, reason: string): Promise<GrantRecord[]> {
     const [name, value] = column(selector);
-    const rows = this.db
-      .prepare(`UPDATE grants SET revoked_at = ?, revoked_reason = ? WHERE ${name} = ? AND revoked_at IS NULL RETURNING *`)
-      .all(at, reason, value) as GrantRow[];
-    return rows.map(toGrant);
+    return (this.byColumn.revoke[name].all(at, reason, value) as GrantRow[]).map(toGrant);
   }
 
   async accessTokensSince(grantId: string, since: number): Promise<string[]> {
