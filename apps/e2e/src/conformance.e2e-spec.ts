@@ -10,6 +10,7 @@ import { Test } from '@nestjs/testing';
 import { AuthModule } from '@crossauth/auth';
 import { McpServerModule } from '@crossauth/mcp-server';
 import { chromium } from 'playwright-core';
+import { approveInPage } from './support/browser-sign-in';
 import { cli } from './support/cli';
 import { ConformanceFixtureTools } from './support/conformance-fixture.tools';
 import { freePort, spawnApp, WORKSPACE_ROOT, type AppName, type RunningApp } from './support/spawn-app';
@@ -368,13 +369,7 @@ describe('MCP conformance suite against the orchestrator as authorization server
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     try {
       const url = await waitFor('the suite asking for a sign-in', () => lines.find((l) => l.startsWith(`${orchestrator.url}/oauth/authorize?`)), 60_000);
-      const page = await browser.newPage();
-      await page.goto(url);
-      await page.fill('#username', 'conformance-person');
-      await page.fill('#password', PASSWORD);
-      await page.click('button[type=submit]');
-      await page.waitForSelector('text=Conformance suite wants to act for you');
-      await Promise.all([page.waitForURL(/\/callback\?/), page.click('button[value=approve]')]);
+      await approveInPage(await browser.newPage(), url, 'conformance-person', PASSWORD, 'Conformance suite');
       await exited;
     } finally {
       await browser.close();

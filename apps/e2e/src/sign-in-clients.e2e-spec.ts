@@ -12,6 +12,7 @@ import {
   type StoredOAuthTokens,
 } from '@modelcontextprotocol/client';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { approveInPage } from './support/browser-sign-in';
 import { cli } from './support/cli';
 import { postForm, redirectListener } from './support/redirect-listener';
 import { FormBrowser, formOf } from './support/form-browser';
@@ -350,14 +351,7 @@ describe('clients people sign in through: metadata documents, dynamic registrati
       clientName = 'SDK v2 client',
     ) => {
       const page = await (context ?? browser).newPage();
-      await page.goto(url.toString());
-      if (await page.isVisible('#username')) {
-        await page.fill('#username', username);
-        await page.fill('#password', PASSWORD);
-        await page.click('button[type=submit]');
-      }
-      await page.waitForSelector(`text=${clientName} wants to act for you`);
-      await Promise.all([page.waitForURL(/\/callback\?/), page.click('button[value=approve]')]);
+      await approveInPage(page, url.toString(), username, PASSWORD, clientName);
       await page.close();
       await finish((listener.received.filter((u) => u.pathname === '/callback').at(-1) as URL).searchParams);
     };
