@@ -1,10 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import {
   AUTH_OPTIONS,
   AuthAuditService,
-  AuthFailureThrottleService,
-  AuthThrottledError,
   Public,
   csrfTokenFor,
   csrfTokenMatches,
@@ -19,26 +16,25 @@ import { AccountsService } from '../accounts/accounts.service';
 import type { UserRecord } from '../accounts/user.repository';
 import type { OrchestratorConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
+import { LOGIN_METHOD, type LoginAttempt, type LoginMethod } from '../login/login-method';
+import { cookieOf, pageCookie } from '../pages/cookies';
 import { readFormBody } from '../pages/form-body';
-import { sendPage } from '../pages/html-page';
 import { AUTHORIZATION_PARAMETERS, checkAuthorizationRequest, type AuthorizationRequest } from './authorization-request';
 import { AuthorizationCodesService } from './authorization-codes.service';
 import { GrantsService } from './grants.service';
 import { OAuthClientsService } from './oauth-clients.service';
-import { consentPage, errorPage, loginPage } from './sign-in-pages';
+import { consentPage, errorPage, sendSignInPage } from './sign-in-pages';
 
 const SESSION_COOKIE = 'crossauth_session';
-const LOGIN_COOKIE = 'crossauth_login';
 /** How long a sign-in on this browser lasts. */
 const SESSION_SECONDS = 8 * 3600;
 const MAX_FORM = 16 * 1024;
-const SIGN_IN_FAILED = 'The username or password is not right.';
 
 /**
  * The authorization endpoint (RFC 6749 §4.1, as OAuth 2.1 and the MCP
- * authorization rules profile it): a person signs in with a local account
- * and approves one client's request; the client gets a code for the token
- * endpoint. Pages are server-rendered and work without JavaScript; every
+ * authorization rules profile it): a person signs in through the configured
+ * login method and approves one client's request; the client gets a code for
+ * the token endpoint. Pages are server-rendered and work without JavaScript; every
  * form carries a CSRF token bound to its cookie. Public, because the person
  * has no token yet: the sign-in is the authentication.
  */
@@ -50,9 +46,9 @@ export class AuthorizeController {
   constructor(
     private readonly clients: OAuthClientsService,
     private readonly accounts: AccountsService,
+    @Inject(LOGIN_METHOD) private readonly login: LoginMethod,
     private readonly codes: AuthorizationCodesService,
     private readonly grants: GrantsService,
-    private readonly throttle: AuthFailureThrottleService,
     private readonly audit: AuthAuditService,
     @Inject(AUTH_OPTIONS) private readonly auth: ResolvedAuthOptions,
     @Inject(orchestratorConfig.KEY) private readonly config: OrchestratorConfig,
@@ -68,9 +64,10 @@ export class AuthorizeController {
     const ring = this.ring(res);
     if (!ring) return;
     const signedIn = request.prompt === 'login' ? undefined : await this.signedIn(req, ring);
-    if (signedIn) return this.afterSignIn(req, res, ring, params, request, signedIn.user, signedIn.session);
+    const attempt: LoginAttempt = { req, res, ring, params, request };
+    if (signedIn) return this.afterSignIn(attempt, signedIn.user, signedIn.session);
     if (request.prompt === 'none') return this.redirect(res, request, { error: 'login_required', error_description: 'the person is not signed in here' });
-    this.login(res, ring, params, request);
+    await this.login.begin(attempt);
   }
 
   /** The person this browser is signed in as: a valid session cookie, made after their last "sign out everywhere". */
@@ -83,15 +80,8 @@ export class AuthorizeController {
   }
 
   /** Signed in: a consent remembered for at least these scopes gives the code at once; otherwise the person is asked. */
-  private async afterSignIn(
-    req: Request,
-    res: Response,
-    ring: KeyRing,
-    params: URLSearchParams,
-    request: AuthorizationRequest,
-    user: UserRecord,
-    session: string,
-  ): Promise<void> {
+  private async afterSignIn(attempt: LoginAttempt, user: UserRecord, session: string): Promise<void> {
+    const { req, res, ring, params, request } = attempt;
     const scopes = grantable(request, user.role);
     if (request.prompt !== 'consent' && scopes.length > 0 && (await this.grants.consented(user.username, request.client.id, request.resource, scopes)))
       return this.issueCode(req, res, request, user.username, scopes, 'consent remembered');
@@ -130,10 +120,14 @@ export class AuthorizeController {
     const ring = this.ring(res);
     if (!ring) return;
     const step = params.get('step');
-    if (step === 'login') return this.signIn(req, res, ring, params, request);
+    const attempt: LoginAttempt = { req, res, ring, params, request };
+    if (step === 'login' && this.login.submit) {
+      const user = await this.login.submit(attempt);
+      return user ? this.startSession(attempt, user) : undefined;
+    }
     if (step !== 'consent') return this.page(res, 400, errorPage('The form was not one of ours.'));
     const signedIn = await this.signedIn(req, ring);
-    if (!signedIn) return this.login(res, ring, params, request, 'Your sign-in has ended; sign in again.');
+    if (!signedIn) return this.login.begin(attempt, { message: 'Your sign-in has ended; sign in again.', status: 400 });
     const { user } = signedIn;
     if (!csrfTokenMatches(ring, signedIn.session, params.get('csrf') ?? undefined)) {
       this.audit.record({
@@ -165,45 +159,22 @@ export class AuthorizeController {
     return undefined;
   }
 
-  private async signIn(req: Request, res: Response, ring: KeyRing, params: URLSearchParams, request: AuthorizationRequest): Promise<void> {
-    const loginCookie = cookieOf(req, LOGIN_COOKIE);
-    if (!csrfTokenMatches(ring, loginCookie, params.get('csrf') ?? undefined))
-      return this.login(res, ring, params, request, 'This form has expired; sign in again.');
-    const username = (params.get('username') ?? '').trim().toLowerCase().slice(0, 64);
-    const account = `account:${username}`;
-    try {
-      this.throttle.assertNotBlocked(req.ip);
-      this.throttle.assertNotBlocked(account);
-    } catch (error) {
-      if (!(error instanceof AuthThrottledError)) throw error;
-      res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return this.login(res, ring, params, request, `Too many failed sign-ins; try again in ${error.retryAfterSeconds} s.`, 429);
-    }
-    const { user } = await this.accounts.signIn(username, params.get('password') ?? '');
-    if (!user) {
-      await Promise.all([this.throttle.recordFailure(req.ip), this.throttle.recordFailure(account)]);
-      this.audit.record({
-        outcome: 'deny',
-        reason: 'sign_in_failed',
-        subject: username || undefined,
-        target: 'POST /oauth/authorize',
-        transport: 'http',
-        client: req.ip,
-      });
-      return this.login(res, ring, params, request, SIGN_IN_FAILED, 401);
-    }
+  /** A person the login method vouched for: a session cookie for this browser, then consent. */
+  private async startSession(attempt: LoginAttempt, user: UserRecord): Promise<void> {
+    const { req, res, ring } = attempt;
     const now = nowSeconds();
     const session = signBrowserSession(ring, { username: user.username, issuedAt: now, expiresAt: now + SESSION_SECONDS });
-    res.append('Set-Cookie', cookie(SESSION_COOKIE, session, SESSION_SECONDS, this.secure));
-    res.append('Set-Cookie', cookie(LOGIN_COOKIE, '', 0, this.secure));
-    this.audit.record({ outcome: 'allow', reason: 'sign_in', subject: user.username, target: 'POST /oauth/authorize', transport: 'http', client: req.ip });
-    await this.afterSignIn(req, res, ring, params, request, user, session);
-  }
-
-  private login(res: Response, ring: KeyRing, params: URLSearchParams, request: AuthorizationRequest, error?: string, status = error ? 400 : 200): void {
-    const nonce = randomBytes(32).toString('base64url');
-    res.append('Set-Cookie', cookie(LOGIN_COOKIE, nonce, 600, this.secure));
-    this.page(res, status, loginPage(params, AUTHORIZATION_PARAMETERS, request, csrfTokenFor(ring, nonce), error), request.redirectUri);
+    res.append('Set-Cookie', pageCookie(SESSION_COOKIE, session, SESSION_SECONDS, this.secure));
+    this.audit.record({
+      outcome: 'allow',
+      reason: 'sign_in',
+      subject: user.username,
+      target: `${req.method} ${req.path}`,
+      transport: 'http',
+      client: req.ip,
+      detail: this.login.name,
+    });
+    await this.afterSignIn(attempt, user, session);
   }
 
   /** The authorization response (RFC 6749 §4.1.2, RFC 9207 `iss`), sent back to the checked redirect URI. */
@@ -227,26 +198,8 @@ export class AuthorizeController {
   }
 
   private page(res: Response, status: number, html: string, redirectUri?: string): void {
-    // Forms post here; the answer then redirects to the client, which form-action must allow too.
-    sendPage(res, status, html, redirectUri ? formTarget(redirectUri) : '');
+    sendSignInPage(res, status, html, redirectUri);
   }
-}
-
-function formTarget(uri: string): string {
-  const url = new URL(uri);
-  return url.protocol === 'http:' || url.protocol === 'https:' ? ` ${url.protocol}//${url.hostname}:*` : ` ${url.protocol}`;
-}
-
-function cookie(name: string, value: string, maxAgeSeconds: number, secure: boolean): string {
-  return `${name}=${value}; Path=/oauth; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
-}
-
-function cookieOf(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
-  }
-  return undefined;
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);

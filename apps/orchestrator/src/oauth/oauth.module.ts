@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { SessionBuddyClientModule } from '../session-buddy-client/session-buddy-client.module';
 import { StorageModule } from '../storage/storage.module';
 import { AccountsModule } from '../accounts/accounts.module';
+import { LoginModule } from '../login/login.module';
 import { AuthorizationCodesService } from './authorization-codes.service';
 import { ClientMetadataDocumentsService } from './client-metadata-documents.service';
 import { ClientRegistrationService } from './client-registration.service';
@@ -24,7 +25,7 @@ import { TokenController } from './token.controller';
  * administration, and the outbox that carries revocations to session-buddy.
  */
 @Module({
-  imports: [StorageModule, SessionBuddyClientModule, AccountsModule],
+  imports: [StorageModule, SessionBuddyClientModule, AccountsModule, LoginModule],
   controllers: [AuthorizationServerMetadataController, AuthorizeController, TokenController, RegistrationController],
   providers: [
     AuthorizationCodesService,

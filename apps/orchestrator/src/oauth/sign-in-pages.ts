@@ -1,4 +1,5 @@
-import { escapeHtml as escape, htmlPage as page } from '../pages/html-page';
+import type { Response } from 'express';
+import { escapeHtml as escape, htmlPage as page, sendPage } from '../pages/html-page';
 import type { AuthorizationRequest } from './authorization-request';
 
 /** What each scope lets a client do, in the words a person approving it reads. */
@@ -74,4 +75,17 @@ export function errorPage(message: string): string {
     'Cannot continue',
     `<h1>This sign-in request cannot continue</h1>\n<p class="error" role="alert">${escape(message)}</p>\n<p>Go back to the application and start again.</p>`,
   );
+}
+
+/**
+ * Sends one of the authorization pages. Their forms post here, and the answer
+ * may then redirect to the client, so form-action allows its origin too.
+ */
+export function sendSignInPage(res: Response, status: number, html: string, redirectUri?: string): void {
+  sendPage(res, status, html, redirectUri ? formTarget(redirectUri) : '');
+}
+
+function formTarget(uri: string): string {
+  const url = new URL(uri);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? ` ${url.protocol}//${url.hostname}:*` : ` ${url.protocol}`;
 }
