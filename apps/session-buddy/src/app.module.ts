@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { AuthModule, type JwksKeySource } from '@crossauth/auth';
+import { AuthModule, type JwksKeySource, type TrustedIssuers } from '@crossauth/auth';
 import { AuthDiagnosticsTools, McpServerModule, OAUTH_CLIENT_CREDENTIALS_EXTENSION, resourceMetadataUrlFor } from '@crossauth/mcp-server';
 import type { SessionBuddyConfig } from './config/env.schema';
 import { sessionBuddyConfig, secretReload } from './config/session-buddy.config';
 import { HealthModule } from './health/health.module';
-import { ISSUER_KEYS, IssuerKeysModule } from './issuer-keys/issuer-keys.module';
+import { ISSUER_KEYS, IssuerKeysModule, TRUSTED_ISSUERS } from './issuer-keys/issuer-keys.module';
 import { MessagesModule } from './messages/messages.module';
 import { ReflectionsModule } from './reflections/reflections.module';
 import { RevocationModule } from './revocation/revocation.module';
@@ -24,11 +24,19 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
     AuthModule.forRootAsync({
       isGlobal: true,
       imports: [StorageModule, IssuerKeysModule],
-      inject: [sessionBuddyConfig.KEY, PersistentRevocationStore, SHARED_STORES, ISSUER_KEYS],
-      useFactory: (c: SessionBuddyConfig, revocations: PersistentRevocationStore, shared: SharedStores, issuerKeys: JwksKeySource | null) => ({
+      inject: [sessionBuddyConfig.KEY, PersistentRevocationStore, SHARED_STORES, ISSUER_KEYS, TRUSTED_ISSUERS],
+      useFactory: (
+        c: SessionBuddyConfig,
+        revocations: PersistentRevocationStore,
+        shared: SharedStores,
+        issuerKeys: JwksKeySource | null,
+        trustedIssuers: TrustedIssuers | null,
+      ) => ({
         revocationStore: revocations,
         // The authorization server's JWKS: its tokens verify with public keys, and HS256 tokens naming it are refused.
         publicKeys: issuerKeys ?? undefined,
+        // Outside issuers: each verified only by its own keys, for its audiences, up to its scope cap.
+        trustedIssuers: trustedIssuers ?? undefined,
         mode: c.auth.mode,
         secret: c.auth.secret,
         secretName: 'SESSION_BUDDY_SECRET',

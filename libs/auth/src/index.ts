@@ -74,3 +74,6 @@ export {
   type ClientMetadataDocument,
   type ClientMetadataFetchOptions,
 } from './lib/oauth/client-metadata-document';
+export { ownerOf } from './lib/principal';
+export { OUTSIDE_ALGORITHMS, SCOPE_CLAIMS, TrustFileError, parseTrustFile, type TrustedIssuerSettings } from './lib/trust/trust-file';
+export { TrustedIssuers, type OutsideIssuer, type TrustOptions } from './lib/trust/trusted-issuers';

@@ -29,7 +29,14 @@ describe('session-buddy configuration: whose tokens it trusts', () => {
     expect(config.auth.requireSignedRequests).toEqual([AS]);
   });
 
+  it('reads a trust file path, with loopback HTTP off unless switched on', () => {
+    expect(loadSessionBuddyConfig(base).auth.trust).toBeUndefined();
+    expect(loadSessionBuddyConfig({ ...base, SESSION_BUDDY_TRUST_FILE: '/etc/trust.yaml' }).auth.trust).toEqual({ file: '/etc/trust.yaml', allowLoopbackHttp: false });
+    expect(loadSessionBuddyConfig({ ...base, SESSION_BUDDY_TRUST_FILE: '/t.yaml', SESSION_BUDDY_TRUST_ALLOW_LOOPBACK_HTTP: 'true' }).auth.trust?.allowLoopbackHttp).toBe(true);
+  });
+
   it.each([
+    ['a loopback switch that is not a boolean', { SESSION_BUDDY_TRUST_ALLOW_LOOPBACK_HTTP: 'sometimes' }, /SESSION_BUDDY_TRUST_ALLOW_LOOPBACK_HTTP/],
     ['a trailing slash', { SESSION_BUDDY_AUTHORIZATION_SERVER: `${AS}/` }, /SESSION_BUDDY_AUTHORIZATION_SERVER: must be an issuer URL/],
     ['a plain name', { SESSION_BUDDY_AUTHORIZATION_SERVER: 'orchestrator' }, /SESSION_BUDDY_AUTHORIZATION_SERVER: must be an issuer URL/],
     ['a window end that is not an instant', { SESSION_BUDDY_LEGACY_ISSUERS_UNTIL: 'next spring' }, /SESSION_BUDDY_LEGACY_ISSUERS_UNTIL/],

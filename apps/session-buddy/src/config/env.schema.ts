@@ -34,6 +34,10 @@ export const sessionBuddyEnvSchema = z.object({
   SESSION_BUDDY_JWKS_ISSUER: z.string().min(1).optional(),
   SESSION_BUDDY_JWKS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  // Outside issuers (an organisation's IdP) whose tokens are honoured; see docs/trust-file.md.
+  SESSION_BUDDY_TRUST_FILE: z.string().min(1).optional(),
+  // Development only: trust-file metadata and JWKS over plain HTTP to a loopback address.
+  SESSION_BUDDY_TRUST_ALLOW_LOOPBACK_HTTP: envBoolean.default(false),
   SESSION_BUDDY_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   SESSION_BUDDY_VERIFICATION_CACHE: envBoolean.default(true),
   SESSION_BUDDY_DATA_DIR: z.string().min(1).optional(),
@@ -86,6 +90,8 @@ export interface SessionBuddyConfig {
      * that can mint a token.
      */
     readonly jwks?: { readonly url: string; readonly issuer: string; readonly refreshSeconds: number; readonly minRefetchSeconds: number };
+    /** Outside issuers' trust file (re-read on SIGHUP), and whether its keys may come over loopback HTTP. */
+    readonly trust?: { readonly file: string; readonly allowLoopbackHttp: boolean };
     /** `off`, `all`, or the issuers whose callers must sign requests (RFC 9421). */
     readonly requireSignedRequests: 'off' | 'all' | string[];
     readonly signatureMaxAgeSeconds: number;
@@ -141,6 +147,7 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
             minRefetchSeconds: e.SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS,
           }
         : undefined,
+      trust: e.SESSION_BUDDY_TRUST_FILE ? { file: e.SESSION_BUDDY_TRUST_FILE, allowLoopbackHttp: e.SESSION_BUDDY_TRUST_ALLOW_LOOPBACK_HTTP } : undefined,
       requireSignedRequests:
         signedBy === 'off' || signedBy === 'all'
           ? signedBy

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AUTH_OPTIONS, EnvelopeError, stringifyExactJson, verifyEnvelope, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
+import { AUTH_OPTIONS, EnvelopeError, ownerOf, stringifyExactJson, verifyEnvelope, type Principal, type ResolvedAuthOptions } from '@crossauth/auth';
 import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import { sessionBuddyConfig } from '../config/session-buddy.config';
@@ -51,7 +51,7 @@ export class MessagesTools {
       });
     } catch (error) {
       if (!(error instanceof EnvelopeError)) throw error;
-      this.logger.warn({ event: 'envelope_refused', reason: error.reason, subject: principal.subject });
+      this.logger.warn({ event: 'envelope_refused', reason: error.reason, subject: ownerOf(principal) });
       throw new ToolError(`envelope refused: ${error.message}`, `envelope_${error.reason}`);
     }
     const stored = await this.messages.insert({
@@ -61,7 +61,7 @@ export class MessagesTools {
       content: envelope.message.content,
       sentAt: Date.parse(envelope.message.timestamp),
       receivedAt: Date.now(),
-      receivedFrom: principal.subject,
+      receivedFrom: ownerOf(principal),
       signature: envelope.signature,
     });
     // The database remembers every signature, so a replay is refused even after a restart.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { hasScopes, type Principal } from '@crossauth/auth';
+import { hasScopes, ownerOf, type Principal } from '@crossauth/auth';
 import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import { iso, projectName } from '../sessions/project.schema';
@@ -31,7 +31,7 @@ export class ReflectionsTools {
   async store(input: z.infer<typeof storeInput>, principal: Principal) {
     const record: ReflectionRecord = {
       id: randomUUID(),
-      owner: principal.subject,
+      owner: ownerOf(principal),
       project: input.project ?? null,
       content: input.content,
       tags: [...new Set(input.tags.map((t) => t.toLowerCase()))],
@@ -52,7 +52,7 @@ export class ReflectionsTools {
     const words = input.query.match(/[\p{L}\p{N}_]+/gu)?.slice(0, 32) ?? [];
     if (words.length === 0) throw new ToolError('query: must contain at least one letter or digit', 'invalid_argument');
     const results = await this.reflections.search({
-      owner: hasScopes(principal, ['admin']) ? undefined : principal.subject,
+      owner: hasScopes(principal, ['admin']) ? undefined : ownerOf(principal),
       project: input.project,
       words,
       limit: input.limit,
@@ -68,7 +68,7 @@ export class ReflectionsTools {
     annotations: { readOnlyHint: true },
   })
   async stats(input: z.infer<typeof statsInput>, principal: Principal) {
-    const stats = await this.reflections.stats(hasScopes(principal, ['admin']) ? undefined : principal.subject, input.project);
+    const stats = await this.reflections.stats(hasScopes(principal, ['admin']) ? undefined : ownerOf(principal), input.project);
     return { total: stats.total, by_project: stats.byProject, by_tag: stats.byTag };
   }
 
@@ -82,7 +82,7 @@ export class ReflectionsTools {
   async delete(input: z.infer<typeof deleteInput>, principal: Principal) {
     const found = await this.reflections.find(input.id);
     // Someone else's reflection reads as "not found": existence is not disclosed.
-    if (!found || (found.owner !== principal.subject && !hasScopes(principal, ['admin']))) {
+    if (!found || (found.owner !== ownerOf(principal) && !hasScopes(principal, ['admin']))) {
       throw new ToolError(`reflection ${input.id} not found`, 'not_found');
     }
     await this.reflections.delete(input.id);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { hasScopes, type Principal } from '@crossauth/auth';
+import { hasScopes, ownerOf, type Principal } from '@crossauth/auth';
 import { McpTool, ToolError } from '@crossauth/mcp-server';
 import { z } from 'zod';
 import { isoTimestamp, iso, projectName, projectSelector, resolveProject } from './project.schema';
@@ -75,7 +75,7 @@ export class SessionsTools {
   })
   async start(input: z.infer<typeof startInput>, principal: Principal) {
     const { project, workingDirectory } = resolveProject(input);
-    const session = await this.open(principal.subject, project, workingDirectory, Date.now());
+    const session = await this.open(ownerOf(principal), project, workingDirectory, Date.now());
     return view(session);
   }
 
@@ -87,7 +87,7 @@ export class SessionsTools {
   })
   async checkpoint(input: z.infer<typeof checkpointInput>, principal: Principal) {
     const { project } = resolveProject(input);
-    const added = await this.sessions.addCheckpointToOpen(principal.subject, project, {
+    const added = await this.sessions.addCheckpointToOpen(ownerOf(principal), project, {
       createdAt: Date.now(),
       notes: input.notes,
       qualityScore: input.quality_score ?? null,
@@ -105,7 +105,7 @@ export class SessionsTools {
     input: endInput,
   })
   async end(input: z.infer<typeof endInput>, principal: Principal) {
-    const session = await this.requireOpen(principal.subject, resolveProject(input).project);
+    const session = await this.requireOpen(ownerOf(principal), resolveProject(input).project);
     return this.close(session, Date.now(), input.summary ?? null);
   }
 
@@ -117,7 +117,7 @@ export class SessionsTools {
     annotations: { readOnlyHint: true },
   })
   async status(input: z.infer<typeof statusInput>, principal: Principal) {
-    const session = await this.requireOpen(principal.subject, resolveProject(input).project);
+    const session = await this.requireOpen(ownerOf(principal), resolveProject(input).project);
     const recent = await this.sessions.checkpoints(session.id, input.recent);
     return {
       ...view(session),
@@ -142,7 +142,7 @@ export class SessionsTools {
   })
   async listSessions(input: z.infer<typeof listInput>, principal: Principal) {
     const rows = await this.sessions.list({
-      owner: hasScopes(principal, ['admin']) ? undefined : principal.subject,
+      owner: hasScopes(principal, ['admin']) ? undefined : ownerOf(principal),
       project: input.project,
       status: input.status,
       since: input.since ? Date.parse(input.since) : undefined,
@@ -165,7 +165,7 @@ export class SessionsTools {
     const replay = await this.replay(input.event_id, 'start', principal);
     if (replay) return { ...view(replay), duplicate: true };
     const { project, workingDirectory } = resolveProject(input);
-    return { ...view(await this.open(principal.subject, project, workingDirectory, Date.parse(input.timestamp), input.event_id)), duplicate: false };
+    return { ...view(await this.open(ownerOf(principal), project, workingDirectory, Date.parse(input.timestamp), input.event_id)), duplicate: false };
   }
 
   @McpTool({
@@ -177,7 +177,7 @@ export class SessionsTools {
   async trackSessionEnd(input: z.infer<typeof trackEndInput>, principal: Principal) {
     const replay = await this.replay(input.event_id, 'end', principal);
     if (replay) return { ...(await this.summarise(replay)), duplicate: true };
-    const session = await this.requireOpen(principal.subject, resolveProject(input).project);
+    const session = await this.requireOpen(ownerOf(principal), resolveProject(input).project);
     const endedAt = Date.parse(input.timestamp);
     if (endedAt < session.startedAt) throw new ToolError('timestamp: the end is before the session started', 'invalid_argument');
     return { ...(await this.close(session, endedAt, input.summary ?? null, input.event_id)), duplicate: false };
@@ -216,7 +216,7 @@ export class SessionsTools {
     const found = await this.sessions.findByEvent(eventId);
     if (!found) return undefined;
     // Another subject's event id: refuse without revealing anything about it.
-    if (found.session.owner !== principal.subject || found.kind !== kind) {
+    if (found.session.owner !== ownerOf(principal) || found.kind !== kind) {
       throw new ToolError('event_id: already used by a different event', 'event_id_conflict');
     }
     return found.session;

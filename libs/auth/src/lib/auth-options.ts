@@ -7,6 +7,7 @@ import { assertAcceptableSecret } from './keys/secret-policy';
 import { NoRevocations, type RevocationStore } from './revocation/revocation-store';
 import { MemoryNonceStore, type NonceStore } from './signing/nonce-store';
 import type { LegacyIssuer } from './tokens/legacy-issuer';
+import type { TrustedIssuers } from './trust/trusted-issuers';
 
 /**
  * `required`: every protected call needs a valid token.
@@ -32,6 +33,12 @@ export interface AuthModuleOptions {
   publicKeys?: PublicKeySource;
   /** An asymmetric key set to mint with instead of the secret; its public keys also verify. */
   signingKeys?: SigningKeySource;
+  /**
+   * Outside issuers whose access tokens this server honours, each with its own
+   * keys, audiences, algorithms and scope cap (a trust file). Their tokens are
+   * owned by issuer and subject together.
+   */
+  trustedIssuers?: TrustedIssuers;
   /** The configuration name of the secret, used in start-up errors (e.g. `SESSION_BUDDY_SECRET`). */
   secretName?: string;
   /** This service's issuer id, written as `iss` when it mints. */
@@ -93,6 +100,7 @@ export interface ResolvedAuthOptions {
   readonly publicKeys: PublicKeySource | undefined;
   /** Mints with this key set when set; with the key ring otherwise. */
   readonly signingKeys: SigningKeySource | undefined;
+  readonly trustedIssuers: TrustedIssuers | undefined;
   readonly issuer: string;
   readonly allowedIssuers: readonly string[];
   readonly legacyIssuers: readonly LegacyIssuer[];
@@ -124,10 +132,10 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   const name = options.secretName ?? 'auth secret';
   if (options.publicKeys && options.signingKeys) throw new AuthConfigError('give public keys (to verify another issuer) or signing keys (to issue), not both');
   const publicKeys = options.signingKeys ?? options.publicKeys;
-  const hasKeys = Boolean(options.secret || publicKeys);
+  const hasKeys = Boolean(options.secret || publicKeys || options.trustedIssuers);
   const mode: AuthMode = options.mode ?? (hasKeys ? 'required' : 'disabled');
   if (mode === 'disabled' && hasKeys) {
-    throw new AuthConfigError(`auth mode "disabled" is only allowed when ${name} is not set and no public keys are configured`);
+    throw new AuthConfigError(`auth mode "disabled" is only allowed when ${name} is not set and no public keys or trusted issuers are configured`);
   }
   if (mode !== 'disabled' && !hasKeys) {
     throw new AuthConfigError(`${name} is required when auth mode is "${mode}"`);
@@ -154,6 +162,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     keyRing: options.secret ? new KeyRing(options.secret, options.previousSecrets ?? []) : undefined,
     publicKeys,
     signingKeys: options.signingKeys,
+    trustedIssuers: options.trustedIssuers,
     issuer: options.issuer,
     allowedIssuers: [...options.allowedIssuers],
     legacyIssuers: [...(options.legacyIssuers ?? [])],

@@ -40,8 +40,19 @@ export interface Principal {
   readonly actors?: readonly string[];
   /** RFC 9068 `client_id`: the OAuth client the token was issued to, when the token names it. */
   readonly clientId?: string;
+  /**
+   * Whose data the call touches, when that is not the subject alone: a token
+   * of a trusted outside issuer is owned by its issuer and subject together.
+   * Read it through {@link ownerOf}.
+   */
+  readonly owner?: string;
   /** True only for calls let through by `optional` mode without a token. */
   readonly anonymous: boolean;
+}
+
+/** The data owner a principal acts as: the subject for this deployment's issuers, issuer and subject for an outside one. */
+export function ownerOf(principal: Principal): string {
+  return principal.owner ?? principal.subject;
 }
 
 /** The principal for token-less calls in `optional` or `disabled` mode. It holds no scope. */

@@ -1,13 +1,13 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { TOKEN_SIGNING_ALGORITHMS, algorithmOfJwk, type PublicSigningKey, type TokenSigningAlgorithm } from './asymmetric-key';
+import { TOKEN_SIGNING_ALGORITHMS, algorithmOfJwk, type AsymmetricAlgorithm, type PublicSigningKey } from './asymmetric-key';
 import { isPlainKeyId } from '../tokens/jwt-codec';
 import type { PublicKeySource } from './public-key-source';
 
 /** How a {@link JwksKeySource} fetches and refreshes. Times in seconds. */
 export interface JwksKeySourceOptions {
-  /** The issuer's `jwks_uri`. */
-  readonly url: string;
+  /** The issuer's `jwks_uri`, or how to find it (from the issuer's metadata) before the first fetch; retried until found. */
+  readonly url: string | (() => Promise<string>);
   /** The issuer (`iss`) these keys speak for; tokens verified with them must name it. */
   readonly issuer: string;
   /** Longest time between refreshes (a shorter `Cache-Control: max-age` wins). Default 300. */
@@ -16,6 +16,8 @@ export interface JwksKeySourceOptions {
   readonly minRefetchSeconds?: number;
   /** Per-fetch timeout. Default 5,000 ms. */
   readonly timeoutMs?: number;
+  /** Algorithms keys may verify; keys of others are left out. Default EdDSA and ES256 (an outside issuer may add RS256, PS256). */
+  readonly algorithms?: readonly AsymmetricAlgorithm[];
   /** Injected for tests; defaults to the global fetch. */
   readonly fetch?: typeof fetch;
 }
@@ -23,6 +25,8 @@ export interface JwksKeySourceOptions {
 /** What a JWKS fetch may bring back at most: bounds memory and parse time. */
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_KEYS = 32;
+/** RSA keys shorter than this are refused (NIST SP 800-131A; RFC 7518 §3.3 makes 2048 the floor). */
+export const MIN_RSA_BITS = 2048;
 
 /** Why a JWKS document was not taken. */
 export class JwksError extends Error {
@@ -30,12 +34,14 @@ export class JwksError extends Error {
 }
 
 /**
- * Parses a JWKS answer into verification keys: EdDSA (Ed25519) and ES256
- * (P-256) signing keys with a plain `kid`, public members only. Each key's
- * algorithm comes from its type; a key whose `alg` says otherwise, and keys of
- * other types or uses, are left out. Throws when nothing usable remains.
+ * Parses a JWKS answer into verification keys of the allowed algorithms
+ * (EdDSA and ES256 unless told otherwise) with a plain `kid`, public members
+ * only. Each key's algorithm comes from its type (an RSA key verifies the
+ * `alg` it names, RS256 when it names none); a key whose `alg` says otherwise,
+ * RSA keys under {@link MIN_RSA_BITS} bits, and keys of other types or uses
+ * are left out. Throws when nothing usable remains.
  */
-export function parseJwks(text: string, issuer: string): PublicSigningKey[] {
+export function parseJwks(text: string, issuer: string, algorithms: readonly AsymmetricAlgorithm[] = TOKEN_SIGNING_ALGORITHMS): PublicSigningKey[] {
   if (text.length > MAX_BODY_BYTES) throw new JwksError(`JWKS is larger than ${MAX_BODY_BYTES} bytes`);
   let doc: unknown;
   try {
@@ -53,17 +59,19 @@ export function parseJwks(text: string, issuer: string): PublicSigningKey[] {
     // A private member means the issuer is misconfigured; using the key would still be safe, publishing it is not ours to bless.
     if ('d' in jwk || 'k' in jwk) continue;
     const alg = algorithmOfJwk(jwk);
-    if (!alg || !(TOKEN_SIGNING_ALGORITHMS as readonly string[]).includes(alg)) continue;
+    if (!alg || !algorithms.includes(alg)) continue;
     if (jwk.alg !== undefined && jwk.alg !== alg && !(alg === 'EdDSA' && jwk.alg === 'Ed25519')) continue;
     if (!isPlainKeyId(jwk.kid) || seen.has(jwk.kid)) continue;
     try {
-      out.push({ kid: jwk.kid, alg: alg as TokenSigningAlgorithm, publicKey: createPublicKey({ key: jwk, format: 'jwk' }), issuer });
+      const publicKey = createPublicKey({ key: jwk, format: 'jwk' });
+      if (jwk.kty === 'RSA' && (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) continue;
+      out.push({ kid: jwk.kid, alg, publicKey, issuer });
       seen.add(jwk.kid);
     } catch {
       continue;
     }
   }
-  if (out.length === 0) throw new JwksError('JWKS holds no usable EdDSA or ES256 signing key');
+  if (out.length === 0) throw new JwksError(`JWKS holds no usable signing key for ${algorithms.join(', ')}`);
   return out;
 }
 
@@ -90,6 +98,7 @@ export class JwksKeySource implements PublicKeySource {
   private stopped = false;
   private readonly refreshMs: number;
   private readonly floorMs: number;
+  private url: string | undefined;
   private counts = { fetches: 0, failures: 0, skipped: 0 };
   private lastSuccessMs: number | undefined;
   readonly issuers: readonly string[];
@@ -98,6 +107,7 @@ export class JwksKeySource implements PublicKeySource {
     this.refreshMs = (options.refreshSeconds ?? 300) * 1000;
     this.floorMs = (options.minRefetchSeconds ?? 10) * 1000;
     this.issuers = [options.issuer];
+    if (typeof options.url === 'string') this.url = options.url;
   }
 
   find(kid: string): PublicSigningKey | undefined {
@@ -150,7 +160,8 @@ export class JwksKeySource implements PublicKeySource {
     this.counts.fetches++;
     let nextMs = this.refreshMs;
     try {
-      const response = await (this.options.fetch ?? fetch)(this.options.url, {
+      this.url ??= await (this.options.url as () => Promise<string>)();
+      const response = await (this.options.fetch ?? fetch)(this.url, {
         headers: { accept: 'application/jwk-set+json, application/json' },
         redirect: 'error',
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
@@ -158,7 +169,7 @@ export class JwksKeySource implements PublicKeySource {
       if (!response.ok) throw new JwksError(`JWKS answered HTTP ${response.status}`);
       const declared = Number(response.headers.get('content-length') ?? '0');
       if (declared > MAX_BODY_BYTES) throw new JwksError(`JWKS is larger than ${MAX_BODY_BYTES} bytes`);
-      const keys = parseJwks(await response.text(), this.options.issuer);
+      const keys = parseJwks(await response.text(), this.options.issuer, this.options.algorithms);
       const previous = this.keyIds;
       this.byKid = new Map(keys.map((k) => [k.kid, k]));
       this.lastSuccessMs = Date.now();

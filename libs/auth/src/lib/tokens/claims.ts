@@ -92,12 +92,12 @@ export function legacyIssuerEnded(legacy: LegacyIssuer): AuthError {
   );
 }
 
-/**
- * Validates registered and crossauth claims (RFC 7519 §4.1, RFC 8725 §3.8–3.11)
- * and turns them into a {@link Principal}. Order matters for diagnosability:
- * time first, then who issued it, whom it is for, and what kind it is.
- */
-export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSeconds: number, accessTokenTyp = false): Principal {
+/** `exp` (required), `nbf` and `iat` against the clock, with skew, and `exp` within the longest lifetime accepted. */
+function validateTimes(
+  claims: JwtClaims,
+  policy: Pick<ClaimPolicy, 'clockSkewSeconds' | 'maxTokenLifetimeSeconds'>,
+  nowSeconds: number,
+): { exp: number; iat: number | undefined } {
   const skew = policy.clockSkewSeconds;
   const exp = numericDate(claims, 'exp', true) as number;
   const nbf = numericDate(claims, 'nbf', false);
@@ -106,6 +106,79 @@ export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSecond
   if (exp - nowSeconds > policy.maxTokenLifetimeSeconds) throw new AuthError('malformed', 'exp is further ahead than the maximum token lifetime');
   if (nbf !== undefined && nowSeconds < nbf - skew) throw new AuthError('not_yet_valid', 'nbf is in the future');
   if (iat !== undefined && iat > nowSeconds + skew) throw new AuthError('not_yet_valid', 'iat is in the future');
+  return { exp, iat };
+}
+
+/** What a token of an outside issuer is checked against: its trust file entry, and this server's clock rules. */
+export interface OutsideClaimPolicy {
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly scopeClaim: 'scope' | 'scp' | 'roles';
+  readonly scopes: readonly string[];
+  readonly clockSkewSeconds: number;
+  readonly maxTokenLifetimeSeconds: number;
+}
+
+/** The data owner of an outside issuer's subject: issuer and subject together, so alice at two issuers is two owners. */
+export function outsideOwner(issuer: string, subject: string): string {
+  // '#' is in no plain subject and in no issuer URL (no fragments), so the pair reads back one way only.
+  return `${issuer}#${subject}`;
+}
+
+/**
+ * Validates an outside issuer's access token: times, `iss`, an `aud` that
+ * names this server (required: a token for another resource is refused), a
+ * plain `sub`, and scopes from the claim the trust file names, capped by it.
+ * A `role` claim grants nothing here: only this deployment's issuers speak
+ * for crossauth roles.
+ */
+export function validateOutsideClaims(claims: JwtClaims, policy: OutsideClaimPolicy, nowSeconds: number): Principal {
+  const { exp, iat } = validateTimes(claims, policy, nowSeconds);
+  if (claims['iss'] !== policy.issuer) throw new AuthError('wrong_issuer', `iss is not ${policy.issuer}`);
+  const rawAud = claims['aud'];
+  const audience = typeof rawAud === 'string' ? [rawAud] : Array.isArray(rawAud) ? rawAud.filter((a): a is string => typeof a === 'string') : [];
+  if (!audience.some((a) => policy.audiences.includes(a))) {
+    throw new AuthError(
+      'wrong_audience',
+      `aud ${JSON.stringify(rawAud ?? null)} names none of the audiences trusted for this issuer`,
+      [],
+      `the token's aud is ${shown(rawAud)}; for issuer ${shown(policy.issuer)} this server accepts ${policy.audiences.map((a) => shown(a)).join(' or ')}`,
+    );
+  }
+  const subject = claims['sub'];
+  if (typeof subject !== 'string' || !SUBJECT.test(subject)) throw new AuthError('malformed', 'sub is missing or not a plain identifier');
+  const jti = claims['jti'];
+  if (jti !== undefined && (typeof jti !== 'string' || jti.length === 0 || jti.length > 128))
+    throw new AuthError('malformed', 'jti claim is not a short string');
+  const clientId = claims['client_id'] ?? claims['azp'];
+  const actors = readActors(claims['act']);
+  const raw = claims[policy.scopeClaim];
+  const list = raw === undefined ? [] : typeof raw === 'string' ? raw.split(' ').filter(Boolean) : raw;
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) throw new AuthError('malformed', `${policy.scopeClaim} claim is not a list of scopes`);
+  const scopes = [...new Set((list as string[]).filter((s) => policy.scopes.includes(s)))];
+  return {
+    subject,
+    issuer: policy.issuer,
+    audience,
+    scopes,
+    tokenId: jti,
+    expiresAt: exp,
+    issuedAt: iat,
+    actor: actors?.[0],
+    ...(actors ? { actors } : {}),
+    ...(typeof clientId === 'string' && (SUBJECT.test(clientId) || CLIENT_ID_URL.test(clientId)) ? { clientId } : {}),
+    owner: outsideOwner(policy.issuer, subject),
+    anonymous: false,
+  };
+}
+
+/**
+ * Validates registered and crossauth claims (RFC 7519 §4.1, RFC 8725 §3.8–3.11)
+ * and turns them into a {@link Principal}. Order matters for diagnosability:
+ * time first, then who issued it, whom it is for, and what kind it is.
+ */
+export function validateClaims(claims: JwtClaims, policy: ClaimPolicy, nowSeconds: number, accessTokenTyp = false): Principal {
+  const { exp, iat } = validateTimes(claims, policy, nowSeconds);
 
   const issuer = claims['iss'];
   if (typeof issuer !== 'string' || !policy.allowedIssuers.includes(issuer)) admitLegacyIssuer(issuer, policy, nowSeconds);

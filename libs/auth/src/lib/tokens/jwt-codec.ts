@@ -2,7 +2,7 @@ import { AuthError } from '../auth.errors';
 import { hmacSha256 } from '../crypto/sha256';
 import { sameCanonicalBase64 } from '../signing/canonical-base64';
 import type { KeyRing, ManagedKey } from '../keys/key-ring';
-import { verifyJwsInput, type PublicSigningKey } from '../keys/asymmetric-key';
+import { verifyJwsInput, type AsymmetricAlgorithm, type PublicSigningKey } from '../keys/asymmetric-key';
 import type { PublicKeySource } from '../keys/public-key-source';
 
 /** A decoded JOSE header. Only what verification needs is typed. */
@@ -148,6 +148,56 @@ export function verifyJwsSignature(token: string, keys: VerificationKeys): Verif
   }
   const source = keys.publicKeys;
   if (!source) throw new AuthError('bad_signature', `algorithm ${header.alg} is not accepted here: this server holds no public keys`);
+  const key = verifyPublicKeySignature(token, headerSegment, payloadSegment, signatureSegment, header, source, family);
+  return { header, claims: parseJsonObject(payloadSegment, 'payload'), key, symmetric: false };
+}
+
+/**
+ * Verifies a token of an outside issuer with that issuer's keys only, and only
+ * with the algorithms it is trusted for: HS256 and every other symmetric or
+ * unlisted algorithm is refused before any key is looked up. The claims were
+ * already decoded by {@link unverifiedClaims} (to find the issuer) from the
+ * payload this signature covers, so they are not decoded again.
+ */
+export function verifyOutsideSignature(
+  token: string,
+  source: PublicKeySource,
+  algorithms: readonly AsymmetricAlgorithm[],
+): { readonly header: JwtHeader; readonly key: PublicSigningKey } {
+  const [headerSegment, payloadSegment, signatureSegment] = splitCompact(token);
+  const header = parseHeader(headerSegment);
+  const family = header.alg === 'Ed25519' ? 'EdDSA' : header.alg;
+  if (typeof family !== 'string' || !(algorithms as readonly string[]).includes(family))
+    throw new AuthError('bad_signature', `algorithm ${JSON.stringify(header.alg)} is not allowed for this issuer; it may use ${algorithms.join(', ')}`);
+  const key = verifyPublicKeySignature(token, headerSegment, payloadSegment, signatureSegment, header, source, family as AsymmetricAlgorithm);
+  return { header, key };
+}
+
+/**
+ * A token's claims read before its signature is checked: only to choose whose
+ * keys verify it, and to be validated once the signature holds. Undefined when
+ * the token is not a compact JWS with a JSON payload.
+ */
+export function unverifiedClaims(token: string): JwtClaims | undefined {
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (first <= 0 || second < 0) return undefined;
+  try {
+    return parseJsonObject(token.slice(first + 1, second), 'payload');
+  } catch {
+    return undefined;
+  }
+}
+
+function verifyPublicKeySignature(
+  token: string,
+  headerSegment: string,
+  payloadSegment: string,
+  signatureSegment: string,
+  header: JwtHeader,
+  source: PublicKeySource,
+  family: AsymmetricAlgorithm,
+): PublicSigningKey {
   commonHeaderChecks(header);
   for (const name of KEY_CARRYING_HEADERS) {
     if (header[name] !== undefined) throw new AuthError('bad_signature', `the ${name} header is not accepted: keys come from the issuer's published JWKS`);
@@ -164,7 +214,7 @@ export function verifyJwsSignature(token: string, keys: VerificationKeys): Verif
   if (!signature?.length) throw new AuthError('malformed', 'signature is not base64url');
   const input = Buffer.from(token.slice(0, headerSegment.length + 1 + payloadSegment.length), 'ascii');
   if (!verifyJwsInput(key.alg, key.publicKey, input, signature)) throw new AuthError('bad_signature', `${key.alg} signature does not verify`);
-  return { header, claims: parseJsonObject(payloadSegment, 'payload'), key, symmetric: false };
+  return key;
 }
 
 /**

@@ -4,8 +4,9 @@ import { AuthError } from '../auth.errors';
 import type { ResolvedAuthOptions } from '../auth-options';
 import type { Principal } from '../principal';
 import type { RevocationStore } from '../revocation/revocation-store';
-import { legacyIssuerEnded, validateClaims } from './claims';
-import { isAccessTokenTyp, verifyJwsSignature } from './jwt-codec';
+import type { OutsideIssuer } from '../trust/trusted-issuers';
+import { legacyIssuerEnded, validateClaims, validateOutsideClaims } from './claims';
+import { isAccessTokenTyp, unverifiedClaims, verifyJwsSignature, verifyOutsideSignature, type JwtClaims } from './jwt-codec';
 import { canonicalIssuer, type LegacyIssuer } from './legacy-issuer';
 import { VerificationCache } from './verification-cache';
 
@@ -37,6 +38,8 @@ export class TokenVerifierService {
     this.cache = options.cacheEnabled ? new VerificationCache(options.cacheMaxEntries) : undefined;
     this.revocations = options.revocationStore;
     this.legacy = options.legacyIssuers.length ? new Map(options.legacyIssuers.map((l) => [l.name, l])) : undefined;
+    // A changed trust entry may narrow what its tokens were granted: their cached verifications go.
+    options.trustedIssuers?.onChange((changed) => this.evict((p) => changed.has(p.issuer)));
   }
 
   /** Returns the principal for a valid access token or throws a typed {@link AuthError}. */
@@ -61,7 +64,34 @@ export class TokenVerifierService {
 
   /** Full verification with no cache: for diagnostics that must explain a token. */
   verifyUncached(token: string, nowMs: number = Date.now()): Principal {
+    if (token.length > this.options.maxTokenBytes) throw new AuthError('too_large', 'token exceeds the size limit');
+    const trusted = this.options.trustedIssuers;
+    if (trusted?.size) {
+      const claims = unverifiedClaims(token);
+      const iss = claims?.['iss'];
+      const outside = typeof iss === 'string' ? trusted.get(iss) : undefined;
+      if (outside) return this.checkOutside(token, claims as JwtClaims, outside, nowMs);
+      // Neither ours nor trusted: say so, rather than which of our algorithms it failed.
+      if (typeof iss === 'string' && !this.isOwnIssuer(iss))
+        throw new AuthError('wrong_issuer', `issuer ${JSON.stringify(iss)} is neither this deployment's nor a trusted outside issuer`);
+    }
     return this.check(token, this.options, nowMs);
+  }
+
+  private isOwnIssuer(iss: string): boolean {
+    return this.options.allowedIssuers.includes(iss) || this.options.legacyIssuers.some((l) => l.name === iss);
+  }
+
+  /** A token naming a trusted outside issuer: that issuer's keys and algorithms only, then its trust entry's claim rules. */
+  private checkOutside(token: string, claims: JwtClaims, outside: OutsideIssuer, nowMs: number): Principal {
+    verifyOutsideSignature(token, outside.keys, outside.settings.algorithms);
+    const principal = validateOutsideClaims(
+      claims,
+      { ...outside.settings, clockSkewSeconds: this.options.clockSkewSeconds, maxTokenLifetimeSeconds: this.options.maxTokenLifetimeSeconds },
+      Math.floor(nowMs / 1000),
+    );
+    if (this.revocations.isRevoked(principal)) throw new AuthError('revoked', 'token or its subject was revoked');
+    return principal;
   }
 
   /**
