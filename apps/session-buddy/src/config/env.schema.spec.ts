@@ -31,8 +31,13 @@ describe('session-buddy configuration: whose tokens it trusts', () => {
 
   it('reads a trust file path, with loopback HTTP off unless switched on', () => {
     expect(loadSessionBuddyConfig(base).auth.trust).toBeUndefined();
-    expect(loadSessionBuddyConfig({ ...base, SESSION_BUDDY_TRUST_FILE: '/etc/trust.yaml' }).auth.trust).toEqual({ file: '/etc/trust.yaml', allowLoopbackHttp: false });
-    expect(loadSessionBuddyConfig({ ...base, SESSION_BUDDY_TRUST_FILE: '/t.yaml', SESSION_BUDDY_TRUST_ALLOW_LOOPBACK_HTTP: 'true' }).auth.trust?.allowLoopbackHttp).toBe(true);
+    expect(loadSessionBuddyConfig({ ...base, SESSION_BUDDY_TRUST_FILE: '/etc/trust.yaml' }).auth.trust).toEqual({
+      file: '/etc/trust.yaml',
+      allowLoopbackHttp: false,
+    });
+    expect(
+      loadSessionBuddyConfig({ ...base, SESSION_BUDDY_TRUST_FILE: '/t.yaml', SESSION_BUDDY_TRUST_ALLOW_LOOPBACK_HTTP: 'true' }).auth.trust?.allowLoopbackHttp,
+    ).toBe(true);
   });
 
   it.each([
