@@ -47,6 +47,7 @@ export { SignatureError, type SignatureFailureReason } from './lib/signing/signa
 export { signRequest, verifyRequest } from './lib/signing/http-message-signature';
 export { MemoryNonceStore, type NonceStore, type NonceVerdict } from './lib/signing/nonce-store';
 export { csrfTokenFor, csrfTokenMatches, signBrowserSession, verifyBrowserSession, type BrowserSession } from './lib/browser/browser-session';
+export { openSealedValue, sealValue } from './lib/browser/sealed-value';
 export { pkceChallengeProblem, pkceVerifierMatches } from './lib/oauth/pkce';
 export { redirectUriMatches, redirectUriProblem } from './lib/oauth/redirect-uri';
 export { hashPassword, passwordMatches, passwordNeedsRehash, passwordProblem } from './lib/accounts/password-hash';

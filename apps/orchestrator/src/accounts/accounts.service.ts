@@ -7,6 +7,9 @@ import { USER_REPOSITORY, USER_ROLES, type UserRecord, type UserRepository, type
 /** Lower-case letters, digits and . _ @ + -, starting with a letter or digit: a plain token subject. */
 const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
 
+/** What signing in through an upstream provider concluded. */
+export type ExternalSignIn = { readonly user: UserRecord } | { readonly refused: 'username_taken' | 'not_a_username'; readonly username: string };
+
 /** What a sign-in attempt learns: the account, or nothing (an unknown user and a wrong password read the same). */
 export type SignInOutcome = { readonly user: UserRecord } | { readonly user?: undefined };
 
@@ -49,6 +52,8 @@ export class AccountsService implements OnModuleInit {
       createdAt: now,
       passwordChangedAt: now,
       signedOutAt: null,
+      identityProvider: null,
+      externalSubject: null,
     };
     if (!(await this.users.insert(user))) throw new ToolError(`user ${username} already exists`, 'user_exists');
     this.logger.log({ event: 'user_added', username, role: user.role });
@@ -65,6 +70,47 @@ export class AccountsService implements OnModuleInit {
 
   count(): Promise<number> {
     return this.users.count();
+  }
+
+  /**
+   * Signs in a person an upstream provider vouched for: the account made for
+   * their (provider, subject) on first sign-in, its role kept to what the
+   * provider's claims map to now. A username already held by a local account,
+   * a client or another provider's person is never merged into.
+   */
+  async signInExternal(identity: {
+    readonly provider: string;
+    readonly subject: string;
+    readonly username: string;
+    readonly role: UserRole;
+  }): Promise<ExternalSignIn> {
+    const known = await this.users.findExternal(identity.provider, identity.subject);
+    if (known) {
+      if (known.role !== identity.role) await this.users.updateRole(known.username, identity.role);
+      return { user: { ...known, role: identity.role } };
+    }
+    const username = identity.username.toLowerCase();
+    if (!USERNAME.test(username)) return { refused: 'not_a_username', username: identity.username };
+    if ((await this.subjects.holderOf(username)) === 'client') return { refused: 'username_taken', username };
+    const now = Date.now();
+    const user: UserRecord = {
+      username,
+      // Not a hash: the account cannot sign in with a password, only through its provider.
+      passwordHash: '!',
+      role: identity.role,
+      createdAt: now,
+      passwordChangedAt: now,
+      signedOutAt: null,
+      identityProvider: identity.provider,
+      externalSubject: identity.subject,
+    };
+    if (await this.users.insert(user)) {
+      this.logger.log({ event: 'user_added', username, role: user.role, provider: identity.provider });
+      return { user };
+    }
+    // Taken by someone else, or by this very person signing in twice at once.
+    const raced = await this.users.findExternal(identity.provider, identity.subject);
+    return raced ? { user: raced } : { refused: 'username_taken', username };
   }
 
   async setPassword(username: string, password: string): Promise<void> {
@@ -100,7 +146,8 @@ export class AccountsService implements OnModuleInit {
   async signIn(username: string, password: string): Promise<SignInOutcome> {
     const name = username.toLowerCase();
     const user = USERNAME.test(name) ? await this.users.find(name) : undefined;
-    if (!user) {
+    // A person of an upstream provider has no password here: the same answer, in the same time, as an unknown user.
+    if (!user || user.identityProvider !== null) {
       await passwordMatches(password, await this.decoyHash());
       return {};
     }

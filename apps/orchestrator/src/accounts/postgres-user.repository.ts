@@ -1,7 +1,16 @@
 import type { PostgresDatabaseService } from '@crossauth/storage';
 import type { UserRecord, UserRepository, UserRole } from './user.repository';
 
-type Row = { username: string; password_hash: string; role: UserRole; created_at: number; password_changed_at: number; signed_out_at: number | null };
+type Row = {
+  username: string;
+  password_hash: string;
+  role: UserRole;
+  created_at: number;
+  password_changed_at: number;
+  signed_out_at: number | null;
+  identity_provider: string | null;
+  external_subject: string | null;
+};
 
 const toRecord = (r: Row): UserRecord => ({
   username: r.username,
@@ -9,6 +18,8 @@ const toRecord = (r: Row): UserRecord => ({
   role: r.role,
   createdAt: Number(r.created_at),
   passwordChangedAt: Number(r.password_changed_at),
+  identityProvider: r.identity_provider,
+  externalSubject: r.external_subject,
   signedOutAt: r.signed_out_at === null ? null : Number(r.signed_out_at),
 });
 
@@ -18,14 +29,23 @@ export class PostgresUserRepository implements UserRepository {
 
   async insert(u: UserRecord): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `INSERT INTO users (username, password_hash, role, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING`,
-      [u.username, u.passwordHash, u.role, u.createdAt, u.passwordChangedAt],
+      `INSERT INTO users (username, password_hash, role, created_at, password_changed_at, identity_provider, external_subject)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+      [u.username, u.passwordHash, u.role, u.createdAt, u.passwordChangedAt, u.identityProvider, u.externalSubject],
     );
     return rowCount === 1;
   }
 
   async find(username: string): Promise<UserRecord | undefined> {
     const { rows } = await this.db.query<Row>(`SELECT * FROM users WHERE username = $1`, [username]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  async findExternal(identityProvider: string, externalSubject: string): Promise<UserRecord | undefined> {
+    const { rows } = await this.db.query<Row>(`SELECT * FROM users WHERE identity_provider = $1 AND external_subject = $2`, [
+      identityProvider,
+      externalSubject,
+    ]);
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 

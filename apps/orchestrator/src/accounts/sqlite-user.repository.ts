@@ -1,7 +1,16 @@
 import type { SqliteDatabaseService } from '@crossauth/storage';
 import type { UserRecord, UserRepository, UserRole } from './user.repository';
 
-type Row = { username: string; password_hash: string; role: UserRole; created_at: number; password_changed_at: number; signed_out_at: number | null };
+type Row = {
+  username: string;
+  password_hash: string;
+  role: UserRole;
+  created_at: number;
+  password_changed_at: number;
+  signed_out_at: number | null;
+  identity_provider: string | null;
+  external_subject: string | null;
+};
 
 const toRecord = (r: Row): UserRecord => ({
   username: r.username,
@@ -9,6 +18,8 @@ const toRecord = (r: Row): UserRecord => ({
   role: r.role,
   createdAt: r.created_at,
   passwordChangedAt: r.password_changed_at,
+  identityProvider: r.identity_provider,
+  externalSubject: r.external_subject,
   signedOutAt: r.signed_out_at,
 });
 
@@ -20,9 +31,10 @@ export class SqliteUserRepository implements UserRepository {
     const db = database.db;
     this.stmt = {
       insert: db.prepare(
-        `INSERT INTO users (username, password_hash, role, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
+        `INSERT INTO users (username, password_hash, role, created_at, password_changed_at, identity_provider, external_subject) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
       find: db.prepare(`SELECT * FROM users WHERE username = ?`),
+      findExternal: db.prepare(`SELECT * FROM users WHERE identity_provider = ? AND external_subject = ?`),
       list: db.prepare(`SELECT * FROM users ORDER BY username`),
       count: db.prepare(`SELECT count(*) AS n FROM users`),
       password: db.prepare(`UPDATE users SET password_hash = ?, password_changed_at = ? WHERE username = ?`),
@@ -33,11 +45,16 @@ export class SqliteUserRepository implements UserRepository {
   }
 
   async insert(u: UserRecord): Promise<boolean> {
-    return this.stmt.insert.run(u.username, u.passwordHash, u.role, u.createdAt, u.passwordChangedAt).changes === 1;
+    return this.stmt.insert.run(u.username, u.passwordHash, u.role, u.createdAt, u.passwordChangedAt, u.identityProvider, u.externalSubject).changes === 1;
   }
 
   async find(username: string): Promise<UserRecord | undefined> {
     const row = this.stmt.find.get(username) as Row | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  async findExternal(identityProvider: string, externalSubject: string): Promise<UserRecord | undefined> {
+    const row = this.stmt.findExternal.get(identityProvider, externalSubject) as Row | undefined;
     return row ? toRecord(row) : undefined;
   }
 

@@ -13,6 +13,10 @@ export interface UserRecord {
   readonly passwordChangedAt: number;
   /** Browser sign-ins made before this end ("sign out everywhere"); null when never. */
   readonly signedOutAt: number | null;
+  /** The upstream OpenID provider this person signs in through (its issuer), or null for a local account. */
+  readonly identityProvider: string | null;
+  /** Their `sub` at that provider; null for a local account. */
+  readonly externalSubject: string | null;
 }
 
 /** Where local accounts are kept. */
@@ -20,6 +24,8 @@ export interface UserRepository {
   /** Resolves false if the username is taken. */
   insert(user: UserRecord): Promise<boolean>;
   find(username: string): Promise<UserRecord | undefined>;
+  /** The person a provider's subject was provisioned as. */
+  findExternal(identityProvider: string, externalSubject: string): Promise<UserRecord | undefined>;
   list(): Promise<UserRecord[]>;
   count(): Promise<number>;
   /** Each resolves false if there is no such user. */

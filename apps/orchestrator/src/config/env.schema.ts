@@ -16,6 +16,7 @@ import {
   type LegacyIssuer,
 } from '@crossauth/auth';
 import { z } from 'zod';
+import type { UserRole } from '../accounts/user.repository';
 
 /** Every variable the orchestrator reads, with its default. `.env.example` mirrors this. */
 export const orchestratorEnvSchema = z.object({
@@ -70,6 +71,24 @@ export const orchestratorEnvSchema = z.object({
   ORCHESTRATOR_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(2_592_000),
   // With no account at start, a one-time link that creates the first (admin) account from this machine.
   ORCHESTRATOR_FIRST_ACCOUNT_LINK: envBoolean.default(true),
+  // People sign in through an upstream OpenID provider instead of local accounts (docs/upstream-login.md).
+  ORCHESTRATOR_LOGIN_OIDC_ISSUER: z.url().optional(),
+  ORCHESTRATOR_LOGIN_OIDC_CLIENT_ID: z.string().min(1).max(256).optional(),
+  // Default: <ORCHESTRATOR_PUBLIC_URL>/oauth/callback.
+  ORCHESTRATOR_LOGIN_OIDC_REDIRECT: z.url().optional(),
+  ORCHESTRATOR_LOGIN_OIDC_SCOPES: z
+    .string()
+    .regex(/^openid( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must start with openid, space-separated')
+    .default('openid email profile'),
+  ORCHESTRATOR_LOGIN_OIDC_SUBJECT_CLAIM: z.enum(['sub', 'email']).default('sub'),
+  ORCHESTRATOR_LOGIN_OIDC_ROLES_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_:./-]{1,128}$/, 'must be a claim name')
+    .default('groups'),
+  // group=role pairs: the highest role any of the person's groups maps to; no mapped group, no access.
+  ORCHESTRATOR_LOGIN_OIDC_ROLE_MAP: z.string().optional(),
+  // Development only: the provider reached over http:// on a loopback address.
+  ORCHESTRATOR_LOGIN_OIDC_ALLOW_LOOPBACK_HTTP: envBoolean.default(false),
   // Client ID Metadata Documents: an https client_id is fetched as the client's registration.
   ORCHESTRATOR_CLIENT_METADATA_DOCUMENTS: envBoolean.default(true),
   // Development only: documents may be served from loopback addresses (still HTTPS).
@@ -159,6 +178,8 @@ export interface OrchestratorConfig {
   readonly dataDir: string;
   /** Failed authentications before `429`, per address and per account; false: no throttle. */
   readonly failureThrottle: { readonly limit: number; readonly windowSeconds: number; readonly blockSeconds: number } | false;
+  /** Sign-in through an upstream OpenID provider; local accounts (passwords) when absent. */
+  readonly upstreamLogin?: UpstreamLoginConfig;
   /** Whether a start with no account makes the one-time first-account link. */
   readonly firstAccountLink: boolean;
   /** Dynamic Client Registration (RFC 7591): whether it is open, and what it registers. */
@@ -184,6 +205,72 @@ export interface OrchestratorConfig {
     /** How long a grant (a refresh-token family) lasts from the sign-in that made it. */
     readonly grantMaxSeconds: number;
   };
+}
+
+/** An upstream OpenID provider people sign in through. */
+export interface UpstreamLoginConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret?: string;
+  readonly redirectUri: string;
+  readonly scopes: string;
+  readonly subjectClaim: 'sub' | 'email';
+  readonly rolesClaim: string;
+  /** Group (or role) values of the provider, and the crossauth role each gives. */
+  readonly roleMap: ReadonlyMap<string, UserRole>;
+  readonly allowLoopbackHttp: boolean;
+}
+
+const ROLE_ORDER: readonly UserRole[] = ['viewer', 'developer', 'admin'];
+
+function upstreamLoginOf(env: Environment, e: z.infer<typeof orchestratorEnvSchema>, publicUrl: string): UpstreamLoginConfig | undefined {
+  const issuer = e.ORCHESTRATOR_LOGIN_OIDC_ISSUER;
+  const clientSecret = readSecretVariable(env, 'ORCHESTRATOR_LOGIN_OIDC_CLIENT_SECRET');
+  if (!issuer) {
+    if (e.ORCHESTRATOR_LOGIN_OIDC_CLIENT_ID || clientSecret || e.ORCHESTRATOR_LOGIN_OIDC_ROLE_MAP)
+      throw new AuthConfigError('ORCHESTRATOR_LOGIN_OIDC_CLIENT_ID, _CLIENT_SECRET and _ROLE_MAP need ORCHESTRATOR_LOGIN_OIDC_ISSUER');
+    return undefined;
+  }
+  const url = new URL(issuer);
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback && e.ORCHESTRATOR_LOGIN_OIDC_ALLOW_LOOPBACK_HTTP))
+    throw new AuthConfigError('ORCHESTRATOR_LOGIN_OIDC_ISSUER: must be https (http to loopback needs ORCHESTRATOR_LOGIN_OIDC_ALLOW_LOOPBACK_HTTP=true)');
+  if (!e.ORCHESTRATOR_LOGIN_OIDC_CLIENT_ID) throw new AuthConfigError('ORCHESTRATOR_LOGIN_OIDC_CLIENT_ID is required with ORCHESTRATOR_LOGIN_OIDC_ISSUER');
+  const roleMap = new Map<string, UserRole>();
+  for (const pair of (e.ORCHESTRATOR_LOGIN_OIDC_ROLE_MAP ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const at = pair.lastIndexOf('=');
+    const group = pair.slice(0, at).trim();
+    const role = pair.slice(at + 1).trim() as UserRole;
+    if (at <= 0 || !group || !ROLE_ORDER.includes(role))
+      throw new AuthConfigError(`ORCHESTRATOR_LOGIN_OIDC_ROLE_MAP: each entry is group=role with role one of ${ROLE_ORDER.join(', ')}`);
+    roleMap.set(group, role);
+  }
+  const redirectUri = e.ORCHESTRATOR_LOGIN_OIDC_REDIRECT ?? `${publicUrl}/oauth/callback`;
+  if (new URL(redirectUri).pathname !== '/oauth/callback')
+    throw new AuthConfigError("ORCHESTRATOR_LOGIN_OIDC_REDIRECT: must be this server's /oauth/callback as the provider reaches it");
+  if (roleMap.size === 0)
+    throw new AuthConfigError('ORCHESTRATOR_LOGIN_OIDC_ROLE_MAP is required with ORCHESTRATOR_LOGIN_OIDC_ISSUER: without it nobody gets a role');
+  return {
+    issuer,
+    clientId: e.ORCHESTRATOR_LOGIN_OIDC_CLIENT_ID,
+    ...(clientSecret ? { clientSecret } : {}),
+    redirectUri,
+    scopes: e.ORCHESTRATOR_LOGIN_OIDC_SCOPES,
+    subjectClaim: e.ORCHESTRATOR_LOGIN_OIDC_SUBJECT_CLAIM,
+    rolesClaim: e.ORCHESTRATOR_LOGIN_OIDC_ROLES_CLAIM,
+    roleMap,
+    allowLoopbackHttp: e.ORCHESTRATOR_LOGIN_OIDC_ALLOW_LOOPBACK_HTTP,
+  };
+}
+
+/** The highest role any of `groups` maps to, or undefined when none does. */
+export function roleForGroups(groups: readonly string[], roleMap: ReadonlyMap<string, UserRole>): UserRole | undefined {
+  let best = -1;
+  for (const g of groups) best = Math.max(best, ROLE_ORDER.indexOf(roleMap.get(g) ?? ('' as UserRole)));
+  return best < 0 ? undefined : ROLE_ORDER[best];
 }
 
 /** Validates the environment once, at start-up. Errors name variables, never values. */
@@ -256,7 +343,8 @@ export function loadOrchestratorConfig(env: Environment): OrchestratorConfig {
     // May carry a password: read like a secret (NAME or NAME_FILE), never echoed.
     redisUrl: readConnectionUrl(env, 'ORCHESTRATOR_REDIS_URL', ['redis:', 'rediss:']),
     dataDir,
-    firstAccountLink: e.ORCHESTRATOR_FIRST_ACCOUNT_LINK,
+    firstAccountLink: e.ORCHESTRATOR_FIRST_ACCOUNT_LINK && !e.ORCHESTRATOR_LOGIN_OIDC_ISSUER,
+    upstreamLogin: upstreamLoginOf(env, e, publicUrl),
     failureThrottle:
       e.ORCHESTRATOR_AUTH_FAILURE_LIMIT === 0
         ? false

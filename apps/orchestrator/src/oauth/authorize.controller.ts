@@ -149,6 +149,23 @@ export class AuthorizeController {
     await this.issueCode(req, res, request, user.username, scopes, 'approved');
   }
 
+  /**
+   * The upstream provider's answer (OpenID sign-in): the login method checks
+   * it and names the person; the client's request they set out with is
+   * checked again, as it was carried by the browser.
+   */
+  @Get('callback')
+  async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
+    if (!this.login.complete) return this.page(res, 404, errorPage('This server signs people in with its own form; there is no provider to come back from.'));
+    const ring = this.ring(res);
+    if (!ring) return;
+    const returned = await this.login.complete(req, res, ring);
+    if (!returned) return;
+    const request = await this.checked(returned.params, res);
+    if (!request) return;
+    await this.startSession({ req, res, ring, params: returned.params, request }, returned.person);
+  }
+
   /** The checked request, or the refusal already answered (our page, or a redirect back with the error). */
   private async checked(params: URLSearchParams, res: Response): Promise<AuthorizationRequest | undefined> {
     const checked = await checkAuthorizationRequest(params, (id) => this.clients.forSignIn(id));

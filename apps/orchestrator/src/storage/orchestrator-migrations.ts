@@ -135,6 +135,13 @@ const DYNAMIC_CLIENTS = (bool: string, bigint: string) => `
 // 10: a refresh supersedes its token's parent and siblings by parent_hash: indexed, or a long-lived grant's refreshes slow with its age.
 const REFRESH_PARENT_INDEX = `CREATE INDEX refresh_tokens_parent ON refresh_tokens (parent_hash);`;
 
+// 11: people who sign in through an upstream OpenID provider: which provider, and their subject there (unique per provider).
+const EXTERNAL_IDENTITIES = `
+  ALTER TABLE users ADD COLUMN identity_provider TEXT;
+  ALTER TABLE users ADD COLUMN external_subject TEXT;
+  CREATE UNIQUE INDEX users_external_identity ON users (identity_provider, external_subject) WHERE identity_provider IS NOT NULL;
+`;
+
 export const SQLITE_MIGRATIONS: readonly string[] = [
   CLIENTS('TEXT', 'INTEGER'),
   CLIENT_KEYS('TEXT'),
@@ -146,6 +153,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   GRANTS('TEXT', 'INTEGER'),
   DYNAMIC_CLIENTS('INTEGER', 'INTEGER'),
   REFRESH_PARENT_INDEX,
+  EXTERNAL_IDENTITIES,
 ];
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   CLIENTS('JSONB', 'BIGINT'),
@@ -158,4 +166,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   GRANTS('JSONB', 'BIGINT'),
   DYNAMIC_CLIENTS('BOOLEAN', 'BIGINT'),
   REFRESH_PARENT_INDEX,
+  EXTERNAL_IDENTITIES,
 ];

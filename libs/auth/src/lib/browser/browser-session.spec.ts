@@ -13,6 +13,12 @@ describe('browser sessions and CSRF tokens', () => {
     expect(verifyBrowserSession(new KeyRing(secret), cookie, now + 10)).toEqual(session);
   });
 
+  it('reads back a username with dots in it (an email address)', () => {
+    const dotted = { ...session, username: 'alice.smith@acme.example' };
+    expect(verifyBrowserSession(ring, signBrowserSession(ring, dotted), now)).toEqual(dotted);
+    expect(verifyBrowserSession(ring, signBrowserSession(ring, dotted).replace('.smith@', '.smyth@'), now)).toBeUndefined();
+  });
+
   it('keeps sessions across a secret rotation while the old secret is still configured', () => {
     const cookie = signBrowserSession(ring, session);
     const rotated = new KeyRing(randomSecret(), [secret]);

@@ -46,11 +46,13 @@ export function signBrowserSession(ring: KeyRing, session: BrowserSession): stri
 export function verifyBrowserSession(ring: KeyRing, cookie: string | undefined, nowSeconds: number): BrowserSession | undefined {
   if (cookie === undefined || cookie.length > 256) return undefined;
   const parts = cookie.split('.');
-  if (parts.length !== 6 || parts[0] !== 'v1') return undefined;
-  const [, kid, username, iat, exp, signature] = parts as [string, string, string, string, string, string];
+  if (parts.length < 6 || parts[0] !== 'v1') return undefined;
+  // A username may itself hold dots (alice@acme.example): it is everything between the key id and the times.
+  const [kid, iat, exp, signature] = [parts[1], ...parts.slice(-3)] as [string, string, string, string];
+  const username = parts.slice(2, -3).join('.');
   const key = ring.find(kid);
   if (!key || !NAME.test(username) || !/^\d{1,12}$/.test(iat) || !/^\d{1,12}$/.test(exp)) return undefined;
-  if (!sameText(signature, mac(keysOf(key.key).session, parts.slice(0, 5).join('.')))) return undefined;
+  if (!sameText(signature, mac(keysOf(key.key).session, parts.slice(0, -1).join('.')))) return undefined;
   const session = { username, issuedAt: Number(iat), expiresAt: Number(exp) };
   return nowSeconds < session.expiresAt ? session : undefined;
 }
