@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { addDesktopApp, authorizationRequest } from './support/authorization-request';
 import { cli } from './support/cli';
 import { postForm, redirectListener } from './support/redirect-listener';
 import { WORKSPACE_ROOT, startPair, type RunningApp } from './support/spawn-app';
@@ -25,24 +25,7 @@ describe('a person signs in with a real browser (headless Chromium)', () => {
     ({ sessionBuddy, orchestrator } = await startPair(secret, 'browser'));
     const admin = (args: string[], env: Record<string, string> = {}) => cli([...args, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret, ...env });
     expect((await admin(['user', 'add', 'alice'], { CROSSAUTH_USER_PASSWORD: PASSWORD })).code).toBe(0);
-    expect(
-      (
-        await admin([
-          'client',
-          'add',
-          'desktop-app',
-          '--public',
-          '--name',
-          'Desktop App',
-          '--scope',
-          'read write',
-          '--resource',
-          sessionBuddy.mcpUrl,
-          '--redirect-uri',
-          'http://127.0.0.1/callback',
-        ])
-      ).code,
-    ).toBe(0);
+    expect(await addDesktopApp(orchestrator.mcpUrl, secret, sessionBuddy.mcpUrl, 'read write')).toBe(0);
     listener = await redirectListener();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
@@ -54,21 +37,15 @@ describe('a person signs in with a real browser (headless Chromium)', () => {
   });
 
   it('signs in, approves, and the client redeems the code for a token session-buddy accepts', async () => {
-    const verifier = randomBytes(32).toString('base64url');
-    const url = new URL(`${orchestrator.url}/oauth/authorize`);
-    for (const [k, v] of Object.entries({
-      response_type: 'code',
+    const { url, verifier } = authorizationRequest(orchestrator.url, {
       client_id: 'desktop-app',
       redirect_uri: `http://127.0.0.1:${listener.port}/callback`,
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
       state: 'browser-state',
       resource: sessionBuddy.mcpUrl,
       scope: 'read write',
-    }))
-      url.searchParams.set(k, v);
+    });
     const page = await browser.newPage();
-    await page.goto(url.toString());
+    await page.goto(url);
     await page.screenshot({ path: join(SCREENSHOTS, 'sign-in-login.png') });
     expect(await page.textContent('h1')).toBe('Sign in to continue to Desktop App');
     await page.fill('#username', 'alice');

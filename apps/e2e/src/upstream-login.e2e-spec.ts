@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { addDesktopApp, authorizationRequest } from './support/authorization-request';
 import { cli } from './support/cli';
 import { startOidcProvider, type OidcFixture } from './support/oidc-fixture';
 import { postForm, redirectListener } from './support/redirect-listener';
@@ -28,22 +28,14 @@ describe('people sign in through an upstream OpenID provider (real provider, hea
   let orchestratorEnv: Record<string, string>;
 
   /** Starts an authorization request as an MCP client would; returns the verifier for the token request. */
-  const authorizeUrl = (state: string, scope = 'read write') => {
-    const verifier = randomBytes(32).toString('base64url');
-    const url = new URL(`${orchestrator.url}/oauth/authorize`);
-    for (const [k, v] of Object.entries({
-      response_type: 'code',
+  const authorizeUrl = (state: string, scope = 'read write') =>
+    authorizationRequest(orchestrator.url, {
       client_id: 'desktop-app',
       redirect_uri: `http://127.0.0.1:${listener.port}/callback`,
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
       state,
       resource: sessionBuddy.mcpUrl,
       scope,
-    }))
-      url.searchParams.set(k, v);
-    return { url: url.toString(), verifier };
-  };
+    });
   /** At the provider's own pages: sign in as `login` (any password) and let it share the claims. */
   const signInUpstream = async (page: Page, login: string) => {
     await page.waitForSelector('input[name=login]');
@@ -85,22 +77,7 @@ describe('people sign in through an upstream OpenID provider (real provider, hea
       ORCHESTRATOR_LOGIN_OIDC_ALLOW_LOOPBACK_HTTP: 'true',
     };
     orchestrator = await spawnApp('orchestrator', orchestratorEnv, orchestratorPort);
-    const admin = (args: string[]) => cli([...args, '--url', orchestrator.mcpUrl], { CROSSAUTH_SECRET: secret });
-    const added = await admin([
-      'client',
-      'add',
-      'desktop-app',
-      '--public',
-      '--name',
-      'Desktop App',
-      '--scope',
-      'read write delete admin',
-      '--resource',
-      sessionBuddy.mcpUrl,
-      '--redirect-uri',
-      'http://127.0.0.1/callback',
-    ]);
-    expect(added.code).toBe(0);
+    expect(await addDesktopApp(orchestrator.mcpUrl, secret, sessionBuddy.mcpUrl, 'read write delete admin')).toBe(0);
     listener = await redirectListener();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });

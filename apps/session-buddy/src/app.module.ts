@@ -42,7 +42,7 @@ const mcpUrl = (c: SessionBuddyConfig) => `${c.publicUrl}/mcp`;
         secretName: 'SESSION_BUDDY_SECRET',
         previousSecrets: c.auth.previousSecrets,
         issuer: c.auth.audience,
-        allowedIssuers: [...new Set([...c.auth.allowedIssuers, ...(c.auth.jwks ? [c.auth.jwks.issuer] : [])])],
+        allowedIssuers: c.auth.allowedIssuers,
         legacyIssuers: c.auth.legacyIssuers,
         // The configured id (what the Python clients send) and the canonical MCP URL.
         audiences: [c.auth.audience, mcpUrl(c)],

@@ -76,5 +76,5 @@ export {
   type ClientMetadataFetchOptions,
 } from './lib/oauth/client-metadata-document';
 export { ownerOf } from './lib/principal';
-export { OUTSIDE_ALGORITHMS, SCOPE_CLAIMS, TrustFileError, parseTrustFile, type TrustedIssuerSettings } from './lib/trust/trust-file';
+export { OUTSIDE_ALGORITHMS, SCOPE_CLAIMS, TrustFileError, parseTrustFile, trustUrlProblem, type TrustedIssuerSettings } from './lib/trust/trust-file';
 export { TrustedIssuers, type OutsideIssuer, type TrustOptions } from './lib/trust/trusted-issuers';

@@ -5,7 +5,7 @@ import { SUBJECT_NAMES, type SubjectNames } from '../storage/subject-names';
 import { USER_REPOSITORY, USER_ROLES, type UserRecord, type UserRepository, type UserRole } from './user.repository';
 
 /** Lower-case letters, digits and . _ @ + -, starting with a letter or digit: a plain token subject. */
-const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
+export const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
 
 /** What signing in through an upstream provider concluded. */
 export type ExternalSignIn = { readonly user: UserRecord } | { readonly refused: 'username_taken' | 'not_a_username'; readonly username: string };

@@ -1,27 +1,5 @@
 import type { PostgresDatabaseService } from '@crossauth/storage';
-import type { UserRecord, UserRepository, UserRole } from './user.repository';
-
-type Row = {
-  username: string;
-  password_hash: string;
-  role: UserRole;
-  created_at: number;
-  password_changed_at: number;
-  signed_out_at: number | null;
-  identity_provider: string | null;
-  external_subject: string | null;
-};
-
-const toRecord = (r: Row): UserRecord => ({
-  username: r.username,
-  passwordHash: r.password_hash,
-  role: r.role,
-  createdAt: Number(r.created_at),
-  passwordChangedAt: Number(r.password_changed_at),
-  identityProvider: r.identity_provider,
-  externalSubject: r.external_subject,
-  signedOutAt: r.signed_out_at === null ? null : Number(r.signed_out_at),
-});
+import { userFromRow, type UserRecord, type UserRepository, type UserRole, type UserRow } from './user.repository';
 
 /** {@link UserRepository} on PostgreSQL. */
 export class PostgresUserRepository implements UserRepository {
@@ -37,21 +15,21 @@ export class PostgresUserRepository implements UserRepository {
   }
 
   async find(username: string): Promise<UserRecord | undefined> {
-    const { rows } = await this.db.query<Row>(`SELECT * FROM users WHERE username = $1`, [username]);
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    const { rows } = await this.db.query<UserRow>(`SELECT * FROM users WHERE username = $1`, [username]);
+    return rows[0] ? userFromRow(rows[0]) : undefined;
   }
 
   async findExternal(identityProvider: string, externalSubject: string): Promise<UserRecord | undefined> {
-    const { rows } = await this.db.query<Row>(`SELECT * FROM users WHERE identity_provider = $1 AND external_subject = $2`, [
+    const { rows } = await this.db.query<UserRow>(`SELECT * FROM users WHERE identity_provider = $1 AND external_subject = $2`, [
       identityProvider,
       externalSubject,
     ]);
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    return rows[0] ? userFromRow(rows[0]) : undefined;
   }
 
   async list(): Promise<UserRecord[]> {
-    const { rows } = await this.db.query<Row>(`SELECT * FROM users ORDER BY username COLLATE "C"`);
-    return rows.map(toRecord);
+    const { rows } = await this.db.query<UserRow>(`SELECT * FROM users ORDER BY username COLLATE "C"`);
+    return rows.map(userFromRow);
   }
 
   async count(): Promise<number> {

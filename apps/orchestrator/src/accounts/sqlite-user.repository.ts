@@ -1,27 +1,5 @@
 import type { SqliteDatabaseService } from '@crossauth/storage';
-import type { UserRecord, UserRepository, UserRole } from './user.repository';
-
-type Row = {
-  username: string;
-  password_hash: string;
-  role: UserRole;
-  created_at: number;
-  password_changed_at: number;
-  signed_out_at: number | null;
-  identity_provider: string | null;
-  external_subject: string | null;
-};
-
-const toRecord = (r: Row): UserRecord => ({
-  username: r.username,
-  passwordHash: r.password_hash,
-  role: r.role,
-  createdAt: r.created_at,
-  passwordChangedAt: r.password_changed_at,
-  identityProvider: r.identity_provider,
-  externalSubject: r.external_subject,
-  signedOutAt: r.signed_out_at,
-});
+import { userFromRow, type UserRecord, type UserRepository, type UserRole, type UserRow } from './user.repository';
 
 /** {@link UserRepository} on SQLite. */
 export class SqliteUserRepository implements UserRepository {
@@ -49,17 +27,17 @@ export class SqliteUserRepository implements UserRepository {
   }
 
   async find(username: string): Promise<UserRecord | undefined> {
-    const row = this.stmt.find.get(username) as Row | undefined;
-    return row ? toRecord(row) : undefined;
+    const row = this.stmt.find.get(username) as UserRow | undefined;
+    return row ? userFromRow(row) : undefined;
   }
 
   async findExternal(identityProvider: string, externalSubject: string): Promise<UserRecord | undefined> {
-    const row = this.stmt.findExternal.get(identityProvider, externalSubject) as Row | undefined;
-    return row ? toRecord(row) : undefined;
+    const row = this.stmt.findExternal.get(identityProvider, externalSubject) as UserRow | undefined;
+    return row ? userFromRow(row) : undefined;
   }
 
   async list(): Promise<UserRecord[]> {
-    return (this.stmt.list.all() as Row[]).map(toRecord);
+    return (this.stmt.list.all() as UserRow[]).map(userFromRow);
   }
 
   async count(): Promise<number> {

@@ -35,5 +35,30 @@ export interface UserRepository {
   remove(username: string): Promise<boolean>;
 }
 
+/** A `users` row as either engine returns it (PostgreSQL's BIGINT columns arrive as strings). */
+export interface UserRow {
+  readonly username: string;
+  readonly password_hash: string;
+  readonly role: UserRole;
+  readonly created_at: number | string;
+  readonly password_changed_at: number | string;
+  readonly signed_out_at: number | string | null;
+  readonly identity_provider: string | null;
+  readonly external_subject: string | null;
+}
+
+export function userFromRow(r: UserRow): UserRecord {
+  return {
+    username: r.username,
+    passwordHash: r.password_hash,
+    role: r.role,
+    createdAt: Number(r.created_at),
+    passwordChangedAt: Number(r.password_changed_at),
+    signedOutAt: r.signed_out_at === null ? null : Number(r.signed_out_at),
+    identityProvider: r.identity_provider,
+    externalSubject: r.external_subject,
+  };
+}
+
 /** DI token for the {@link UserRepository}. */
 export const USER_REPOSITORY = Symbol('orchestrator:user-repository');

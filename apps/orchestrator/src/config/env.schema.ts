@@ -12,6 +12,7 @@ import {
   readConnectionUrl,
   readSecretSettings,
   readSecretVariable,
+  trustUrlProblem,
   type Environment,
   type LegacyIssuer,
 } from '@crossauth/auth';
@@ -231,10 +232,8 @@ function upstreamLoginOf(env: Environment, e: z.infer<typeof orchestratorEnvSche
       throw new AuthConfigError('ORCHESTRATOR_LOGIN_OIDC_CLIENT_ID, _CLIENT_SECRET and _ROLE_MAP need ORCHESTRATOR_LOGIN_OIDC_ISSUER');
     return undefined;
   }
-  const url = new URL(issuer);
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback && e.ORCHESTRATOR_LOGIN_OIDC_ALLOW_LOOPBACK_HTTP))
-    throw new AuthConfigError('ORCHESTRATOR_LOGIN_OIDC_ISSUER: must be https (http to loopback needs ORCHESTRATOR_LOGIN_OIDC_ALLOW_LOOPBACK_HTTP=true)');
+  const problem = trustUrlProblem(issuer, e.ORCHESTRATOR_LOGIN_OIDC_ALLOW_LOOPBACK_HTTP, 'ORCHESTRATOR_LOGIN_OIDC_ALLOW_LOOPBACK_HTTP');
+  if (problem) throw new AuthConfigError(`ORCHESTRATOR_LOGIN_OIDC_ISSUER: ${problem}`);
   if (!e.ORCHESTRATOR_LOGIN_OIDC_CLIENT_ID) throw new AuthConfigError('ORCHESTRATOR_LOGIN_OIDC_CLIENT_ID is required with ORCHESTRATOR_LOGIN_OIDC_ISSUER');
   const roleMap = new Map<string, UserRole>();
   for (const pair of (e.ORCHESTRATOR_LOGIN_OIDC_ROLE_MAP ?? '')

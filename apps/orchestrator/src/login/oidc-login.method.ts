@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuthAuditService, openSealedValue, sealValue, type KeyRing } from '@crossauth/auth';
 import type { Request, Response } from 'express';
 import type * as OpenId from 'openid-client';
-import { AccountsService } from '../accounts/accounts.service';
+import { AccountsService, USERNAME } from '../accounts/accounts.service';
 import { roleForGroups, type OrchestratorConfig, type UpstreamLoginConfig } from '../config/env.schema';
 import { orchestratorConfig } from '../config/orchestrator.config';
 import { errorPage, sendSignInPage } from '../oauth/sign-in-pages';
@@ -16,7 +16,6 @@ const PURPOSE = 'oidc-login';
 const LOGIN_SECONDS = 600;
 /** Browsers keep cookies up to about 4 KB; a request too large to carry is refused, not truncated. */
 const MAX_COOKIE = 3800;
-const PLAIN_USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,63}$/;
 
 interface Carried {
   readonly state: string;
@@ -77,14 +76,20 @@ export class OidcLoginMethod implements LoginMethod {
     return this.provider;
   }
 
-  async begin({ res, ring, params, request }: LoginAttempt): Promise<void> {
-    let provider: Provider;
+  /** The provider, or undefined once a 503 page has said it cannot be reached. */
+  private async reachable(res: Response): Promise<Provider | undefined> {
     try {
-      provider = await this.discovered();
+      return await this.discovered();
     } catch (error) {
       this.logger.error({ event: 'upstream_login_unavailable', provider: this.settings.issuer, error: errorText(error) });
-      return sendSignInPage(res, 503, errorPage('The sign-in provider cannot be reached right now; try again in a moment.'));
+      sendSignInPage(res, 503, errorPage('The sign-in provider cannot be reached right now; try again in a moment.'));
+      return undefined;
     }
+  }
+
+  async begin({ res, ring, params, request }: LoginAttempt): Promise<void> {
+    const provider = await this.reachable(res);
+    if (!provider) return;
     const { client, config } = provider;
     const carried: Carried = { state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(), params: params.toString() };
     const sealed = sealValue(ring, PURPOSE, JSON.stringify(carried), nowSeconds() + LOGIN_SECONDS);
@@ -109,13 +114,8 @@ export class OidcLoginMethod implements LoginMethod {
     res.append('Set-Cookie', pageCookie(LOGIN_COOKIE, '', 0, this.secure));
     const carried = opened ? (JSON.parse(opened) as Carried) : undefined;
     if (!carried) return this.refuse(req, res, 400, 'upstream_login_expired', 'This sign-in has expired or did not start in this browser.');
-    let provider: Provider;
-    try {
-      provider = await this.discovered();
-    } catch (error) {
-      this.logger.error({ event: 'upstream_login_unavailable', provider: this.settings.issuer, error: errorText(error) });
-      return void sendSignInPage(res, 503, errorPage('The sign-in provider cannot be reached right now; try again in a moment.'));
-    }
+    const provider = await this.reachable(res);
+    if (!provider) return undefined;
     const { client, config } = provider;
     const answer = new URL(this.settings.redirectUri);
     answer.search = new URL(req.originalUrl, 'http://callback.invalid').search;
@@ -181,7 +181,7 @@ export class OidcLoginMethod implements LoginMethod {
       return typeof email === 'string' && claims['email_verified'] === true ? email.toLowerCase() : undefined;
     }
     const sub = String(claims['sub']);
-    if (PLAIN_USERNAME.test(sub)) return sub;
+    if (USERNAME.test(sub)) return sub;
     return `oidc-${createHash('sha256').update(`${this.settings.issuer}#${sub}`).digest('hex').slice(0, 32)}`;
   }
 

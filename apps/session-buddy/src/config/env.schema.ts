@@ -74,6 +74,7 @@ export interface SessionBuddyConfig {
     readonly mode?: 'required' | 'optional' | 'disabled';
     readonly secret?: string;
     readonly previousSecrets: string[];
+    /** This deployment's issuers, the JWKS's included: their tokens are ours, and no trust file may claim them. */
     readonly allowedIssuers: string[];
     /** Earlier names of the authorization server's issuer, accepted until their end. */
     readonly legacyIssuers: LegacyIssuer[];
@@ -123,6 +124,14 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
   const authorizationServer = e.SESSION_BUDDY_AUTHORIZATION_SERVER;
   const legacy = legacyIssuers(e.SESSION_BUDDY_LEGACY_ISSUERS, e.SESSION_BUDDY_LEGACY_ISSUERS_UNTIL, authorizationServer);
   const signedBy = e.SESSION_BUDDY_REQUIRE_SIGNED_REQUESTS;
+  const jwks = e.SESSION_BUDDY_JWKS_URL
+    ? {
+        url: e.SESSION_BUDDY_JWKS_URL,
+        issuer: issuerNames([e.SESSION_BUDDY_JWKS_ISSUER ?? authorizationServer], legacy)[0] as string,
+        refreshSeconds: e.SESSION_BUDDY_JWKS_REFRESH_SECONDS,
+        minRefetchSeconds: e.SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS,
+      }
+    : undefined;
   return {
     host: e.SESSION_BUDDY_HOST,
     port: e.SESSION_BUDDY_PORT,
@@ -131,7 +140,10 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
       mode: e.SESSION_BUDDY_AUTH_MODE,
       secret,
       previousSecrets,
-      allowedIssuers: issuerNames(e.SESSION_BUDDY_ALLOWED_ISSUERS ?? [authorizationServer, 'mahavishnu'], legacy),
+      // The JWKS's issuer is trusted too: its keys are configured for nothing else.
+      allowedIssuers: [
+        ...new Set([...issuerNames(e.SESSION_BUDDY_ALLOWED_ISSUERS ?? [authorizationServer, 'mahavishnu'], legacy), ...(jwks ? [jwks.issuer] : [])]),
+      ],
       legacyIssuers: legacy,
       audience: e.SESSION_BUDDY_AUDIENCE,
       authorizationServer,
@@ -139,14 +151,7 @@ export function loadSessionBuddyConfig(env: Environment): SessionBuddyConfig {
       legacyTokensSetting: 'SESSION_BUDDY_ACCEPT_LEGACY_TOKENS',
       clockSkewSeconds: e.SESSION_BUDDY_CLOCK_SKEW_SECONDS,
       verificationCache: e.SESSION_BUDDY_VERIFICATION_CACHE,
-      jwks: e.SESSION_BUDDY_JWKS_URL
-        ? {
-            url: e.SESSION_BUDDY_JWKS_URL,
-            issuer: issuerNames([e.SESSION_BUDDY_JWKS_ISSUER ?? authorizationServer], legacy)[0] as string,
-            refreshSeconds: e.SESSION_BUDDY_JWKS_REFRESH_SECONDS,
-            minRefetchSeconds: e.SESSION_BUDDY_JWKS_MIN_REFETCH_SECONDS,
-          }
-        : undefined,
+      jwks,
       trust: e.SESSION_BUDDY_TRUST_FILE ? { file: e.SESSION_BUDDY_TRUST_FILE, allowLoopbackHttp: e.SESSION_BUDDY_TRUST_ALLOW_LOOPBACK_HTTP } : undefined,
       requireSignedRequests:
         signedBy === 'off' || signedBy === 'all'

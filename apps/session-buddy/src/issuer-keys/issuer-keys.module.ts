@@ -32,11 +32,10 @@ export const TRUSTED_ISSUERS = Symbol('session-buddy:trusted-issuers');
       inject: [sessionBuddyConfig.KEY],
       useFactory: async (c: SessionBuddyConfig): Promise<TrustedIssuers | null> => {
         if (!c.auth.trust) return null;
-        const ownIssuers = [...c.auth.allowedIssuers, ...(c.auth.jwks ? [c.auth.jwks.issuer] : [])];
         const trust = await TrustedIssuers.fromFile(c.auth.trust.file, {
           allowLoopbackHttp: c.auth.trust.allowLoopbackHttp,
           loopbackHttpSetting: 'SESSION_BUDDY_TRUST_ALLOW_LOOPBACK_HTTP',
-          ownIssuers,
+          ownIssuers: c.auth.allowedIssuers,
         });
         trust.reloadOn(c.auth.trust.file);
         return trust;
